@@ -1,0 +1,192 @@
+"""The ``bureausim`` command line: run, validate and describe scenarios.
+
+User mistakes (a bad scenario, an unknown ``--set`` path, an output folder that cannot be
+written) end with a one-paragraph message on standard error and exit status 2, with no
+traceback and nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import annotated_types
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sim import __version__
+from sim.errors import ScenarioError
+from sim.hierarchy import build_hierarchy
+from sim.parameters import parameter_paths
+from sim.policies import REGISTRY
+from sim.runner import replication_seeds, run_replications
+from sim.scenario import Scenario, load_scenario
+from sim.stats import summarise
+from sim.store import check_output, default_output, write_results
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, one sub-command per verb."""
+    parser = argparse.ArgumentParser(
+        prog="bureausim",
+        description="Agent-based simulator of bureaucratic implementation chains.",
+    )
+    parser.add_argument("--version", action="version", version=f"bureausim {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run a scenario and write its results folder")
+    run.add_argument("scenario", type=Path, help="scenario YAML file")
+    run.add_argument("--arm", help="run one of the scenario's arms (default: the scenario without arms)")
+    run.add_argument("--out", type=Path, help="results folder (default: results/<name>/<timestamp>/)")
+    run.add_argument("--seed", type=int, help="master seed (overrides the scenario's)")
+    run.add_argument("--steps", type=int, help="periods per replication")
+    run.add_argument("--replications", type=int, help="number of replications")
+    run.add_argument(
+        "--set",
+        dest="assignments",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override any scenario value, e.g. --set parameters.relay.escalation=0.2 (repeatable)",
+    )
+    run.add_argument("--quiet", action="store_true", help="print only the results folder")
+
+    validate = commands.add_parser("validate", help="check scenario files without running them")
+    validate.add_argument("scenarios", type=Path, nargs="+", help="scenario YAML files")
+
+    commands.add_parser("describe", help="list every parameter and policy")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``bureausim`` and ``python -m sim``; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser().parse_args(argv)
+    args.argv = argv
+    console = Console(stderr=True)
+    try:
+        if args.command == "run":
+            return _run(args, console)
+        if args.command == "validate":
+            return _validate(args.scenarios)
+        return _describe()
+    except ScenarioError as error:
+        print(f"bureausim: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("bureausim: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace, console: Console) -> int:
+    scenario = load_scenario(args.scenario)
+    assignments = list(args.assignments)
+    for option in ("seed", "steps", "replications"):
+        if getattr(args, option) is not None:
+            assignments.append(f"{option}={getattr(args, option)}")
+    if assignments:
+        scenario = scenario.with_overrides(assignments)
+    check_hierarchy_source(scenario)
+    if args.arm is not None:
+        scenario.resolved_parameters(args.arm)  # an unknown arm is a user mistake, reported now
+    out = args.out or default_output(scenario)
+    check_output(out)
+
+    start = time.perf_counter()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=args.quiet,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"{scenario.name}: replications", total=scenario.replications)
+        tables = run_replications(scenario, arm=args.arm, progress=lambda done: progress.update(task, completed=done))
+    wall = time.perf_counter() - start
+    seeds = replication_seeds(scenario.seed, scenario.replications)
+    out = write_results(out, scenario, tables, seeds=seeds, wall_time=wall, command=["bureausim", *args.argv])
+    if not args.quiet:
+        _print_summary(scenario, tables.steps, console)
+    print(out)
+    return 0
+
+
+def check_hierarchy_source(scenario: Scenario) -> None:
+    """Read and check a scenario's hierarchy (graph file or counts) without running it."""
+    base_dir = Path(scenario.source).parent if scenario.source else None
+    build_hierarchy(scenario.hierarchy, np.random.default_rng(scenario.seed), base_dir)
+
+
+def _print_summary(scenario: Scenario, steps: Any, console: Console) -> None:
+    names = [o.name for o in scenario.outcomes if o.name in steps.columns]
+    summary = summarise(steps, names)
+    final = summary[summary["statistic"] == "final"]
+    table = Table(title=f"{scenario.name}: last period, {scenario.replications} replications")
+    for column in ("outcome", "mean", "95% CI"):
+        table.add_column(column, justify="left" if column == "outcome" else "right")
+    for row in final.itertuples():
+        interval = "—" if row.replications < 2 else f"[{row.ci_low:.3f}, {row.ci_high:.3f}]"
+        table.add_row(row.output, f"{row.mean:.3f}", interval)
+    console.print(table)
+
+
+def _validate(paths: list[Path]) -> int:
+    failures = 0
+    for path in paths:
+        try:
+            check_hierarchy_source(load_scenario(path))
+        except ScenarioError as error:
+            print(f"bureausim: error: {error}", file=sys.stderr)
+            failures += 1
+        else:
+            print(f"{path}: ok")
+    return EXIT_USAGE if failures else 0
+
+
+def _range(info: Any) -> str:
+    low = high = None
+    low_open = high_open = False
+    for item in info.metadata:
+        if isinstance(item, annotated_types.Ge):
+            low = item.ge
+        elif isinstance(item, annotated_types.Gt):
+            low, low_open = item.gt, True
+        elif isinstance(item, annotated_types.Le):
+            high = item.le
+        elif isinstance(item, annotated_types.Lt):
+            high, high_open = item.lt, True
+    if low is None and high is None:
+        return ""
+    left = f"{'(' if low_open else '['}{low if low is not None else '-inf'}"
+    right = f"{high if high is not None else 'inf'}{')' if high_open else ']'}"
+    return f"{left}, {right}"
+
+
+def _type_name(annotation: Any) -> str:
+    text = getattr(annotation, "__name__", None) or str(annotation)
+    return text.replace("typing.", "").replace("sim.parameters.", "")
+
+
+def _describe() -> int:
+    print("PARAMETERS (scenario path: parameters.<group>.<name>; keyword argument: <group>_<name>)\n")
+    for path, info in parameter_paths().items():
+        default = info.default.name.lower() if hasattr(info.default, "name") else info.default
+        print(f"  {path:40s} {_type_name(info.annotation):18s} default {default!s:8s} {_range(info)}")
+        print(f"      {info.description}")
+    print("\nPOLICIES (scenario: policies: [name, {name: {option: value}}])\n")
+    for policy in REGISTRY.values():
+        print(f"  {policy.name}")
+        print(f"      {policy.description}")
+        print(f"      changes: {policy.changes}")
+        for option, info in policy.options.model_fields.items():
+            print(f"      option {option} = {info.default} {_range(info)}: {info.description}")
+    return 0

@@ -1,0 +1,250 @@
+"""The chain of command as a ``networkx.DiGraph`` and its per-level array layout.
+
+Edges run superior → subordinate; every node has an integer ``level`` (0 at the single root)
+and every edge goes from level *k* to *k* + 1, so the graph is a tree whose leaves are all on
+the deepest level, the grassroots. Grassroots nodes carry ``principals``: 1 plus the line
+departments (条) that also direct the unit.
+
+:func:`build_hierarchy` makes the graph from a :class:`sim.scenario.HierarchySpec`;
+:func:`check_hierarchy` refuses anything that is not such a tree, naming the node at fault;
+:func:`layout` turns a checked graph into the index arrays the model's per-level state uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+from sim.errors import HierarchyError
+from sim.scenario import HierarchySpec
+
+DEFAULT_LEVEL_NAMES = ("centre", "province", "municipality", "county", "township")
+
+
+def default_level_names(depth: int) -> list[str]:
+    """Level names for ``depth`` levels: the last ones of centre → township, else ``level_k``."""
+    if depth <= len(DEFAULT_LEVEL_NAMES):
+        return list(DEFAULT_LEVEL_NAMES[-depth:])
+    return [f"level_{k}" for k in range(depth)]
+
+
+def build_hierarchy(spec: HierarchySpec, rng: np.random.Generator, base_dir: Path | None = None) -> nx.DiGraph:
+    """Build and check the hierarchy a scenario describes.
+
+    Args:
+        spec: The scenario's ``hierarchy`` section.
+        rng: The model's generator (used only by ``spread: random``).
+        base_dir: Folder that a relative ``file`` is read from.
+
+    Returns:
+        A checked graph with ``level`` on every node and ``principals`` on the grassroots.
+    """
+    if spec.file is not None:
+        path = Path(spec.file)
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        graph = read_hierarchy(path)
+    elif spec.counts is not None:
+        graph = _from_counts(spec.counts, spec.spread, rng)
+    else:
+        graph = _from_branching(spec.branching or [])
+    check_hierarchy(graph, source=str(spec.file) if spec.file else None)
+    depth = max(level for _, level in graph.nodes(data="level"))
+    for node in graph:
+        if graph.nodes[node]["level"] == depth:
+            graph.nodes[node].setdefault("principals", 1 + spec.extra_principals)
+    return graph
+
+
+def _from_branching(branching: list[int]) -> nx.DiGraph:
+    graph = nx.DiGraph()
+    graph.add_node(0, level=0)
+    frontier = [0]
+    next_id = 1
+    for depth, width in enumerate(branching, start=1):
+        children = []
+        for parent in frontier:
+            for _ in range(width):
+                graph.add_node(next_id, level=depth)
+                graph.add_edge(parent, next_id)
+                children.append(next_id)
+                next_id += 1
+        frontier = children
+    return graph
+
+
+def _from_counts(counts: list[int], spread: str, rng: np.random.Generator) -> nx.DiGraph:
+    graph = nx.DiGraph()
+    graph.add_node(0, level=0)
+    parents = np.array([0])
+    next_id = 1
+    for depth, count in enumerate(counts, start=1):
+        if count < len(parents):
+            raise HierarchyError(
+                f"level {depth} has {count} units for {len(parents)} superiors; every superior needs a subordinate",
+                field="hierarchy.counts",
+            )
+        if spread == "even":
+            owner = (np.arange(count) * len(parents)) // count
+        else:
+            extra = rng.integers(0, len(parents), size=count - len(parents))
+            owner = np.sort(np.concatenate([np.arange(len(parents)), extra]))
+        ids = np.arange(next_id, next_id + count)
+        graph.add_nodes_from(ids.tolist(), level=depth)
+        graph.add_edges_from(zip(parents[owner].tolist(), ids.tolist(), strict=True))
+        parents = ids
+        next_id += count
+    return graph
+
+
+def read_hierarchy(path: Path) -> nx.DiGraph:
+    """Read a GraphML file (``.graphml``, with ``level`` on every node) or an edge list.
+
+    An edge list has one ``superior subordinate`` pair per line; its levels are the depths
+    from the root.
+    """
+    if not path.exists():
+        raise HierarchyError("no such graph file", source=str(path))
+    try:
+        if path.suffix.lower() == ".graphml":
+            graph = nx.read_graphml(path)
+            for node, data in graph.nodes(data=True):
+                if "level" not in data:
+                    raise HierarchyError(f"node {node!r} has no 'level' attribute", source=str(path))
+                try:
+                    data["level"] = int(data["level"])
+                except (TypeError, ValueError):
+                    raise HierarchyError(
+                        f"node {node!r} has a non-integer level {data['level']!r}", source=str(path)
+                    ) from None
+        else:
+            graph = nx.read_edgelist(path, create_using=nx.DiGraph, nodetype=str, data=False)
+            _assign_depths(graph, path)
+    except HierarchyError:
+        raise
+    except Exception as error:  # a parser error is a user mistake in the file
+        raise HierarchyError(f"cannot read graph: {error}", source=str(path)) from None
+    if not graph.is_directed():
+        raise HierarchyError("the graph must be directed (superior -> subordinate)", source=str(path))
+    return nx.DiGraph(graph)
+
+
+def _assign_depths(graph: nx.DiGraph, path: Path) -> None:
+    roots = [n for n, d in graph.in_degree() if d == 0]
+    if len(roots) == 1 and nx.is_directed_acyclic_graph(graph):
+        for node, depth in nx.single_source_shortest_path_length(graph, roots[0]).items():
+            graph.nodes[node]["level"] = depth
+    # anything else (cycles, several roots) is reported by check_hierarchy with the node named
+
+
+def check_hierarchy(graph: nx.DiGraph, source: str | None = None) -> None:
+    """Refuse a graph that is not a single-rooted tree with consistent levels.
+
+    Raises:
+        HierarchyError: naming the first node at fault.
+    """
+    if graph.number_of_nodes() == 0:
+        raise HierarchyError("the hierarchy has no officials", source=source)
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        cycle = None
+    if cycle:
+        raise HierarchyError(
+            f"cycle through node {cycle[0][0]!r}: {' -> '.join(str(u) for u, _ in cycle)}", source=source
+        )
+    roots = sorted((n for n, d in graph.in_degree() if d == 0), key=str)
+    if len(roots) != 1:
+        raise HierarchyError(
+            f"{len(roots)} roots ({', '.join(map(str, roots[:5]))}); a hierarchy has exactly one top", source=source
+        )
+    for node, data in graph.nodes(data=True):
+        if "level" not in data:
+            raise HierarchyError(f"node {node!r} has no level", source=source)
+        if graph.in_degree(node) > 1:
+            superiors = ", ".join(map(str, graph.predecessors(node)))
+            raise HierarchyError(
+                f"node {node!r} has several superiors ({superiors}); "
+                "model line departments with hierarchy.extra_principals",
+                source=source,
+            )
+    if graph.nodes[roots[0]]["level"] != 0:
+        raise HierarchyError(f"root {roots[0]!r} has level {graph.nodes[roots[0]]['level']}, expected 0", source=source)
+    for superior, subordinate in graph.edges:
+        expected = graph.nodes[superior]["level"] + 1
+        if graph.nodes[subordinate]["level"] != expected:
+            raise HierarchyError(
+                f"node {subordinate!r} has level {graph.nodes[subordinate]['level']} but its superior "
+                f"{superior!r} has level {expected - 1}",
+                source=source,
+            )
+    depth = max(level for _, level in graph.nodes(data="level"))
+    for node in graph:
+        if graph.out_degree(node) == 0 and graph.nodes[node]["level"] != depth:
+            raise HierarchyError(
+                f"node {node!r} on level {graph.nodes[node]['level']} has no subordinates; "
+                f"every leaf must be on the grassroots level {depth}",
+                source=source,
+            )
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Index arrays for per-level state.
+
+    Attributes:
+        nodes: Per level, the graph nodes in state order (grouped by superior).
+        parent: Per level, the index of each official's superior in the level above
+            (level 0 gets an empty array).
+        ancestor: Per level *k*, the index of each grassroots unit's ancestor on level *k*.
+        leaves: Per level, the number of grassroots units below each official.
+        principals: Principals of each grassroots unit.
+    """
+
+    nodes: list[list]
+    parent: list[np.ndarray]
+    ancestor: list[np.ndarray]
+    leaves: list[np.ndarray]
+    principals: np.ndarray
+
+    @property
+    def depth(self) -> int:
+        """Number of relays *L* (the grassroots level)."""
+        return len(self.nodes) - 1
+
+    @property
+    def sizes(self) -> list[int]:
+        """Officials per level."""
+        return [len(level) for level in self.nodes]
+
+
+def layout(graph: nx.DiGraph) -> Layout:
+    """Order every level by superior (stable, so siblings are contiguous) and index it."""
+    root = next(n for n, d in graph.in_degree() if d == 0)
+    nodes: list[list] = [[root]]
+    parent: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    while True:
+        children, owners = [], []
+        for index, node in enumerate(nodes[-1]):
+            kids = sorted(graph.successors(node), key=_node_key)
+            children.extend(kids)
+            owners.extend([index] * len(kids))
+        if not children:
+            break
+        nodes.append(children)
+        parent.append(np.asarray(owners, dtype=np.int64))
+    depth = len(nodes) - 1
+    ancestor = [np.arange(len(nodes[depth]))]
+    for k in range(depth, 0, -1):
+        ancestor.insert(0, parent[k][ancestor[0]])
+    leaves = [np.bincount(ancestor[k], minlength=len(nodes[k])) for k in range(depth + 1)]
+    principals = np.array([graph.nodes[n].get("principals", 1) for n in nodes[depth]], dtype=np.int64)
+    return Layout(nodes=nodes, parent=parent, ancestor=ancestor, leaves=leaves, principals=principals)
+
+
+def _node_key(node: object) -> tuple[int, object]:
+    """Sort integers numerically and everything else as text, deterministically."""
+    return (0, node) if isinstance(node, int) else (1, str(node))
