@@ -84,7 +84,11 @@ def choice_probabilities(attractions, temperature):
     """
     attractions = np.asarray(attractions, dtype=float)
     best = attractions.max(axis=-1, keepdims=True)
-    weights = (attractions == best).astype(float) if temperature <= 0 else np.exp((attractions - best) / temperature)
+    if temperature <= 0:
+        weights = (attractions == best).astype(float)
+    else:
+        with np.errstate(over="ignore"):  # a tiny temperature sends the gaps to -inf: weight 0
+            weights = np.exp((attractions - best) / temperature)
     return weights / weights.sum(axis=-1, keepdims=True)
 
 

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sim.errors import ScenarioError
 from sim.outputs import DIRECTIONS, MODEL_OUTPUTS
-from sim.parameters import Parameters, parameter_paths, set_path
+from sim.parameters import Parameters, Strategy, parameter_paths, set_path
 from sim.policies import REGISTRY, apply_policies
 
 MAX_OFFICIALS = 2_000_000
@@ -101,6 +101,10 @@ def _parse_policies(value: Any) -> Any:
             continue
         if isinstance(entry, str):
             name, options = entry, {}
+        elif isinstance(entry, dict) and set(entry) == {"name", "options"}:
+            name, options = entry["name"], entry["options"] or {}  # the form model_dump writes
+            if not isinstance(options, dict):
+                raise ValueError(f"options of {name!r} must be a mapping of option: value")
         elif isinstance(entry, dict) and len(entry) == 1:
             name, options = next(iter(entry.items()))
             options = options or {}
@@ -120,6 +124,15 @@ def _parse_policies(value: Any) -> Any:
             ) from None
         choices.append(PolicyChoice(name=name, options=options))
     return choices
+
+
+def _strategy_value(value: Any) -> Any:
+    """Read a strategy's label (``substantive``) as the :class:`Strategy` it names."""
+    if isinstance(value, str):
+        for strategy in Strategy:
+            if strategy.label == value:
+                return strategy
+    return value
 
 
 def _check_path(path: str) -> str:
@@ -142,6 +155,8 @@ class Arm(_Section):
     @field_validator("set")
     @classmethod
     def _set_paths(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if "execution.fixed_strategy" in value:
+            value = {**value, "execution.fixed_strategy": _strategy_value(value["execution.fixed_strategy"])}
         for path, item in value.items():
             _check_path(path)
             _validated_value(path, item)
@@ -179,6 +194,17 @@ class Scenario(_Section):
 
     _policies = field_validator("policies", mode="before")(_parse_policies)
 
+    @field_validator("parameters", mode="before")
+    @classmethod
+    def _strategy_labels(cls, value: Any) -> Any:
+        """Accept a strategy's label for ``execution.fixed_strategy`` (``fixed_strategy: substantive``)."""
+        if isinstance(value, dict) and isinstance(value.get("execution"), dict):
+            execution = value["execution"]
+            if "fixed_strategy" in execution:
+                fixed = _strategy_value(execution["fixed_strategy"])
+                value = {**value, "execution": {**execution, "fixed_strategy": fixed}}
+        return value
+
     @field_validator("uncertainties")
     @classmethod
     def _ranges(cls, value: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
@@ -214,7 +240,8 @@ class Scenario(_Section):
 
     def resolved_parameters(self, arm: str | None = None) -> Parameters:
         """The parameters a run uses: the scenario's, its policies, then an arm's policies and overrides."""
-        parameters = apply_policies(self.parameters, [(p.name, p.options) for p in self.policies])
+        # a copy, so that neither the arm's overrides nor a caller's changes reach self.parameters
+        parameters = apply_policies(self.parameters.model_copy(deep=True), [(p.name, p.options) for p in self.policies])
         if arm is None:
             return parameters
         chosen = {a.name: a for a in self.arms}.get(arm)

@@ -1,0 +1,198 @@
+"""The Mesa model: construction, agents backed by level arrays, one period's phases,
+outputs, determinism, independence from activation order, and mesa.batch_run."""
+
+from __future__ import annotations
+
+import math
+
+import mesa
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import small
+
+from sim import BureauModel, ScenarioError
+from sim.agents import Official
+from sim.outputs import AGENT_OUTPUTS, model_output_names
+
+
+def stepped(model: BureauModel, steps: int) -> BureauModel:
+    for _ in range(steps):
+        model.step()
+    return model
+
+
+def test_one_official_per_node_in_a_mesa_agentset():
+    model = BureauModel(small(), seed=1)
+    assert len(model.agents) == model.graph.number_of_nodes() == 1 + 4 + 16 + 96
+    assert isinstance(model.agents, mesa.agent.AgentSet)
+    levels = model.agents.groupby("level")
+    assert {level: len(group) for level, group in levels} == {0: 1, 1: 4, 2: 16, 3: 96}
+    assert model.level_names == ["province", "municipality", "county", "township"]
+    assert all(isinstance(a, Official) for a in model.agents)
+
+
+def test_agent_attributes_read_and_write_the_level_arrays():
+    model = stepped(BureauModel(small(), seed=1), 1)
+    official = model.officials[3][7]
+    state = model.levels[3]
+    assert official.capacity == state.capacity[7]
+    assert official.target_received == state.target_received[7]
+    official.belief = 0.42
+    assert state.belief[7] == 0.42
+    official.attractions[2] = 9.0
+    assert state.attractions[7, 2] == 9.0
+    assert official.strategy in {"substantive", "formalism", "falsify", "blanket_ban", "innovate", "shirk"}
+    assert model.officials[1][0].strategy is None  # intermediate levels relay, they do not execute
+
+
+def test_relay_compounds_escalation_dilution_and_stripping_along_each_chain():
+    model = stepped(BureauModel(small(), seed=3), 5)
+    p = model.p
+    for official in model.officials[3][:10]:
+        target, clarity, resources = p.task.target, p.task.clarity, p.task.resources
+        for ancestor in official.chain[:-1]:
+            target *= 1 + ancestor.escalation_applied
+            clarity *= 1 - p.relay.dilution
+            resources *= 1 - p.relay.stripping
+        assert official.target_received == pytest.approx(target)
+        assert official.clarity_received == pytest.approx(clarity)
+        assert official.resources_received == pytest.approx(resources)
+
+
+def test_sanction_beliefs_raise_escalation_when_pressure_is_on():
+    model = stepped(BureauModel(small(), seed=3), 10)
+    applied = np.concatenate([model.levels[k].escalation_applied for k in range(3)])
+    beliefs = np.concatenate([model.levels[k].belief for k in range(3)])
+    assert (applied >= model.p.relay.escalation).all()
+    assert (beliefs > 0).any() and (applied > model.p.relay.escalation).any()
+    calm = stepped(BureauModel(small(), seed=3, relay_escalation_pressure=0.0), 10)
+    assert all(np.allclose(calm.levels[k].escalation_applied, 0.1) for k in range(3))
+
+
+def test_reports_aggregate_upwards_and_never_exceed_the_demand():
+    model = stepped(BureauModel(small(), seed=2), 3)
+    for level in range(model.relays):
+        for official in model.officials[level]:
+            below = sum(s.report for s in official.subordinates)
+            inflation = model.p.relay.report_inflation if level > 0 else 0.0
+            leaves = model.layout.leaves[level][official.index]
+            assert official.report == pytest.approx(min((1 + inflation) * below, official.target_received * leaves))
+    n = len(model.officials[-1])
+    assert model.outputs["reported_attainment"] == pytest.approx(model.officials[0][0].report / n)
+
+
+def test_every_sanction_is_recorded_on_exactly_one_official():
+    model = BureauModel(small(), seed=4)
+    for _ in range(15):
+        model.step()
+        per_level = [int(state.sanctions_now.sum()) for state in model.levels]
+        total = sum(per_level)
+        if total:
+            shares = [model.outputs[f"sanction_share_{name}"] for name in model.level_names]
+            assert shares == pytest.approx([c / total for c in per_level])
+    cumulative = sum(int(state.sanctions.sum()) for state in model.levels)
+    assert cumulative == sum(a.sanctions for a in model.agents)
+    assert cumulative > 0
+
+
+def test_line_departments_add_paperwork_and_inspections():
+    one = stepped(BureauModel(small(), seed=5), 10)
+    three = stepped(BureauModel(small(hierarchy={"branching": [4, 4, 6], "extra_principals": 2}), seed=5), 10)
+    assert (three.levels[-1].principals == 3).all()
+    assert three.levels[-1].paperwork == pytest.approx(3 * one.levels[-1].paperwork)
+    burden_one = one.datacollector.get_model_vars_dataframe()["burden"].iloc[1:].mean()
+    burden_three = three.datacollector.get_model_vars_dataframe()["burden"].iloc[1:].mean()
+    assert burden_three > 2.5 * burden_one
+
+
+def test_outputs_have_their_fixed_names_and_ranges():
+    model = stepped(BureauModel(small(), seed=6), 8)
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert list(frame.columns) == model_output_names(model.level_names)
+    body = frame.iloc[1:]
+    shares = [c for c in body.columns if c.startswith("share_")]
+    assert body[shares].sum(axis=1).to_numpy() == pytest.approx(1.0)
+    for column in body.columns:
+        assert np.isfinite(body[column]).all(), column
+        if column not in ("escalation_at_bottom", "implementation_gap", "collateral_harm"):
+            assert body[column].between(0, 1).all(), column
+    assert (body["escalation_at_bottom"] >= 1).all()
+    assert body["implementation_gap"].to_numpy() == pytest.approx(
+        (body["reported_attainment"] - body["goal_attainment"]).to_numpy()
+    )
+    agents = model.datacollector.get_agent_vars_dataframe()
+    assert list(agents.columns) == list(AGENT_OUTPUTS)
+
+
+def test_same_seed_same_numbers_different_seed_different_numbers():
+    def run(seed):
+        model = stepped(BureauModel(small(), seed=seed), 12)
+        return model.datacollector.get_model_vars_dataframe(), model
+
+    first, model_a = run(11)
+    second, model_b = run(11)
+    other, _ = run(12)
+    pd.testing.assert_frame_equal(first, second)
+    for a, b in zip(model_a.levels, model_b.levels, strict=True):
+        np.testing.assert_array_equal(a.attractions, b.attractions)
+        np.testing.assert_array_equal(a.belief, b.belief)
+    assert not first.equals(other)
+
+
+def test_results_do_not_depend_on_activation_order():
+    """Reversing the order in which officials act within every level changes nothing."""
+    forward = stepped(BureauModel(small(), seed=8, policies=["ranking_accountability"]), 10)
+    backward = BureauModel(small(), seed=8, policies=["ranking_accountability"])
+    backward.officials = [list(reversed(row)) for row in backward.officials]
+    stepped(backward, 10)
+    pd.testing.assert_frame_equal(
+        forward.datacollector.get_model_vars_dataframe(), backward.datacollector.get_model_vars_dataframe()
+    )
+
+
+def test_keyword_arguments_are_validated():
+    model = BureauModel(branching=[2, 2], relay_escalation=0.3, policies=["fault_tolerance"], seed=1)
+    assert model.p.relay.escalation == 0.3
+    assert model.p.accountability.excuse_genuine == 0.9
+    with pytest.raises(ScenarioError, match="relay_escalaton"):
+        BureauModel(relay_escalaton=0.3)
+    with pytest.raises(ScenarioError, match=r"relay\.dilution"):
+        BureauModel(relay_dilution=1.5)
+    with pytest.raises(ScenarioError, match="unknown policies"):
+        BureauModel(policies=["fault_tolerence"])
+
+
+def test_from_scenario_uses_the_scenario_seed_and_arms(pattern):
+    scenario = pattern("p5_traces")
+    paper = BureauModel.from_scenario(scenario, arm="paper")
+    assert paper.p.accountability.onsite_share == 0.0
+    assert BureauModel.from_scenario(scenario, arm="onsite").p.accountability.onsite_share == 1.0
+    default = BureauModel.from_scenario(scenario)
+    assert default.rng.random() == BureauModel.from_scenario(scenario, seed=scenario.seed).rng.random()
+
+
+def test_single_official_and_deep_chain_stay_finite():
+    for branching in ([], [1] * 9):
+        model = stepped(BureauModel(branching=branching, seed=1), 5)
+        assert all(math.isfinite(v) for v in model.outputs.values())
+        assert model.outputs["escalation_at_bottom"] >= 1
+
+
+def test_mesa_batch_run_drives_the_model():
+    from mesa.batchrunner import batch_run
+
+    rows = batch_run(
+        BureauModel,
+        parameters={"branching": [(2, 3)], "relay_escalation": [0.1, 0.3], "relay_escalation_pressure": [0.0]},
+        iterations=2,
+        max_steps=3,
+        number_processes=1,
+        display_progress=False,
+    )
+    frame = pd.DataFrame(rows)
+    for name in ("goal_attainment", "reported_attainment", "implementation_gap", "burden", "sanction_share_county"):
+        assert name in frame.columns
+    by_escalation = frame.groupby("relay_escalation")["escalation_at_bottom"].first()
+    assert by_escalation[0.1] == pytest.approx(1.1**2)
+    assert by_escalation[0.3] == pytest.approx(1.3**2)
