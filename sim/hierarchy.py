@@ -50,7 +50,7 @@ def build_hierarchy(spec: HierarchySpec, rng: np.random.Generator, base_dir: Pat
     elif spec.counts is not None:
         graph = _from_counts(spec.counts, spec.spread, rng)
     else:
-        graph = _from_branching(spec.branching or [])
+        graph = _from_branching(spec.branching_or_default)
     check_hierarchy(graph, source=str(spec.file) if spec.file else None)
     depth = max(level for _, level in graph.nodes(data="level"))
     for node in graph:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 
 class Strategy(IntEnum):
@@ -112,6 +112,21 @@ class Execution(_Group):
     fixed_strategy: Strategy | None = Field(
         None, description="force one strategy for everybody (analytical checks); null = learn"
     )
+
+    @field_validator("fixed_strategy", mode="before")
+    @classmethod
+    def _strategy_label(cls, value: Any) -> Any:
+        """Accept a strategy by its label (``substantive``) as well as by its code."""
+        if isinstance(value, str):
+            labels = {s.label: s for s in Strategy}
+            if value not in labels:
+                raise ValueError(f"unknown strategy {value!r}; one of {', '.join(labels)}")
+            return labels[value]
+        return value
+
+    @field_serializer("fixed_strategy")
+    def _write_label(self, value: Strategy | None) -> str | None:
+        return None if value is None else value.label
 
 
 class Accountability(_Group):

@@ -24,8 +24,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sim.errors import ScenarioError
 from sim.outputs import DIRECTIONS, MODEL_OUTPUTS
-from sim.parameters import Parameters, Strategy, parameter_paths, set_path
+from sim.parameters import Parameters, parameter_paths, set_path
 from sim.policies import REGISTRY, apply_policies
+
+DEFAULT_BRANCHING = (16, 8, 12)
+"""The chain used when a scenario gives no hierarchy: one province, 1,681 officials."""
 
 MAX_OFFICIALS = 2_000_000
 """Largest hierarchy a scenario may ask for (about 1 KB of state per official)."""
@@ -41,7 +44,7 @@ class HierarchySpec(_Section):
     """The chain of command: give one of ``branching``, ``counts`` or ``file``."""
 
     branching: list[typing.Annotated[int, Field(ge=1, le=100_000)]] | None = Field(
-        None, description="subordinates per official at each relay, e.g. [16, 8, 12]"
+        None, description="subordinates per official at each relay (default [16, 8, 12] when no source is given)"
     )
     counts: list[typing.Annotated[int, Field(ge=1, le=MAX_OFFICIALS)]] | None = Field(
         None, description="officials per level below the root, e.g. [31, 333, 2844, 38741]"
@@ -56,14 +59,12 @@ class HierarchySpec(_Section):
         given = [k for k in ("branching", "counts", "file") if getattr(self, k) is not None]
         if len(given) > 1:
             raise ValueError(f"give one of branching, counts or file, not {' and '.join(given)}")
-        if not given:
-            self.branching = [16, 8, 12]
-        sizes = self.branching or self.counts or []
-        if sizes:
+        sizes = self.branching_or_default if self.counts is None else self.counts
+        if self.file is None:
             total = 1
             width = 1
             for size in sizes:
-                width = width * size if self.branching else size
+                width = width * size if self.counts is None else size
                 total += width
             if total > MAX_OFFICIALS:
                 raise ValueError(
@@ -76,9 +77,16 @@ class HierarchySpec(_Section):
                     raise ValueError(f"level name {name!r} must be an identifier (letters, digits, _)")
             if len(set(self.levels)) != len(self.levels):
                 raise ValueError("level names must be distinct")
-            if sizes and len(self.levels) != len(sizes) + 1:
+            if self.file is None and len(self.levels) != len(sizes) + 1:
                 raise ValueError(f"{len(self.levels)} level names for {len(sizes) + 1} levels")
         return self
+
+    @property
+    def branching_or_default(self) -> list[int]:
+        """The branching factors, or the default chain when no hierarchy source is given."""
+        if self.branching is not None:
+            return list(self.branching)
+        return list(DEFAULT_BRANCHING) if self.counts is None and self.file is None else []
 
 
 class PolicyChoice(_Section):
@@ -126,15 +134,6 @@ def _parse_policies(value: Any) -> Any:
     return choices
 
 
-def _strategy_value(value: Any) -> Any:
-    """Read a strategy's label (``substantive``) as the :class:`Strategy` it names."""
-    if isinstance(value, str):
-        for strategy in Strategy:
-            if strategy.label == value:
-                return strategy
-    return value
-
-
 def _check_path(path: str) -> str:
     paths = parameter_paths()
     if path not in paths:
@@ -155,8 +154,6 @@ class Arm(_Section):
     @field_validator("set")
     @classmethod
     def _set_paths(cls, value: dict[str, Any]) -> dict[str, Any]:
-        if "execution.fixed_strategy" in value:
-            value = {**value, "execution.fixed_strategy": _strategy_value(value["execution.fixed_strategy"])}
         for path, item in value.items():
             _check_path(path)
             _validated_value(path, item)
@@ -194,23 +191,12 @@ class Scenario(_Section):
 
     _policies = field_validator("policies", mode="before")(_parse_policies)
 
-    @field_validator("parameters", mode="before")
-    @classmethod
-    def _strategy_labels(cls, value: Any) -> Any:
-        """Accept a strategy's label for ``execution.fixed_strategy`` (``fixed_strategy: substantive``)."""
-        if isinstance(value, dict) and isinstance(value.get("execution"), dict):
-            execution = value["execution"]
-            if "fixed_strategy" in execution:
-                fixed = _strategy_value(execution["fixed_strategy"])
-                value = {**value, "execution": {**execution, "fixed_strategy": fixed}}
-        return value
-
     @field_validator("uncertainties")
     @classmethod
     def _ranges(cls, value: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
         for path, (low, high) in value.items():
             info = parameter_paths()[_check_path(path)]
-            if info.annotation not in (float, int):
+            if not ({float, int} & {info.annotation, *typing.get_args(info.annotation)}):
                 raise ValueError(f"{path} is not numeric and cannot be uncertain")
             if not low < high:
                 raise ValueError(f"{path}: range [{low}, {high}] must have low < high")
@@ -246,7 +232,12 @@ class Scenario(_Section):
             return parameters
         chosen = {a.name: a for a in self.arms}.get(arm)
         if chosen is None:
-            raise ScenarioError(f"no arm named {arm!r}; arms: {', '.join(a.name for a in self.arms) or 'none'}")
+            raise ScenarioError(
+                f"no arm named {arm!r}{_did_you_mean(arm, [a.name for a in self.arms])}; "
+                f"arms: {', '.join(a.name for a in self.arms) or 'none'}",
+                source=self.source,
+                field="arms",
+            )
         parameters = apply_policies(parameters, [(p.name, p.options) for p in chosen.policies])
         for path, value in chosen.set.items():
             set_path(parameters, path, value)
@@ -338,7 +329,7 @@ def _describe_error(detail: dict[str, Any], root: type[BaseModel] = Scenario) ->
 
 
 class _LineLoader(yaml.SafeLoader):
-    """A safe loader that refuses anchors and aliases (they allow exponential expansion)."""
+    """A safe loader that refuses aliases (``*name``), which allow exponential expansion."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):

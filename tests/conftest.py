@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.runner import replication_seeds, run_one
@@ -21,21 +22,20 @@ def small(**sections) -> Scenario:
     return Scenario.model_validate(data)
 
 
-def arm_window_means(
-    scenario: Scenario, arm: str | None, outputs: list[str], *, replications: int, steps: int, window: slice
-) -> dict[str, np.ndarray]:
-    """Per replication, the mean of each output over ``window`` (periods, 1-based like the tables).
+def replication_tables(scenario: Scenario, arm: str | None, *, replications: int, steps: int) -> list[pd.DataFrame]:
+    """The steps table of each replication of one arm.
 
-    Replication k uses the same seed in every arm (common random numbers), so arrays from two
-    arms can be compared pair by pair.
+    Replication k uses the same seed in every arm (common random numbers), so statistics from
+    two arms can be compared pair by pair.
     """
-    values = {name: [] for name in outputs}
-    for replication, seed in enumerate(replication_seeds(scenario.seed, replications)):
-        steps_table = run_one(scenario, seed, arm=arm, replication=replication, steps=steps).steps
-        selected = steps_table[(steps_table["period"] >= window.start) & (steps_table["period"] < window.stop)]
-        for name in outputs:
-            values[name].append(selected[name].mean())
-    return {name: np.asarray(v) for name, v in values.items()}
+    seeds = replication_seeds(scenario.seed, replications)
+    return [run_one(scenario, seed, arm=arm, replication=k, steps=steps).steps for k, seed in enumerate(seeds)]
+
+
+def window_means(tables: list[pd.DataFrame], outputs: list[str], window: slice) -> dict[str, np.ndarray]:
+    """Per replication, the mean of each output over the periods in ``window`` (1-based)."""
+    selected = [t[(t["period"] >= window.start) & (t["period"] < window.stop)] for t in tables]
+    return {name: np.array([t[name].mean() for t in selected]) for name in outputs}
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import arm_window_means
+from conftest import replication_tables, window_means
 
 from sim import BureauModel
 from sim.stats import half_width
@@ -32,7 +32,10 @@ def assert_greater(a: np.ndarray, b: np.ndarray, *, margin: float = 0.0, what: s
 
 
 def means(scenario, arm, *outputs, steps=STEPS, window=WINDOW, replications=REPLICATIONS):
-    return arm_window_means(scenario, arm, list(outputs), replications=replications, steps=steps, window=window)
+    """Per replication of one arm, the mean of each output over ``window``."""
+    return window_means(
+        replication_tables(scenario, arm, replications=replications, steps=steps), list(outputs), window
+    )
 
 
 @pytest.mark.parametrize("branching", [[3], [2, 3], [4, 4, 6], [2, 2, 2, 2]])
@@ -90,9 +93,9 @@ def test_p5_paper_inspection_breeds_traces_and_fakes(pattern):
 
 def test_p6_campaigns_lift_then_rebound(pattern):
     scenario = pattern("p6_campaign")  # campaign in periods 60-74 of 110
-    before = means(scenario, None, "goal_attainment", "share_falsify", steps=110, window=slice(45, 60))
-    during = means(scenario, None, "goal_attainment", "share_falsify", steps=110, window=slice(62, 75))
-    after = means(scenario, None, "goal_attainment", "share_falsify", steps=110, window=slice(95, 111))
+    tables = replication_tables(scenario, None, replications=REPLICATIONS, steps=110)
+    outputs = ["goal_attainment", "share_falsify"]
+    before, during, after = (window_means(tables, outputs, w) for w in (slice(45, 60), slice(62, 75), slice(95, 111)))
     assert_greater(during["goal_attainment"], before["goal_attainment"], what="P6 rise")
     assert_greater(during["goal_attainment"], after["goal_attainment"], what="P6 rebound")
     assert_greater(before["share_falsify"], during["share_falsify"], what="P6 falsification dips")

@@ -65,7 +65,8 @@ def test_minimal_file_gives_defaults(tmp_path):
     assert scenario.seed == 42
     assert scenario.steps == 60
     assert scenario.replications == 10
-    assert scenario.hierarchy.branching == [16, 8, 12]
+    assert scenario.hierarchy.branching is None
+    assert scenario.hierarchy.branching_or_default == [16, 8, 12]
     assert scenario.hierarchy.counts is None
     assert scenario.hierarchy.file is None
     assert scenario.hierarchy.extra_principals == 0
@@ -761,3 +762,23 @@ def test_all_policy_names_accepted_by_the_schema():
     text = "name: x\npolicies:\n" + "".join(f"  - {name}\n" for name in REGISTRY)
     scenario = parse_scenario(text)
     assert [p.name for p in scenario.policies] == list(REGISTRY)
+
+
+def test_set_can_switch_the_hierarchy_source_of_a_default_scenario(tmp_path):
+    scenario = load_scenario(write(tmp_path, "name: x\n"))
+    switched = scenario.with_overrides(["hierarchy.counts=[3, 7, 20]"])
+    assert switched.hierarchy.counts == [3, 7, 20]
+    assert switched.hierarchy.branching_or_default == []
+
+
+def test_optional_numeric_parameters_can_be_uncertain(tmp_path):
+    text = "name: x\nuncertainties:\n  accountability.inspection_cap: [1, 4]\n  campaign.start: [5, 10]\n"
+    scenario = load_scenario(write(tmp_path, text))
+    assert scenario.uncertainties["accountability.inspection_cap"] == (1, 4)
+
+
+def test_unknown_arm_names_the_file_and_suggests(tmp_path):
+    path = write(tmp_path, "name: x\narms:\n  - {name: onsite}\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path).resolved_parameters("onsit")
+    assert str(path) in str(caught.value) and "did you mean 'onsite'" in str(caught.value)

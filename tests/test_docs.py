@@ -1,0 +1,24 @@
+"""The model description and the README keep up with the code."""
+
+from __future__ import annotations
+
+from conftest import ROOT
+
+from sim.outputs import AGENT_OUTPUTS, MODEL_OUTPUTS
+from sim.parameters import parameter_paths
+from sim.policies import REGISTRY
+
+ODD = (ROOT / "docs" / "ODD.md").read_text(encoding="utf-8")
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_odd_names_every_parameter_policy_and_output():
+    names = [*parameter_paths(), *REGISTRY, *MODEL_OUTPUTS, *AGENT_OUTPUTS]
+    missing = [name for name in names if f"`{name}`" not in ODD]
+    assert not missing, f"docs/ODD.md does not mention: {missing}"
+
+
+def test_readme_quick_start_and_outputs():
+    assert "make run" in README and "make test" in README
+    missing = [name for name in (*MODEL_OUTPUTS, *AGENT_OUTPUTS) if f"`{name}`" not in README]
+    assert not missing, f"README.md does not list: {missing}"
