@@ -198,8 +198,7 @@ class Official(mesa.Agent):
         fixed = self.model.p.execution.fixed_strategy
         if fixed is not None:
             return int(fixed)
-        probabilities = rules.choice_probabilities(self.attractions, self.model.p.learning.temperature)
-        return int(rules.choose_strategy(probabilities, uniform))
+        return int(rules.choose_strategy(self.attractions, self.model.p.learning.temperature, uniform))
 
     # --- 4. report ---------------------------------------------------------------------------
 
@@ -228,12 +227,14 @@ class Official(mesa.Agent):
         count = rules.inspection_count(rate * slots, draws["inspect"][i], a.inspection_cap)
         inspected = count > 0
         onsite = draws["onsite"][i] < onsite_share
-        caught = (strategy == Strategy.FALSIFY) & (
-            draws["detect"][i] < np.where(onsite, a.detect_onsite, a.detect_paper)
+        caught = (
+            inspected
+            & (strategy == Strategy.FALSIFY)
+            & (draws["detect"][i] < np.where(onsite, a.detect_onsite, a.detect_paper))
         )
         score = rules.inspection_score(strategy, self.output, self.claim, onsite, caught)
         evaluated = draws["third_party"][i] < a.third_party_rate
-        tp_caught = (strategy == Strategy.FALSIFY) & (draws["tp_detect"][i] < a.detect_onsite)
+        tp_caught = evaluated & (strategy == Strategy.FALSIFY) & (draws["tp_detect"][i] < a.detect_onsite)
         tp_score = rules.inspection_score(strategy, self.output, self.claim, True, tp_caught)
         self.hosting = a.hosting_cost * (count + evaluated)
 
@@ -270,8 +271,7 @@ class Official(mesa.Agent):
         genuine = bool(rules.GENUINE[strategy])
         if genuine and draws["excuse"][self.index, channel] < self.model.p.accountability.excuse_genuine:
             return
-        damages = [ancestor.damage for ancestor in self.chain[:-1]]
-        cause_lvl = int(rules.cause_level(cause, damages, self.level))
+        cause_lvl = self.cause_level(cause)
         landing = int(
             rules.landing_level(
                 cause_lvl,
@@ -283,6 +283,11 @@ class Official(mesa.Agent):
         )
         wrongful = bool(rules.wrongful(strategy, cause, cause_lvl, landing))
         self.chain[landing].receive_sanction(severity, wrongful)
+
+    def cause_level(self, cause: int) -> int:
+        """Level of this unit's chain where a finding with ``cause`` was decided (ODD 7.5)."""
+        failing = rules.failing_relay([ancestor.damage for ancestor in self.chain[:-1]], self.level)
+        return int(rules.cause_level(cause, *failing, self.level))
 
     def receive_sanction(self, severity: float, wrongful: bool) -> None:
         """Record one sanction on this official."""
@@ -303,8 +308,10 @@ class Official(mesa.Agent):
             key=lambda s: (s.claim / max(s.target_received, 1e-12), ties[s.index]),
         )
         for subordinate in order[:count]:
-            genuine = bool(rules.GENUINE[int(subordinate.strategy_code)])
-            subordinate.receive_sanction(1.0, wrongful=genuine)
+            strategy = int(subordinate.strategy_code)
+            cause = int(rules.finding_cause(strategy, subordinate.failed))
+            wrongful = rules.wrongful(strategy, cause, subordinate.cause_level(cause), subordinate.level)
+            subordinate.receive_sanction(1.0, wrongful=bool(wrongful))
 
     # --- 6. learn ----------------------------------------------------------------------------
 
@@ -343,3 +350,43 @@ class Official(mesa.Agent):
         if self.superior is None or len(self.superior.subordinates) == 1:
             return own
         return (self.superior.sanctioned_subordinates - own) / (len(self.superior.subordinates) - 1)
+
+
+class AgentEngine:
+    """Runs the phases of one period official by official: the readable reference engine."""
+
+    name = "agents"
+
+    def relay(self, model: BureauModel) -> None:
+        """Top-down: every official above the grassroots relays to its subordinates."""
+        for level in range(model.relays):
+            for official in model.officials[level]:
+                official.relay()
+
+    def execute(self, model: BureauModel) -> None:
+        """Every grassroots official chooses and carries out a strategy."""
+        for official in model.officials[-1]:
+            official.execute()
+
+    def report(self, model: BureauModel) -> None:
+        """Bottom-up: every official reports once all its subordinates have."""
+        for level in range(model.relays, -1, -1):
+            for official in model.officials[level]:
+                official.send_report()
+
+    def hold_accountable(self, model: BureauModel) -> None:
+        """Grassroots officials face inspection; their superiors rank them."""
+        for official in model.officials[-1]:
+            official.face_inspection()
+        if model.relays > 0:
+            for official in model.officials[-2]:
+                official.rank_subordinates()
+
+    def learn(self, model: BureauModel) -> None:
+        """Superiors tally their sanctioned subordinates, then everyone learns."""
+        for row in model.officials[:-1]:
+            for official in row:
+                official.count_sanctioned_subordinates()
+        for row in model.officials:
+            for official in row:
+                official.learn()

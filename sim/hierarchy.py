@@ -55,7 +55,18 @@ def build_hierarchy(spec: HierarchySpec, rng: np.random.Generator, base_dir: Pat
     depth = max(level for _, level in graph.nodes(data="level"))
     for node in graph:
         if graph.nodes[node]["level"] == depth:
-            graph.nodes[node].setdefault("principals", 1 + spec.extra_principals)
+            data = graph.nodes[node]
+            data.setdefault("principals", 1 + spec.extra_principals)
+            try:
+                data["principals"] = int(data["principals"])
+            except (TypeError, ValueError):
+                data["principals"] = -1
+            if not 1 <= data["principals"] <= 21:
+                raise HierarchyError(
+                    f"node {node!r} has principals {graph.nodes[node]['principals']!r}; "
+                    "a grassroots unit has 1 to 21 principals (itself plus up to 20 line departments)",
+                    source=str(spec.file) if spec.file else None,
+                )
     return graph
 
 
@@ -148,11 +159,8 @@ def check_hierarchy(graph: nx.DiGraph, source: str | None = None) -> None:
     """
     if graph.number_of_nodes() == 0:
         raise HierarchyError("the hierarchy has no officials", source=source)
-    try:
+    if not nx.is_directed_acyclic_graph(graph):
         cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        cycle = None
-    if cycle:
         raise HierarchyError(
             f"cycle through node {cycle[0][0]!r}: {' -> '.join(str(u) for u, _ in cycle)}", source=source
         )

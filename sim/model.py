@@ -18,14 +18,18 @@ import mesa
 import numpy as np
 from pydantic import ValidationError
 
-from sim.agents import LevelState, Official
+from sim.agents import AgentEngine, LevelState, Official
 from sim.errors import ScenarioError
 from sim.hierarchy import build_hierarchy, default_level_names, layout
+from sim.kernels import VectorizedEngine
 from sim.outputs import AGENT_OUTPUTS, model_output_names, sanction_share_name
-from sim.parameters import Parameters, Strategy, parameter_paths, set_path
+from sim.parameters import Parameters, Strategy, parameter_paths, with_values
 from sim.policies import REGISTRY, apply_policies
 from sim.rules import N_STRATEGIES, paperwork_load
 from sim.scenario import HierarchySpec, Scenario
+
+ENGINES = {"vectorized": VectorizedEngine, "agents": AgentEngine}
+"""The engines a model can run on, by name."""
 
 FINDING_CHANNELS = 3
 """Findings a unit can produce per period before ranking: inspection, incident, third party."""
@@ -45,6 +49,10 @@ class BureauModel(mesa.Model):
         seed: Seed of the model's random number generator (default: the scenario's seed).
         branching: Subordinates per official at each relay, replacing the scenario's hierarchy.
         policies: Names of policies to switch on, after the scenario's and the arm's.
+        engine: ``"vectorized"`` (whole levels at once) or ``"agents"`` (official by
+            official); default: the scenario's. Both give the same numbers.
+        record_agents: Whether the DataCollector records agent outputs every period. Set
+            it to ``False`` for large runs and to ``True`` before the periods you need.
         **parameters: Parameter overrides, e.g. ``accountability_onsite_share=0.8``.
 
     Attributes:
@@ -53,6 +61,8 @@ class BureauModel(mesa.Model):
         layout: Index arrays of the hierarchy (:class:`sim.hierarchy.Layout`).
         levels: Per level, the :class:`sim.agents.LevelState` arrays.
         officials: Per level, the :class:`sim.agents.Official` agents in state order.
+        agent_ids: Per level, the agents' ``unique_id`` in state order.
+        engine: The engine running the phases.
         level_names: Name of each level, top first.
         relays: Number of relays *L*; the grassroots are level *L*.
         outputs: The model outputs of the last period (or of initialisation).
@@ -67,6 +77,8 @@ class BureauModel(mesa.Model):
         seed: int | None = None,
         branching: Sequence[int] | None = None,
         policies: Sequence[str] = (),
+        engine: str | None = None,
+        record_agents: bool = True,
         **parameters: Any,
     ) -> None:
         scenario = scenario or Scenario()
@@ -80,6 +92,8 @@ class BureauModel(mesa.Model):
                 }
             )
         self.scenario = scenario
+        self.engine = ENGINES[engine or scenario.engine]()
+        self.record_agents = record_agents
         self.p = _resolve(scenario, arm, policies, parameters)
         base_dir = Path(scenario.source).parent if scenario.source else None
         self.graph = build_hierarchy(scenario.hierarchy, self.rng, base_dir)
@@ -95,7 +109,7 @@ class BureauModel(mesa.Model):
         self._initialise_state()
         self._create_officials()
         self.outputs = dict.fromkeys(model_output_names(self.level_names), 0.0)
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = OutputCollector(
             model_reporters={name: partial(_output, name=name) for name in self.outputs},
             agent_reporters={name: name for name in AGENT_OUTPUTS},
         )
@@ -145,6 +159,7 @@ class BureauModel(mesa.Model):
                 for official in row:
                     official.chain = [official]
             self.officials.append(row)
+        self.agent_ids = [[official.unique_id for official in row] for row in self.officials]
 
     # --- one period --------------------------------------------------------------------------
 
@@ -165,27 +180,13 @@ class BureauModel(mesa.Model):
         """Run one period: issue, relay, execute, report, inspect and hold accountable, learn."""
         self._reset_period()
         self._issue()
-        for level in range(self.relays):
-            for official in self.officials[level]:
-                official.relay()
+        self.engine.relay(self)
         self._draw_execution()
-        for official in self.officials[-1]:
-            official.execute()
-        for level in range(self.relays, -1, -1):
-            for official in self.officials[level]:
-                official.send_report()
+        self.engine.execute(self)
+        self.engine.report(self)
         self._draw_accountability()
-        for official in self.officials[-1]:
-            official.face_inspection()
-        if self.relays > 0:
-            for official in self.officials[-2]:
-                official.rank_subordinates()
-        for row in self.officials[:-1]:
-            for official in row:
-                official.count_sanctioned_subordinates()
-        for row in self.officials:
-            for official in row:
-                official.learn()
+        self.engine.hold_accountable(self)
+        self.engine.learn(self)
         self.outputs = self._measure()
         self.datacollector.collect(self)
 
@@ -247,6 +248,36 @@ class BureauModel(mesa.Model):
         return outputs
 
 
+class OutputCollector(mesa.DataCollector):
+    """A Mesa DataCollector that reads agent outputs straight from the level arrays.
+
+    It records exactly what Mesa's attribute reporters would (same rows, same order), in a
+    fraction of the time, and only in periods where ``model.record_agents`` is true.
+    """
+
+    def _record_agents(self, model: BureauModel):
+        if not model.record_agents:
+            return []
+        labels = np.array([*(s.label for s in Strategy), None], dtype=object)  # code -1 reads as None
+        records = []
+        for level, state in enumerate(model.levels):
+            ids = model.agent_ids[level]
+            records.extend(
+                zip(
+                    [model.steps] * len(ids),
+                    ids,
+                    [level] * len(ids),
+                    labels[state.strategy_code].tolist(),
+                    state.capacity_used.tolist(),
+                    state.sanctions.tolist(),
+                    state.target_received.tolist(),
+                    state.clarity_received.tolist(),
+                    strict=True,
+                )
+            )
+        return records
+
+
 def _output(model: BureauModel, name: str) -> float:
     return model.outputs[name]
 
@@ -264,15 +295,15 @@ def _resolve(scenario: Scenario, arm: str | None, policies: Sequence[str], overr
         raise ScenarioError(f"unknown policies {unknown}; known: {', '.join(REGISTRY)}", field="policies")
     parameters = apply_policies(parameters, [(name, {}) for name in policies])
     paths = parameter_paths()
-    for key, value in overrides.items():
-        path = key.replace("_", ".", 1)
+    values = {key.replace("_", ".", 1): value for key, value in overrides.items()}
+    for key, path in zip(overrides, values, strict=True):
         if path not in paths:
             raise ScenarioError(
                 f"unknown keyword argument {key!r}; parameters are written group_name, e.g. relay_escalation",
                 field=key,
             )
-        try:
-            set_path(parameters, path, value)
-        except ValidationError as error:
-            raise ScenarioError(error.errors()[0]["msg"], field=path) from None
-    return parameters
+    try:
+        return with_values(parameters, values)
+    except ValidationError as error:
+        detail = error.errors()[0]
+        raise ScenarioError(detail["msg"], field=".".join(str(p) for p in detail["loc"])) from None

@@ -15,7 +15,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 
 class Strategy(IntEnum):
@@ -85,14 +85,17 @@ class Execution(_Group):
     )
     capacity_sd: float = Field(0.2, ge=0, le=3, description="log-scale spread of capacity across officials")
     risk_aversion_mean: float = Field(
-        1.0, ge=0, le=100, description="mean weight of a sanction in an official's payoff"
+        1.0,
+        ge=0,
+        le=100,
+        description="mean weight of a sanction in an official's payoff and in its escalation pressure",
     )
     risk_aversion_sd: float = Field(0.3, ge=0, le=3, description="log-scale spread of risk aversion")
     resource_dependence: float = Field(
         0.3, ge=0, le=1, description="productivity lost when the target is entirely unfunded"
     )
     innovation_gain: float = Field(
-        1.15, ge=0, le=10, description="productivity of innovation relative to substantive work"
+        1.15, ge=0, le=10, description="productivity of innovation, g in g (1 + c) / 2 against substantive work's c"
     )
     innovation_risk: float = Field(
         3.0, ge=0, le=100, description="failure risk of innovation as a multiple of the task risk"
@@ -138,7 +141,10 @@ class Accountability(_Group):
     )
     onsite_share: float = Field(0.2, ge=0, le=1, description="share of inspections made on site rather than on paper")
     hosting_cost: float = Field(
-        0.08, ge=0, le=10, description="capacity hosting one inspection takes (paid next period)"
+        0.08,
+        ge=0,
+        le=10,
+        description="capacity hosting one inspection or third-party evaluation takes (paid next period)",
     )
     detect_paper: float = Field(0.2, ge=0, le=1, description="chance a paper inspection detects falsification")
     detect_onsite: float = Field(0.9, ge=0, le=1, description="chance an on-site inspection detects falsification")
@@ -195,6 +201,12 @@ class Campaign(_Group):
     )
     onsite_share: float = Field(1.0, ge=0, le=1, description="on-site share of inspections during the campaign")
 
+    @model_validator(mode="after")
+    def _window(self) -> Campaign:
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValueError(f"campaign end ({self.end}) must come after its start ({self.start})")
+        return self
+
 
 class Parameters(_Group):
     """Every constant of the model, grouped by mechanism."""
@@ -216,13 +228,16 @@ def parameter_paths() -> dict[str, Any]:
     return paths
 
 
-def get_path(parameters: Parameters, path: str) -> Any:
-    """Read one parameter by dotted path (``relay.escalation``)."""
-    group, name = path.split(".")
-    return getattr(getattr(parameters, group), name)
+def with_values(parameters: Parameters, values: dict[str, Any]) -> Parameters:
+    """A copy of ``parameters`` with several values set by dotted path, validated together.
 
+    Setting values together lets related fields change at once (a campaign's start and end).
 
-def set_path(parameters: Parameters, path: str, value: Any) -> None:
-    """Set one parameter by dotted path, validating type and range."""
-    group, name = path.split(".")
-    setattr(getattr(parameters, group), name, value)
+    Raises:
+        pydantic.ValidationError: naming the field at fault.
+    """
+    data = parameters.model_dump()
+    for path, value in values.items():
+        group, name = path.split(".")
+        data[group][name] = value
+    return Parameters.model_validate(data)

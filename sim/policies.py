@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.parameters import Parameters
 
@@ -145,7 +145,7 @@ class _Fraction(Options):
 
 @policy(
     "ranking_accountability",
-    "排名靠后约谈: the bottom fraction of each peer group is sanctioned whatever its level.",
+    "排名靠后约谈: the bottom fraction of each group of grassroots peers is sanctioned, however well it did.",
     "accountability.ranking_fraction = fraction",
     _Fraction,
 )
@@ -173,6 +173,12 @@ class _Campaign(Options):
     multiplier: float = Field(1.5, ge=0, le=100, description="inspection rate multiplier")
     onsite_share: float = Field(1.0, ge=0, le=1, description="on-site share during the campaign")
 
+    @model_validator(mode="after")
+    def _window(self) -> _Campaign:
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must come after start ({self.start})")
+        return self
+
 
 @policy(
     "campaign",
@@ -181,6 +187,7 @@ class _Campaign(Options):
     _Campaign,
 )
 def _campaign(p: Parameters, o: _Campaign) -> None:
+    p.campaign.end = None  # so the window is valid at every assignment
     p.campaign.start = o.start
     p.campaign.end = o.end
     p.campaign.inspection_multiplier = o.multiplier

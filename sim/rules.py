@@ -77,25 +77,46 @@ def _funding_factor(resources, target, dependence):
     return 1.0 - dependence * (1.0 - funded)
 
 
+def _logit_weights(attractions, temperature):
+    """Unnormalised logit weights, one array per strategy, and their sum.
+
+    Strategies are on the last axis of ``attractions``. Rows are short (one entry per
+    strategy), so the maximum and the sum are taken column by column, in strategy order:
+    fast on whole levels and the same arithmetic for one official as for many.
+    """
+    attractions = np.asarray(attractions, dtype=float)
+    columns = [attractions[..., s] for s in range(attractions.shape[-1])]
+    best = columns[0]
+    for column in columns[1:]:
+        best = np.maximum(best, column)
+    if temperature <= 0:
+        weights = [(column == best).astype(float) for column in columns]
+    else:
+        with np.errstate(over="ignore"):  # a tiny temperature sends the gaps to -inf: weight 0
+            weights = [np.exp((column - best) / temperature) for column in columns]
+    total = weights[0]
+    for weight in weights[1:]:
+        total = total + weight
+    return weights, total
+
+
 def choice_probabilities(attractions, temperature):
     """Logit choice over strategies: P(s) ∝ exp(A_s / τ); τ = 0 picks the best (ties shared).
 
-    ``attractions`` has strategies on the last axis.
+    ``attractions`` has strategies on the last axis; so does the result.
     """
-    attractions = np.asarray(attractions, dtype=float)
-    best = attractions.max(axis=-1, keepdims=True)
-    if temperature <= 0:
-        weights = (attractions == best).astype(float)
-    else:
-        with np.errstate(over="ignore"):  # a tiny temperature sends the gaps to -inf: weight 0
-            weights = np.exp((attractions - best) / temperature)
-    return weights / weights.sum(axis=-1, keepdims=True)
+    weights, total = _logit_weights(attractions, temperature)
+    return np.stack([weight / total for weight in weights], axis=-1)
 
 
-def choose_strategy(probabilities, uniform):
-    """Inverse-CDF draw: the first strategy whose cumulative probability exceeds ``uniform``."""
-    cumulative = np.cumsum(probabilities, axis=-1)
-    index = (cumulative <= np.expand_dims(uniform, -1)).sum(axis=-1)
+def choose_strategy(attractions, temperature, uniform):
+    """Logit choice by inverse CDF: the first strategy whose cumulative probability exceeds ``uniform``."""
+    weights, total = _logit_weights(attractions, temperature)
+    cumulative = np.zeros(np.shape(total))
+    index = np.zeros(np.shape(total), dtype=np.int64)
+    for weight in weights:
+        cumulative = cumulative + weight / total
+        index = index + (cumulative <= uniform)
     return np.minimum(index, N_STRATEGIES - 1)
 
 
@@ -165,8 +186,12 @@ def inspection_count(rate, uniforms, cap):
     ``uniforms`` and ``rate`` have principal slots on the last axis; a slot a unit does not
     have gets rate 0, so it never inspects.
     """
-    whole = np.floor(rate)
-    count = (whole + (uniforms < rate - whole)).sum(axis=-1)
+    uniforms = np.asarray(uniforms)
+    rate = np.broadcast_to(rate, uniforms.shape)
+    count = np.zeros(uniforms.shape[:-1])
+    for slot in range(uniforms.shape[-1]):
+        whole = np.floor(rate[..., slot])
+        count = count + whole + (uniforms[..., slot] < rate[..., slot] - whole)
     return count if cap is None else np.minimum(count, cap)
 
 
@@ -190,25 +215,32 @@ def finding_cause(strategy, failed):
     return np.where(~genuine, CAUSE_OWN, np.where(failed, CAUSE_CHANCE, CAUSE_CONDITIONS))
 
 
-def cause_level(cause, damages, relays):
-    """Level at which a finding's failing decision was made.
+def failing_relay(damages, relays):
+    """The ancestor level whose relay did the most damage (ties to the lowest level), and that damage.
 
     Args:
-        cause: Finding causes.
-        damages: Relay damage of each ancestor, levels on the last axis (0 .. L − 1).
+        damages: One entry per ancestor level 0 .. L − 1: the relay damage of each unit's
+            ancestor on that level (scalars for one unit, arrays for many).
         relays: L, the grassroots level.
-
-    Returns:
-        The ancestor level with the largest positive damage (ties to the lowest level) for
-        condition causes; the grassroots level otherwise.
     """
-    damages = np.asarray(damages, dtype=float)
-    if damages.shape[-1] == 0:
-        return np.full(np.shape(cause), relays)
-    reversed_ = damages[..., ::-1]
-    level = relays - 1 - np.argmax(reversed_, axis=-1)
-    positive = damages.max(axis=-1) > 0
-    return np.where((cause == CAUSE_CONDITIONS) & positive, level, relays)
+    if len(damages) == 0:
+        return relays, 0.0
+    level = np.full(np.shape(damages[-1]), relays - 1)
+    best = np.asarray(damages[-1], dtype=float)
+    for k in range(relays - 2, -1, -1):
+        better = damages[k] > best
+        best = np.where(better, damages[k], best)
+        level = np.where(better, k, level)
+    return level, best
+
+
+def cause_level(cause, failing_level, failing_damage, relays):
+    """Level at which a finding's failing decision was made.
+
+    The failing relay (:func:`failing_relay`) for condition causes when it did any damage;
+    the grassroots level otherwise.
+    """
+    return np.where((cause == CAUSE_CONDITIONS) & (failing_damage > 0), failing_level, relays)
 
 
 def levels_up(uniform, blame_shift, top):
@@ -255,10 +287,12 @@ def payoff(
 
 
 def reinforce(attractions, strategy, value, forgetting, rate):
-    """Roth–Erev with forgetting: A ← (1 − φ) A + α U on the chosen strategy."""
+    """Roth–Erev with forgetting: A ← (1 − φ) A, then A_s += α U for the chosen s."""
     updated = (1.0 - forgetting) * np.asarray(attractions, dtype=float)
-    chosen = np.arange(N_STRATEGIES) == np.expand_dims(strategy, -1)
-    return updated + chosen * np.expand_dims(rate * value, -1)
+    chosen = np.expand_dims(np.asarray(strategy), -1)
+    reinforced = np.take_along_axis(updated, chosen, -1) + np.expand_dims(rate * value, -1)
+    np.put_along_axis(updated, chosen, reinforced, -1)
+    return updated
 
 
 def update_belief(belief, sanctioned, peer_share, rate, peer_weight):

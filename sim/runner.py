@@ -54,8 +54,10 @@ def run_one(
     Returns:
         The replication's tables, tagged with ``replication``, ``seed`` and ``arm``.
     """
-    model = BureauModel.from_scenario(scenario, seed=seed, arm=arm)
-    for _ in range(steps or scenario.steps):
+    model = BureauModel(scenario, seed=seed, arm=arm, record_agents=False)
+    periods = steps or scenario.steps
+    for period in range(1, periods + 1):
+        model.record_agents = period == periods  # agents.parquet holds the last period only
         model.step()
     frame = model.datacollector.get_model_vars_dataframe().iloc[1:]  # row 0 is the initial state
     frame.insert(0, "period", np.arange(1, len(frame) + 1))

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sim.errors import ScenarioError
 from sim.outputs import DIRECTIONS, MODEL_OUTPUTS
-from sim.parameters import Parameters, parameter_paths, set_path
+from sim.parameters import Parameters, parameter_paths, with_values
 from sim.policies import REGISTRY, apply_policies
 
 DEFAULT_BRANCHING = (16, 8, 12)
@@ -179,6 +179,9 @@ class Scenario(_Section):
     seed: int = Field(42, ge=0, le=2**63 - 1, description="master seed; replication seeds derive from it")
     steps: int = Field(60, ge=1, le=100_000, description="periods per replication")
     replications: int = Field(10, ge=1, le=100_000, description="independent replications")
+    engine: Literal["vectorized", "agents"] = Field(
+        "vectorized", description="run phases over whole levels (fast) or official by official (reference)"
+    )
     hierarchy: HierarchySpec = Field(default_factory=HierarchySpec, description="the chain of command")
     parameters: Parameters = Field(default_factory=Parameters, description="model constants")
     policies: list[PolicyChoice] = Field(default_factory=list, description="reforms switched on")
@@ -239,9 +242,11 @@ class Scenario(_Section):
                 field="arms",
             )
         parameters = apply_policies(parameters, [(p.name, p.options) for p in chosen.policies])
-        for path, value in chosen.set.items():
-            set_path(parameters, path, value)
-        return parameters
+        try:
+            return with_values(parameters, chosen.set)
+        except ValidationError as error:
+            detail = error.errors()[0]
+            raise ScenarioError(_describe_error(detail), source=self.source, field=f"arms.{arm}.set") from None
 
     def with_overrides(self, assignments: list[str]) -> Scenario:
         """Apply ``--set dotted.path=value`` assignments and validate the result.
@@ -276,9 +281,8 @@ class Scenario(_Section):
 
 def _validated_value(path: str, value: Any) -> Any:
     """Check one parameter value against its field's type and range."""
-    probe = Parameters()
     try:
-        set_path(probe, path, value)
+        with_values(Parameters(), {path: value})
     except ValidationError as error:
         raise ValueError(f"{path}: {_describe_error(error.errors()[0])}") from None
     return value

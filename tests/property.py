@@ -7,8 +7,6 @@ from hypothesis import strategies as st
 from sim.policies import REGISTRY
 from sim.scenario import Scenario
 
-branching = st.lists(st.integers(1, 4), min_size=0, max_size=4)
-
 
 @st.composite
 def parameters(draw) -> dict:
@@ -40,13 +38,36 @@ def parameters(draw) -> dict:
 
 
 @st.composite
-def scenarios(draw) -> Scenario:
-    """A valid scenario of at most a few hundred officials."""
+def hierarchies(draw, max_officials: int = 400) -> dict:
+    """A hierarchy section of at most about ``max_officials`` officials, from one official to
+    five levels: branching factors, or counts per level spread evenly or at random."""
+    principals = draw(st.integers(0, 2))
+    depth = draw(st.integers(0, 4))
+    total, width, sizes = 1, 1, []
+    use_counts = depth > 0 and draw(st.booleans())
+    for _ in range(depth):
+        room = max(0, max_officials - total)
+        if use_counts:
+            width = draw(st.integers(width, max(width, min(12 * width, room))))
+            sizes.append(width)
+        else:
+            factor = draw(st.integers(1, max(1, min(12, room // width))))
+            width *= factor
+            sizes.append(factor)
+        total += width
+    if use_counts:
+        return {"counts": sizes, "spread": draw(st.sampled_from(["even", "random"])), "extra_principals": principals}
+    return {"branching": sizes, "extra_principals": principals}
+
+
+@st.composite
+def scenarios(draw, max_officials: int = 400) -> Scenario:
+    """A valid scenario of at most about ``max_officials`` officials, with any policies."""
     data = {
         "name": "property",
         "seed": draw(st.integers(0, 2**32)),
-        "hierarchy": {"branching": draw(branching), "extra_principals": draw(st.integers(0, 2))},
+        "hierarchy": draw(hierarchies(max_officials)),
         "parameters": draw(parameters()),
-        "policies": draw(st.lists(st.sampled_from(sorted(REGISTRY)), unique=True, max_size=4)),
+        "policies": draw(st.lists(st.sampled_from(sorted(REGISTRY)), unique=True, max_size=len(REGISTRY))),
     }
     return Scenario.model_validate(data)

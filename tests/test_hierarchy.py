@@ -389,3 +389,15 @@ def test_default_level_names():
     assert default_level_names(1) == ["township"]
     assert default_level_names(5)[0] == "centre"
     assert default_level_names(7) == [f"level_{k}" for k in range(7)]
+
+
+@pytest.mark.parametrize("principals", [0, -1, 99, "many"])
+def test_principals_from_a_file_must_be_sensible(tmp_path, principals):
+    graph = nx.DiGraph()
+    graph.add_node("top", level=0)
+    graph.add_node("a", level=1, principals=principals)
+    graph.add_edge("top", "a")
+    path = tmp_path / "bad.graphml"
+    nx.write_graphml(graph, path)
+    with pytest.raises(HierarchyError, match="'a' has principals"):
+        build_hierarchy(HierarchySpec(file=str(path)), np.random.default_rng(0))

@@ -196,3 +196,46 @@ def test_mesa_batch_run_drives_the_model():
     by_escalation = frame.groupby("relay_escalation")["escalation_at_bottom"].first()
     assert by_escalation[0.1] == pytest.approx(1.1**2)
     assert by_escalation[0.3] == pytest.approx(1.3**2)
+
+
+def test_a_falsifier_inspected_on_paper_and_not_caught_keeps_its_reward():
+    """Detection draws for checks that did not happen must not cost a reward."""
+    model = BureauModel(
+        small(),
+        seed=3,
+        execution_fixed_strategy="falsify",
+        accountability_inspection_rate=1.0,
+        accountability_onsite_share=0.0,
+        accountability_detect_paper=0.0,
+        accountability_third_party_rate=0.0,
+        accountability_reward=0.5,
+    )
+    model.step()
+    assert (model.levels[-1].reward_now == 0.5).all()
+    assert model.outputs["wrongful_sanction_rate"] == 0.0
+
+
+def test_ranking_is_not_wrongful_when_the_unit_itself_is_the_cause():
+    """With no relay damage, a genuine attempt ranked last was decided at the unit: not wrongful."""
+    frictionless = {
+        "relay_escalation": 0.0,
+        "relay_dilution": 0.0,
+        "relay_stripping": 0.0,
+        "task_risk": 0.0,
+        "accountability_inspection_rate": 0.0,
+        "execution_fixed_strategy": "substantive",
+        "accountability_ranking_fraction": 0.25,
+    }
+    for engine in ("agents", "vectorized"):
+        model = stepped(BureauModel(small(), seed=1, engine=engine, **frictionless), 1)
+        assert model.levels[-1].sanctions_now.sum() == 16  # one in four of each group of six
+        assert model.outputs["wrongful_sanction_rate"] == 0.0
+        shifted = stepped(BureauModel(small(), seed=1, engine=engine, **{**frictionless, "relay_escalation": 0.2}), 1)
+        assert shifted.outputs["wrongful_sanction_rate"] == 1.0
+
+
+def test_campaign_window_must_end_after_it_starts():
+    with pytest.raises(ScenarioError, match="must come after"):
+        BureauModel(small(), campaign_start=10, campaign_end=5)
+    model = BureauModel(small(), policies=["campaign"], campaign_start=50, campaign_end=60)
+    assert (model.p.campaign.start, model.p.campaign.end) == (50, 60)

@@ -50,12 +50,16 @@ def test_choice_probabilities_are_a_distribution_and_follow_attractions():
 
 def test_inverse_cdf_choice_matches_probabilities():
     p = np.array([0.1, 0.2, 0.3, 0.0, 0.4, 0.0])
+    with np.errstate(divide="ignore"):
+        attractions = np.log(p)  # with temperature 1, the logit weights are p itself
     u = np.random.default_rng(3).random(200_000)
-    chosen = rules.choose_strategy(np.broadcast_to(p, (len(u), 6)), u)
+    chosen = rules.choose_strategy(np.broadcast_to(attractions, (len(u), 6)), 1.0, u)
     frequencies = np.bincount(chosen, minlength=6) / len(u)
     assert frequencies == pytest.approx(p, abs=0.005)
-    assert rules.choose_strategy(p, 0.0) == 0
-    assert rules.choose_strategy(p, 0.9999999) == 4
+    assert rules.choose_strategy(attractions, 1.0, 0.0) == 0
+    assert rules.choose_strategy(attractions, 1.0, 0.9999999) == 4
+    one_by_one = [rules.choose_strategy(attractions, 1.0, x) for x in u[:500]]
+    assert one_by_one == chosen[:500].tolist()
 
 
 def test_failure_risk_only_for_genuine_attempts():
@@ -125,11 +129,17 @@ def test_finding_causes():
 
 def test_cause_level_is_the_most_damaging_relay_with_ties_to_the_lowest():
     conditions = rules.CAUSE_CONDITIONS
-    assert rules.cause_level(conditions, [0.1, 0.3, 0.2], 3) == 1
-    assert rules.cause_level(conditions, [0.2, 0.2, 0.2], 3) == 2
-    assert rules.cause_level(conditions, [0.0, 0.0, 0.0], 3) == 3
-    assert rules.cause_level(rules.CAUSE_OWN, [0.1, 0.3, 0.2], 3) == 3
-    assert rules.cause_level(conditions, [], 0) == 0
+
+    def cause(kind, damages, relays):
+        return rules.cause_level(kind, *rules.failing_relay(damages, relays), relays)
+
+    assert cause(conditions, [0.1, 0.3, 0.2], 3) == 1
+    assert cause(conditions, [0.2, 0.2, 0.2], 3) == 2
+    assert cause(conditions, [0.0, 0.0, 0.0], 3) == 3
+    assert cause(rules.CAUSE_OWN, [0.1, 0.3, 0.2], 3) == 3
+    assert cause(conditions, [], 0) == 0
+    many = rules.failing_relay([np.array([0.1, 0.5]), np.array([0.3, 0.5]), np.array([0.2, 0.1])], 3)
+    assert many[0].tolist() == [1, 1] and many[1].tolist() == [0.3, 0.5]
 
 
 @pytest.mark.parametrize("blame_shift", [0.5, 0.8, 0.95])
