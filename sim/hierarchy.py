@@ -47,11 +47,11 @@ def build_hierarchy(spec: HierarchySpec, rng: np.random.Generator, base_dir: Pat
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
         graph = read_hierarchy(path)
+        check_hierarchy(graph, source=str(path))
     elif spec.counts is not None:
-        graph = _from_counts(spec.counts, spec.spread, rng)
+        graph = _from_counts(spec.counts, spec.spread, rng)  # a tree by construction
     else:
-        graph = _from_branching(spec.branching_or_default)
-    check_hierarchy(graph, source=str(spec.file) if spec.file else None)
+        graph = _from_branching(spec.branching_or_default)  # a tree by construction
     depth = max(level for _, level in graph.nodes(data="level"))
     for node in graph:
         if graph.nodes[node]["level"] == depth:
@@ -210,6 +210,7 @@ class Layout:
         ancestor: Per level *k*, the index of each grassroots unit's ancestor on level *k*.
         leaves: Per level, the number of grassroots units below each official.
         principals: Principals of each grassroots unit.
+        siblings: Per level, the size of each official's sibling group (1 for the root).
     """
 
     nodes: list[list]
@@ -217,6 +218,7 @@ class Layout:
     ancestor: list[np.ndarray]
     leaves: list[np.ndarray]
     principals: np.ndarray
+    siblings: list[np.ndarray]
 
     @property
     def depth(self) -> int:
@@ -250,7 +252,10 @@ def layout(graph: nx.DiGraph) -> Layout:
         ancestor.insert(0, parent[k][ancestor[0]])
     leaves = [np.bincount(ancestor[k], minlength=len(nodes[k])) for k in range(depth + 1)]
     principals = np.array([graph.nodes[n].get("principals", 1) for n in nodes[depth]], dtype=np.int64)
-    return Layout(nodes=nodes, parent=parent, ancestor=ancestor, leaves=leaves, principals=principals)
+    siblings = [np.ones(1, dtype=np.int64)] + [np.bincount(parent[k])[parent[k]] for k in range(1, depth + 1)]
+    return Layout(
+        nodes=nodes, parent=parent, ancestor=ancestor, leaves=leaves, principals=principals, siblings=siblings
+    )
 
 
 def _node_key(node: object) -> tuple[int, object]:

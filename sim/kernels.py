@@ -130,17 +130,17 @@ class VectorizedEngine:
         relays = model.relays
         genuine = rules.GENUINE[g.strategy_code]
         excused = genuine & (draws["excuse"][:, channel] < model.p.accountability.excuse_genuine)
-        sanctioned = found & ~excused
-        ancestors = model.layout.ancestor
-        cause_lvl = rules.cause_level(cause, *failing, relays)
+        hit = np.flatnonzero(found & ~excused)  # the rules are elementwise: apply them to these only
+        if len(hit) == 0:
+            return
+        cause_lvl = rules.cause_level(cause[hit], *_at(failing, hit), relays)
         landing = rules.landing_level(
-            cause_lvl, draws["blame"][:, channel], model.p.accountability.blame_shift, precise, relays
+            cause_lvl, draws["blame"][hit, channel], model.p.accountability.blame_shift, precise, relays
         )
-        wrongful = rules.wrongful(g.strategy_code, cause, cause_lvl, landing)
-        for level in range(relays + 1):
-            hit = sanctioned & (landing == level)
-            if hit.any():
-                _sanction(model.levels[level], ancestors[level][hit], severity[hit], wrongful[hit])
+        wrongful = rules.wrongful(g.strategy_code[hit], cause[hit], cause_lvl, landing)
+        for level in np.unique(landing):
+            on = landing == level
+            _sanction(model.levels[level], model.layout.ancestor[level][hit[on]], severity[hit[on]], wrongful[on])
 
     def _rank(self, model: BureauModel, cause: np.ndarray, failing: tuple[np.ndarray, np.ndarray]) -> None:
         """Sanction the bottom fraction of every sibling group by reported completion."""
@@ -157,9 +157,9 @@ class VectorizedEngine:
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order)) - starts[parent[order]]
         bottom = np.flatnonzero(rank < quota[parent])
-        cause_lvl = rules.cause_level(cause, *failing, model.relays)
-        wrongful = rules.wrongful(g.strategy_code, cause, cause_lvl, model.relays)
-        _sanction(g, bottom, np.ones(len(bottom)), wrongful[bottom])
+        cause_lvl = rules.cause_level(cause[bottom], *_at(failing, bottom), model.relays)
+        wrongful = rules.wrongful(g.strategy_code[bottom], cause[bottom], cause_lvl, model.relays)
+        _sanction(g, bottom, np.ones(len(bottom)), wrongful)
 
     def learn(self, model: BureauModel) -> None:
         """Reinforce strategies with payoffs; update beliefs from own and siblings' sanctions (ODD 7.6)."""
@@ -189,14 +189,18 @@ class VectorizedEngine:
                 peers = own
             else:
                 parent = model.layout.parent[level]
-                above = len(model.levels[level - 1].report)
-                tally = np.bincount(parent, weights=own, minlength=above)[parent]
-                siblings = np.bincount(parent, minlength=above)[parent]
+                tally = np.bincount(parent, weights=own, minlength=len(model.levels[level - 1].report))[parent]
+                siblings = model.layout.siblings[level]
                 with np.errstate(invalid="ignore", divide="ignore"):
                     peers = np.where(siblings == 1, own, (tally - own) / (siblings - 1))
             state.belief[:] = rules.update_belief(
                 state.belief, own, peers, p.learning.belief_rate, p.learning.peer_weight
             )
+
+
+def _at(arrays: tuple, index: np.ndarray) -> tuple:
+    """Entries ``index`` of per-unit arrays (scalars, as for a single official, broadcast)."""
+    return tuple(np.asarray(a)[index] if np.ndim(a) else a for a in arrays)
 
 
 def _sanction(state, index: np.ndarray, severity: np.ndarray, wrongful: np.ndarray) -> None:

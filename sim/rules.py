@@ -289,9 +289,8 @@ def payoff(
 def reinforce(attractions, strategy, value, forgetting, rate):
     """Roth–Erev with forgetting: A ← (1 − φ) A, then A_s += α U for the chosen s."""
     updated = (1.0 - forgetting) * np.asarray(attractions, dtype=float)
-    chosen = np.expand_dims(np.asarray(strategy), -1)
-    reinforced = np.take_along_axis(updated, chosen, -1) + np.expand_dims(rate * value, -1)
-    np.put_along_axis(updated, chosen, reinforced, -1)
+    rows = updated.reshape(-1, updated.shape[-1])  # a view: one official is one row
+    rows[np.arange(len(rows)), np.ravel(strategy)] += np.ravel(rate * value)
     return updated
 
 
