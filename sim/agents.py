@@ -85,7 +85,6 @@ class Official(mesa.Agent):
         model: The model that owns the state arrays.
         level: Depth in the hierarchy (0 = top).
         index: Position in the level's arrays.
-        node: The hierarchy node this official heads.
     """
 
     capacity = _LevelArray()
@@ -114,15 +113,14 @@ class Official(mesa.Agent):
     principals = _LevelArray()
     failed = _LevelArray()
 
-    def __init__(self, model: BureauModel, level: int, index: int, node: object) -> None:
+    sanctioned_subordinates = 0  # set on superiors each period by count_sanctioned_subordinates
+
+    def __init__(self, model: BureauModel, level: int, index: int) -> None:
         super().__init__(model)
         self.level = level
         self.index = index
-        self.node = node
         self.superior: Official | None = None
-        self.subordinates: list[Official] = []
-        self.chain: list[Official] = []  # ancestors from the top down to this official
-        self.sanctioned_subordinates = 0
+        self.subordinates: list[Official] | tuple[()] = ()  # a list once a subordinate is attached
 
     # --- identity ----------------------------------------------------------------------------
 
@@ -130,6 +128,26 @@ class Official(mesa.Agent):
     def state(self):
         """The arrays of this official's level."""
         return self.model.levels[self.level]
+
+    @property
+    def node(self) -> object:
+        """The hierarchy node this official heads."""
+        return self.model.layout.nodes[self.level][self.index]
+
+    @property
+    def chain(self) -> list[Official]:
+        """The officials from the top down to this one (its ancestors, then itself)."""
+        chain = [self]
+        while chain[-1].superior is not None:
+            chain.append(chain[-1].superior)
+        return chain[::-1]
+
+    def attach(self, subordinate: Official) -> None:
+        """Make ``subordinate`` report to this official."""
+        if not self.subordinates:
+            self.subordinates = []
+        self.subordinates.append(subordinate)
+        subordinate.superior = self
 
     @property
     def is_grassroots(self) -> bool:

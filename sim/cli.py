@@ -22,7 +22,7 @@ from rich.table import Table
 
 from sim import __version__
 from sim.errors import ScenarioError
-from sim.hierarchy import build_hierarchy
+from sim.hierarchy import build_layout
 from sim.parameters import parameter_paths
 from sim.policies import REGISTRY
 from sim.runner import replication_seeds, run_replications
@@ -127,7 +127,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
 def check_hierarchy_source(scenario: Scenario) -> None:
     """Read and check a scenario's hierarchy (graph file or counts) without running it."""
     base_dir = Path(scenario.source).parent if scenario.source else None
-    build_hierarchy(scenario.hierarchy, np.random.default_rng(scenario.seed), base_dir)
+    build_layout(scenario.hierarchy, np.random.default_rng(scenario.seed), base_dir)
 
 
 def _print_summary(scenario: Scenario, steps: Any, console: Console) -> None:

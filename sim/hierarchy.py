@@ -5,13 +5,15 @@ and every edge goes from level *k* to *k* + 1, so the graph is a tree whose leav
 the deepest level, the grassroots. Grassroots nodes carry ``principals``: 1 plus the line
 departments (条) that also direct the unit.
 
-:func:`build_hierarchy` makes the graph from a :class:`sim.scenario.HierarchySpec`;
-:func:`check_hierarchy` refuses anything that is not such a tree, naming the node at fault;
-:func:`layout` turns a checked graph into the index arrays the model's per-level state uses.
+:func:`build_layout` turns a :class:`sim.scenario.HierarchySpec` into the index arrays the
+model's per-level state uses (:class:`Layout`), reading a graph file when there is one;
+:func:`build_hierarchy` gives the same hierarchy as a graph; :func:`check_hierarchy` refuses
+any graph that is not such a tree, naming the node at fault.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,84 +33,91 @@ def default_level_names(depth: int) -> list[str]:
     return [f"level_{k}" for k in range(depth)]
 
 
-def build_hierarchy(spec: HierarchySpec, rng: np.random.Generator, base_dir: Path | None = None) -> nx.DiGraph:
-    """Build and check the hierarchy a scenario describes.
+def build_layout(
+    spec: HierarchySpec, rng: np.random.Generator, base_dir: Path | None = None
+) -> tuple[Layout, nx.DiGraph | None]:
+    """The per-level layout a scenario describes, and its graph when one had to be read.
+
+    Hierarchies generated from ``branching`` or ``counts`` are trees by construction, so their
+    layout is built straight from parent indices, without a graph (a national hierarchy's graph
+    costs more memory than all the model's state); :func:`graph_from_layout` makes the graph
+    when it is wanted. A graph file is read, checked and laid out.
 
     Args:
         spec: The scenario's ``hierarchy`` section.
         rng: The model's generator (used only by ``spread: random``).
         base_dir: Folder that a relative ``file`` is read from.
+    """
+    if spec.file is None:
+        if spec.counts is not None:
+            parents = _parents_from_counts(spec.counts, spec.spread, rng)
+        else:
+            parents = _parents_from_branching(spec.branching_or_default)
+        return _layout_from_parents(parents, 1 + spec.extra_principals), None
+    path = Path(spec.file)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    graph = read_hierarchy(path)
+    check_hierarchy(graph, source=str(path))
+    _set_principals(graph, 1 + spec.extra_principals, source=str(path))
+    return layout(graph), graph
+
+
+def build_hierarchy(spec: HierarchySpec, rng: np.random.Generator, base_dir: Path | None = None) -> nx.DiGraph:
+    """Build and check the hierarchy a scenario describes, as a graph.
 
     Returns:
         A checked graph with ``level`` on every node and ``principals`` on the grassroots.
     """
-    if spec.file is not None:
-        path = Path(spec.file)
-        if not path.is_absolute() and base_dir is not None:
-            path = base_dir / path
-        graph = read_hierarchy(path)
-        check_hierarchy(graph, source=str(path))
-    elif spec.counts is not None:
-        graph = _from_counts(spec.counts, spec.spread, rng)  # a tree by construction
-    else:
-        graph = _from_branching(spec.branching_or_default)  # a tree by construction
-    depth = max(level for _, level in graph.nodes(data="level"))
-    for node in graph:
-        if graph.nodes[node]["level"] == depth:
-            data = graph.nodes[node]
-            data.setdefault("principals", 1 + spec.extra_principals)
-            try:
-                data["principals"] = int(data["principals"])
-            except (TypeError, ValueError):
-                data["principals"] = -1
-            if not 1 <= data["principals"] <= 21:
-                raise HierarchyError(
-                    f"node {node!r} has principals {graph.nodes[node]['principals']!r}; "
-                    "a grassroots unit has 1 to 21 principals (itself plus up to 20 line departments)",
-                    source=str(spec.file) if spec.file else None,
-                )
-    return graph
+    chain, graph = build_layout(spec, rng, base_dir)
+    return graph if graph is not None else graph_from_layout(chain)
 
 
-def _from_branching(branching: list[int]) -> nx.DiGraph:
-    graph = nx.DiGraph()
-    graph.add_node(0, level=0)
-    frontier = [0]
-    next_id = 1
-    for depth, width in enumerate(branching, start=1):
-        children = []
-        for parent in frontier:
-            for _ in range(width):
-                graph.add_node(next_id, level=depth)
-                graph.add_edge(parent, next_id)
-                children.append(next_id)
-                next_id += 1
-        frontier = children
-    return graph
+def _parents_from_branching(branching: list[int]) -> list[np.ndarray]:
+    """Parent index of every official, level by level, for ``branching`` subordinates each."""
+    parents, width = [], 1
+    for factor in branching:
+        parents.append(np.repeat(np.arange(width), factor))
+        width *= factor
+    return parents
 
 
-def _from_counts(counts: list[int], spread: str, rng: np.random.Generator) -> nx.DiGraph:
-    graph = nx.DiGraph()
-    graph.add_node(0, level=0)
-    parents = np.array([0])
-    next_id = 1
+def _parents_from_counts(counts: list[int], spread: str, rng: np.random.Generator) -> list[np.ndarray]:
+    """Parent index of every official for ``counts`` units per level, spread evenly or at random."""
+    parents, width = [], 1
     for depth, count in enumerate(counts, start=1):
-        if count < len(parents):
+        if count < width:
             raise HierarchyError(
-                f"level {depth} has {count} units for {len(parents)} superiors; every superior needs a subordinate",
+                f"level {depth} has {count} units for {width} superiors; every superior needs a subordinate",
                 field="hierarchy.counts",
             )
         if spread == "even":
-            owner = (np.arange(count) * len(parents)) // count
+            owner = (np.arange(count) * width) // count
         else:
-            extra = rng.integers(0, len(parents), size=count - len(parents))
-            owner = np.sort(np.concatenate([np.arange(len(parents)), extra]))
-        ids = np.arange(next_id, next_id + count)
-        graph.add_nodes_from(ids.tolist(), level=depth)
-        graph.add_edges_from(zip(parents[owner].tolist(), ids.tolist(), strict=True))
-        parents = ids
-        next_id += count
-    return graph
+            extra = rng.integers(0, width, size=count - width)
+            owner = np.sort(np.concatenate([np.arange(width), extra]))
+        parents.append(owner)
+        width = count
+    return parents
+
+
+def _set_principals(graph: nx.DiGraph, default: int, source: str) -> None:
+    """Give every grassroots node of a read graph its principals, checking values from the file."""
+    depth = max(level for _, level in graph.nodes(data="level"))
+    for node, data in graph.nodes(data=True):
+        if data["level"] != depth:
+            continue
+        data.setdefault("principals", default)
+        try:
+            data["principals"] = int(data["principals"])
+        except (TypeError, ValueError):
+            data["principals"] = -1
+        if not 1 <= data["principals"] <= 21:
+            raise HierarchyError(
+                f"node {node!r} has principals {graph.nodes[node]['principals']!r}; "
+                "a grassroots unit has 1 to 21 principals (itself plus up to 20 line departments)",
+                source=source,
+            )
 
 
 def read_hierarchy(path: Path) -> nx.DiGraph:
@@ -204,7 +213,8 @@ class Layout:
     """Index arrays for per-level state.
 
     Attributes:
-        nodes: Per level, the graph nodes in state order (grouped by superior).
+        nodes: Per level, the graph nodes in state order (grouped by superior); a range of
+            integers for generated hierarchies.
         parent: Per level, the index of each official's superior in the level above
             (level 0 gets an empty array).
         ancestor: Per level *k*, the index of each grassroots unit's ancestor on level *k*.
@@ -213,7 +223,7 @@ class Layout:
         siblings: Per level, the size of each official's sibling group (1 for the root).
     """
 
-    nodes: list[list]
+    nodes: list[Sequence]
     parent: list[np.ndarray]
     ancestor: list[np.ndarray]
     leaves: list[np.ndarray]
@@ -232,10 +242,10 @@ class Layout:
 
 
 def layout(graph: nx.DiGraph) -> Layout:
-    """Order every level by superior (stable, so siblings are contiguous) and index it."""
+    """Order every level of a checked graph by superior (stable, so siblings are contiguous) and index it."""
     root = next(n for n, d in graph.in_degree() if d == 0)
     nodes: list[list] = [[root]]
-    parent: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    parent: list[np.ndarray] = []
     while True:
         children, owners = [], []
         for index, node in enumerate(nodes[-1]):
@@ -246,16 +256,43 @@ def layout(graph: nx.DiGraph) -> Layout:
             break
         nodes.append(children)
         parent.append(np.asarray(owners, dtype=np.int64))
+    principals = np.array([graph.nodes[n].get("principals", 1) for n in nodes[-1]], dtype=np.int64)
+    return _index(nodes, parent, principals)
+
+
+def _layout_from_parents(parents: list[np.ndarray], principals: int) -> Layout:
+    """The layout of a generated hierarchy: nodes numbered 0, 1, ... top-down, level by level."""
+    sizes = [1] + [len(p) for p in parents]
+    offsets = np.cumsum([0, *sizes])
+    nodes = [range(offsets[k], offsets[k + 1]) for k in range(len(sizes))]
+    return _index(nodes, [np.asarray(p, dtype=np.int64) for p in parents], np.full(sizes[-1], principals))
+
+
+def _index(nodes: list, parent: list[np.ndarray], principals: np.ndarray) -> Layout:
+    """Derive ancestors, leaf counts and sibling counts from parent indices."""
     depth = len(nodes) - 1
+    parent = [np.zeros(0, dtype=np.int64), *parent]
     ancestor = [np.arange(len(nodes[depth]))]
     for k in range(depth, 0, -1):
         ancestor.insert(0, parent[k][ancestor[0]])
     leaves = [np.bincount(ancestor[k], minlength=len(nodes[k])) for k in range(depth + 1)]
-    principals = np.array([graph.nodes[n].get("principals", 1) for n in nodes[depth]], dtype=np.int64)
     siblings = [np.ones(1, dtype=np.int64)] + [np.bincount(parent[k])[parent[k]] for k in range(1, depth + 1)]
     return Layout(
         nodes=nodes, parent=parent, ancestor=ancestor, leaves=leaves, principals=principals, siblings=siblings
     )
+
+
+def graph_from_layout(chain: Layout) -> nx.DiGraph:
+    """The hierarchy of a layout as a graph: ``level`` on every node, ``principals`` on the grassroots."""
+    graph = nx.DiGraph()
+    for level, nodes in enumerate(chain.nodes):
+        graph.add_nodes_from(nodes, level=level)
+        if level > 0:
+            above = chain.nodes[level - 1]
+            graph.add_edges_from((above[p], node) for p, node in zip(chain.parent[level], nodes, strict=True))
+    for node, principals in zip(chain.nodes[-1], chain.principals.tolist(), strict=True):
+        graph.nodes[node]["principals"] = principals
+    return graph
 
 
 def _node_key(node: object) -> tuple[int, object]:

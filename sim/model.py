@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import mesa
+import networkx as nx
 import numpy as np
 from pydantic import ValidationError
 
 from sim.agents import AgentEngine, LevelState, Official
 from sim.errors import ScenarioError
-from sim.hierarchy import build_hierarchy, default_level_names, layout
+from sim.hierarchy import build_layout, default_level_names, graph_from_layout
 from sim.kernels import VectorizedEngine
 from sim.outputs import AGENT_OUTPUTS, model_output_names, sanction_share_name
 from sim.parameters import Parameters, Strategy, parameter_paths, with_values
@@ -96,8 +97,7 @@ class BureauModel(mesa.Model):
         self.record_agents = record_agents
         self.p = _resolve(scenario, arm, policies, parameters)
         base_dir = Path(scenario.source).parent if scenario.source else None
-        self.graph = build_hierarchy(scenario.hierarchy, self.rng, base_dir)
-        self.layout = layout(self.graph)
+        self.layout, self._graph = build_layout(scenario.hierarchy, self.rng, base_dir)
         self.relays = self.layout.depth
         self.level_names = scenario.hierarchy.levels or default_level_names(self.relays + 1)
         if len(self.level_names) != self.relays + 1:
@@ -114,6 +114,16 @@ class BureauModel(mesa.Model):
             agent_reporters={name: name for name in AGENT_OUTPUTS},
         )
         self.datacollector.collect(self)
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The hierarchy as a ``networkx.DiGraph`` (superior -> subordinate, ``level`` on every node).
+
+        Made on first use for generated hierarchies, whose model does not need it to run.
+        """
+        if self._graph is None:
+            self._graph = graph_from_layout(self.layout)
+        return self._graph
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, seed: int | None = None, arm: str | None = None) -> BureauModel:
@@ -146,18 +156,14 @@ class BureauModel(mesa.Model):
         grassroots.attractions[:, Strategy.SUBSTANTIVE] = self.p.learning.initial_attraction
 
     def _create_officials(self) -> None:
-        """One :class:`Official` per node, linked to its superior, subordinates and chain."""
+        """One :class:`Official` per node, linked to its superior and subordinates."""
         self.officials: list[list[Official]] = []
         for level, nodes in enumerate(self.layout.nodes):
-            row = [Official(self, level, index, node) for index, node in enumerate(nodes)]
+            row = [Official(self, level, index) for index in range(len(nodes))]
             if level > 0:
-                for official, parent in zip(row, self.layout.parent[level], strict=True):
-                    official.superior = self.officials[level - 1][parent]
-                    official.superior.subordinates.append(official)
-                    official.chain = [*official.superior.chain, official]
-            else:
-                for official in row:
-                    official.chain = [official]
+                above = self.officials[level - 1]
+                for official, parent in zip(row, self.layout.parent[level].tolist(), strict=True):
+                    above[parent].attach(official)
             self.officials.append(row)
         self.agent_ids = [[official.unique_id for official in row] for row in self.officials]
 

@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from property import hierarchies
 
 from sim.errors import HierarchyError, ScenarioError
 from sim.hierarchy import (
     build_hierarchy,
+    build_layout,
     check_hierarchy,
     default_level_names,
     layout,
@@ -401,3 +403,18 @@ def test_principals_from_a_file_must_be_sensible(tmp_path, principals):
     nx.write_graphml(graph, path)
     with pytest.raises(HierarchyError, match="'a' has principals"):
         build_hierarchy(HierarchySpec(file=str(path)), np.random.default_rng(0))
+
+
+@settings(max_examples=40, deadline=None)
+@given(hierarchy=hierarchies(max_officials=600), seed=st.integers(0, 2**16))
+def test_generated_layout_equals_the_layout_of_its_graph(hierarchy, seed):
+    """Generated hierarchies skip the graph; laying out the graph they stand for gives the same arrays."""
+    spec = HierarchySpec(**hierarchy)
+    direct, graph = build_layout(spec, np.random.default_rng(seed))
+    assert graph is None
+    via_graph = layout(build_hierarchy(spec, np.random.default_rng(seed)))
+    assert [list(level) for level in direct.nodes] == via_graph.nodes
+    for name in ("parent", "ancestor", "leaves", "siblings"):
+        for mine, theirs in zip(getattr(direct, name), getattr(via_graph, name), strict=True):
+            np.testing.assert_array_equal(mine, theirs)
+    np.testing.assert_array_equal(direct.principals, via_graph.principals)
