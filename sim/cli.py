@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("scenarios", type=Path, nargs="+", help="scenario YAML files")
 
     commands.add_parser("describe", help="list every parameter and policy")
+
+    bench = commands.add_parser("bench", help="measure the engines' speed and memory on this machine")
+    bench.add_argument("--out", type=Path, default=Path("benchmarks/results.md"), help="Markdown report to write")
+    bench.add_argument("--repeats", type=int, default=5, help="repetitions per figure (median)")
+    bench.add_argument("--no-villages", action="store_true", help="skip the village-level run (about a minute)")
     return parser
 
 
@@ -77,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args, console)
         if args.command == "validate":
             return _validate(args.scenarios)
+        if args.command == "bench":
+            return _bench(args, console)
         return _describe()
     except ScenarioError as error:
         print(f"bureausim: error: {error}", file=sys.stderr)
@@ -154,6 +161,30 @@ def _validate(paths: list[Path]) -> int:
         else:
             print(f"{path}: ok")
     return EXIT_USAGE if failures else 0
+
+
+def _bench(args: argparse.Namespace, console: Console) -> int:
+    from sim.bench import report, run_benchmarks
+
+    if args.repeats < 1:
+        raise ScenarioError("must be at least 1", source="--repeats")
+    check_output_file(args.out)
+    results = run_benchmarks(repeats=args.repeats, villages=not args.no_villages, say=lambda m: console.log(m))
+    text = report(results)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+    print(f"written to {args.out}")
+    return 0
+
+
+def check_output_file(path: Path) -> None:
+    """Refuse a report path whose folder cannot be written, before measuring anything."""
+    parent = path.parent if str(path.parent) else Path(".")
+    while not parent.exists():
+        parent = parent.parent
+    if path.is_dir() or not os.access(parent, os.W_OK):
+        raise ScenarioError("cannot be written", source=str(path))
 
 
 def _range(info: Any) -> str:
