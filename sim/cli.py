@@ -62,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("scenarios", type=Path, nargs="+", help="scenario YAML files")
 
+    compare = commands.add_parser("compare", help="compare a scenario's arms over replications (paired effects)")
+    compare.add_argument("scenario", type=Path, help="scenario YAML file with arms")
+    _experiment_options(compare)
+    compare.add_argument("--precision", type=float, help="add replications until every CI half-width is at most this")
+    compare.add_argument("--max-replications", type=int, help="cap on replications per arm with --precision")
+
     commands.add_parser("describe", help="list every parameter and policy")
 
     bench = commands.add_parser("bench", help="measure the engines' speed and memory on this machine")
@@ -82,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args, console)
         if args.command == "validate":
             return _validate(args.scenarios)
+        if args.command == "compare":
+            return _compare(args, console)
         if args.command == "bench":
             return _bench(args, console)
         return _describe()
@@ -161,6 +169,72 @@ def _validate(paths: list[Path]) -> int:
         else:
             print(f"{path}: ok")
     return EXIT_USAGE if failures else 0
+
+
+def _experiment_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, help="results folder; an existing one of the same experiment is resumed")
+    parser.add_argument("--workers", type=int, help="local processes (default: all cores; 1 runs in-process)")
+    parser.add_argument("--scheduler", help="Dask scheduler address, or 'local' to start a LocalCluster")
+    parser.add_argument("--retry-failed", action="store_true", help="run only the runs that failed before")
+    parser.add_argument(
+        "--set", dest="assignments", action="append", default=[], metavar="PATH=VALUE", help="override a scenario value"
+    )
+    parser.add_argument("--quiet", action="store_true", help="print only the results folder")
+
+
+def _compare(args: argparse.Namespace, console: Console) -> int:
+    from sim.compare import compare
+
+    scenario = load_scenario(args.scenario)
+    if args.assignments:
+        scenario = scenario.with_overrides(args.assignments)
+    check_hierarchy_source(scenario)
+    result = compare(
+        scenario,
+        out=args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        precision=args.precision,
+        max_replications=args.max_replications,
+        retry_failed=args.retry_failed,
+        progress=not args.quiet,
+        command=["bureausim", *args.argv],
+    )
+    if not args.quiet:
+        _print_effects(result, console)
+    print(result.folder)
+    if result.failures:
+        print(
+            f"bureausim: {len(result.failures)} run(s) failed (see failures.jsonl); "
+            "re-run with --retry-failed to run only those",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _print_effects(result: Any, console: Console) -> None:
+    effects = result.effects
+    table = Table(title=f"{result.scenario.name}: against {result.scenario.reference_arm} (paired, 95% CI)")
+    for column in ("arm", "outcome", "mean [95% CI]", "difference [95% CI]", "effect", "verdict"):
+        table.add_column(column)
+    for row in effects.itertuples():
+        if row.verdict == "reference":
+            difference = effect = ""
+        else:
+            difference = f"{row.difference:+.3f} [{row.difference_low:+.3f}, {row.difference_high:+.3f}]"
+            effect = f"{row.effect_size:+.2f}"
+        table.add_row(
+            row.arm,
+            row.outcome,
+            f"{row.mean:.3f} [{row.ci_low:.3f}, {row.ci_high:.3f}]",
+            difference,
+            effect,
+            row.verdict,
+        )
+    console.print(table, width=max(console.width, 150))
+    if result.stop_reason:
+        console.print(result.stop_reason)
 
 
 def _bench(args: argparse.Namespace, console: Console) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,17 +31,24 @@ class RunTables:
 
     Attributes:
         steps: One row per replication × period (periods 1..steps), every model output.
-        agents: One row per replication × official, at the last period.
+        agents: One row per replication × official, at the last period (``None`` if not asked for).
         level_names: Names of the hierarchy's levels, top first.
     """
 
     steps: pd.DataFrame
-    agents: pd.DataFrame
+    agents: pd.DataFrame | None
     level_names: list[str]
 
 
 def run_one(
-    scenario: Scenario, seed: int, *, arm: str | None = None, replication: int = 0, steps: int | None = None
+    scenario: Scenario,
+    seed: int,
+    *,
+    arm: str | None = None,
+    replication: int = 0,
+    steps: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    agents: bool = True,
 ) -> RunTables:
     """Run one replication and return its tables.
 
@@ -50,27 +58,35 @@ def run_one(
         arm: One of the scenario's arms, or ``None`` for the scenario itself.
         replication: Replication number written into the tables.
         steps: Periods to run (default: the scenario's).
+        overrides: Parameter values by dotted path, applied after the arm (a sweep point).
+        agents: Whether to return the agents table (of the last period).
 
     Returns:
         The replication's tables, tagged with ``replication``, ``seed`` and ``arm``.
     """
-    model = BureauModel(scenario, seed=seed, arm=arm, record_agents=False)
+    keywords = {path.replace(".", "_", 1): value for path, value in (overrides or {}).items()}
+    model = BureauModel(scenario, seed=seed, arm=arm, record_agents=False, **keywords)
     periods = steps or scenario.steps
     for period in range(1, periods + 1):
-        model.record_agents = period == periods  # agents.parquet holds the last period only
+        model.record_agents = agents and period == periods  # the agents table holds the last period only
         model.step()
     frame = model.datacollector.get_model_vars_dataframe().iloc[1:]  # row 0 is the initial state
     frame.insert(0, "period", np.arange(1, len(frame) + 1))
-    agents = model.datacollector.get_agent_vars_dataframe().xs(model.steps, level="Step").reset_index()
-    agents = agents.rename(columns={"AgentID": "agent_id"})
-    agents.insert(2, "level_name", [model.level_names[level] for level in agents["level"]])
-    nodes = {agent.unique_id: str(agent.node) for agent in model.agents}
-    agents.insert(1, "node", agents["agent_id"].map(nodes))
-    for table in (frame, agents):
+    tables = [frame]
+    if agents:
+        officials = model.datacollector.get_agent_vars_dataframe().xs(model.steps, level="Step").reset_index()
+        officials = officials.rename(columns={"AgentID": "agent_id"})
+        officials.insert(2, "level_name", [model.level_names[level] for level in officials["level"]])
+        nodes = {agent.unique_id: str(agent.node) for agent in model.agents}
+        officials.insert(1, "node", officials["agent_id"].map(nodes))
+        tables.append(officials)
+    for table in tables:
         table.insert(0, "seed", seed)
         table.insert(0, "replication", replication)
         table.insert(0, "arm", arm or scenario.name)
-    return RunTables(steps=frame.reset_index(drop=True), agents=agents, level_names=model.level_names)
+    return RunTables(
+        steps=frame.reset_index(drop=True), agents=tables[1] if agents else None, level_names=model.level_names
+    )
 
 
 def run_replications(

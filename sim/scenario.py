@@ -186,6 +186,10 @@ class Scenario(_Section):
     parameters: Parameters = Field(default_factory=Parameters, description="model constants")
     policies: list[PolicyChoice] = Field(default_factory=list, description="reforms switched on")
     arms: list[Arm] = Field(default_factory=list, description="named alternatives to compare")
+    reference: str | None = Field(None, description="arm the others are compared with (default: the first)")
+    burn_in: int | None = Field(
+        None, ge=0, le=100_000, description="periods left out of each run's outcome values (default: a third)"
+    )
     uncertainties: dict[str, tuple[float, float]] = Field(
         default_factory=dict, description="ranges of uncertain parameters by dotted path"
     )
@@ -215,6 +219,28 @@ class Scenario(_Section):
         if duplicates:
             raise ValueError(f"arm names must be distinct: {', '.join(duplicates)}")
         return value
+
+    @model_validator(mode="after")
+    def _reference_and_burn_in(self) -> Scenario:
+        names = [arm.name for arm in self.arms]
+        if self.reference is not None and self.reference not in names:
+            raise ValueError(
+                f"reference {self.reference!r} is not an arm{_did_you_mean(self.reference, names)}; "
+                f"arms: {', '.join(names) or 'none'}"
+            )
+        if self.burn_in is not None and self.burn_in >= self.steps:
+            raise ValueError(f"burn_in ({self.burn_in}) must be shorter than the run ({self.steps} steps)")
+        return self
+
+    @property
+    def burn_in_periods(self) -> int:
+        """Periods left out of each run's outcome values: ``burn_in``, or a third of the run."""
+        return self.burn_in if self.burn_in is not None else self.steps // 3
+
+    @property
+    def reference_arm(self) -> str | None:
+        """The arm others are compared with: ``reference``, or the first arm."""
+        return self.reference or (self.arms[0].name if self.arms else None)
 
     @field_validator("outcomes")
     @classmethod

@@ -62,3 +62,72 @@ def band(steps: pd.DataFrame, output: str) -> pd.DataFrame:
     frame["ci_low"] = frame["mean"] - half
     frame["ci_high"] = frame["mean"] + half
     return frame[["period", "mean", "ci_low", "ci_high"]]
+
+
+def run_values(steps: pd.DataFrame, burn_in: int) -> dict[str, float]:
+    """One run's value of every output: its mean over the periods after ``burn_in``."""
+    after = steps[steps["period"] > burn_in]
+    skip = {"arm", "point", "replication", "seed", "period"}
+    return {name: float(after[name].mean()) for name in steps.columns if name not in skip}
+
+
+def paired_effects(values: pd.DataFrame, outcomes: list[tuple[str, str]], reference: str) -> pd.DataFrame:
+    """Each arm's mean and CI per outcome, and its paired difference from the reference arm.
+
+    Replication *k* of every arm shares a seed, so differences are taken pair by pair
+    (replications missing from either arm are left out of that pair's statistics).
+
+    Args:
+        values: One row per run with ``arm``, ``replication`` and one column per outcome.
+        outcomes: ``(name, direction)`` pairs, direction ``maximize`` or ``minimize``.
+        reference: The arm the others are compared with.
+
+    Returns:
+        One row per arm and outcome: ``n``, ``mean``, ``ci_low``, ``ci_high``, and for arms
+        other than the reference ``difference``, ``difference_low``, ``difference_high``,
+        ``effect_size`` (mean difference over the standard deviation of the differences) and
+        ``verdict`` (better, worse, or no detectable difference).
+    """
+    rows = []
+    arms = list(dict.fromkeys(values["arm"]))
+    base = values[values["arm"] == reference].set_index("replication")
+    for arm in arms:
+        mine = values[values["arm"] == arm].set_index("replication")
+        for name, direction in outcomes:
+            sample = mine[name].to_numpy(dtype=float)
+            mean, sd, n = float(sample.mean()), float(sample.std(ddof=1)) if len(sample) > 1 else np.nan, len(sample)
+            half = float(half_width(sd, n))
+            row = {"arm": arm, "outcome": name, "direction": direction, "n": n, "mean": mean}
+            row |= {"ci_low": mean - half, "ci_high": mean + half}
+            if arm == reference:
+                row |= {"difference": np.nan, "difference_low": np.nan, "difference_high": np.nan}
+                row |= {"effect_size": np.nan, "verdict": "reference"}
+            else:
+                paired = mine[[name]].join(base[[name]], rsuffix="_reference", how="inner")
+                diff = (paired[name] - paired[f"{name}_reference"]).to_numpy(dtype=float)
+                row |= _difference(diff, direction)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _difference(diff: np.ndarray, direction: str) -> dict[str, float | str]:
+    n = len(diff)
+    mean = float(diff.mean()) if n else np.nan
+    sd = float(diff.std(ddof=1)) if n > 1 else np.nan
+    half = float(half_width(sd, n))
+    low, high = mean - half, mean + half
+    with np.errstate(divide="ignore", invalid="ignore"):
+        effect = float(np.float64(mean) / sd)  # NaN when every difference is zero
+    if not (low > 0 or high < 0):
+        verdict = "no detectable difference"
+    elif (low > 0) == (direction == "maximize"):
+        verdict = "better"
+    else:
+        verdict = "worse"
+    return {
+        "difference": mean,
+        "difference_low": low,
+        "difference_high": high,
+        "effect_size": effect,
+        "verdict": verdict,
+    }

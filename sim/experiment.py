@@ -1,0 +1,252 @@
+"""Running many runs: executors, progress, and streaming results into a run store.
+
+A run is a :class:`sim.runstore.RunSpec` executed by :func:`execute_run`, which never raises:
+a run that fails comes back with its traceback. Executors differ only in where runs execute:
+in this process, in local worker processes (kept alive for the whole experiment), or on a
+Dask distributed cluster. Every run's seed is fixed by its spec, so the numbers are the same
+whichever executor runs them and in whatever order runs finish. Results are written by this
+process, one run at a time, as they arrive.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from sim.errors import ScenarioError
+from sim.runner import run_one
+from sim.runstore import RunSpec, RunStore, scenario_hash
+from sim.scenario import Scenario
+from sim.stats import run_values
+
+
+@dataclass
+class RunOutcome:
+    """What one run produced: its steps table and outcome values, or the error it raised."""
+
+    spec: RunSpec
+    steps: pd.DataFrame | None
+    values: dict[str, float] | None
+    error: str | None
+    seconds: float
+
+
+def payload_for(scenario: Scenario) -> dict[str, Any]:
+    """What a worker needs to rebuild the scenario: its data and the file it came from."""
+    return {"scenario": scenario.model_dump(mode="json"), "source": scenario.source, "hash": scenario_hash(scenario)}
+
+
+_SCENARIOS: dict[str, Scenario] = {}
+
+
+def _scenario(payload: dict[str, Any]) -> Scenario:
+    """The payload's scenario, validated once per worker process."""
+    scenario = _SCENARIOS.get(payload["hash"])
+    if scenario is None:
+        scenario = Scenario.model_validate(payload["scenario"])
+        scenario.source = payload["source"]
+        _SCENARIOS[payload["hash"]] = scenario
+    return scenario
+
+
+def execute_run(payload: dict[str, Any], spec: RunSpec) -> RunOutcome:
+    """Run one spec; return its tables or, if it raised, its traceback."""
+    start = time.perf_counter()
+    try:
+        scenario = _scenario(payload)
+        steps = run_one(
+            scenario,
+            spec.seed,
+            arm=spec.arm or None,
+            replication=spec.replication,
+            overrides=spec.overrides,
+            agents=False,
+        ).steps
+        steps.insert(1, "point", spec.point)
+        return RunOutcome(spec, steps, run_values(steps, scenario.burn_in_periods), None, time.perf_counter() - start)
+    except Exception:
+        return RunOutcome(spec, None, None, traceback.format_exc(), time.perf_counter() - start)
+
+
+# --- executors -------------------------------------------------------------------------------
+
+
+class SerialExecutor:
+    """Runs in this process, one after another."""
+
+    description = "in-process"
+
+    def map_unordered(self, payload: dict[str, Any], specs: list[RunSpec]) -> Iterator[RunOutcome]:
+        """Execute ``specs``, yielding outcomes as they finish."""
+        for spec in specs:
+            yield execute_run(payload, spec)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class ProcessExecutor:
+    """Runs in local worker processes, started once and kept for the whole experiment.
+
+    The start method is chosen here, explicitly: ``forkserver`` where the platform has it
+    (workers fork from a server that has already imported the model), ``spawn`` elsewhere.
+    This keeps the pool independent of any start method set globally by other libraries
+    (importing ``mesa.batchrunner`` forces ``spawn`` for every later default pool).
+    """
+
+    def __init__(self, workers: int) -> None:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if context.get_start_method() == "forkserver":
+            context.set_forkserver_preload(["sim.experiment"])
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        self.description = f"{workers} local processes ({context.get_start_method()})"
+
+    def map_unordered(self, payload: dict[str, Any], specs: list[RunSpec]) -> Iterator[RunOutcome]:
+        """Execute ``specs`` on the pool, yielding outcomes as they finish."""
+        futures = [self.pool.submit(execute_run, payload, spec) for spec in specs]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+    def close(self) -> None:
+        """Stop the workers."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskExecutor:
+    """Runs on a Dask distributed cluster: an existing one by address, or a new local one."""
+
+    def __init__(self, scheduler: str, workers: int) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:  # pragma: no cover - a dependency, but say so if it is missing
+            raise ScenarioError("needs the 'distributed' package", source="--scheduler") from None
+        self.cluster = None
+        if scheduler == "local":
+            self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            self.client = Client(self.cluster)
+            self.description = f"Dask LocalCluster, {workers} workers"
+        else:
+            try:
+                self.client = Client(scheduler, timeout=30)
+            except OSError as error:
+                raise ScenarioError(f"cannot reach the Dask scheduler: {error}", source="--scheduler") from None
+            self.description = f"Dask cluster at {scheduler}"
+
+    def map_unordered(self, payload: dict[str, Any], specs: list[RunSpec]) -> Iterator[RunOutcome]:
+        """Execute ``specs`` on the cluster, yielding outcomes as they finish."""
+        from distributed import as_completed as dask_completed
+
+        futures = [self.client.submit(execute_run, payload, spec, pure=False) for spec in specs]
+        try:
+            for future in dask_completed(futures):
+                yield future.result()
+        finally:
+            self.client.cancel(futures)
+
+    def close(self) -> None:
+        """Disconnect, and stop the cluster if this executor started it."""
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def make_executor(workers: int | None = None, scheduler: str | None = None):
+    """The executor for ``--workers`` / ``--scheduler``: all cores by default, in-process for 1."""
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    if count < 1:
+        raise ScenarioError("must be at least 1", source="--workers")
+    if scheduler is not None:
+        return DaskExecutor(scheduler, count)
+    return SerialExecutor() if count == 1 else ProcessExecutor(count)
+
+
+# --- the run loop ----------------------------------------------------------------------------
+
+
+class RunProgress:
+    """Done / failed / ETA: a progress bar on a terminal, a plain line every few seconds elsewhere."""
+
+    def __init__(self, label: str, total: int, enabled: bool = True, console: Console | None = None) -> None:
+        self.console = console or Console(stderr=True)
+        self.label, self.total, self.enabled = label, total, enabled
+        self.done = self.failed = 0
+        self.start = self._last = time.monotonic()
+        self.bar: Progress | None = None
+
+    def __enter__(self) -> RunProgress:
+        if self.enabled and self.console.is_terminal:
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[failed]} failed"),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self.bar.__enter__()
+            self.task = self.bar.add_task(self.label, total=self.total, failed=0)
+        return self
+
+    def advance(self, failed: bool) -> None:
+        """Count one finished run."""
+        self.done += 1
+        self.failed += int(failed)
+        if self.bar is not None:
+            self.bar.update(self.task, completed=self.done, failed=self.failed)
+        elif self.enabled and (time.monotonic() - self._last > 5 or self.done == self.total):
+            self._last = time.monotonic()
+            elapsed = self._last - self.start
+            eta = elapsed / self.done * (self.total - self.done)
+            print(
+                f"{self.label}: {self.done}/{self.total} done, {self.failed} failed, ETA {eta:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+def run_specs(
+    store: RunStore,
+    payload: dict[str, Any],
+    specs: Iterable[RunSpec],
+    executor,
+    *,
+    label: str,
+    progress: bool = True,
+    on_outcome: Callable[[RunOutcome], None] | None = None,
+) -> tuple[int, int]:
+    """Execute ``specs`` and store each outcome as it arrives; return (finished, failed)."""
+    specs = list(specs)
+    finished = failed = 0
+    with RunProgress(label, len(specs), enabled=progress) as bar:
+        for outcome in executor.map_unordered(payload, specs):
+            if outcome.error is None:
+                store.write(outcome.spec, outcome.steps, outcome.values, outcome.seconds)
+                finished += 1
+            else:
+                store.record_failure(outcome.spec, outcome.error)
+                failed += 1
+            if on_outcome is not None:
+                on_outcome(outcome)
+            bar.advance(outcome.error is not None)
+    return finished, failed
