@@ -6,11 +6,15 @@ falsification, blanket bans, innovation and shirking; superiors inspect, sanctio
 everyone learns. See docs/ODD.md for the model and README.md for the tool.
 """
 
+from sim.comparison import compare
 from sim.errors import HierarchyError, ScenarioError
 from sim.model import BureauModel
 from sim.parameters import Parameters, Strategy
 from sim.policies import REGISTRY as POLICIES
+from sim.results import load_results
 from sim.scenario import Scenario, load_scenario, parse_scenario
+from sim.sensitivity_analysis import sensitivity
+from sim.sweeps import sweep
 
 __version__ = "0.1.0"
 
@@ -23,6 +27,10 @@ __all__ = [
     "ScenarioError",
     "Strategy",
     "__version__",
+    "compare",
+    "load_results",
     "load_scenario",
     "parse_scenario",
+    "sensitivity",
+    "sweep",
 ]

@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from sim import __version__
-from sim.errors import ScenarioError
+from sim.errors import RunsFailed, ScenarioError
 from sim.hierarchy import build_layout
 from sim.parameters import parameter_paths
 from sim.policies import REGISTRY
@@ -68,6 +68,16 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--precision", type=float, help="add replications until every CI half-width is at most this")
     compare.add_argument("--max-replications", type=int, help="cap on replications per arm with --precision")
 
+    sweep = commands.add_parser("sweep", help="run a scenario's sweep: points over replications")
+    sweep.add_argument("scenario", type=Path, help="scenario YAML file with a sweep: section")
+    _experiment_options(sweep)
+
+    sensitivity = commands.add_parser("sensitivity", help="Morris or Sobol sensitivity over the uncertainties")
+    sensitivity.add_argument("scenario", type=Path, help="scenario YAML file with uncertainties:")
+    sensitivity.add_argument("--method", choices=["morris", "sobol"], default="morris", help="default: morris")
+    sensitivity.add_argument("--samples", type=int, default=16, help="Morris trajectories or Sobol base samples")
+    _experiment_options(sensitivity)
+
     commands.add_parser("describe", help="list every parameter and policy")
 
     bench = commands.add_parser("bench", help="measure the engines' speed and memory on this machine")
@@ -90,12 +100,17 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args.scenarios)
         if args.command == "compare":
             return _compare(args, console)
+        if args.command in ("sweep", "sensitivity"):
+            return _explore(args, console)
         if args.command == "bench":
             return _bench(args, console)
         return _describe()
     except ScenarioError as error:
         print(f"bureausim: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except RunsFailed as error:
+        print(f"bureausim: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("bureausim: interrupted; nothing was written", file=sys.stderr)
         return 130
@@ -183,7 +198,7 @@ def _experiment_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _compare(args: argparse.Namespace, console: Console) -> int:
-    from sim.compare import compare
+    from sim.comparison import compare
 
     scenario = load_scenario(args.scenario)
     if args.assignments:
@@ -207,6 +222,42 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
         print(
             f"bureausim: {len(result.failures)} run(s) failed (see failures.jsonl); "
             "re-run with --retry-failed to run only those",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _explore(args: argparse.Namespace, console: Console) -> int:
+    """``sweep`` and ``sensitivity``: run, print the summary table, report failures."""
+    scenario = load_scenario(args.scenario)
+    if args.assignments:
+        scenario = scenario.with_overrides(args.assignments)
+    check_hierarchy_source(scenario)
+    options = {
+        "out": args.out,
+        "workers": args.workers,
+        "scheduler": args.scheduler,
+        "retry_failed": args.retry_failed,
+        "progress": not args.quiet,
+        "command": ["bureausim", *args.argv],
+    }
+    if args.command == "sweep":
+        from sim.sweeps import sweep
+
+        result = sweep(scenario, **options)
+        table = result.table.merge(result.points, on="point")
+    else:
+        from sim.sensitivity_analysis import sensitivity
+
+        result = sensitivity(scenario, method=args.method, samples=args.samples, **options)
+        table = result.indices
+    if not args.quiet:
+        console.print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"), width=max(console.width, 150))
+    print(result.folder)
+    if result.failures:
+        print(
+            f"bureausim: {len(result.failures)} run(s) failed (see failures.jsonl); re-run with --retry-failed",
             file=sys.stderr,
         )
         return 1

@@ -41,5 +41,9 @@ class ScenarioError(ValueError):
         return f"{where}{field}{self.message}"
 
 
+class RunsFailed(RuntimeError):
+    """An experiment in which no run finished: nothing to summarise (see ``failures.jsonl``)."""
+
+
 class HierarchyError(ScenarioError):
     """A hierarchy that is not a single-rooted tree with consistent levels."""

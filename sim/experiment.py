@@ -10,6 +10,8 @@ process, one run at a time, as they arrive.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import multiprocessing
 import os
 import sys
@@ -18,13 +20,14 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from sim.errors import ScenarioError
+from sim.errors import RunsFailed, ScenarioError
 from sim.runner import run_one
 from sim.runstore import RunSpec, RunStore, scenario_hash
 from sim.scenario import Scenario
@@ -52,11 +55,12 @@ _SCENARIOS: dict[str, Scenario] = {}
 
 def _scenario(payload: dict[str, Any]) -> Scenario:
     """The payload's scenario, validated once per worker process."""
-    scenario = _SCENARIOS.get(payload["hash"])
+    cache_key = f"{payload['hash']}:{payload['source']}"
+    scenario = _SCENARIOS.get(cache_key)
     if scenario is None:
         scenario = Scenario.model_validate(payload["scenario"])
         scenario.source = payload["source"]
-        _SCENARIOS[payload["hash"]] = scenario
+        _SCENARIOS[cache_key] = scenario
     return scenario
 
 
@@ -73,6 +77,7 @@ def execute_run(payload: dict[str, Any], spec: RunSpec) -> RunOutcome:
             overrides=spec.overrides,
             agents=False,
         ).steps
+        steps["arm"] = spec.arm  # parts carry the spec's own arm, so a run's key can be read back
         steps.insert(1, "point", spec.point)
         return RunOutcome(spec, steps, run_values(steps, scenario.burn_in_periods), None, time.perf_counter() - start)
     except Exception:
@@ -225,6 +230,15 @@ class RunProgress:
             self.bar.__exit__(*exc)
 
 
+@contextlib.contextmanager
+def _flushing(store: RunStore) -> Iterator[None]:
+    """Write what the store still holds when the loop ends, however it ends."""
+    try:
+        yield
+    finally:
+        store.flush()
+
+
 def run_specs(
     store: RunStore,
     payload: dict[str, Any],
@@ -238,7 +252,7 @@ def run_specs(
     """Execute ``specs`` and store each outcome as it arrives; return (finished, failed)."""
     specs = list(specs)
     finished = failed = 0
-    with RunProgress(label, len(specs), enabled=progress) as bar:
+    with RunProgress(label, len(specs), enabled=progress) as bar, _flushing(store):
         for outcome in executor.map_unordered(payload, specs):
             if outcome.error is None:
                 store.write(outcome.spec, outcome.steps, outcome.values, outcome.seconds)
@@ -250,3 +264,98 @@ def run_specs(
                 on_outcome(outcome)
             bar.advance(outcome.error is not None)
     return finished, failed
+
+
+# --- one experiment --------------------------------------------------------------------------
+
+
+class Experiment:
+    """The folder, store and executor of one experiment, kept for all of its rounds.
+
+    Use as a context manager: the executor's workers start once and stop at the end.
+
+    Args:
+        scenario: The experiment's scenario.
+        kind: ``compare``, ``sweep`` or ``sensitivity``.
+        out: Results folder (default ``results/<name>/<timestamp>/``); an existing folder of
+            the same experiment is resumed.
+        workers: Local processes (1 runs in this process; ``None`` uses every core).
+        scheduler: A Dask scheduler address, or ``"local"``.
+        progress: Show progress.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        kind: str,
+        out: str | os.PathLike | None = None,
+        workers: int | None = 1,
+        scheduler: str | None = None,
+        progress: bool = True,
+    ) -> None:
+        from sim.store import default_output
+
+        self.scenario, self.kind, self.progress = scenario, kind, progress
+        self.folder = Path(out) if out is not None else default_output(scenario)
+        check_experiment_folder(self.folder)
+        self.store = RunStore(self.folder, scenario, kind)
+        self.payload = payload_for(scenario)
+        self.executor = make_executor(workers, scheduler)
+        self.started = time.perf_counter()
+
+    def __enter__(self) -> Experiment:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.executor.close()
+
+    def run(self, specs: list[RunSpec], retry_failed: bool = False) -> None:
+        """Run the specs not yet finished (or, with ``retry_failed``, only those that failed)."""
+        done, failed = self.store.done(), self.store.failures()
+        if retry_failed:
+            todo = [spec for spec in specs if spec.key in failed]
+        else:
+            todo = [spec for spec in specs if spec.key not in done and spec.key not in failed]
+        run_specs(
+            self.store, self.payload, todo, self.executor, label=f"{self.scenario.name}: runs", progress=self.progress
+        )
+
+    def values(self, replications: int) -> pd.DataFrame:
+        """One row per finished run of the first ``replications`` replications; refuses an empty result."""
+        values = self.store.values()
+        if values.empty:
+            raise RunsFailed(f"no run finished; see {self.folder / 'failures.jsonl'}")
+        return values[values["replication"] < replications].reset_index(drop=True)
+
+    def write_manifest(self, replications: int, command: list[str] | None, **extra: Any) -> None:
+        """``manifest.json``: the scenario, its hash, seeds, executor, versions, commit, wall time."""
+        from sim.runner import replication_seeds
+        from sim.store import build_manifest
+
+        manifest = build_manifest(
+            self.scenario,
+            seeds=replication_seeds(self.scenario.seed, replications),
+            wall_time=time.perf_counter() - self.started,
+            command=command or [],
+        )
+        manifest |= {
+            "kind": self.kind,
+            "scenario_hash": self.store.hash,
+            "replications": replications,
+            "executor": self.executor.description,
+            "runs_finished": len(self.store.done()),
+            "runs_failed": len(self.store.failures()),
+            **extra,
+        }
+        text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+        (self.folder / "manifest.json").write_text(text, encoding="utf-8")
+
+
+def check_experiment_folder(folder: Path) -> None:
+    """Allow a new folder, an empty one, or one holding an experiment (to resume); refuse others."""
+    if folder.exists() and not folder.is_dir():
+        raise ScenarioError("exists and is not a folder", source=str(folder))
+    if folder.exists() and any(folder.iterdir()) and not (folder / "experiment.json").exists():
+        raise ScenarioError(
+            "exists, is not empty and holds no experiment to resume; choose a new --out", source=str(folder)
+        )

@@ -76,14 +76,11 @@ def forest_plot(effects: pd.DataFrame, reference: str | None, path: Path | None 
     outcomes = list(dict.fromkeys(others["outcome"]))
     arms = list(dict.fromkeys(others["arm"]))
     colours = {"better": "tab:green", "worse": "tab:red", "no detectable difference": "tab:gray"}
+    width = 2.6 * max(1, len(outcomes)) + 1.5
     fig, axes = plt.subplots(
-        1,
-        max(1, len(outcomes)),
-        figsize=(2.6 * max(1, len(outcomes)) + 1.5, 0.45 * len(arms) + 1.6),
-        sharey=True,
-        squeeze=False,
-        constrained_layout=True,
+        1, max(1, len(outcomes)), figsize=(width, 0.45 * len(arms) + 1.6), sharey=True, squeeze=False
     )
+    fig.subplots_adjust(left=1.6 / width, right=0.98, bottom=0.12, top=0.78, wspace=0.15)
     for ax, outcome in zip(axes[0], outcomes, strict=False):
         rows = others[others["outcome"] == outcome].set_index("arm").loc[arms]
         y = range(len(arms))
@@ -101,25 +98,80 @@ def forest_plot(effects: pd.DataFrame, reference: str | None, path: Path | None 
     return _finish(fig, path)
 
 
-def series_by_arm(steps: pd.DataFrame, output: str, path: Path | None = None):
-    """One output over time, one line per arm with its 95% band over replications."""
-    fig, ax = plt.subplots(figsize=(7.5, 4.2), constrained_layout=True)
-    for arm, group in steps.groupby("arm", sort=False):
-        frame = band(group, output)
-        (line,) = ax.plot(frame["period"], frame["mean"], label=arm, linewidth=1.6)
-        ax.fill_between(
-            frame["period"], frame["ci_low"], frame["ci_high"], color=line.get_color(), alpha=0.2, linewidth=0
-        )
-    ax.set_title(output)
-    ax.set_xlabel("period")
-    ax.set_ylabel("mean over replications (95% CI)")
+def series_by_arm(steps: pd.DataFrame, outputs: list[str], path: Path | None = None):
+    """Outputs over time, one panel per output, one line per arm with its 95% band over replications."""
+    columns = min(3, len(outputs))
+    rows = -(-len(outputs) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.0 * rows), squeeze=False)
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.07, top=0.9, wspace=0.25, hspace=0.45)
+    arms = list(dict.fromkeys(steps["arm"]))
+    colours = dict(zip(arms, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 3, strict=False))
+    for ax, output in zip(axes.flat, outputs, strict=False):
+        for arm, group in steps.groupby("arm", sort=False):
+            frame = band(group, output)
+            ax.plot(frame["period"], frame["mean"], label=arm, linewidth=1.4, color=colours[arm])
+            ax.fill_between(
+                frame["period"], frame["ci_low"], frame["ci_high"], color=colours[arm], alpha=0.2, linewidth=0
+            )
+        ax.set_title(output, fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(outputs) :]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=7, loc="best")
+    fig.suptitle("mean over replications per period, 95% bands", fontsize=10)
+    return _finish(fig, path, dpi=90)
+
+
+def _finish(fig, path: Path | None, dpi: int = 110):
+    if path is not None:
+        fig.savefig(path, dpi=dpi)
+        plt.close(fig)
+    return fig
+
+
+def sweep_lines(rows: pd.DataFrame, x: str, outcome: str, path: Path | None = None):
+    """An outcome's mean with 95% CI against one swept parameter (or the point number)."""
+    rows = rows.sort_values(x)
+    fig, ax = plt.subplots(figsize=(6.5, 4.0), constrained_layout=True)
+    ax.plot(rows[x], rows["mean"], "o-", linewidth=1.6)
+    ax.fill_between(rows[x], rows["ci_low"], rows["ci_high"], alpha=0.2, linewidth=0)
+    ax.set_xlabel(x)
+    ax.set_ylabel(f"{outcome} (mean, 95% CI)")
+    ax.set_title(f"{outcome} against {x}")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
     return _finish(fig, path)
 
 
-def _finish(fig, path: Path | None):
-    if path is not None:
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-    return fig
+def sweep_heatmap(rows: pd.DataFrame, parameters: list[str], outcome: str, path: Path | None = None):
+    """An outcome's mean over a two-parameter grid."""
+    grid = rows.pivot_table(index=parameters[0], columns=parameters[1], values="mean")
+    fig, ax = plt.subplots(figsize=(6.5, 4.8), constrained_layout=True)
+    image = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
+    ax.set_xticks(range(len(grid.columns)), [f"{v:g}" for v in grid.columns], fontsize=8)
+    ax.set_yticks(range(len(grid.index)), [f"{v:g}" for v in grid.index], fontsize=8)
+    ax.set_xlabel(parameters[1])
+    ax.set_ylabel(parameters[0])
+    ax.set_title(f"{outcome} (mean over replications)")
+    fig.colorbar(image, ax=ax)
+    return _finish(fig, path)
+
+
+def sensitivity_bars(indices: pd.DataFrame, method: str, outcome: str, path: Path | None = None):
+    """Sensitivity indices of one outcome: Morris mu* and sigma, or Sobol S1 and ST, with CIs."""
+    if method == "morris":
+        bars = [("mu_star", "mu_star_conf", "mu*"), ("sigma", None, "sigma")]
+    else:
+        bars = [("S1", "S1_conf", "S1"), ("ST", "ST_conf", "ST")]
+    indices = indices.sort_values(bars[0][0])
+    fig, ax = plt.subplots(figsize=(7.0, 0.45 * len(indices) + 1.6), constrained_layout=True)
+    height = 0.38
+    for offset, (column, conf, label) in zip((-height / 2, height / 2), bars, strict=True):
+        positions = [i + offset for i in range(len(indices))]
+        errors = indices[conf] if conf else None
+        ax.barh(positions, indices[column], height=height, xerr=errors, label=label, capsize=2)
+    ax.set_yticks(range(len(indices)), indices["parameter"], fontsize=8)
+    ax.set_title(f"{outcome}: {'Morris screening' if method == 'morris' else 'Sobol indices'}")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8)
+    return _finish(fig, path)

@@ -1,9 +1,12 @@
 """Crash-safe, resumable storage of an experiment's runs.
 
-Every finished run is one Parquet part, ``runs/<arm>/p<point>-r<replication>-s<seed>.parquet``,
-written to a temporary file and renamed into place, so a part is either complete or absent.
-The parts are the truth: ``index.jsonl`` (one line per run with its outcome values, so
-summaries never need to load the parts) is rebuilt from them whenever the store is opened.
+Finished runs are gathered and written together as Parquet parts, ``runs/part-<n>.parquet``
+(every ``FLUSH_RUNS`` runs or ``FLUSH_SECONDS`` seconds, and at the end), each written to a
+temporary file and renamed into place, so a part is either complete or absent. A run is
+finished once its part is in place; runs taken but not yet written when a process dies are
+simply run again on resume, so nothing is lost or stored twice. The parts are the truth:
+``index.jsonl`` (one line per run with its outcome values, so summaries never need to load
+the parts) is rebuilt from them whenever the store is opened.
 Failed runs are recorded in ``failures.jsonl`` with their tracebacks. A store belongs to one
 scenario: opening it for another (a different hash) is refused.
 """
@@ -13,15 +16,24 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.dataset
+import pyarrow.parquet
 
 from sim.errors import ScenarioError
 from sim.scenario import Scenario
 from sim.stats import run_values
+
+FLUSH_RUNS = 50
+"""Finished runs gathered into one Parquet part, at most."""
+FLUSH_SECONDS = 5.0
+"""Longest a finished run waits before it is written."""
+KEY_COLUMNS = ("arm", "point", "replication", "seed")
 
 
 @dataclass(frozen=True)
@@ -49,9 +61,14 @@ class RunSpec:
 
 
 def scenario_hash(scenario: Scenario) -> str:
-    """A short hash of everything in a scenario that changes its runs."""
-    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    """A short hash of everything in a scenario that changes its runs, a graph file's contents included."""
+    digest = hashlib.sha256(json.dumps(scenario.model_dump(mode="json"), sort_keys=True).encode("utf-8"))
+    if scenario.hierarchy.file is not None:
+        path = Path(scenario.hierarchy.file)
+        if not path.is_absolute() and scenario.source:
+            path = Path(scenario.source).parent / path
+        digest.update(path.read_bytes() if path.is_file() else b"missing")
+    return digest.hexdigest()[:16]
 
 
 class RunStore:
@@ -80,21 +97,36 @@ class RunStore:
         self.runs.mkdir(parents=True, exist_ok=True)
         if not identity.exists():
             _write_atomically(identity, json.dumps({"kind": kind, "scenario_hash": self.hash}) + "\n")
+        self._buffer: list[tuple[RunSpec, pd.DataFrame, dict[str, Any]]] = []
+        self._flushed = time.monotonic()
         self._index = self._rebuild_index()
 
     # --- writing -------------------------------------------------------------------------
 
     def write(self, spec: RunSpec, steps: pd.DataFrame, values: dict[str, float], seconds: float) -> None:
-        """Store one finished run: its part atomically, then its line in the index."""
-        path = self.runs / f"{spec.key}.parquet"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".tmp-{os.getpid()}")
-        steps.to_parquet(temporary, index=False)
-        os.replace(temporary, path)
-        record = {**_spec_record(spec), "seconds": round(seconds, 4), "values": values}
+        """Take one finished run; it is stored with the next flush.
+
+        That is at most ``FLUSH_RUNS`` runs or ``FLUSH_SECONDS`` seconds later, or at the end.
+        """
+        self._buffer.append((spec, steps, {**_spec_record(spec), "seconds": round(seconds, 4), "values": values}))
+        if len(self._buffer) >= FLUSH_RUNS or time.monotonic() - self._flushed >= FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the runs taken since the last flush as one part, atomically, then index them."""
+        self._flushed = time.monotonic()
+        if not self._buffer:
+            return
+        name = f"part-{self._next_part:06d}.parquet"
+        temporary = self.runs / f"{name}.tmp-{os.getpid()}"
+        pd.concat([steps for _, steps, _ in self._buffer], ignore_index=True).to_parquet(temporary, index=False)
+        os.replace(temporary, self.runs / name)
+        records = [record | {"part": name} for _, _, record in self._buffer]
         with open(self.folder / "index.jsonl", "a", encoding="utf-8") as index:
-            index.write(json.dumps(record) + "\n")
-        self._index[spec.key] = record
+            index.write("".join(json.dumps(record) + "\n" for record in records))
+        self._index.update((record["key"], record) for record in records)
+        self._buffer.clear()
+        self._next_part += 1
 
     def record_failure(self, spec: RunSpec, error: str) -> None:
         """Record a run that raised, with its traceback."""
@@ -114,9 +146,11 @@ class RunStore:
             return {}
         failed: dict[str, dict[str, Any]] = {}
         for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
+            try:
                 record = json.loads(line)
-                failed[record["key"]] = record
+            except json.JSONDecodeError:
+                continue  # blank, or cut short by a crash: that run is simply run again
+            failed[record["key"]] = record
         return {key: record for key, record in failed.items() if key not in self._index}
 
     def values(self) -> pd.DataFrame:
@@ -130,13 +164,15 @@ class RunStore:
             return frame
         return frame.sort_values(["arm", "point", "replication"], kind="stable").reset_index(drop=True)
 
-    def steps(self, keys: list[str] | None = None) -> pd.DataFrame:
-        """The steps tables of finished runs (all of them by default), concatenated."""
-        chosen = sorted(self._index) if keys is None else keys
-        return pd.concat([pd.read_parquet(self.runs / f"{key}.parquet") for key in chosen], ignore_index=True)
+    def steps(self) -> pd.DataFrame:
+        """The steps tables of all finished runs, read from the parts."""
+        parts = sorted(str(path) for path in self.runs.glob("part-*.parquet"))
+        if not parts:
+            return pd.DataFrame()
+        return pyarrow.dataset.dataset(parts, format="parquet").to_table().to_pandas()
 
     def _rebuild_index(self) -> dict[str, dict[str, Any]]:
-        """Index every complete part; recompute values of parts the index missed; drop temporaries."""
+        """Index every run of every complete part; recompute what the index missed; drop temporaries."""
         recorded: dict[str, dict[str, Any]] = {}
         index = self.folder / "index.jsonl"
         if index.exists():
@@ -144,26 +180,29 @@ class RunStore:
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError:
-                    continue  # a line cut short by a crash; its part (if any) is re-read below
+                    continue  # a line cut short by a crash; its run is re-read from its part below
                 recorded[record["key"]] = record
-        for temporary in self.runs.rglob("*.tmp-*"):
+        for temporary in self.runs.glob("*.tmp-*"):
             temporary.unlink()
-        present = {str(p.relative_to(self.runs).with_suffix("")) for p in self.runs.rglob("*.parquet")}
-        rebuilt = {key: recorded[key] for key in sorted(present) if key in recorded}
-        missing = present - set(rebuilt)
-        if missing:
-            for key in sorted(missing):
-                steps = pd.read_parquet(self.runs / f"{key}.parquet")
-                first = steps.iloc[0]
-                rebuilt[key] = {
-                    "key": key,
-                    "arm": str(first["arm"]),
-                    "point": int(first["point"]),
-                    "replication": int(first["replication"]),
-                    "seed": int(first["seed"]),
-                    "seconds": None,
-                    "values": run_values(steps, self.burn_in),
-                }
+        parts = sorted(self.runs.glob("part-*.parquet"))
+        self._next_part = 1 + max((int(p.stem.split("-")[1]) for p in parts), default=0)
+        rebuilt: dict[str, dict[str, Any]] = {}
+        for part in parts:
+            keys = pyarrow.parquet.read_table(part, columns=list(KEY_COLUMNS)).to_pandas().drop_duplicates()
+            missing = []
+            for arm, point, replication, seed in keys.itertuples(index=False):
+                key = RunSpec(arm, int(point), int(replication), int(seed)).key
+                if key in recorded:
+                    rebuilt[key] = recorded[key]
+                else:
+                    missing.append(key)
+            if missing:
+                steps = pd.read_parquet(part)
+                for (arm, point, replication, seed), run in steps.groupby(list(KEY_COLUMNS), sort=False):
+                    spec = RunSpec(arm, int(point), int(replication), int(seed))
+                    if spec.key in missing:
+                        values = run_values(run, self.burn_in)
+                        rebuilt[spec.key] = _spec_record(spec) | {"seconds": None, "values": values, "part": part.name}
         if rebuilt != recorded:
             _write_atomically(index, "".join(json.dumps(r) + "\n" for r in rebuilt.values()))
         return rebuilt

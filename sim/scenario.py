@@ -14,6 +14,7 @@ with "did you mean ..." for near misses.
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 import typing
 from pathlib import Path
@@ -160,6 +161,38 @@ class Arm(_Section):
         return value
 
 
+class Sweep(_Section):
+    """Parameter points to run: every combination of a ``grid``, or ``zip`` lists taken in step."""
+
+    grid: dict[str, list[Any]] | None = Field(None, description="values per parameter; every combination is a point")
+    zip: dict[str, list[Any]] | None = Field(None, description="equally long value lists; the i-th values form point i")
+
+    @model_validator(mode="after")
+    def _one_design(self) -> Sweep:
+        if (self.grid is None) == (self.zip is None):
+            raise ValueError("give either grid or zip")
+        design = self.grid if self.grid is not None else self.zip
+        if not design:
+            raise ValueError("name at least one parameter")
+        for path, values in design.items():
+            _check_path(path)
+            if not values:
+                raise ValueError(f"{path}: give at least one value")
+            for value in values:
+                _validated_value(path, value)
+        if self.zip is not None and len({len(v) for v in self.zip.values()}) > 1:
+            raise ValueError("zip lists must be equally long")
+        return self
+
+    def points(self) -> list[dict[str, Any]]:
+        """The parameter values of every point, in order (the grid's last parameter varies fastest)."""
+        if self.zip is not None:
+            names = list(self.zip)
+            return [dict(zip(names, values, strict=True)) for values in zip(*self.zip.values(), strict=True)]
+        names = list(self.grid)
+        return [dict(zip(names, values, strict=True)) for values in itertools.product(*self.grid.values())]
+
+
 class Outcome(_Section):
     """An output the scenario's question is about, and which way is better."""
 
@@ -190,6 +223,7 @@ class Scenario(_Section):
     burn_in: int | None = Field(
         None, ge=0, le=100_000, description="periods left out of each run's outcome values (default: a third)"
     )
+    sweep: Sweep | None = Field(None, description="parameter points for bureausim sweep")
     uncertainties: dict[str, tuple[float, float]] = Field(
         default_factory=dict, description="ranges of uncertain parameters by dotted path"
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import stdtrit
 
 CONFIDENCE = 0.95
 
@@ -16,7 +16,21 @@ def half_width(sd, n, confidence: float = CONFIDENCE):
     """Half-width of the two-sided t confidence interval of a mean (NaN for n < 2)."""
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n >= 2, stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(n), np.nan)
+        return np.where(n >= 2, stdtrit(np.maximum(n - 1, 1), 0.5 + confidence / 2) * sd / np.sqrt(n), np.nan)
+
+
+def describe(values) -> dict[str, float]:
+    """Sample size, mean, standard deviation and 95% t interval of the mean.
+
+    With fewer than two values the standard deviation and the interval are NaN: one run says
+    nothing about variability.
+    """
+    values = np.asarray(values, dtype=float)
+    n = len(values)
+    mean = float(values.mean()) if n else np.nan
+    sd = float(values.std(ddof=1)) if n > 1 else np.nan
+    half = float(half_width(sd, n))
+    return {"n": n, "mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half}
 
 
 def summarise(steps: pd.DataFrame, outputs: list[str]) -> pd.DataFrame:
@@ -37,21 +51,8 @@ def summarise(steps: pd.DataFrame, outputs: list[str]) -> pd.DataFrame:
     rows = []
     for output in outputs:
         for statistic, values in (("final", last[output]), ("run_mean", over_run[output])):
-            n = len(values)
-            mean = float(values.mean())
-            sd = float(values.std(ddof=1)) if n > 1 else float("nan")
-            half = float(half_width(sd, n))
-            rows.append(
-                {
-                    "output": output,
-                    "statistic": statistic,
-                    "replications": n,
-                    "mean": mean,
-                    "sd": sd,
-                    "ci_low": mean - half,
-                    "ci_high": mean + half,
-                }
-            )
+            summary = describe(values)
+            rows.append({"output": output, "statistic": statistic, "replications": summary.pop("n")} | summary)
     return pd.DataFrame(rows)
 
 
@@ -66,9 +67,10 @@ def band(steps: pd.DataFrame, output: str) -> pd.DataFrame:
 
 def run_values(steps: pd.DataFrame, burn_in: int) -> dict[str, float]:
     """One run's value of every output: its mean over the periods after ``burn_in``."""
-    after = steps[steps["period"] > burn_in]
     skip = {"arm", "point", "replication", "seed", "period"}
-    return {name: float(after[name].mean()) for name in steps.columns if name not in skip}
+    outputs = [name for name in steps.columns if name not in skip]
+    means = steps.loc[steps["period"] > burn_in, outputs].to_numpy(dtype=float).mean(axis=0)
+    return dict(zip(outputs, means.tolist(), strict=True))
 
 
 def paired_effects(values: pd.DataFrame, outcomes: list[tuple[str, str]], reference: str) -> pd.DataFrame:
@@ -94,16 +96,16 @@ def paired_effects(values: pd.DataFrame, outcomes: list[tuple[str, str]], refere
     for arm in arms:
         mine = values[values["arm"] == arm].set_index("replication")
         for name, direction in outcomes:
-            sample = mine[name].to_numpy(dtype=float)
-            mean, sd, n = float(sample.mean()), float(sample.std(ddof=1)) if len(sample) > 1 else np.nan, len(sample)
-            half = float(half_width(sd, n))
-            row = {"arm": arm, "outcome": name, "direction": direction, "n": n, "mean": mean}
-            row |= {"ci_low": mean - half, "ci_high": mean + half}
+            summary = describe(mine[name])
+            del summary["sd"]
+            row = {"arm": arm, "outcome": name, "direction": direction} | summary
             if arm == reference:
                 row |= {"difference": np.nan, "difference_low": np.nan, "difference_high": np.nan}
                 row |= {"effect_size": np.nan, "verdict": "reference"}
             else:
-                paired = mine[[name]].join(base[[name]], rsuffix="_reference", how="inner")
+                paired = mine[[name]].merge(
+                    base[[name]], left_index=True, right_index=True, how="inner", suffixes=("", "_reference")
+                )
                 diff = (paired[name] - paired[f"{name}_reference"]).to_numpy(dtype=float)
                 row |= _difference(diff, direction)
             rows.append(row)
@@ -111,11 +113,8 @@ def paired_effects(values: pd.DataFrame, outcomes: list[tuple[str, str]], refere
 
 
 def _difference(diff: np.ndarray, direction: str) -> dict[str, float | str]:
-    n = len(diff)
-    mean = float(diff.mean()) if n else np.nan
-    sd = float(diff.std(ddof=1)) if n > 1 else np.nan
-    half = float(half_width(sd, n))
-    low, high = mean - half, mean + half
+    summary = describe(diff)
+    mean, sd, low, high = summary["mean"], summary["sd"], summary["ci_low"], summary["ci_high"]
     with np.errstate(divide="ignore", invalid="ignore"):
         effect = float(np.float64(mean) / sd)  # NaN when every difference is zero
     if not (low > 0 or high < 0):

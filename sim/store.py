@@ -78,6 +78,7 @@ def write_results(
 def build_manifest(scenario: Scenario, *, seeds: list[int], wall_time: float, command: list[str]) -> dict[str, Any]:
     """Everything needed to reproduce and cite a run."""
     return {
+        "kind": "run",
         "bureausim": _version("bureausim"),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": command,

@@ -9,22 +9,19 @@ difference is known to within that half-width, or the replication cap is reached
 
 from __future__ import annotations
 
-import json
 import math
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from sim.errors import ScenarioError
-from sim.experiment import make_executor, payload_for, run_specs
+from sim.experiment import Experiment
 from sim.plots import forest_plot, series_by_arm
 from sim.runner import replication_seeds
 from sim.runstore import RunSpec, RunStore
 from sim.scenario import Scenario, load_scenario
 from sim.stats import paired_effects
-from sim.store import build_manifest, default_output
 
 EFFECT_COLUMNS = [
     "arm",
@@ -71,9 +68,9 @@ class CompareResult:
         """Paired differences from the reference arm with 95% CIs, one panel per outcome."""
         return forest_plot(self.effects, self.scenario.reference_arm, path)
 
-    def plot_series(self, outcome: str = "goal_attainment", path: Path | None = None):
-        """The outcome over time, one line per arm with its 95% band."""
-        return series_by_arm(self.steps, outcome, path)
+    def plot_series(self, outcomes: list[str] | None = None, path: Path | None = None):
+        """Outcomes over time (default: the scenario's), one line per arm with its 95% band."""
+        return series_by_arm(self.steps, outcomes or [o.name for o in self.scenario.outcomes], path)
 
 
 def compare(
@@ -116,30 +113,16 @@ def compare(
         raise ScenarioError(
             f"is below the scenario's {scenario.replications} replications", source="--max-replications"
         )
-    folder = Path(out) if out is not None else default_output(scenario)
-    check_experiment_folder(folder)
-    start = time.perf_counter()
-    store = RunStore(folder, scenario, "compare")
-    payload = payload_for(scenario)
     outcomes = [(o.name, o.direction) for o in scenario.outcomes]
-    reference = scenario.reference_arm
     replications = scenario.replications
-    executor = make_executor(workers, scheduler)
     stop_reason = None
-    try:
+    with Experiment(scenario, "compare", out, workers, scheduler, progress) as experiment:
         while True:
-            specs = _specs(scenario, replications)
-            done, failed = store.done(), store.failures()
-            if retry_failed:
-                todo = [spec for spec in specs if spec.key in failed]
-            else:
-                todo = [spec for spec in specs if spec.key not in done and spec.key not in failed]
-            run_specs(store, payload, todo, executor, label=f"{scenario.name}: runs", progress=progress)
+            experiment.run(_specs(scenario, replications), retry_failed=retry_failed)
             retry_failed = False
-            values = _in_arm_order(store.values(), scenario)
-            values = values[values["replication"] < replications]
+            values = _in_arm_order(experiment.values(replications), scenario)
             _check_outcomes(values, outcomes)
-            effects = paired_effects(values, outcomes, reference)
+            effects = paired_effects(values, outcomes, scenario.reference_arm)
             if precision is None:
                 break
             widest = _widest_half_width(effects)
@@ -152,14 +135,16 @@ def compare(
             if replications >= cap:
                 stop_reason = f"replication cap {cap} reached: widest CI half-width {widest:.4g} > {precision}"
                 break
-            needed = math.ceil(replications * (widest / precision) ** 2)
+            if math.isinf(widest):  # a CI is not known yet (fewer than 2 pairs): double
+                needed = 2 * replications
+            else:  # the ratio is capped so that squaring it cannot overflow
+                needed = math.ceil(replications * min(widest / precision, cap) ** 2)
             replications = min(cap, max(replications + 2, needed))
-        executor_description = executor.description
-    finally:
-        executor.close()
-    failures = store.failures()
-    result = CompareResult(folder, scenario, effects[EFFECT_COLUMNS], values, failures, stop_reason)
-    _write_outputs(result, replications, executor_description, time.perf_counter() - start, command)
+        result = CompareResult(
+            experiment.folder, scenario, effects[EFFECT_COLUMNS], values, experiment.store.failures(), stop_reason
+        )
+        _write_outputs(result)
+        experiment.write_manifest(replications, command, reference=scenario.reference_arm, stop_reason=stop_reason)
     return result
 
 
@@ -178,11 +163,9 @@ def _in_arm_order(values: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
 
 
 def _check_outcomes(values: pd.DataFrame, outcomes: list[tuple[str, str]]) -> None:
-    missing = [name for name, _ in outcomes if not values.empty and name not in values.columns]
+    missing = [name for name, _ in outcomes if name not in values.columns]
     if missing:
         raise ScenarioError(f"outcomes {missing} are not outputs of this hierarchy", field="outcomes")
-    if values.empty:
-        raise ScenarioError("no run finished; see failures.jsonl in the results folder")
 
 
 def _widest_half_width(effects: pd.DataFrame) -> float:
@@ -191,40 +174,11 @@ def _widest_half_width(effects: pd.DataFrame) -> float:
     return float(half.max()) if half.notna().all() else math.inf
 
 
-def check_experiment_folder(folder: Path) -> None:
-    """Allow a new folder, an empty one, or one holding an experiment (to resume); refuse others."""
-    if folder.exists() and not folder.is_dir():
-        raise ScenarioError("exists and is not a folder", source=str(folder))
-    if folder.exists() and any(folder.iterdir()) and not (folder / "experiment.json").exists():
-        raise ScenarioError(
-            "exists, is not empty and holds no experiment to resume; choose a new --out", source=str(folder)
-        )
-
-
-def _write_outputs(result: CompareResult, replications: int, executor: str, wall: float, command) -> None:
+def _write_outputs(result: CompareResult) -> None:
     folder = result.folder
     result.effects.to_csv(folder / "effects.csv", index=False)
     result.runs.to_parquet(folder / "runs.parquet", index=False)
     plots = folder / "plots"
     plots.mkdir(exist_ok=True)
     result.plot_forest(plots / "forest.png")
-    steps = result.steps
-    for name, _ in [(o.name, o.direction) for o in result.scenario.outcomes]:
-        series_by_arm(steps, name, plots / f"series_{name}.png")
-    manifest = build_manifest(
-        result.scenario,
-        seeds=replication_seeds(result.scenario.seed, replications),
-        wall_time=wall,
-        command=command or [],
-    )
-    manifest |= {
-        "kind": "compare",
-        "scenario_hash": RunStore(folder, result.scenario, "compare").hash,
-        "replications": replications,
-        "reference": result.scenario.reference_arm,
-        "executor": executor,
-        "stop_reason": result.stop_reason,
-        "runs_finished": len(result.runs),
-        "runs_failed": len(result.failures),
-    }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    result.plot_series(path=plots / "series.png")

@@ -1,0 +1,59 @@
+"""Reopening a results folder written by ``bureausim run``, ``compare``, ``sweep`` or ``sensitivity``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from sim.comparison import CompareResult
+from sim.errors import ScenarioError
+from sim.runstore import RunStore
+from sim.scenario import Scenario
+from sim.sensitivity_analysis import SensitivityResult
+from sim.sweeps import SweepResult, summarise_points
+
+
+@dataclass
+class RunResult:
+    """A folder written by ``bureausim run``: steps, agents and summary tables."""
+
+    folder: Path
+    scenario: Scenario
+    steps: pd.DataFrame
+    agents: pd.DataFrame
+    summary: pd.DataFrame
+
+
+def load_results(folder: str | Path) -> RunResult | CompareResult | SweepResult | SensitivityResult:
+    """Reopen a results folder as the result object of the command that wrote it."""
+    folder = Path(folder)
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError("is not a results folder (no manifest.json)", source=str(folder)) from None
+    scenario = Scenario.model_validate(manifest["scenario"])
+    scenario.source = manifest.get("scenario_file")
+    kind = manifest.get("kind", "run")
+    if kind == "run":
+        return RunResult(
+            folder,
+            scenario,
+            pd.read_parquet(folder / "steps.parquet"),
+            pd.read_parquet(folder / "agents.parquet"),
+            pd.read_csv(folder / "summary.csv"),
+        )
+    store = RunStore(folder, scenario, kind)
+    runs = pd.read_parquet(folder / "runs.parquet")
+    if kind == "compare":
+        effects = pd.read_csv(folder / "effects.csv")
+        return CompareResult(folder, scenario, effects, runs, store.failures(), manifest.get("stop_reason"))
+    if kind == "sweep":
+        points = pd.read_csv(folder / "points.csv")
+        table = summarise_points(runs, [o.name for o in scenario.outcomes])
+        return SweepResult(folder, scenario, points, table, runs, store.failures())
+    samples = pd.read_csv(folder / "samples.csv")
+    indices = pd.read_csv(folder / "indices.csv")
+    return SensitivityResult(folder, scenario, manifest["method"], samples, indices, runs, store.failures())

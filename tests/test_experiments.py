@@ -1,0 +1,582 @@
+"""Experiments: ``compare`` over executors, common random numbers, resuming, failures, precision.
+
+Every comparison here is small (a 33-official chain, a dozen periods) so that the whole file
+runs in seconds; the interrupted comparison is the only one big enough to be killed part-way.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from pandas.testing import assert_frame_equal
+from rich.console import Console
+from scipy import stats
+
+import sim.experiment
+from sim import compare
+from sim.cli import main
+from sim.errors import ScenarioError
+from sim.experiment import RunProgress, execute_run, payload_for
+from sim.runner import replication_seeds
+from sim.runstore import RunSpec, RunStore
+from sim.scenario import Scenario, load_scenario
+from sim.stats import paired_effects
+
+ROOT = Path(__file__).resolve().parent.parent
+FAULT_TOLERANCE = ROOT / "scenarios" / "reforms" / "fault_tolerance.yaml"
+SMALL = ["replications=3", "steps=12", "hierarchy.branching=[2, 3, 4]"]
+ARMS = ["status_quo", "fault_tolerance", "fault_tolerance_onsite", "fault_tolerance_precise"]
+REAL_RUN_ONE = sim.experiment.run_one
+
+
+def small_comparison() -> Scenario:
+    """fault_tolerance.yaml cut down: 4 arms × 3 replications × 12 periods on 33 officials."""
+    return load_scenario(FAULT_TOLERANCE).with_overrides(SMALL)
+
+
+def two_arms(**changes) -> Scenario:
+    """A status quo and one reform, 3 replications of 12 periods on 33 officials."""
+    data = {
+        "name": "pair",
+        "seed": 7,
+        "steps": 12,
+        "replications": 3,
+        "hierarchy": {"branching": [2, 3, 4]},
+        "arms": [{"name": "status_quo"}, {"name": "reform", "policies": ["fault_tolerance"]}],
+    }
+    data.update(changes)
+    return Scenario.model_validate(data)
+
+
+def write_scenario(scenario: Scenario, path: Path) -> Path:
+    path.write_text(yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+    return path
+
+
+def run_compare(scenario: Scenario, out: Path, **options):
+    return compare(scenario, out=out, progress=False, **{"workers": 1, **options})
+
+
+def read_tables(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    runs = pd.read_parquet(folder / "runs.parquet")
+    runs = runs.sort_values(["arm", "replication"], kind="stable").reset_index(drop=True)
+    return runs, pd.read_csv(folder / "effects.csv")
+
+
+def assert_same_tables(folder: Path, other: Path) -> None:
+    runs, effects = read_tables(folder)
+    other_runs, other_effects = read_tables(other)
+    assert_frame_equal(runs, other_runs, check_exact=True)
+    assert_frame_equal(effects, other_effects, check_exact=True)
+
+
+def parts(folder: Path) -> list[Path]:
+    return sorted((folder / "runs").rglob("*.parquet"))
+
+
+def stored_runs(folder: Path) -> dict[tuple[str, int], int]:
+    """Periods stored per (arm, replication) over every part: a run stored twice counts twice."""
+    found = parts(folder)
+    if not found:
+        return {}
+    steps = pd.concat([pd.read_parquet(part, columns=["arm", "replication"]) for part in found])
+    return {(arm, int(k)): int(n) for (arm, k), n in steps.groupby(["arm", "replication"]).size().items()}
+
+
+def assert_each_run_stored_once(folder: Path, arms: list[str], replications: int, steps: int) -> None:
+    assert stored_runs(folder) == {(arm, k): steps for arm in arms for k in range(replications)}
+    keys = [json.loads(line)["key"] for line in index_lines(folder)]
+    assert len(keys) == len(arms) * replications == len(set(keys))
+    assert not list(folder.rglob("*.tmp-*"))
+
+
+def complete_index_lines(folder: Path) -> int:
+    """Runs recorded in index.jsonl so far, read without opening (and so repairing) the store."""
+    path = folder / "index.jsonl"
+    if not path.exists():
+        return 0
+    return sum(line.endswith("\n") for line in path.read_text(encoding="utf-8").splitlines(keepends=True))
+
+
+def index_lines(folder: Path) -> list[str]:
+    return (folder / "index.jsonl").read_text(encoding="utf-8").splitlines()
+
+
+def manifest(folder: Path) -> dict:
+    return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory):
+    """The small comparison, uninterrupted, in this process."""
+    return run_compare(small_comparison(), tmp_path_factory.mktemp("baseline") / "out")
+
+
+# --- executors ---------------------------------------------------------------------------------
+
+
+def test_baseline_has_every_run_once_and_every_output(baseline):
+    runs, effects = read_tables(baseline.folder)
+    assert sorted(zip(runs["arm"], runs["replication"], strict=True)) == sorted(
+        (arm, k) for arm in ARMS for k in range(3)
+    )
+    assert_each_run_stored_once(baseline.folder, ARMS, 3, 12)
+    assert list(effects["arm"].unique()) == ARMS
+    assert set(effects["outcome"]) == {o.name for o in baseline.scenario.outcomes}
+    assert (effects.loc[effects["arm"] == "status_quo", "verdict"] == "reference").all()
+    assert effects["n"].eq(3).all()
+    for name in ("effects.csv", "runs.parquet", "manifest.json", "plots/forest.png"):
+        assert (baseline.folder / name).is_file(), name
+    assert manifest(baseline.folder)["executor"] == "in-process"
+    assert baseline.failures == {}
+
+
+def test_executors_give_identical_numbers(baseline, tmp_path):
+    processes = run_compare(small_comparison(), tmp_path / "processes", workers=2)
+    dask = run_compare(small_comparison(), tmp_path / "dask", workers=2, scheduler="local")
+    assert "local processes" in manifest(processes.folder)["executor"]
+    assert "Dask LocalCluster" in manifest(dask.folder)["executor"]
+    for result in (processes, dask):
+        assert result.failures == {}
+        assert_same_tables(baseline.folder, result.folder)
+        assert_frame_equal(result.effects.reset_index(drop=True), baseline.effects.reset_index(drop=True))
+        assert_each_run_stored_once(result.folder, ARMS, 3, 12)
+
+
+def test_execute_run_returns_the_error_instead_of_raising():
+    scenario = two_arms()
+    outcome = execute_run(payload_for(scenario), RunSpec("no_such_arm", 0, 0, 1))
+    assert outcome.steps is None and outcome.values is None
+    assert "Traceback" in outcome.error and "no_such_arm" in outcome.error
+    good = execute_run(payload_for(scenario), RunSpec("reform", 0, 2, 99))
+    assert good.error is None
+    assert set(good.steps["replication"]) == {2} and set(good.steps["seed"]) == {99}
+    assert set(good.steps["arm"]) == {"reform"} and set(good.steps["point"]) == {0}
+    assert "goal_attainment" in good.values and "period" not in good.values
+
+
+# --- common random numbers ---------------------------------------------------------------------
+
+
+def test_common_random_numbers(tmp_path):
+    scenario = two_arms(
+        arms=[{"name": "status_quo"}, {"name": "same"}, {"name": "reform", "policies": ["fault_tolerance"]}],
+        replications=4,
+    )
+    result = run_compare(scenario, tmp_path / "out")
+    runs, effects = read_tables(result.folder)
+    seeds = runs.pivot(index="replication", columns="arm", values="seed")
+    assert list(seeds.index) == [0, 1, 2, 3]
+    assert (seeds.nunique(axis=1) == 1).all(), "replication k must have the same seed in every arm"
+    assert list(seeds["status_quo"]) == replication_seeds(scenario.seed, 4)
+    assert seeds["status_quo"].nunique() == 4
+
+    outcomes = [o.name for o in scenario.outcomes]
+    same = effects[effects["arm"] == "same"].set_index("outcome")
+    assert (same.loc[outcomes, ["difference", "difference_low", "difference_high"]] == 0.0).all().all()
+    assert (same["verdict"] == "no detectable difference").all()
+    by_arm = runs.set_index(["arm", "replication"])
+    assert_frame_equal(
+        by_arm.loc["same", outcomes], by_arm.loc["status_quo", outcomes], check_exact=True, check_names=False
+    )
+    # the comparison is not trivially zero everywhere: the reform does change something
+    reform = effects[effects["arm"] == "reform"].set_index("outcome")
+    assert (reform["difference"] != 0).any()
+
+
+# --- resume after a crash ----------------------------------------------------------------------
+
+
+# The command line, with runs stored at least every 0.2 s: a store may gather finished runs
+# before writing them (FLUSH_SECONDS), and the kill must land while some are stored and some not.
+CHILD = (
+    "import sys, sim.runstore; sim.runstore.FLUSH_SECONDS = 0.2; from sim.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
+def test_a_killed_comparison_resumes_to_the_same_tables(tmp_path):
+    scenario = two_arms(replications=6, steps=300, hierarchy={"branching": [4, 4, 6]})
+    path = write_scenario(scenario, tmp_path / "killed.yaml")
+    out = tmp_path / "killed"
+    command = [sys.executable, "-c", CHILD, "compare", str(path), "--out", str(out), "--workers", "1", "--quiet"]
+    with open(tmp_path / "stderr.txt", "w") as stderr:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            deadline = time.monotonic() + 60
+            while complete_index_lines(out) < 2:
+                assert process.poll() is None, (tmp_path / "stderr.txt").read_text()
+                assert time.monotonic() < deadline, "no run was stored within 60 s"
+                time.sleep(0.005)
+            os.kill(process.pid, signal.SIGKILL)
+        finally:
+            process.kill()
+            process.wait()
+    assert process.returncode == -signal.SIGKILL
+    assert 2 <= complete_index_lines(out) < 12, "the comparison should have been interrupted part-way"
+    assert not (out / "effects.csv").exists()
+    before = {part: part.stat().st_mtime_ns for part in parts(out)}
+
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.strip() == str(out)
+    whole = run_compare(load_scenario(path), tmp_path / "whole", workers=2)
+
+    assert_same_tables(whole.folder, out)
+    assert_each_run_stored_once(out, ["status_quo", "reform"], 6, 300)
+    # what was stored before the crash was kept, not written again
+    assert {part: part.stat().st_mtime_ns for part in before} == before
+    assert not (out / "failures.jsonl").exists()
+
+
+def test_index_is_rebuilt_from_the_parts(baseline, tmp_path):
+    scenario = small_comparison()
+    expected = RunStore(baseline.folder, scenario, "compare").values()
+    assert len(expected) == 12
+
+    folder = tmp_path / "cut"
+    shutil.copytree(baseline.folder, folder)
+    lines = index_lines(folder)
+    (folder / "index.jsonl").write_text("\n".join(lines[:-1]) + "\n" + lines[-1][: len(lines[-1]) // 2])
+    stray = next(iter(parts(folder))).with_suffix(".tmp-12345")
+    stray.write_bytes(b"half a parquet file")
+    store = RunStore(folder, scenario, "compare")
+    assert_frame_equal(store.values(), expected, check_exact=True)
+    assert not stray.exists()
+    assert len(index_lines(folder)) == 12
+    assert all(json.loads(line) for line in index_lines(folder))
+
+    (folder / "index.jsonl").unlink()
+    assert_frame_equal(RunStore(folder, scenario, "compare").values(), expected, check_exact=True)
+    assert len(index_lines(folder)) == 12
+
+    # the parts are the truth: runs whose part is gone are no longer finished, and are run again
+    gone = parts(folder)[0]
+    lost = set(pd.read_parquet(gone, columns=["arm", "replication"]).itertuples(index=False, name=None))
+    assert lost
+    gone.unlink()
+    store = RunStore(folder, scenario, "compare")
+    every = {(arm, k) for arm in ARMS for k in range(3)}
+    assert {(row["arm"], row["replication"]) for row in store.values().to_dict("records")} == every - lost
+    assert len(store.done()) == len(index_lines(folder)) == 12 - len(lost)
+    run_compare(scenario, folder)
+    assert_same_tables(baseline.folder, folder)
+    assert_each_run_stored_once(folder, ARMS, 3, 12)
+
+
+def test_a_cut_failures_line_does_not_break_the_folder(tmp_path):
+    scenario = two_arms()
+    store = RunStore(tmp_path / "out", scenario, "compare")
+    store.record_failure(RunSpec("reform", 0, 1, 5), "Traceback: first")
+    store.record_failure(RunSpec("reform", 0, 2, 6), "Traceback: second")
+    path = tmp_path / "out" / "failures.jsonl"
+    text = path.read_text()
+    path.write_text(text[: len(text) - 20])  # a crash in the middle of the second line
+    assert list(RunStore(tmp_path / "out", scenario, "compare").failures()) == ["reform/p00000-r00001-s5"]
+
+
+# --- failures ----------------------------------------------------------------------------------
+
+
+def test_a_failing_run_does_not_stop_the_others_and_can_be_retried(baseline, tmp_path, monkeypatch, capsys):
+    def failing(scenario, seed, *, arm=None, replication=0, **options):
+        if (arm, replication) == ("fault_tolerance", 1):
+            raise RuntimeError("injected failure")
+        return REAL_RUN_ONE(scenario, seed, arm=arm, replication=replication, **options)
+
+    monkeypatch.setattr(sim.experiment, "run_one", failing)
+    out = tmp_path / "out"
+    result = run_compare(small_comparison(), out)
+    key = f"fault_tolerance/p00000-r00001-s{replication_seeds(result.scenario.seed, 3)[1]}"
+    assert list(result.failures) == [key]
+    assert len(result.runs) == 11
+    assert ("fault_tolerance", 1) not in set(zip(result.runs["arm"], result.runs["replication"], strict=True))
+    n = result.effects.set_index("arm")["n"]
+    assert (n.loc["fault_tolerance"] == 2).all() and (n.drop("fault_tolerance") == 3).all()
+    records = [json.loads(line) for line in (out / "failures.jsonl").read_text().splitlines()]
+    assert [r["key"] for r in records] == [key]
+    assert "Traceback" in records[0]["error"] and "RuntimeError: injected failure" in records[0]["error"]
+    assert len(stored_runs(out)) == 11 and ("fault_tolerance", 1) not in stored_runs(out)
+    assert manifest(out)["runs_failed"] == 1
+
+    capsys.readouterr()
+    path = write_scenario(small_comparison(), tmp_path / "small.yaml")
+    status = main(["compare", str(path), "--out", str(out), "--workers", "1", "--quiet"])
+    captured = capsys.readouterr()
+    assert status == 1
+    assert "1 run(s) failed" in captured.err and "--retry-failed" in captured.err
+    assert "Traceback" not in captured.err
+    assert captured.out.strip() == str(out)
+
+    calls = []
+
+    def counting(scenario, seed, *, arm=None, replication=0, **options):
+        calls.append((arm, replication))
+        return REAL_RUN_ONE(scenario, seed, arm=arm, replication=replication, **options)
+
+    monkeypatch.setattr(sim.experiment, "run_one", counting)
+    retried = run_compare(small_comparison(), out, retry_failed=True)
+    assert calls == [("fault_tolerance", 1)]
+    assert retried.failures == {}
+    assert_same_tables(baseline.folder, out)
+    assert_each_run_stored_once(out, ARMS, 3, 12)
+    assert manifest(out)["runs_failed"] == 0
+
+    calls.clear()
+    run_compare(small_comparison(), out)
+    assert calls == [], "a finished comparison runs nothing again"
+
+
+# --- precision ---------------------------------------------------------------------------------
+
+
+def replications_per_arm(folder: Path) -> dict[str, list[int]]:
+    runs, _ = read_tables(folder)
+    return {arm: sorted(group["replication"]) for arm, group in runs.groupby("arm")}
+
+
+def test_precision_stops_at_the_cap(tmp_path):
+    result = run_compare(two_arms(), tmp_path / "out", precision=1e-9, max_replications=4)
+    assert result.stop_reason is not None and "cap 4" in result.stop_reason
+    assert not result.stop_reason.startswith("precision reached")
+    assert replications_per_arm(result.folder) == {"status_quo": [0, 1, 2, 3], "reform": [0, 1, 2, 3]}
+    assert result.effects["n"].eq(4).all()
+    assert manifest(result.folder)["replications"] == 4
+
+
+def test_precision_reached(tmp_path):
+    result = run_compare(two_arms(), tmp_path / "out", precision=10.0, max_replications=9)
+    assert result.stop_reason is not None and result.stop_reason.startswith("precision reached")
+    assert replications_per_arm(result.folder) == {"status_quo": [0, 1, 2], "reform": [0, 1, 2]}
+    reform = result.effects[result.effects["arm"] == "reform"]
+    assert ((reform["difference_high"] - reform["difference_low"]) / 2 <= 10.0).all()
+
+
+def test_precision_from_a_single_replication(tmp_path):
+    # with one replication no CI is known yet; the comparison must add replications, not crash
+    result = run_compare(two_arms(replications=1), tmp_path / "out", precision=10.0, max_replications=6)
+    assert result.stop_reason.startswith("precision reached")
+    counts = {arm: len(reps) for arm, reps in replications_per_arm(result.folder).items()}
+    assert counts["status_quo"] == counts["reform"] >= 2
+
+
+def test_precision_arguments_are_checked(tmp_path):
+    with pytest.raises(ScenarioError, match="positive"):
+        run_compare(two_arms(), tmp_path / "a", precision=0.0)
+    with pytest.raises(ScenarioError, match="below"):
+        run_compare(two_arms(), tmp_path / "b", precision=0.1, max_replications=2)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+# --- folders and scenarios that are refused ----------------------------------------------------
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_folder_of_another_scenario_is_refused(baseline, tmp_path, capsys):
+    folder = tmp_path / "copy"
+    shutil.copytree(baseline.folder, folder)
+    before = snapshot(folder)
+    changed = small_comparison().with_overrides(["parameters.relay.escalation=0.2"])
+    with pytest.raises(ScenarioError, match="another scenario"):
+        run_compare(changed, folder)
+    with pytest.raises(ScenarioError, match="another scenario"):
+        RunStore(folder, small_comparison().with_overrides(["steps=13"]), "compare")
+    with pytest.raises(ScenarioError, match="another scenario"):
+        RunStore(folder, small_comparison(), "sweep")
+    assert snapshot(folder) == before
+
+    path = write_scenario(changed, tmp_path / "changed.yaml")
+    capsys.readouterr()
+    assert main(["compare", str(path), "--out", str(folder), "--workers", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("bureausim: error:") and "another scenario" in err and "Traceback" not in err
+    assert snapshot(folder) == before
+
+
+def test_a_folder_without_an_experiment_is_refused(tmp_path, capsys):
+    folder = tmp_path / "busy"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    with pytest.raises(ScenarioError, match="holds no experiment"):
+        run_compare(two_arms(), folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+    afile = tmp_path / "a_file"
+    afile.write_text("x")
+    with pytest.raises(ScenarioError):
+        run_compare(two_arms(), afile)
+
+    path = write_scenario(two_arms(), tmp_path / "pair.yaml")
+    capsys.readouterr()
+    assert main(["compare", str(path), "--out", str(folder), "--workers", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("bureausim: error:") and "holds no experiment" in err and "Traceback" not in err
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+
+
+def test_a_scenario_without_arms_is_refused(tmp_path, capsys):
+    with pytest.raises(ScenarioError, match="no arms"):
+        run_compare(two_arms(arms=[]), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    path = write_scenario(two_arms(arms=[]), tmp_path / "armless.yaml")
+    capsys.readouterr()
+    assert main(["compare", str(path), "--out", str(tmp_path / "out"), "--workers", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("bureausim: error:") and "no arms" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+# --- paired effects on hand-made values --------------------------------------------------------
+
+
+def t_half(sample: np.ndarray) -> float:
+    return stats.t.ppf(0.975, len(sample) - 1) * sample.std(ddof=1) / np.sqrt(len(sample))
+
+
+REFERENCE = np.array([1.0, 2.0, 4.0, 3.0])  # replications 0..3
+VALUES = pd.DataFrame(
+    {
+        "arm": ["ref"] * 4 + ["up"] * 3 + ["down"] * 5 + ["noisy"] * 4,
+        "replication": [0, 1, 2, 3, 0, 1, 3, 0, 1, 2, 3, 4, 0, 1, 2, 3],
+        # up misses replication 2: paired differences 1.5, 1.0, 2.0 (mean 1.5) while the
+        # difference of the arms' means is 3.5 - 2.5 = 1.0; down has a replication 4 that the
+        # reference lacks, which counts in down's mean but in no paired difference
+        "x": [*REFERENCE, 2.5, 3.0, 5.0, 0.5, 1.4, 3.6, 2.3, 9.0, 2.0, 1.0, 5.0, 2.9],
+    }
+)
+VALUES["y"] = VALUES["x"]
+
+
+def effects_of(values: pd.DataFrame, reference: str = "ref") -> pd.DataFrame:
+    effects = paired_effects(values, [("x", "maximize"), ("y", "minimize")], reference)
+    return effects.set_index(["arm", "outcome"])
+
+
+def test_paired_effects_means_and_intervals():
+    effects = effects_of(VALUES)
+    assert list(effects.index.get_level_values("arm").unique()) == ["ref", "up", "down", "noisy"]
+    for arm, group in VALUES.groupby("arm"):
+        sample = group["x"].to_numpy()
+        row = effects.loc[(arm, "x")]
+        assert row["n"] == len(sample)
+        assert row["mean"] == pytest.approx(sample.mean(), abs=1e-12)
+        assert row["ci_low"] == pytest.approx(sample.mean() - t_half(sample), abs=1e-12)
+        assert row["ci_high"] == pytest.approx(sample.mean() + t_half(sample), abs=1e-12)
+    reference = effects.loc[("ref", "x")]
+    assert reference["verdict"] == "reference"
+    assert np.isnan(reference[["difference", "difference_low", "difference_high", "effect_size"]].astype(float)).all()
+
+
+def test_paired_difference_is_the_mean_of_per_replication_differences():
+    up = effects_of(VALUES).loc[("up", "x")]
+    diff = np.array([1.5, 1.0, 2.0])
+    assert up["difference"] == pytest.approx(1.5, abs=1e-12)
+    assert up["difference"] != pytest.approx(1.0)  # not the difference of means
+    assert up["difference_low"] == pytest.approx(1.5 - t_half(diff), abs=1e-12)
+    assert up["difference_high"] == pytest.approx(1.5 + t_half(diff), abs=1e-12)
+    assert up["effect_size"] == pytest.approx(diff.mean() / diff.std(ddof=1), abs=1e-12)
+
+    down = effects_of(VALUES).loc[("down", "x")]
+    assert down["n"] == 5
+    diff = np.array([0.5, 1.4, 3.6, 2.3]) - REFERENCE
+    assert down["difference"] == pytest.approx(diff.mean(), abs=1e-12)
+    assert down["effect_size"] == pytest.approx(diff.mean() / diff.std(ddof=1), abs=1e-12)
+
+    # pairs are matched by replication, not by row position
+    shuffled = VALUES.sample(frac=1.0, random_state=3)
+    assert shuffled["replication"].tolist() != VALUES["replication"].tolist()
+    again = effects_of(shuffled).loc[[("up", "x"), ("down", "x"), ("noisy", "x")]]
+    expected = effects_of(VALUES).loc[[("up", "x"), ("down", "x"), ("noisy", "x")]]
+    assert_frame_equal(again, expected, check_exact=False, rtol=1e-12)
+
+
+def test_verdicts_follow_the_direction():
+    effects = effects_of(VALUES)
+    assert effects.loc[("up", "x"), "verdict"] == "better"  # higher, maximize
+    assert effects.loc[("up", "y"), "verdict"] == "worse"  # higher, minimize
+    assert effects.loc[("down", "x"), "verdict"] == "worse"  # lower, maximize
+    assert effects.loc[("down", "y"), "verdict"] == "better"  # lower, minimize
+    noisy = effects.loc[("noisy", "x")]
+    assert noisy["difference_low"] < 0 < noisy["difference_high"]
+    assert noisy["verdict"] == effects.loc[("noisy", "y"), "verdict"] == "no detectable difference"
+
+
+def test_paired_effects_against_another_reference():
+    effects = effects_of(VALUES, reference="down")
+    assert effects.loc[("down", "x"), "verdict"] == "reference"
+    ref = effects.loc[("ref", "x")]
+    diff = REFERENCE - np.array([0.5, 1.4, 3.6, 2.3])
+    assert ref["difference"] == pytest.approx(diff.mean(), abs=1e-12)
+    assert ref["verdict"] == "better"
+
+
+# --- progress ----------------------------------------------------------------------------------
+
+
+def test_progress_prints_a_plain_line_when_not_a_terminal(capsys):
+    console = Console(file=io.StringIO(), force_terminal=False)
+    with RunProgress("pair: runs", 3, enabled=True, console=console) as bar:
+        for failed in (False, True, False):
+            bar.advance(failed)
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert lines and lines[-1] == "pair: runs: 3/3 done, 1 failed, ETA 0 s"
+    assert all(line.startswith("pair: runs: ") for line in lines)
+    assert captured.out == "" and console.file.getvalue() == ""
+
+
+def test_progress_prints_nothing_when_disabled(capsys):
+    for terminal in (False, True):
+        console = Console(file=io.StringIO(), force_terminal=terminal)
+        with RunProgress("pair: runs", 2, enabled=False, console=console) as bar:
+            bar.advance(False)
+            bar.advance(True)
+        captured = capsys.readouterr()
+        assert captured.err == "" and captured.out == "" and console.file.getvalue() == ""
+
+
+def test_progress_on_a_terminal_draws_a_bar_instead_of_lines(capsys):
+    console = Console(file=io.StringIO(), force_terminal=True, width=100)
+    with RunProgress("pair: runs", 2, enabled=True, console=console) as bar:
+        bar.advance(False)
+        bar.advance(True)
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
+    assert "pair: runs" in console.file.getvalue()
+
+
+def test_when_every_run_fails_the_exit_status_is_1_not_a_user_mistake(tmp_path, monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise RuntimeError("model exploded")
+
+    monkeypatch.setattr(sim.experiment, "run_one", broken)
+    path = write_scenario(small_comparison(), tmp_path / "s.yaml")
+    assert main(["compare", str(path), "--out", str(tmp_path / "out"), "--workers", "1", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "no run finished" in err and "Traceback" not in err
+    assert "model exploded" in (tmp_path / "out" / "failures.jsonl").read_text()
+
+
+def test_the_scenario_hash_covers_a_graph_files_contents(tmp_path):
+    from sim.runstore import scenario_hash
+
+    graph = tmp_path / "chain.edges"
+    graph.write_text("top a\ntop b\n")
+    scenario = Scenario.model_validate({"name": "g", "hierarchy": {"file": "chain.edges"}})
+    scenario.source = str(tmp_path / "g.yaml")
+    before = scenario_hash(scenario)
+    graph.write_text("top a\ntop b\ntop c\n")
+    assert scenario_hash(scenario) != before
