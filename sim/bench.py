@@ -257,7 +257,7 @@ def run_benchmarks(
     say("numpy streaming ceiling")
     results.ceiling = measure_ceiling([1, *SIZES["national"]["counts"]], repeats)
     results.overhead_seconds = measure_overhead(repeats)
-    say("experiment layer: a 200-run comparison against the same runs done bare")
+    say("experiment layer: a 200-run comparison, overhead beyond model time")
     results.experiment = measure_experiment_overhead()
     if villages:
         say("village level (one replication in a fresh process)")

@@ -76,12 +76,16 @@ def forest_plot(effects: pd.DataFrame, reference: str | None, path: Path | None 
     outcomes = list(dict.fromkeys(others["outcome"]))
     arms = list(dict.fromkeys(others["arm"]))
     colours = {"better": "tab:green", "worse": "tab:red", "no detectable difference": "tab:gray"}
-    width = 2.6 * max(1, len(outcomes)) + 1.5
-    fig, axes = plt.subplots(
-        1, max(1, len(outcomes)), figsize=(width, 0.45 * len(arms) + 1.6), sharey=True, squeeze=False
+    columns = max(1, min(4, len(outcomes)))
+    lines = -(-max(1, len(outcomes)) // columns)
+    width, height = 3.0 * columns + 1.8, (0.35 * len(arms) + 1.2) * lines + 0.5
+    fig, axes = plt.subplots(lines, columns, figsize=(width, height), sharey=True, squeeze=False)
+    fig.subplots_adjust(
+        left=1.8 / width, right=0.98, bottom=0.35 / height, top=1 - 0.55 / height, wspace=0.15, hspace=0.8
     )
-    fig.subplots_adjust(left=1.6 / width, right=0.98, bottom=0.12, top=0.78, wspace=0.15)
-    for ax, outcome in zip(axes[0], outcomes, strict=False):
+    for ax in list(axes.flat)[len(outcomes) :]:
+        ax.set_visible(False)
+    for ax, outcome in zip(axes.flat, outcomes, strict=False):
         rows = others[others["outcome"] == outcome].set_index("arm").loc[arms]
         y = range(len(arms))
         for position, (_, row) in zip(y, rows.iterrows(), strict=True):
