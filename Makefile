@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCENARIO ?= scenarios/baseline.yaml
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench validation lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ test: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed
 	$(BIN)/bureausim bench --out benchmarks/results.md
+
+validation: $(VENV)/.installed
+	$(BIN)/bureausim validation --out docs/VALIDATION.md
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -78,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     sensitivity.add_argument("--samples", type=int, default=16, help="Morris trajectories or Sobol base samples")
     _experiment_options(sensitivity)
 
+    validation = commands.add_parser("validation", help="regenerate the validation report (docs/VALIDATION.md)")
+    validation.add_argument("--out", type=Path, default=Path("docs/VALIDATION.md"), help="Markdown report to write")
+    validation.add_argument("--scenarios", type=Path, default=Path("scenarios"), help="folder of the scenarios")
+    validation.add_argument("--quick", action="store_true", help="a few replications only: checks the machinery")
+
     commands.add_parser("describe", help="list every parameter and policy")
 
     bench = commands.add_parser("bench", help="measure the engines' speed and memory on this machine")
@@ -102,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
             return _compare(args, console)
         if args.command in ("sweep", "sensitivity"):
             return _explore(args, console)
+        if args.command == "validation":
+            return _validation(args, console)
         if args.command == "bench":
             return _bench(args, console)
         return _describe()
@@ -286,6 +293,21 @@ def _print_effects(result: Any, console: Console) -> None:
     console.print(table, width=max(console.width, 150))
     if result.stop_reason:
         console.print(result.stop_reason)
+
+
+def _validation(args: argparse.Namespace, console: Console) -> int:
+    from sim.validation import Settings, build_report, write_markdown
+
+    check_output_file(args.out)
+    for needed in ("patterns", "validation"):
+        if not (args.scenarios / needed).is_dir():
+            raise ScenarioError(f"has no {needed}/ folder", source=str(args.scenarios))
+    settings = Settings.quick() if args.quick else Settings()
+    figures = args.out.parent / "figures"
+    report = build_report(args.scenarios, figures, settings, say=lambda m: console.log(m))
+    args.out.write_text(write_markdown(report, settings, figures_link="figures"), encoding="utf-8")
+    print(f"written to {args.out} and {figures}/")
+    return 0
 
 
 def _bench(args: argparse.Namespace, console: Console) -> int:

@@ -1,0 +1,68 @@
+"""The validation report: its statistics, verdicts and the command that writes it.
+
+The model's patterns themselves are tested in test_patterns.py (the same claims the report
+evaluates); here a quick report checks the machinery end to end."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SCENARIOS
+
+from sim.cli import main
+from sim.patterns import PATTERNS
+from sim.validation import TARGETS, Settings, build_report, centrality, closed_forms, distance, write_markdown
+
+
+def inside() -> dict[str, float]:
+    return {name: (low + high) / 2 for name, (_, low, high) in TARGETS.items()}
+
+
+def test_distance_is_zero_inside_the_targets_and_grows_outside():
+    assert distance(inside()) == 0
+    assert centrality(inside()) == pytest.approx(0)
+    width = TARGETS["implementation_gap"][2] - TARGETS["implementation_gap"][1]
+    one_width_out = inside() | {"implementation_gap": TARGETS["implementation_gap"][2] + width}
+    assert distance(one_width_out) == pytest.approx(1.0)
+    assert distance(inside() | {"implementation_gap": 0.9}) > distance(one_width_out)
+
+
+def test_closed_forms_hold_exactly():
+    frame = closed_forms(SCENARIOS / "patterns", depths=(1, 3))
+    assert set(frame["pattern"]) == {"P1", "P2"}
+    assert frame["relative_deviation"].max() < 1e-12
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory):
+    figures = tmp_path_factory.mktemp("figures")
+    return build_report(SCENARIOS, figures, Settings.quick(), say=lambda message: None), figures
+
+
+def test_quick_report_has_every_section_figure_and_verdict(quick_report):
+    report, figures = quick_report
+    text = write_markdown(report, Settings.quick())
+    for heading in (
+        "## Summary",
+        "## Closed forms",
+        "## Patterns P3–P8",
+        "## Calibration",
+        "## Robustness",
+        "## Replications",
+    ):
+        assert heading in text
+    for pattern in PATTERNS:
+        assert f"### {pattern.id}:" in text
+        assert (figures / f"{pattern.id.lower()}.png").stat().st_size > 0
+    for name in ("p1_closed_form", "p2_closed_form", "robustness", "replications"):
+        assert (figures / f"{name}.png").stat().st_size > 0
+    assert {r.pattern for r in report.patterns} == {p.id for p in PATTERNS}
+    assert set(report.robustness["pattern"]) == {p.id for p in PATTERNS}
+    assert report.calibration["distance"].is_monotonic_increasing
+    for name, (meaning, _, _) in TARGETS.items():
+        assert meaning in text and name in report.at_defaults
+
+
+def test_validation_command_refuses_a_folder_without_validation_scenarios(tmp_path, capsys):
+    assert main(["validation", "--quick", "--scenarios", str(tmp_path), "--out", str(tmp_path / "V.md")]) == 2
+    assert "has no patterns/ folder" in capsys.readouterr().err
+    assert not (tmp_path / "V.md").exists()
