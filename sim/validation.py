@@ -48,7 +48,7 @@ class Settings:
     """How much work the report does; ``quick()`` is for the test suite."""
 
     pattern_replications: int = 20
-    robustness_points: int = 200
+    robustness_points: int = 300
     robustness_replications: int | None = None  # default: the robustness scenario's
     calibration_replications: int | None = None  # default: the calibration scenario's
     cv_replications: int | None = None  # default: the replications scenario's
@@ -229,6 +229,24 @@ def calibrate(
     return frame, {name: frame.iloc[0][name] for name in names}
 
 
+def plot_calibration(frame: pd.DataFrame, at_defaults: dict[str, float], folder: Path) -> None:
+    """Each target's statistic over the grid: grey points, the target band, the defaults marked."""
+    fig, axes = plt.subplots(1, len(TARGETS), figsize=(4 * len(TARGETS), 3.4))
+    for ax, (name, (meaning, low, high)) in zip(axes, TARGETS.items(), strict=True):
+        holds = frame["patterns_hold"] == True  # noqa: E712 - the column holds None too
+        ax.axhspan(low, high, color="tab:green", alpha=0.2, label="target range")
+        ax.plot(frame["distance"], frame[name], "o", color="grey", markersize=3, label="grid points")
+        ax.plot(frame.loc[holds, "distance"], frame.loc[holds, name], "o", color="tab:blue", label="patterns hold")
+        ax.axhline(at_defaults[name], color="tab:red", linewidth=1, label="defaults")
+        ax.set_xlabel("distance from the targets")
+        ax.set_title(meaning, fontsize=9)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(folder / "calibration.png", dpi=100)
+    plt.close(fig)
+
+
 # --- robustness ------------------------------------------------------------------------------
 
 
@@ -363,6 +381,7 @@ def build_report(root: Path, figures: Path, settings: Settings, say: Callable[[s
         calibration, replications, patterns_folder, settings.calibration_pattern_replications
     )
     report.at_defaults = calibration_statistics(calibration, {}, replications)
+    plot_calibration(report.calibration, report.at_defaults, figures)
     say("robustness")
     sampled = load_scenario(validation_folder / "robustness.yaml")
     report.robustness, report.failure_regions = robustness(
@@ -488,6 +507,8 @@ def write_markdown(report: Report, settings: Settings, figures_link: str = "figu
             f"| {meaning} | {low}–{high} | {best[name]:.3f} | {report.at_defaults[name]:.3f} |"
             for name, (meaning, low, high) in TARGETS.items()
         ),
+        "",
+        f"![calibration]({figures_link}/calibration.png)",
         "",
         f"Goal attainment there: {best['goal_attainment']:.3f}. The closest points, with whether the patterns "
         "hold there (blank: not checked):",

@@ -53,7 +53,7 @@ def test_quick_report_has_every_section_figure_and_verdict(quick_report):
     for pattern in PATTERNS:
         assert f"### {pattern.id}:" in text
         assert (figures / f"{pattern.id.lower()}.png").stat().st_size > 0
-    for name in ("p1_closed_form", "p2_closed_form", "robustness", "replications"):
+    for name in ("p1_closed_form", "p2_closed_form", "calibration", "robustness", "replications"):
         assert (figures / f"{name}.png").stat().st_size > 0
     assert {r.pattern for r in report.patterns} == {p.id for p in PATTERNS}
     assert set(report.robustness["pattern"]) == {p.id for p in PATTERNS}
