@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCENARIO ?= scenarios/baseline.yaml
 
-.PHONY: run test bench validation lint clean
+.PHONY: run test bench validation notebook lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ bench: $(VENV)/.installed
 
 validation: $(VENV)/.installed
 	$(BIN)/bureausim validation --out docs/VALIDATION.md
+
+notebook: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[notebook]'
+	$(BIN)/jupyter lab notebooks/
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import annotated_types
+import matplotlib
 import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -83,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     validation.add_argument("--scenarios", type=Path, default=Path("scenarios"), help="folder of the scenarios")
     validation.add_argument("--quick", action="store_true", help="a few replications only: checks the machinery")
 
+    viz = commands.add_parser("viz", help="serve the interactive page on localhost (extra: viz)")
+    viz.add_argument("scenario", type=Path, nargs="?", help="scenario YAML file (default: the one-province default)")
+    viz.add_argument("--port", type=int, default=8765, help="port on localhost (default 8765)")
+    viz.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+
     commands.add_parser("describe", help="list every parameter and policy")
 
     bench = commands.add_parser("bench", help="measure the engines' speed and memory on this machine")
@@ -96,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``bureausim`` and ``python -m sim``; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    matplotlib.use("Agg")  # figures go to files; no display is needed or wanted
     args.argv = argv
     console = Console(stderr=True)
     try:
@@ -107,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
             return _compare(args, console)
         if args.command in ("sweep", "sensitivity"):
             return _explore(args, console)
+        if args.command == "viz":
+            return _viz(args)
         if args.command == "validation":
             return _validation(args, console)
         if args.command == "bench":
@@ -293,6 +302,21 @@ def _print_effects(result: Any, console: Console) -> None:
     console.print(table, width=max(console.width, 150))
     if result.stop_reason:
         console.print(result.stop_reason)
+
+
+def _viz(args: argparse.Namespace) -> int:
+    import importlib.util
+    import subprocess
+
+    if importlib.util.find_spec("solara") is None:
+        raise ScenarioError("needs the optional viz extra: pip install 'bureausim[viz]'", source="viz")
+    environment = dict(os.environ)
+    if args.scenario is not None:
+        check_hierarchy_source(load_scenario(args.scenario))  # mistakes are reported here, not in the page
+        environment["BUREAUSIM_SCENARIO"] = str(args.scenario.resolve())
+    command = [sys.executable, "-m", "solara", "run", "sim.viz_app", "--host", args.host, "--port", str(args.port)]
+    print(f"bureausim: serving http://{args.host}:{args.port}/ (Ctrl-C stops)", file=sys.stderr)
+    return subprocess.call([*command, "--production"], env=environment)
 
 
 def _validation(args: argparse.Namespace, console: Console) -> int:

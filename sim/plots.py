@@ -1,16 +1,13 @@
 """Time-series plots of a run's outputs with 95% confidence bands, as PNG files.
 
-Reads result tables only; never imports the model. Uses matplotlib's non-interactive Agg
-backend, so it works on machines without a display.
+Reads result tables only; never imports the model. Chooses no matplotlib backend (importing
+it must not change a notebook's); the command line selects the non-interactive Agg backend.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
