@@ -122,7 +122,8 @@ def model_params(scenario: Scenario) -> dict:
         value = float(getattr(getattr(parameters, group), name))
         params[keyword] = {"type": "SliderFloat", "value": value, "label": label, "min": low, "max": high, "step": step}
     for name, policy in REGISTRY.items():
-        params[name] = {"type": "Checkbox", "value": False, "label": f"{name}: {policy.description}"}
+        meaning = policy.description.split(": ", 1)[-1]  # the English part (browsers may lack CJK fonts)
+        params[name] = {"type": "Checkbox", "value": False, "label": f"{name.replace('_', ' ')}: {meaning}"}
     return params
 
 

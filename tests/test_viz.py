@@ -1,0 +1,131 @@
+"""The interactive page: its model, drawing and parameters, and a real browser session.
+
+The browser test starts ``bureausim viz`` on a free localhost port and drives Debian's
+Chromium (``/usr/bin/chromium``, installed by ``.ci/run``) with Playwright: it presses STEP
+and checks that the charts changed and that the page shows no error."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from conftest import small
+from mesa.visualization.solara_viz import _check_model_params
+
+from sim.viz import VizModel, hierarchy_figure, model_params
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def test_reform_checkboxes_switch_policies_and_sliders_set_levers():
+    model = VizModel(small(), fault_tolerance=True, onsite_inspection=False, relay_escalation=0.3)
+    assert model.p.accountability.excuse_genuine == 0.9
+    assert model.p.accountability.onsite_share == small().parameters.accountability.onsite_share
+    assert model.p.relay.escalation == 0.3
+
+
+def test_model_params_fit_the_model_mesa_builds():
+    params = model_params(small())
+    _check_model_params(VizModel.__init__, params)  # raises on a parameter the model does not take
+    model = VizModel(**{k: (v["value"] if isinstance(v, dict) else v) for k, v in params.items()})
+    model.step()
+    assert model.steps == 1
+
+
+def test_hierarchy_figure_colours_the_grassroots_by_strategy():
+    model = VizModel(small())
+    model.step()
+    figure = hierarchy_figure(model)
+    points = figure.axes[0].collections[1]
+    assert len(points.get_offsets()) == len(model.agents)
+    assert len({tuple(c) for c in points.get_facecolors()[-96:]}) > 1  # several strategies at the grassroots
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def server():
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim", "viz", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail("bureausim viz did not start serving within 90 s")
+    yield url
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def chart_images(page) -> list[str]:
+    return [image.get_attribute("src") or "" for image in page.locator("img").all()]
+
+
+def test_step_in_a_real_browser_changes_the_charts(server, tmp_path):
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    flags = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=flags,
+            viewport={"width": 1400, "height": 1000},
+        )
+        try:
+            page = browser.new_page()
+            page.goto(server, wait_until="networkidle", timeout=90_000)
+            step = page.get_by_role("button", name="STEP")
+            step.wait_for(timeout=60_000)
+            page.wait_for_timeout(1500)
+            before = chart_images(page)
+            assert len(before) >= 4, "the hierarchy and three charts"
+            for _ in range(3):
+                step.click()
+                page.wait_for_timeout(700)
+            deadline = time.monotonic() + 30
+            while chart_images(page) == before and time.monotonic() < deadline:
+                page.wait_for_timeout(500)
+            after = chart_images(page)
+            page.screenshot(path=str(tmp_path / "viz.png"), full_page=True)
+            text = page.inner_text("body")
+        finally:
+            browser.close()
+    assert sum(a != b for a, b in zip(before, after, strict=False)) >= 3, "stepping redrew the charts"
+    assert "Traceback" not in text and "Error" not in text
+    assert (tmp_path / "viz.png").stat().st_size > 10_000, "a screenshot of the page after stepping"
