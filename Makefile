@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCENARIO ?= scenarios/baseline.yaml
 
-.PHONY: run test bench validation notebook lint clean
+.PHONY: run test bench validation reliability notebook lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ bench: $(VENV)/.installed
 
 validation: $(VENV)/.installed
 	$(BIN)/bureausim validation --out docs/VALIDATION.md
+
+reliability: $(VENV)/.installed-dev
+	$(BIN)/python tests/catalogue.py docs/RELIABILITY.md
 
 notebook: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[notebook]'

@@ -24,6 +24,7 @@ from rich.table import Table
 from sim import __version__
 from sim.errors import RunsFailed, ScenarioError
 from sim.hierarchy import build_layout
+from sim.locks import output_lock
 from sim.parameters import parameter_paths
 from sim.policies import REGISTRY
 from sim.runner import replication_seeds, run_replications
@@ -148,7 +149,12 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         scenario.resolved_parameters(args.arm)  # an unknown arm is a user mistake, reported now
     out = args.out or default_output(scenario)
     check_output(out)
+    with output_lock(out):
+        check_output(out)  # again, now that no other command can be writing there
+        return _run_locked(args, scenario, out, console)
 
+
+def _run_locked(args: argparse.Namespace, scenario: Scenario, out: Path, console: Console) -> int:
     start = time.perf_counter()
     with Progress(
         TextColumn("{task.description}"),

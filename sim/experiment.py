@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from sim.errors import RunsFailed, ScenarioError
+from sim.locks import output_lock
 from sim.runner import run_one
 from sim.runstore import RunSpec, RunStore, scenario_hash
 from sim.scenario import Scenario
@@ -298,16 +299,23 @@ class Experiment:
         self.scenario, self.kind, self.progress = scenario, kind, progress
         self.folder = Path(out) if out is not None else default_output(scenario)
         check_experiment_folder(self.folder)
-        self.store = RunStore(self.folder, scenario, kind)
+        self._cleanup = contextlib.ExitStack()
+        self.executor = make_executor(workers, scheduler)  # refuses bad options before anything is written
+        self._cleanup.callback(self.executor.close)
+        try:
+            self._cleanup.enter_context(output_lock(self.folder))
+            self.store = RunStore(self.folder, scenario, kind)
+        except BaseException:
+            self._cleanup.close()
+            raise
         self.payload = payload_for(scenario)
-        self.executor = make_executor(workers, scheduler)
         self.started = time.perf_counter()
 
     def __enter__(self) -> Experiment:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.executor.close()
+        self._cleanup.close()
 
     def run(self, specs: list[RunSpec], retry_failed: bool = False) -> None:
         """Run the specs not yet finished (or, with ``retry_failed``, only those that failed)."""

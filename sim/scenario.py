@@ -427,6 +427,17 @@ def _walk(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], i
             _walk(item, (*path, index), lines)
 
 
+def _entry_named(loc: tuple[Any, ...], message: str, lines: dict[tuple[Any, ...], int]) -> tuple[Any, ...]:
+    """The entry of the section at ``loc`` that a validator's message names, if exactly one; else ``loc``.
+
+    Validators of whole mappings (uncertainties, an arm's settings, a sweep's grid) report on
+    the mapping; a message that names one of its keys points at that key's own line.
+    """
+    entries = [path for path in lines if len(path) == len(loc) + 1 and path[: len(loc)] == loc]
+    named = [path for path in entries if isinstance(path[-1], str) and path[-1] in message]
+    return named[0] if len(named) == 1 else loc
+
+
 def _line_of(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:
     for end in range(len(loc), -1, -1):
         if loc[:end] in lines:
@@ -451,6 +462,10 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     except ScenarioError as error:
         error.source = source
         raise ScenarioError(error.message, source=source, line=error.line, field=error.field) from None
+    except RecursionError:
+        raise ScenarioError(
+            "is nested too deeply to read; a scenario needs only a few levels of nesting", source=source
+        ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         problem = getattr(error, "problem", None) or str(error)
@@ -458,7 +473,10 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     if data is None:
         raise ScenarioError("the file is empty; a scenario needs at least a name", source=source)
     if not isinstance(data, dict):
-        raise ScenarioError(f"a scenario is a mapping of sections, not a {type(data).__name__}", source=source, line=1)
+        kind = {list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false"}.get(
+            type(data), type(data).__name__
+        )
+        raise ScenarioError(f"a scenario is a mapping of sections, not {kind}", source=source, line=1)
     return validate_scenario(data, source=source, lines=lines, origin=source)
 
 
@@ -477,10 +495,11 @@ def validate_scenario(
             if len(details) > 1
             else ""
         )
+        message = _describe_error(first)
         raise ScenarioError(
-            _describe_error(first) + more,
+            message + more,
             source=source,
-            line=_line_of(loc, lines),
+            line=_line_of(_entry_named(loc, message, lines), lines),
             field=".".join(str(p) for p in loc) or None,
         ) from None
     scenario.source = origin
@@ -498,10 +517,10 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError("is a directory, not a scenario file", source=str(path)) from None
     except PermissionError:
         raise ScenarioError("cannot be read (permission denied)", source=str(path)) from None
+    if b"\x00" in raw:
+        raise ScenarioError("is a binary file, not YAML", source=str(path))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ScenarioError("is not a UTF-8 text file", source=str(path)) from None
-    if "\x00" in text:
-        raise ScenarioError("is a binary file, not YAML", source=str(path)) from None
     return parse_scenario(text, source=str(path))

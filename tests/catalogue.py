@@ -1,0 +1,361 @@
+"""A catalogue of bad inputs: what a user may feed bureausim, and what they must see.
+
+Every case is a set of files written into an empty folder and a command run there. The
+tests (tests/test_reliability.py) check that each ends with exit status 2, a one-paragraph
+message containing the expected fragments (file, line, field where they exist), no
+traceback, and nothing written. ``python tests/catalogue.py docs/RELIABILITY.md`` (``make
+reliability``) runs every case and writes the table users can read, from what happened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+
+GOOD = "name: ok\nhierarchy: {branching: [2, 2]}\nsteps: 2\nreplications: 1\n"
+
+
+def _graph(kind: str) -> str:
+    """A GraphML hierarchy with one defect."""
+    graph = nx.DiGraph()
+    graph.add_node("top", level=0)
+    for child in ("a", "b"):
+        graph.add_node(child, level=1)
+        graph.add_edge("top", child)
+    if kind == "cycle":
+        graph.add_edge("b", "top")
+    elif kind == "two_roots":
+        graph.add_node("other", level=0)
+        graph.add_node("c", level=1)
+        graph.add_edge("other", "c")
+    elif kind == "levels":
+        graph.nodes["b"]["level"] = 2
+    elif kind == "no_level":
+        graph.add_node("d")
+        graph.add_edge("a", "d")
+    elif kind == "principals":
+        graph.nodes["a"]["principals"] = 0
+    buffer = io.BytesIO()
+    nx.write_graphml(graph, buffer)
+    return buffer.getvalue().decode()
+
+
+def _bomb() -> str:
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, 9):
+        name, previous = chr(97 + i), chr(96 + i)
+        lines.append(f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]")
+    return "name: bomb\n" + "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad input: its files, the command run on them, and fragments the message must contain."""
+
+    id: str
+    what: str
+    args: tuple[str, ...]
+    files: dict[str, str | bytes] = field(default_factory=dict)
+    expect: tuple[str, ...] = ()
+
+
+def scenario(text: str) -> dict[str, str]:
+    return {"s.yaml": text}
+
+
+RUN = ("run", "s.yaml", "--out", "out", "--quiet")
+
+CASES: tuple[Case, ...] = (
+    Case("empty", "empty file", RUN, scenario(""), ("s.yaml", "empty")),
+    Case("comments", "only comments", RUN, scenario("# nothing here\n"), ("s.yaml", "empty")),
+    Case("not_yaml", "not YAML", RUN, scenario("name: [unclosed\n"), ("s.yaml", "not valid YAML")),
+    Case("binary", "binary file", RUN, scenario(b"\x89PNG\r\n\x1a\n\x00\x00"), ("s.yaml", "binary")),
+    Case("latin1", "not UTF-8", RUN, scenario("name: caf\xe9\n".encode("latin-1")), ("s.yaml", "UTF-8")),
+    Case("list", "a list, not a mapping", RUN, scenario("- a\n- b\n"), ("s.yaml:1", "mapping")),
+    Case("scalar", "a bare scalar", RUN, scenario("42\n"), ("s.yaml:1", "mapping")),
+    Case("missing", "no such file", ("run", "nothing.yaml"), {}, ("nothing.yaml", "no such file")),
+    Case("directory", "a directory", ("run", "."), {}, ("directory",)),
+    Case("type_steps", "wrong type (text for a number)", RUN, scenario("name: x\nsteps: ten\n"), ("s.yaml:2", "steps")),
+    Case(
+        "float_int", "fraction for a count", RUN, scenario("name: x\nreplications: 2.5\n"), ("s.yaml:2", "replications")
+    ),
+    Case(
+        "range",
+        "value out of range",
+        RUN,
+        scenario("name: x\nparameters:\n  relay:\n    dilution: 1.5\n"),
+        ("s.yaml:4", "parameters.relay.dilution", "less than or equal to 1"),
+    ),
+    Case("steps_negative", "negative steps", RUN, scenario("name: x\nsteps: -5\n"), ("s.yaml:2", "steps")),
+    Case("steps_zero", "zero steps", RUN, scenario("name: x\nsteps: 0\n"), ("s.yaml:2", "steps")),
+    Case("steps_absurd", "absurd steps", RUN, scenario("name: x\nsteps: 1000000000\n"), ("s.yaml:2", "steps")),
+    Case("reps_zero", "zero replications", RUN, scenario("name: x\nreplications: 0\n"), ("s.yaml:2", "replications")),
+    Case("reps_absurd", "absurd replications", RUN, scenario("name: x\nreplications: 10000000\n"), ("s.yaml:2",)),
+    Case(
+        "nan",
+        "NaN",
+        RUN,
+        scenario("name: x\nparameters:\n  relay:\n    escalation: .nan\n"),
+        ("s.yaml:4", "parameters.relay.escalation"),
+    ),
+    Case(
+        "infinity",
+        "infinity",
+        RUN,
+        scenario("name: x\nparameters:\n  relay:\n    escalation: .inf\n"),
+        ("s.yaml:4", "parameters.relay.escalation"),
+    ),
+    Case("unknown_top", "unknown key", RUN, scenario("name: x\nstep: 3\n"), ("s.yaml:2", "did you mean 'steps'")),
+    Case(
+        "unknown_nested",
+        "misspelt parameter",
+        RUN,
+        scenario("name: x\nparameters:\n  relay:\n    escalaton: 0.2\n"),
+        ("s.yaml:4", "parameters.relay.escalaton", "did you mean 'escalation'"),
+    ),
+    Case(
+        "unknown_group",
+        "unknown parameter group",
+        RUN,
+        scenario("name: x\nparameters:\n  relays: {}\n"),
+        ("s.yaml:3", "did you mean 'relay'"),
+    ),
+    Case(
+        "unknown_policy",
+        "unknown policy",
+        RUN,
+        scenario("name: x\npolicies: [fault_tolerence]\n"),
+        ("s.yaml:2", "did you mean 'fault_tolerance'"),
+    ),
+    Case(
+        "policy_option",
+        "unknown policy option",
+        RUN,
+        scenario("name: x\npolicies:\n  - campaign: {begin: 3}\n"),
+        ("s.yaml", "begin"),
+    ),
+    Case(
+        "policy_range",
+        "policy option out of range",
+        RUN,
+        scenario("name: x\npolicies:\n  - fault_tolerance: {strength: 2}\n"),
+        ("s.yaml", "strength"),
+    ),
+    Case("duplicate", "duplicate key", RUN, scenario("name: x\nsteps: 3\nsteps: 4\n"), ("s.yaml:3", "duplicate key")),
+    Case(
+        "python_tag",
+        "YAML tag that builds an object",
+        RUN,
+        scenario("name: !!python/object:os.system {}\n"),
+        ("s.yaml:1", "not valid YAML"),
+    ),
+    Case(
+        "python_apply",
+        "YAML tag that would run a command",
+        RUN,
+        scenario("name: !!python/object/apply:os.system ['touch pwned']\n"),
+        ("s.yaml:1", "not valid YAML"),
+    ),
+    Case("alias_bomb", "alias bomb (billion laughs)", RUN, scenario(_bomb()), ("s.yaml:3", "aliases")),
+    Case(
+        "deep",
+        "very deep nesting",
+        RUN,
+        scenario("name: x\ndescription: " + "[" * 100_000 + "]" * 100_000 + "\n"),
+        ("s.yaml", "nested too deeply"),
+    ),
+    Case(
+        "huge_hierarchy",
+        "absurd hierarchy size",
+        RUN,
+        scenario("name: x\nhierarchy: {branching: [1000, 1000, 1000]}\n"),
+        ("s.yaml:2", "1,001,001,001 officials", "GB"),
+    ),
+    Case(
+        "two_sources",
+        "two hierarchy sources",
+        RUN,
+        scenario("name: x\nhierarchy: {branching: [2], counts: [3]}\n"),
+        ("s.yaml:2", "give one of branching, counts or file"),
+    ),
+    Case(
+        "counts_shrink",
+        "fewer units than superiors",
+        RUN,
+        scenario("name: x\nhierarchy: {counts: [5, 3]}\n"),
+        ("hierarchy.counts", "every superior needs a subordinate"),
+    ),
+    Case(
+        "graph_missing",
+        "graph file missing",
+        RUN,
+        scenario("name: x\nhierarchy: {file: g.graphml}\n"),
+        ("g.graphml", "no such graph file"),
+    ),
+    *(
+        Case(
+            f"graph_{kind}",
+            what,
+            RUN,
+            {"s.yaml": "name: x\nhierarchy: {file: g.graphml}\n", "g.graphml": _graph(kind)},
+            ("g.graphml", *fragments),
+        )
+        for kind, what, fragments in (
+            ("cycle", "cyclic graph", ("cycle",)),
+            ("two_roots", "several roots", ("2 roots",)),
+            ("levels", "inconsistent levels", ("node 'b'", "level")),
+            ("no_level", "node without a level", ("node 'd'", "no 'level'")),
+            ("principals", "impossible number of principals", ("node 'a'", "principals")),
+        )
+    ),
+    Case(
+        "set_unknown",
+        "--set with an unknown path",
+        (*RUN, "--set", "parameters.relay.escalaton=1"),
+        scenario(GOOD),
+        ("--set", "did you mean 'escalation'"),
+    ),
+    Case("set_type", "--set with a wrong type", (*RUN, "--set", "steps=many"), scenario(GOOD), ("--set", "steps")),
+    Case("set_form", "--set without '='", (*RUN, "--set", "steps"), scenario(GOOD), ("--set", "dotted.path=value")),
+    Case("name_path", "scenario name with path separators", RUN, scenario("name: ../../evil\n"), ("s.yaml:1", "name")),
+    Case(
+        "out_file",
+        "output folder under a file",
+        ("run", "s.yaml", "--out", "blocker/out"),
+        {"s.yaml": GOOD, "blocker": "x"},
+        ("blocker",),
+    ),
+    Case(
+        "out_nonempty",
+        "output folder not empty",
+        RUN,
+        {"s.yaml": GOOD, "out/keep.txt": "mine"},
+        ("out", "not an empty folder"),
+    ),
+    Case(
+        "arm_unknown", "unknown --arm", (*RUN, "--arm", "reform"), scenario(GOOD), ("s.yaml", "no arm named 'reform'")
+    ),
+    Case(
+        "uncertainty_range",
+        "uncertainty with low >= high",
+        RUN,
+        scenario("name: x\nuncertainties:\n  relay.escalation: [0.3, 0.1]\n"),
+        ("s.yaml:3", "low < high"),
+    ),
+    Case(
+        "reference",
+        "reference that is not an arm",
+        RUN,
+        scenario("name: x\narms: [{name: a}]\nreference: b\n"),
+        ("s.yaml", "reference 'b' is not an arm"),
+    ),
+    Case(
+        "burn_in",
+        "burn-in longer than the run",
+        RUN,
+        scenario("name: x\nsteps: 5\nburn_in: 9\n"),
+        ("s.yaml", "burn_in"),
+    ),
+    Case(
+        "compare_no_arms",
+        "compare without arms",
+        ("compare", "s.yaml", "--out", "out", "--quiet", "--workers", "1"),
+        scenario(GOOD),
+        ("s.yaml", "arms"),
+    ),
+    Case(
+        "workers_zero",
+        "--workers 0",
+        ("compare", "s.yaml", "--out", "out", "--quiet", "--workers", "0"),
+        scenario(GOOD + "arms: [{name: a}, {name: b}]\n"),
+        ("--workers", "at least 1"),
+    ),
+    Case(
+        "precision",
+        "negative --precision",
+        ("compare", "s.yaml", "--out", "out", "--quiet", "--precision", "-1"),
+        scenario(GOOD + "arms: [{name: a}, {name: b}]\n"),
+        ("--precision", "positive"),
+    ),
+    Case(
+        "sobol_samples",
+        "Sobol samples not a power of two",
+        ("sensitivity", "s.yaml", "--method", "sobol", "--samples", "6", "--out", "out", "--quiet"),
+        scenario(GOOD + "uncertainties: {relay.escalation: [0, 0.3], relay.dilution: [0, 0.1]}\n"),
+        ("--samples", "power of two"),
+    ),
+    Case(
+        "sweep_none",
+        "sweep without a sweep: section",
+        ("sweep", "s.yaml", "--out", "out", "--quiet"),
+        scenario(GOOD),
+        ("s.yaml", "sweep"),
+    ),
+)
+
+
+@dataclass
+class Observation:
+    """What a user saw: exit status, what was printed on standard error, what was written."""
+
+    status: int
+    message: str
+    written: list[str]
+
+
+def observe(case: Case, folder: Path) -> Observation:
+    """Run one case in ``folder`` (empty), in this process, as the command line would."""
+    from sim.cli import main
+
+    for name, content in case.files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    before = {str(p.relative_to(folder)) for p in folder.rglob("*")}
+    errors = io.StringIO()
+    with contextlib.chdir(folder), contextlib.redirect_stderr(errors), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            status = main(list(case.args))
+        except SystemExit as exit_:
+            status = int(exit_.code or 0)
+    after = {str(p.relative_to(folder)) for p in folder.rglob("*")}
+    return Observation(status, errors.getvalue().strip(), sorted(after - before))
+
+
+def write_report(path: Path) -> None:
+    """Run every case and write the Markdown catalogue of what users see."""
+    import tempfile
+
+    lines = [
+        "# Reliability: every bad input answered clearly",
+        "",
+        "Generated by `make reliability` (`python tests/catalogue.py docs/RELIABILITY.md`) from the catalogue "
+        "in `tests/catalogue.py`, which `tests/test_reliability.py` also runs: each case must end with exit "
+        "status 2, a one-paragraph message naming the file, line and field where they exist, no traceback, "
+        "and nothing written. The messages below are what the command printed (paths shortened to the file name).",
+        "",
+        f"{len(CASES)} cases.",
+        "",
+        "| case | input | command | what the user sees | exit | written |",
+        "|---|---|---|---|---|---|",
+    ]
+    for case in CASES:
+        with tempfile.TemporaryDirectory() as folder:
+            seen = observe(case, Path(folder))
+            message = seen.message.replace(folder + "/", "").replace("|", "\\|").replace("\n", " ")
+        command = "bureausim " + " ".join(case.args)
+        written = ", ".join(seen.written) or "nothing"
+        lines.append(f"| `{case.id}` | {case.what} | `{command}` | {message} | {seen.status} | {written} |")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    write_report(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/RELIABILITY.md"))
