@@ -129,7 +129,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bureausim: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("bureausim: interrupted; nothing was written", file=sys.stderr)
+        print(
+            "bureausim: interrupted. A run writes its results folder only at the end, so nothing was written; "
+            "compare, sweep and sensitivity keep the runs that finished: the same command resumes them",
+            file=sys.stderr,
+        )
         return 130
     except BrokenPipeError:  # output piped into a reader that stopped early, e.g. `| head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -19,6 +19,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,7 +125,13 @@ class ProcessExecutor:
         futures = [self.pool.submit(execute_run, payload, spec) for spec in specs]
         try:
             for future in as_completed(futures):
-                yield future.result()
+                try:
+                    yield future.result()
+                except BrokenProcessPool:
+                    raise RunsFailed(
+                        "a worker process died (killed, or out of memory); the runs that finished are stored: "
+                        "re-run the same command to resume"
+                    ) from None
         finally:
             for future in futures:
                 future.cancel()

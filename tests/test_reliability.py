@@ -63,3 +63,78 @@ def test_a_second_command_on_the_same_output_folder_is_refused(tmp_path):
     assert (
         subprocess.run(command, capture_output=True, timeout=300).returncode == 0
     )  # free again: resumes, nothing to do
+
+
+def test_a_killed_worker_stops_the_batch_cleanly_and_the_same_command_resumes(tmp_path):
+    """SIGKILL to a worker process: exit 1 with a clear message, then a re-run completes the batch."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "name: killed\nhierarchy: {branching: [4, 4, 6]}\nsteps: 60\nreplications: 100\n"
+        "arms: [{name: a}, {name: b, policies: [fault_tolerance]}]\n"
+    )
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "sim", "compare", str(scenario), "--out", str(out), "--workers", "2", "--quiet"]
+    batch = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def children(pid: int) -> list[int]:
+        listed = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+        return [int(child) for child in listed]
+
+    workers: list[int] = []  # pool workers are forked by the forkserver, a child of the batch process
+    deadline = time.monotonic() + 60
+    while not workers and time.monotonic() < deadline:
+        workers = [worker for child in children(batch.pid) for worker in children(child)]
+        time.sleep(0.2)
+    assert workers, "no worker process found"
+    time.sleep(1.0)
+    os.kill(workers[0], signal.SIGKILL)
+    _, stderr = batch.communicate(timeout=120)
+    if batch.returncode == 0:
+        pytest.skip("the batch finished before a worker could be killed")
+    assert batch.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    assert "re-run the same command to resume" in stderr or "worker" in stderr
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    import pandas as pd
+
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 200 and not runs.duplicated(["arm", "replication"]).any()
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"relay_escalation": 0.0, "relay_dilution": 0.0, "relay_stripping": 0.0, "task_risk": 0.0},
+        {"relay_dilution": 1.0, "relay_stripping": 1.0, "task_risk": 1.0, "accountability_blame_shift": 0.0},
+        {"learning_temperature": 0.0, "learning_forgetting": 1.0},
+        {"learning_temperature": 100.0, "learning_forgetting": 0.0, "learning_learning_rate": 100.0},
+        {"execution_capacity_mean": 100.0, "execution_capacity_sd": 3.0, "execution_risk_aversion_sd": 3.0},
+        {"execution_capacity_mean": 1e-6, "task_paperwork": 10.0, "accountability_hosting_cost": 10.0},
+        {
+            "accountability_inspection_rate": 50.0,
+            "accountability_onsite_share": 1.0,
+            "accountability_third_party_rate": 1.0,
+        },
+        {"accountability_excuse_genuine": 1.0, "accountability_ranking_fraction": 1.0, "accountability_precise": True},
+        {"task_target": 100.0, "task_resources": 0.0, "task_weight": 10.0, "relay_escalation_pressure": 20.0},
+    ],
+)
+@pytest.mark.parametrize("branching", [[], [1] * 10, [3, 4]])
+def test_numerical_extremes_stay_finite(overrides, branching):
+    import math
+
+    from sim import BureauModel
+
+    model = BureauModel(branching=branching, seed=1, **overrides)
+    for _ in range(5):
+        model.step()
+        assert all(math.isfinite(value) for value in model.outputs.values()), model.outputs
+    for state in model.levels:
+        assert all(map(math.isfinite, state.attractions.ravel()))

@@ -358,7 +358,9 @@ def test_empty_file(tmp_path, text):
     assert info.value.source == str(tmp_path / "scenario.yaml")
 
 
-@pytest.mark.parametrize(("text", "kind"), [("- name: x\n- steps: 3\n", "a list"), ("just a string\n", "text"), ("42\n", "a number")])
+@pytest.mark.parametrize(
+    ("text", "kind"), [("- name: x\n- steps: 3\n", "a list"), ("just a string\n", "text"), ("42\n", "a number")]
+)
 def test_top_level_must_be_a_mapping(text, kind):
     error = parse_error(text)
     assert "mapping" in error.message
