@@ -31,19 +31,36 @@ def test_the_reliability_document_lists_every_case():
     assert not missing, f"run make reliability: docs/RELIABILITY.md lacks {missing}"
 
 
+def comparison_command(folder, replications: int, workers: int):
+    """A two-arm comparison that takes a few seconds, and the command line that runs it into ``folder/out``."""
+    import sys
+
+    scenario = folder / "s.yaml"
+    scenario.write_text(
+        f"name: busy\nhierarchy: {{branching: [4, 4, 6]}}\nsteps: 60\nreplications: {replications}\n"
+        "arms: [{name: a}, {name: b, policies: [fault_tolerance]}]\n"
+    )
+    out = folder / "out"
+    return out, [
+        sys.executable,
+        "-m",
+        "sim",
+        "compare",
+        str(scenario),
+        "--out",
+        str(out),
+        "--workers",
+        str(workers),
+        "--quiet",
+    ]
+
+
 def test_a_second_command_on_the_same_output_folder_is_refused(tmp_path):
     """While one comparison writes a folder, another on the same folder exits 2 and writes nothing."""
     import subprocess
-    import sys
     import time
 
-    scenario = tmp_path / "s.yaml"
-    scenario.write_text(
-        "name: busy\nhierarchy: {branching: [4, 4, 6]}\nsteps: 60\nreplications: 30\n"
-        "arms: [{name: a}, {name: b, policies: [fault_tolerance]}]\n"
-    )
-    out = tmp_path / "out"
-    command = [sys.executable, "-m", "sim", "compare", str(scenario), "--out", str(out), "--workers", "1", "--quiet"]
+    out, command = comparison_command(tmp_path, replications=30, workers=1)
     first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
@@ -70,16 +87,9 @@ def test_a_killed_worker_stops_the_batch_cleanly_and_the_same_command_resumes(tm
     import os
     import signal
     import subprocess
-    import sys
     import time
 
-    scenario = tmp_path / "s.yaml"
-    scenario.write_text(
-        "name: killed\nhierarchy: {branching: [4, 4, 6]}\nsteps: 60\nreplications: 100\n"
-        "arms: [{name: a}, {name: b, policies: [fault_tolerance]}]\n"
-    )
-    out = tmp_path / "out"
-    command = [sys.executable, "-m", "sim", "compare", str(scenario), "--out", str(out), "--workers", "2", "--quiet"]
+    out, command = comparison_command(tmp_path, replications=100, workers=2)
     batch = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
     def children(pid: int) -> list[int]:
