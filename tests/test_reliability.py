@@ -148,3 +148,72 @@ def test_numerical_extremes_stay_finite(overrides, branching):
         assert all(math.isfinite(value) for value in model.outputs.values()), model.outputs
     for state in model.levels:
         assert all(map(math.isfinite, state.attractions.ravel()))
+
+
+def test_ctrl_c_stops_cleanly_and_resuming_equals_an_undisturbed_run(tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    import pandas as pd
+
+    out, command = comparison_command(tmp_path, replications=60, workers=1)
+    batch = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list((out / "runs").glob("part-*.parquet")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    batch.send_signal(signal.SIGINT)
+    _, stderr = batch.communicate(timeout=120)
+    if batch.returncode == 0:
+        pytest.skip("the batch finished before it could be interrupted")
+    assert batch.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    stored = sum(1 for _ in (out / "index.jsonl").open())
+    assert 0 < stored < 120
+    assert subprocess.run(command, capture_output=True, timeout=300).returncode == 0
+    (tmp_path / "u").mkdir()
+    undisturbed_out, undisturbed = comparison_command(tmp_path / "u", replications=60, workers=1)
+    assert subprocess.run(undisturbed, capture_output=True, timeout=300).returncode == 0
+    resumed = pd.read_parquet(out / "runs.parquet")
+    pd.testing.assert_frame_equal(resumed, pd.read_parquet(undisturbed_out / "runs.parquet"))
+    pd.testing.assert_frame_equal(pd.read_csv(out / "effects.csv"), pd.read_csv(undisturbed_out / "effects.csv"))
+
+
+def test_a_lost_dask_worker_changes_nothing_in_the_results(tmp_path):
+    """SIGKILL to a Dask worker mid-comparison: its tasks run again elsewhere; tables equal a serial run's."""
+    import os
+    import signal
+    import threading
+    import time
+
+    import pandas as pd
+    from distributed import Client, LocalCluster
+
+    from sim import compare, load_scenario
+
+    out, _ = comparison_command(tmp_path, replications=150, workers=2)
+    scenario = load_scenario(tmp_path / "s.yaml")
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    client = Client(cluster)
+    try:
+        victim = next(iter(client.run(os.getpid).values()))
+        outcome: dict = {}
+        batch = threading.Thread(
+            target=lambda: outcome.update(
+                result=compare(scenario, out=out, workers=2, scheduler=cluster.scheduler_address, progress=False)
+            )
+        )
+        batch.start()
+        time.sleep(3)
+        killed_mid_batch = batch.is_alive()
+        os.kill(victim, signal.SIGKILL)
+        batch.join(timeout=300)
+        assert "result" in outcome, "the comparison did not finish after losing a worker"
+    finally:
+        client.close()
+        cluster.close()
+    if not killed_mid_batch:
+        pytest.skip("the comparison finished before the worker was killed")
+    serial = compare(scenario, out=tmp_path / "serial", workers=1, progress=False)
+    pd.testing.assert_frame_equal(outcome["result"].runs.reset_index(drop=True), serial.runs.reset_index(drop=True))
+    pd.testing.assert_frame_equal(outcome["result"].effects, serial.effects)
