@@ -122,9 +122,10 @@ class ProcessExecutor:
 
     def map_unordered(self, payload: dict[str, Any], specs: list[RunSpec]) -> Iterator[RunOutcome]:
         """Execute ``specs`` on the pool, yielding outcomes as they finish."""
-        futures = [self.pool.submit(execute_run, payload, spec) for spec in specs]
+        pending = {self.pool.submit(execute_run, payload, spec) for spec in specs}
         try:
-            for future in as_completed(futures):
+            for future in as_completed(pending):
+                pending.discard(future)  # so a consumed result is not kept until the batch ends
                 try:
                     yield future.result()
                 except BrokenProcessPool:
@@ -133,7 +134,7 @@ class ProcessExecutor:
                         "re-run the same command to resume"
                     ) from None
         finally:
-            for future in futures:
+            for future in pending:
                 future.cancel()
 
     def close(self) -> None:
@@ -165,12 +166,15 @@ class DaskExecutor:
         """Execute ``specs`` on the cluster, yielding outcomes as they finish."""
         from distributed import as_completed as dask_completed
 
-        futures = [self.client.submit(execute_run, payload, spec, pure=False) for spec in specs]
+        pending = {self.client.submit(execute_run, payload, spec, pure=False) for spec in specs}
         try:
-            for future in dask_completed(futures):
-                yield future.result()
+            for future in dask_completed(pending):
+                pending.discard(future)
+                outcome = future.result()
+                future.release()  # the cluster may forget the result once it is here
+                yield outcome
         finally:
-            self.client.cancel(futures)
+            self.client.cancel(list(pending))
 
     def close(self) -> None:
         """Disconnect, and stop the cluster if this executor started it."""

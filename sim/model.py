@@ -125,6 +125,15 @@ class BureauModel(mesa.Model):
             self._graph = graph_from_layout(self.layout)
         return self._graph
 
+    def release(self) -> None:
+        """Let the model be garbage-collected once the caller drops it.
+
+        Mesa 3.3 keeps every model in a class-level dictionary of agent-id counters
+        (``mesa.Agent._ids``, mesa issue #3179, fixed in later Mesa), so without this a process
+        that runs many models keeps all of them. Call it when a run's results have been read.
+        """
+        mesa.Agent._ids.pop(self, None)
+
     @classmethod
     def from_scenario(cls, scenario: Scenario, seed: int | None = None, arm: str | None = None) -> BureauModel:
         """Build the model a scenario describes (optionally one of its arms) with a given seed."""

@@ -84,6 +84,7 @@ def run_one(
         table.insert(0, "seed", seed)
         table.insert(0, "replication", replication)
         table.insert(0, "arm", arm or scenario.name)
+    model.release()
     return RunTables(
         steps=frame.reset_index(drop=True), agents=tables[1] if agents else None, level_names=model.level_names
     )

@@ -217,3 +217,23 @@ def test_a_lost_dask_worker_changes_nothing_in_the_results(tmp_path):
     serial = compare(scenario, out=tmp_path / "serial", workers=1, progress=False)
     pd.testing.assert_frame_equal(outcome["result"].runs.reset_index(drop=True), serial.runs.reset_index(drop=True))
     pd.testing.assert_frame_equal(outcome["result"].effects, serial.effects)
+
+
+def test_finished_runs_leave_no_model_alive():
+    """Mesa 3.3 keeps every model in Agent._ids; the runner releases it, so long batches stay flat."""
+    import gc
+
+    from conftest import small
+
+    from sim.model import BureauModel
+    from sim.runner import run_one
+
+    def alive() -> int:
+        gc.collect()
+        return sum(isinstance(o, BureauModel) for o in gc.get_objects())
+
+    scenario = small(steps=3)
+    before = alive()  # other tests in this process may hold models of their own
+    for seed in range(30):
+        run_one(scenario, seed, agents=False)
+    assert alive() == before
