@@ -279,7 +279,8 @@ def _explore(args: argparse.Namespace, console: Console) -> int:
         result = sensitivity(scenario, method=args.method, samples=args.samples, **options)
         table = result.indices
     if not args.quiet:
-        console.print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"), width=max(console.width, 150))
+        text = table.to_string(index=False, float_format=lambda v: f"{v:.4f}")
+        Console(file=console.file, width=max(console.width, 150)).print(text)
     print(result.folder)
     if result.failures:
         print(
@@ -309,7 +310,7 @@ def _print_effects(result: Any, console: Console) -> None:
             effect,
             row.verdict,
         )
-    console.print(table, width=max(console.width, 150))
+    Console(file=console.file, width=max(console.width, 150)).print(table)
     if result.stop_reason:
         console.print(result.stop_reason)
 
