@@ -68,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("scenario", type=Path, help="scenario YAML file with arms")
     _experiment_options(compare)
     compare.add_argument("--precision", type=float, help="add replications until every CI half-width is at most this")
-    compare.add_argument("--max-replications", type=int, help="cap on replications per arm with --precision")
+    compare.add_argument(
+        "--max-replications", type=int, help="cap on replications per arm with --precision (default 10x the scenario's)"
+    )
 
     sweep = commands.add_parser("sweep", help="run a scenario's sweep: points over replications")
     sweep.add_argument("scenario", type=Path, help="scenario YAML file with a sweep: section")

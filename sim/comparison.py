@@ -62,7 +62,7 @@ class CompareResult:
     @property
     def steps(self) -> pd.DataFrame:
         """Every finished run's steps table, read from disk."""
-        return RunStore(self.folder, self.scenario, "compare").steps()
+        return RunStore(self.folder, self.scenario, "compare", readonly=True).steps()
 
     def plot_forest(self, path: Path | None = None):
         """Paired differences from the reference arm with 95% CIs, one panel per outcome."""

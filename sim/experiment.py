@@ -294,6 +294,7 @@ class Experiment:
         workers: Local processes (1 runs in this process; ``None`` uses every core).
         scheduler: A Dask scheduler address, or ``"local"``.
         progress: Show progress.
+        design: What besides the scenario decides the runs (see :class:`sim.runstore.RunStore`).
     """
 
     def __init__(
@@ -304,6 +305,7 @@ class Experiment:
         workers: int | None = 1,
         scheduler: str | None = None,
         progress: bool = True,
+        design: dict | None = None,
     ) -> None:
         from sim.store import default_output
 
@@ -315,7 +317,7 @@ class Experiment:
         self._cleanup.callback(self.executor.close)
         try:
             self._cleanup.enter_context(output_lock(self.folder))
-            self.store = RunStore(self.folder, scenario, kind)
+            self.store = RunStore(self.folder, scenario, kind, design)
         except BaseException:
             self._cleanup.close()
             raise

@@ -142,7 +142,7 @@ def read_hierarchy(path: Path) -> nx.DiGraph:
                     ) from None
         else:
             graph = nx.read_edgelist(path, create_using=nx.DiGraph, nodetype=str, data=False)
-            _assign_depths(graph, path)
+            _assign_depths(graph)
     except HierarchyError:
         raise
     except Exception as error:  # a parser error is a user mistake in the file
@@ -152,7 +152,7 @@ def read_hierarchy(path: Path) -> nx.DiGraph:
     return nx.DiGraph(graph)
 
 
-def _assign_depths(graph: nx.DiGraph, path: Path) -> None:
+def _assign_depths(graph: nx.DiGraph) -> None:
     roots = [n for n, d in graph.in_degree() if d == 0]
     if len(roots) == 1 and nx.is_directed_acyclic_graph(graph):
         for node, depth in nx.single_source_shortest_path_length(graph, roots[0]).items():

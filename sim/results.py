@@ -45,7 +45,7 @@ def load_results(folder: str | Path) -> RunResult | CompareResult | SweepResult 
             pd.read_parquet(folder / "agents.parquet"),
             pd.read_csv(folder / "summary.csv"),
         )
-    store = RunStore(folder, scenario, kind)
+    store = RunStore(folder, scenario, kind, readonly=True)
     runs = pd.read_parquet(folder / "runs.parquet")
     if kind == "compare":
         effects = pd.read_csv(folder / "effects.csv")

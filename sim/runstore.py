@@ -1,7 +1,8 @@
 """Crash-safe, resumable storage of an experiment's runs.
 
 Finished runs are gathered and written together as Parquet parts, ``runs/part-<n>.parquet``
-(every ``FLUSH_RUNS`` runs or ``FLUSH_SECONDS`` seconds, and at the end), each written to a
+(every ``FLUSH_RUNS`` runs, when a run finishes ``FLUSH_SECONDS`` or more after the last write,
+and at the end), each written to a
 temporary file and renamed into place, so a part is either complete or absent. A run is
 finished once its part is in place; runs taken but not yet written when a process dies are
 simply run again on resume, so nothing is lost or stored twice. The parts are the truth:
@@ -32,7 +33,7 @@ from sim.stats import run_values
 FLUSH_RUNS = 50
 """Finished runs gathered into one Parquet part, at most."""
 FLUSH_SECONDS = 5.0
-"""Longest a finished run waits before it is written."""
+"""A run that finishes this long after the last write is written at once, with those held since."""
 KEY_COLUMNS = ("arm", "point", "replication", "seed")
 
 
@@ -61,7 +62,7 @@ class RunSpec:
 
 
 def scenario_hash(scenario: Scenario) -> str:
-    """A short hash of everything in a scenario that changes its runs, a graph file's contents included."""
+    """A short hash of the whole scenario (descriptions included) and of a graph file's contents."""
     digest = hashlib.sha256(json.dumps(scenario.model_dump(mode="json"), sort_keys=True).encode("utf-8"))
     if scenario.hierarchy.file is not None:
         path = Path(scenario.hierarchy.file)
@@ -78,25 +79,35 @@ class RunStore:
         folder: The results folder (created if missing).
         scenario: The experiment's scenario; its hash must match the folder's.
         kind: The experiment kind (``compare``, ``sweep``, ``sensitivity``), recorded once.
+        design: What else decides which runs an experiment makes (a sensitivity analysis's
+            method and sample size); must match the folder's too.
+        readonly: Open a finished folder for reading only: no identity check, nothing
+            created, cleaned or rewritten (``sim.load_results``).
     """
 
-    def __init__(self, folder: Path, scenario: Scenario, kind: str) -> None:
+    def __init__(
+        self, folder: Path, scenario: Scenario, kind: str, design: dict | None = None, readonly: bool = False
+    ) -> None:
         self.folder = Path(folder)
         self.hash = scenario_hash(scenario)
         self.burn_in = scenario.burn_in_periods
+        self.runs = self.folder / "runs"
+        self.readonly = readonly
         identity = self.folder / "experiment.json"
-        if identity.exists():
+        wanted = {"kind": kind, "scenario_hash": self.hash, "design": design or {}}
+        if identity.exists() and not readonly:
             recorded = json.loads(identity.read_text(encoding="utf-8"))
-            if recorded.get("scenario_hash") != self.hash or recorded.get("kind") != kind:
+            if {key: recorded.get(key, {} if key == "design" else None) for key in wanted} != wanted:
                 raise ScenarioError(
-                    f"holds a {recorded.get('kind')} of another scenario (hash {recorded.get('scenario_hash')}, "
-                    f"this one is {self.hash}); choose a new --out",
+                    f"holds a {recorded.get('kind')} of another scenario or design (hash "
+                    f"{recorded.get('scenario_hash')}, {recorded.get('design') or 'no design'}; this one is "
+                    f"{self.hash}, {design or 'no design'}); choose a new --out",
                     source=str(self.folder),
                 )
-        self.runs = self.folder / "runs"
-        self.runs.mkdir(parents=True, exist_ok=True)
-        if not identity.exists():
-            _write_atomically(identity, json.dumps({"kind": kind, "scenario_hash": self.hash}) + "\n")
+        if not readonly:
+            self.runs.mkdir(parents=True, exist_ok=True)
+            if not identity.exists():
+                _write_atomically(identity, json.dumps(wanted) + "\n")
         self._buffer: list[tuple[RunSpec, pd.DataFrame, dict[str, Any]]] = []
         self._flushed = time.monotonic()
         self._index = self._rebuild_index()
@@ -182,8 +193,9 @@ class RunStore:
                 except json.JSONDecodeError:
                     continue  # a line cut short by a crash; its run is re-read from its part below
                 recorded[record["key"]] = record
-        for temporary in self.runs.glob("*.tmp-*"):
-            temporary.unlink()
+        if not self.readonly:
+            for temporary in self.runs.glob("*.tmp-*"):
+                temporary.unlink()
         parts = sorted(self.runs.glob("part-*.parquet"))
         self._next_part = 1 + max((int(p.stem.split("-")[1]) for p in parts), default=0)
         rebuilt: dict[str, dict[str, Any]] = {}
@@ -203,7 +215,7 @@ class RunStore:
                     if spec.key in missing:
                         values = run_values(run, self.burn_in)
                         rebuilt[spec.key] = _spec_record(spec) | {"seconds": None, "values": values, "part": part.name}
-        if rebuilt != recorded:
+        if rebuilt != recorded and not self.readonly:
             _write_atomically(index, "".join(json.dumps(r) + "\n" for r in rebuilt.values()))
         return rebuilt
 

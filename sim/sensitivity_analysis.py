@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.errors import ScenarioError
+from sim.errors import RunsFailed, ScenarioError
 from sim.experiment import Experiment
 from sim.parameters import parameter_paths
 from sim.plots import sensitivity_bars
@@ -102,16 +102,16 @@ def sensitivity(
         for point, row in enumerate(design.to_dict("records"))
         for k, seed in enumerate(seeds)
     ]
-    with Experiment(scenario, "sensitivity", out, workers, scheduler, progress) as experiment:
+    method_and_size = {"method": method, "samples": samples}
+    with Experiment(scenario, "sensitivity", out, workers, scheduler, progress, method_and_size) as experiment:
         experiment.run(specs, retry_failed=retry_failed)
         runs = experiment.values(scenario.replications)
         means = runs.groupby("point").mean(numeric_only=True)
         missing = sorted(set(range(len(design))) - set(means.index))
         if missing:
-            raise ScenarioError(
+            raise RunsFailed(
                 f"{len(missing)} point(s) have no finished run, so indices cannot be computed; "
-                "re-run with --retry-failed",
-                source=str(experiment.folder),
+                f"see {experiment.folder / 'failures.jsonl'} and re-run with --retry-failed"
             )
         outcomes = [o.name for o in scenario.outcomes]
         indices = _analyse(problem, method, matrix, means.sort_index(), outcomes, scenario.seed)

@@ -45,7 +45,7 @@ class SweepResult:
     @property
     def steps(self) -> pd.DataFrame:
         """Every finished run's steps table, read from disk."""
-        return RunStore(self.folder, self.scenario, "sweep").steps()
+        return RunStore(self.folder, self.scenario, "sweep", readonly=True).steps()
 
     def plot(self, outcome: str = "goal_attainment", path: Path | None = None):
         """The outcome against the swept parameters: lines with 95% CIs, or a heat map for two."""

@@ -3,7 +3,7 @@
 Everything in the report is computed here, from the project's own scenarios
 (``scenarios/patterns/`` and ``scenarios/validation/``): the closed forms P1 and P2 over ranges
 of rates and depths; the pattern claims P3–P8 (:mod:`sim.patterns`, the same claims the test
-suite checks with fewer replications); the calibration of the status quo against the brief's
+suite checks with fewer replications); the calibration of the status quo against published
 numbers from the world; the share of a Latin hypercube of uncertain parameters in which each
 pattern holds; and how the variability of the key outcomes settles with replications.
 """
@@ -37,7 +37,9 @@ TARGETS = {
     "implementation_gap": ("reported minus realised attainment", 0.1, 0.3),
     "escalation_per_relay": ("target escalation per relay", 1.25, 1.35),
 }
-"""Calibration targets (the brief's numbers from the world): name → (meaning, low, high)."""
+"""Calibration targets, published numbers from the world (CCDI reports on who is disciplined,
+provincial plan targets against national ones, estimates of GDP over-reporting):
+name → (meaning, low, high)."""
 
 
 @dataclass
@@ -476,7 +478,7 @@ def write_markdown(report: Report, settings: Settings, figures_link: str = "figu
     out += [
         "## Calibration",
         "",
-        "Targets (the brief's numbers from the world): "
+        "Targets (published numbers from the world): "
         + "; ".join(f"{meaning} {low}–{high}" for meaning, low, high in TARGETS.values())
         + "; and a campaign dip with rebound (P6 above). Method (pattern-oriented calibration): a grid over the "
         f"parameters that Morris screening of the baseline ranks highest for the targets "

@@ -142,8 +142,8 @@ def test_same_seed_same_numbers_different_seed_different_numbers():
 
 def test_results_do_not_depend_on_activation_order():
     """Reversing the order in which officials act within every level changes nothing."""
-    forward = stepped(BureauModel(small(), seed=8, policies=["ranking_accountability"]), 10)
-    backward = BureauModel(small(), seed=8, policies=["ranking_accountability"])
+    forward = stepped(BureauModel(small(), seed=8, engine="agents", policies=["ranking_accountability"]), 10)
+    backward = BureauModel(small(), seed=8, engine="agents", policies=["ranking_accountability"])
     backward.officials = [list(reversed(row)) for row in backward.officials]
     stepped(backward, 10)
     pd.testing.assert_frame_equal(

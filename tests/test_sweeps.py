@@ -142,3 +142,14 @@ def test_load_results_reopens_a_run_folder(tmp_path):
     assert len(result.steps) == 2 * 8 and result.scenario.name == "r"
     with pytest.raises(ScenarioError, match="not a results folder"):
         sim.load_results(tmp_path)
+
+
+def test_a_sensitivity_folder_refuses_another_method_or_sample_size(tmp_path):
+    uncertainties = {"relay.escalation": [0.0, 0.5], "relay.dilution": [0.0, 0.2]}
+    base = scenario(uncertainties=uncertainties, replications=1, steps=4)
+    sim.sensitivity(base, method="morris", samples=2, out=tmp_path / "s", progress=False)
+    for options in ({"method": "sobol", "samples": 2}, {"method": "morris", "samples": 4}):
+        with pytest.raises(ScenarioError, match="another scenario or design"):
+            sim.sensitivity(base, out=tmp_path / "s", progress=False, **options)
+    again = sim.sensitivity(base, method="morris", samples=2, out=tmp_path / "s", progress=False)
+    assert len(again.samples) == 2 * 3
