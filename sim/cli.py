@@ -1,4 +1,4 @@
-"""The ``bureausim`` command line: run, validate and describe scenarios.
+"""The ``bureausim`` command line: run, compare, explore, judge robustness, report.
 
 User mistakes (a bad scenario, an unknown ``--set`` path, an output folder that cannot be
 written) end with a one-paragraph message on standard error and exit status 2, with no
@@ -82,6 +82,22 @@ def build_parser() -> argparse.ArgumentParser:
     sensitivity.add_argument("--samples", type=int, default=16, help="Morris trajectories or Sobol base samples")
     _experiment_options(sensitivity)
 
+    robust = commands.add_parser("robustness", help="every arm in many uncertain futures: regret, satisficing")
+    robust.add_argument("scenario", type=Path, help="scenario YAML file with arms: and uncertainties:")
+    robust.add_argument("--futures", type=int, help="futures to draw (default: the scenario's robustness.futures)")
+    robust.add_argument(
+        "--discover",
+        action="append",
+        default=[],
+        metavar="'ARM: CONDITION'",
+        help="scenario discovery question, e.g. 'fault_tolerance: goal_attainment <= status_quo' (repeatable)",
+    )
+    _experiment_options(robust)
+
+    report = commands.add_parser("report", help="one self-contained HTML page of a results folder")
+    report.add_argument("folder", type=Path, help="folder written by run, compare, sweep, sensitivity or robustness")
+    report.add_argument("--out", type=Path, help="HTML file to write (default: FOLDER/report.html)")
+
     validation = commands.add_parser("validation", help="regenerate the validation report (docs/VALIDATION.md)")
     validation.add_argument("--out", type=Path, default=Path("docs/VALIDATION.md"), help="Markdown report to write")
     validation.add_argument("--scenarios", type=Path, default=Path("scenarios"), help="folder of the scenarios")
@@ -117,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
             return _compare(args, console)
         if args.command in ("sweep", "sensitivity"):
             return _explore(args, console)
+        if args.command == "robustness":
+            return _robustness(args, console)
+        if args.command == "report":
+            return _report(args)
         if args.command == "viz":
             return _viz(args)
         if args.command == "validation":
@@ -290,6 +310,71 @@ def _explore(args: argparse.Namespace, console: Console) -> int:
             file=sys.stderr,
         )
         return 1
+    return 0
+
+
+def _robustness(args: argparse.Namespace, console: Console) -> int:
+    from sim.robustness import robustness
+
+    scenario = load_scenario(args.scenario)
+    if args.assignments:
+        scenario = scenario.with_overrides(args.assignments)
+    check_hierarchy_source(scenario)
+    result = robustness(
+        scenario,
+        futures=args.futures,
+        discover=args.discover,
+        out=args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        retry_failed=args.retry_failed,
+        progress=not args.quiet,
+        command=["bureausim", *args.argv],
+    )
+    if not args.quiet:
+        _print_robustness(result, console)
+    print(result.folder)
+    return 0
+
+
+def _print_robustness(result: Any, console: Console) -> None:
+    """Per arm, for the first outcome: mean, maximum and 90th-percentile regret, satisficing; with ranks."""
+    scenario = result.scenario
+    first = scenario.outcomes[0].name
+    criteria = {
+        f"mean {first}": "mean",
+        f"max regret {first}": "max regret",
+        f"p90 regret {first}": "p90 regret",
+        "satisficing (all thresholds)": "satisficing",
+    }
+    ranks = result.rankings.set_index(["criterion", "arm"])
+    table = Table(
+        title=f"{scenario.name}: {first} over {len(result.futures)} futures, "
+        f"{scenario.replications} replications per arm and future (rank in brackets)"
+    )
+    table.add_column("arm")
+    shown = [c for c in criteria if c in ranks.index.get_level_values("criterion")]
+    for criterion in shown:
+        table.add_column(criteria[criterion], justify="right")
+    for arm in scenario.arms:
+        cells = [f"{ranks.at[(c, arm.name), 'value']:.3f} ({ranks.at[(c, arm.name), 'rank']})" for c in shown]
+        table.add_row(arm.name, *cells)
+    wide = Console(file=console.file, width=max(console.width, 120))
+    wide.print(table)
+    for found in result.discoveries:
+        stats = found.stats
+        line = f"discovery, {stats['condition']}: holds in {stats['cases']} of {stats['futures']} futures"
+        if found.chosen is not None:
+            line += f"; box coverage {stats['coverage']:.2f}, density {stats['density']:.2f}: {stats['restricted']}"
+        wide.print(line + (f" ({found.note})" if found.note else ""))
+
+
+def _report(args: argparse.Namespace) -> int:
+    from sim.report import write_report
+
+    out = args.out or args.folder / "report.html"
+    check_output_file(out)
+    print(write_report(args.folder, out))
     return 0
 
 

@@ -77,6 +77,7 @@ def execute_run(payload: dict[str, Any], spec: RunSpec) -> RunOutcome:
             arm=spec.arm or None,
             replication=spec.replication,
             overrides=spec.overrides,
+            world=spec.world,
             agents=False,
         ).steps
         steps["arm"] = spec.arm  # parts carry the spec's own arm, so a run's key can be read back

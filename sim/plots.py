@@ -50,7 +50,7 @@ def plot_time_series(steps: pd.DataFrame, outputs: list[str], title: str, path: 
     ax.set_ylabel(f"mean over {replications} replication{'s' if replications > 1 else ''} (95% CI)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
-    _finish(fig, path)
+    finish(fig, path)
 
 
 def write_plots(steps: pd.DataFrame, level_names: list[str], folder: Path) -> list[Path]:
@@ -96,7 +96,7 @@ def forest_plot(effects: pd.DataFrame, reference: str | None, path: Path | None 
         ax.tick_params(axis="x", labelsize=7)
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(f"Difference from {reference} (paired, 95% CI)", fontsize=10)
-    return _finish(fig, path)
+    return finish(fig, path)
 
 
 def series_by_arm(steps: pd.DataFrame, outputs: list[str], path: Path | None = None):
@@ -121,10 +121,11 @@ def series_by_arm(steps: pd.DataFrame, outputs: list[str], path: Path | None = N
         ax.set_visible(False)
     axes.flat[0].legend(fontsize=7, loc="best")
     fig.suptitle("mean over replications per period, 95% bands", fontsize=10)
-    return _finish(fig, path, dpi=90)
+    return finish(fig, path, dpi=90)
 
 
-def _finish(fig, path: Path | None, dpi: int = 110):
+def finish(fig, path: Path | None, dpi: int = 110):
+    """Return ``fig``; with ``path``, write it there as PNG first and close it."""
     if path is not None:
         fig.savefig(path, dpi=dpi)
         plt.close(fig)
@@ -141,7 +142,7 @@ def sweep_lines(rows: pd.DataFrame, x: str, outcome: str, path: Path | None = No
     ax.set_ylabel(f"{outcome} (mean, 95% CI)")
     ax.set_title(f"{outcome} against {x}")
     ax.grid(alpha=0.3)
-    return _finish(fig, path)
+    return finish(fig, path)
 
 
 def sweep_heatmap(rows: pd.DataFrame, parameters: list[str], outcome: str, path: Path | None = None):
@@ -155,7 +156,7 @@ def sweep_heatmap(rows: pd.DataFrame, parameters: list[str], outcome: str, path:
     ax.set_ylabel(parameters[0])
     ax.set_title(f"{outcome} (mean over replications)")
     fig.colorbar(image, ax=ax)
-    return _finish(fig, path)
+    return finish(fig, path)
 
 
 def sensitivity_bars(indices: pd.DataFrame, method: str, outcome: str, path: Path | None = None):
@@ -175,4 +176,44 @@ def sensitivity_bars(indices: pd.DataFrame, method: str, outcome: str, path: Pat
     ax.set_title(f"{outcome}: {'Morris screening' if method == 'morris' else 'Sobol indices'}")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=8)
-    return _finish(fig, path)
+    return finish(fig, path)
+
+
+def outcome_ranges(distribution: pd.DataFrame, outcome: str, path: Path | None = None):
+    """Each arm's outcome over the futures: 10th to 90th percentile, median and mean."""
+    rows = distribution[distribution["outcome"] == outcome].iloc[::-1]
+    fig, ax = plt.subplots(figsize=(6.8, 0.38 * len(rows) + 1.5), constrained_layout=True)
+    y = range(len(rows))
+    ax.hlines(list(y), rows["p10"], rows["p90"], color="tab:blue", linewidth=3, alpha=0.5, label="10th-90th percentile")
+    ax.plot(rows["p50"], list(y), "|", color="tab:blue", markersize=14, markeredgewidth=2, label="median")
+    ax.plot(rows["mean"], list(y), "o", color="black", markersize=4, label="mean")
+    ax.set_yticks(list(y), rows["arm"], fontsize=8)
+    direction = rows["direction"].iloc[0] if len(rows) else "maximize"
+    ax.set_title(
+        f"{outcome} over the futures ({'higher' if direction == 'maximize' else 'lower'} is better)", fontsize=10
+    )
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
+    return finish(fig, path)
+
+
+def regret_boxes(regret: pd.DataFrame, outcome: str, path: Path | None = None):
+    """Each arm's regret on one outcome across the futures, as a box plot with the maximum marked."""
+    rows = regret[regret["outcome"] == outcome]
+    arms = list(dict.fromkeys(rows["arm"]))[::-1]
+    data = [rows.loc[rows["arm"] == arm, "regret"].to_numpy() for arm in arms]
+    fig, ax = plt.subplots(figsize=(6.8, 0.38 * len(arms) + 1.5), constrained_layout=True)
+    ax.boxplot(data, vert=False, whis=(10, 90), showfliers=False, widths=0.6)
+    ax.plot(
+        [d.max() if len(d) else float("nan") for d in data],
+        range(1, len(arms) + 1),
+        "x",
+        color="crimson",
+        label="maximum",
+    )
+    ax.set_yticks(range(1, len(arms) + 1), arms, fontsize=8)
+    ax.set_xlabel(f"regret: shortfall from the best arm in the same future ({outcome})")
+    ax.set_title(f"Regret on {outcome} (box: quartiles; whiskers: 10th-90th percentile)", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
+    return finish(fig, path)

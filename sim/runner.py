@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model import BureauModel
+from sim.parameters import with_values
 from sim.scenario import Scenario
 
 
@@ -48,6 +49,7 @@ def run_one(
     replication: int = 0,
     steps: int | None = None,
     overrides: dict[str, Any] | None = None,
+    world: dict[str, Any] | None = None,
     agents: bool = True,
 ) -> RunTables:
     """Run one replication and return its tables.
@@ -59,11 +61,15 @@ def run_one(
         replication: Replication number written into the tables.
         steps: Periods to run (default: the scenario's).
         overrides: Parameter values by dotted path, applied after the arm (a sweep point).
+        world: Parameter values by dotted path that replace the scenario's own before its
+            policies and the arm act on them (a future of a robustness analysis).
         agents: Whether to return the agents table (of the last period).
 
     Returns:
         The replication's tables, tagged with ``replication``, ``seed`` and ``arm``.
     """
+    if world:
+        scenario = scenario.model_copy(update={"parameters": with_values(scenario.parameters, world)})
     keywords = {path.replace(".", "_", 1): value for path, value in (overrides or {}).items()}
     model = BureauModel(scenario, seed=seed, arm=arm, record_agents=False, **keywords)
     periods = steps or scenario.steps

@@ -46,7 +46,9 @@ class RunSpec:
         point: Index of the parameter point (0 when there is only one).
         replication: Replication number; its seed is the same in every arm and point.
         seed: The run's seed.
-        overrides: Parameter values of the point, by dotted path.
+        overrides: Parameter values of the point, by dotted path, applied after the arm.
+        world: Parameter values of a future, by dotted path: the scenario's own values, which
+            the arm's policies and overrides then act on.
     """
 
     arm: str
@@ -54,6 +56,7 @@ class RunSpec:
     replication: int
     seed: int
     overrides: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    world: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def key(self) -> str:
@@ -61,9 +64,19 @@ class RunSpec:
         return f"{self.arm or '_'}/p{self.point:05d}-r{self.replication:05d}-s{self.seed}"
 
 
+NOT_HASHED = {"description": True, "arms": {"__all__": {"description"}}, "robustness": True}
+"""Parts of a scenario that change no run: descriptions, and what ``robustness`` reports (its
+number of futures is part of that experiment's design instead)."""
+
+
 def scenario_hash(scenario: Scenario) -> str:
-    """A short hash of the whole scenario (descriptions included) and of a graph file's contents."""
-    digest = hashlib.sha256(json.dumps(scenario.model_dump(mode="json"), sort_keys=True).encode("utf-8"))
+    """A short hash of what decides a scenario's runs, and of a graph file's contents.
+
+    Descriptions and the ``robustness`` section (thresholds and discovery questions are
+    analysis) are left out, so editing them does not stop a results folder from resuming.
+    """
+    data = scenario.model_dump(mode="json", exclude=NOT_HASHED)
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8"))
     if scenario.hierarchy.file is not None:
         path = Path(scenario.hierarchy.file)
         if not path.is_absolute() and scenario.source:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import math
 import re
 import typing
 from pathlib import Path
@@ -200,6 +201,98 @@ class Outcome(_Section):
     direction: Literal["maximize", "minimize"] = "maximize"
 
 
+_CONDITION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|>|<)\s*(.+?)\s*$")
+_ARM_PLUS = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)\s*(?:([+-])\s*(\S+))?$")
+
+
+class Condition(typing.NamedTuple):
+    """``OUTCOME OP VALUE``: an outcome compared with a number, or with another arm's value plus a margin."""
+
+    outcome: str
+    op: str
+    value: float | str
+    margin: float = 0.0
+
+    def __str__(self) -> str:
+        if isinstance(self.value, str) and self.margin:
+            return f"{self.outcome} {self.op} {self.value} {'+' if self.margin > 0 else '-'} {abs(self.margin):g}"
+        return f"{self.outcome} {self.op} {self.value}"
+
+
+def parse_condition(text: str, arms: typing.Collection[str] = ()) -> Condition:
+    """Read ``goal_attainment >= 0.6`` or, with ``arms``, ``goal_attainment <= status_quo + 0.05``.
+
+    Raises:
+        ValueError: with the allowed forms, when the text is not a condition.
+    """
+    match = _CONDITION.match(str(text))
+    if match is None:
+        raise ValueError(f"condition {text!r} is not of the form 'OUTCOME OP VALUE' with OP one of >=, <=, >, <")
+    outcome, op, value = match.groups()
+    _check_outcome_name(outcome)
+    number = _finite(value, text)
+    if number is not None:
+        return Condition(outcome, op, number)
+    allowed = f"a number or an arm ({', '.join(arms)}) with an optional '+ margin'" if arms else "a number"
+    named = _ARM_PLUS.match(value)
+    if named is None or named.group(1) not in arms:
+        near = _did_you_mean(named.group(1), arms) if named else ""
+        raise ValueError(f"condition {text!r}: {value!r} is not {allowed}{near}")
+    arm, sign, amount = named.groups()
+    margin = 0.0
+    if sign is not None:
+        margin = _finite(amount, text)
+        if margin is None:
+            raise ValueError(f"condition {text!r}: the margin {amount!r} is not a number")
+        margin = margin if sign == "+" else -margin
+    return Condition(outcome, op, arm, margin)
+
+
+def _finite(text: str, condition: str) -> float | None:
+    """The number ``text`` reads as, ``None`` if it is not one; refuses NaN and infinity."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if not math.isfinite(number):
+        raise ValueError(f"condition {condition!r}: the value must be finite")
+    return number
+
+
+def _check_outcome_name(name: str) -> str:
+    if name not in MODEL_OUTPUTS and not name.startswith("sanction_share_"):
+        raise ValueError(
+            f"unknown outcome {name!r}{_did_you_mean(name, MODEL_OUTPUTS)}; "
+            f"known: {', '.join(MODEL_OUTPUTS)}, sanction_share_<level>"
+        )
+    return name
+
+
+class DiscoveryQuestion(_Section):
+    """A scenario discovery question: where, among the futures, does a condition hold for an arm."""
+
+    arm: str = Field(description="the arm whose results are examined")
+    when: str = Field(description="condition, e.g. 'goal_attainment <= status_quo' or 'burden > 0.4'")
+    density: float = Field(0.8, gt=0, le=1, description="least density of the chosen box")
+
+
+class RobustnessSpec(_Section):
+    """What ``bureausim robustness`` samples and reports."""
+
+    futures: int = Field(100, ge=2, le=1_000_000, description="futures drawn from the uncertainties (Latin hypercube)")
+    satisficing: list[str] = Field(
+        default_factory=list, description="conditions an arm must meet in a future, e.g. 'goal_attainment >= 0.6'"
+    )
+    discover: list[DiscoveryQuestion] = Field(default_factory=list, description="scenario discovery questions")
+
+    @field_validator("satisficing")
+    @classmethod
+    def _conditions(cls, value: list[str]) -> list[str]:
+        for text in value:
+            parse_condition(text)
+        return value
+
+
 def _default_outcomes() -> list[Outcome]:
     return [Outcome(name=name, direction=direction) for name, direction in DIRECTIONS.items()]
 
@@ -228,6 +321,9 @@ class Scenario(_Section):
         default_factory=dict, description="ranges of uncertain parameters by dotted path"
     )
     outcomes: list[Outcome] = Field(default_factory=_default_outcomes, description="outputs of interest")
+    robustness: RobustnessSpec = Field(
+        default_factory=RobustnessSpec, description="futures, thresholds and questions for bureausim robustness"
+    )
     source: str | None = Field(None, exclude=True, description="the file this scenario was read from")
 
     _policies = field_validator("policies", mode="before")(_parse_policies)
@@ -264,6 +360,13 @@ class Scenario(_Section):
             )
         if self.burn_in is not None and self.burn_in >= self.steps:
             raise ValueError(f"burn_in ({self.burn_in}) must be shorter than the run ({self.steps} steps)")
+        for question in self.robustness.discover:
+            if question.arm not in names:
+                raise ValueError(
+                    f"robustness.discover: {question.arm!r} is not an arm{_did_you_mean(question.arm, names)}; "
+                    f"arms: {', '.join(names) or 'none'}"
+                )
+            parse_condition(question.when, names)
         return self
 
     @property
@@ -280,11 +383,7 @@ class Scenario(_Section):
     @classmethod
     def _known_outcomes(cls, value: list[Outcome]) -> list[Outcome]:
         for outcome in value:
-            if outcome.name not in MODEL_OUTPUTS and not outcome.name.startswith("sanction_share_"):
-                raise ValueError(
-                    f"unknown outcome {outcome.name!r}{_did_you_mean(outcome.name, MODEL_OUTPUTS)}; "
-                    f"known: {', '.join(MODEL_OUTPUTS)}, sanction_share_<level>"
-                )
+            _check_outcome_name(outcome.name)
         return value
 
     def resolved_parameters(self, arm: str | None = None) -> Parameters:

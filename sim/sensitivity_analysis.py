@@ -8,7 +8,6 @@ of an outcome is the mean over its replications. Integer parameters are rounded.
 
 from __future__ import annotations
 
-import typing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pandas as pd
 
 from sim.errors import RunsFailed, ScenarioError
 from sim.experiment import Experiment
-from sim.parameters import parameter_paths
+from sim.parameters import typed_values
 from sim.plots import sensitivity_bars
 from sim.runner import replication_seeds
 from sim.runstore import RunSpec
@@ -98,7 +97,7 @@ def sensitivity(
     design = pd.DataFrame(matrix, columns=problem["names"])
     seeds = replication_seeds(scenario.seed, scenario.replications)
     specs = [
-        RunSpec("", point, k, seed, _typed(row))
+        RunSpec("", point, k, seed, typed_values(row))
         for point, row in enumerate(design.to_dict("records"))
         for k, seed in enumerate(seeds)
     ]
@@ -143,17 +142,6 @@ def _sample(problem: dict, method: str, samples: int, seed: int) -> np.ndarray:
     if method == "morris":
         return morris_sample.sample(problem, N=samples, num_levels=MORRIS_LEVELS, seed=seed)
     return sobol_sample.sample(problem, N=samples, calc_second_order=False, seed=seed)
-
-
-def _typed(row: dict[str, float]) -> dict[str, float | int]:
-    """Round the values of integer parameters."""
-    fields = parameter_paths()
-    typed: dict[str, float | int] = {}
-    for path, value in row.items():
-        annotation = fields[path].annotation
-        is_int = annotation is int or int in typing.get_args(annotation)
-        typed[path] = round(value) if is_int else float(value)
-    return typed
 
 
 def _analyse(

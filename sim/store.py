@@ -26,7 +26,22 @@ from sim.runner import RunTables
 from sim.scenario import Scenario
 from sim.stats import summarise
 
-DEPENDENCIES = ("mesa", "numpy", "networkx", "pandas", "pyarrow", "pydantic", "matplotlib", "scipy", "pyyaml", "rich")
+DEPENDENCIES = (
+    "mesa",
+    "numpy",
+    "networkx",
+    "pandas",
+    "pyarrow",
+    "pydantic",
+    "matplotlib",
+    "scipy",
+    "pyyaml",
+    "rich",
+    "SALib",
+    "dask",
+    "distributed",
+    "ema_workbench",
+)
 
 
 def default_output(scenario: Scenario, root: Path = Path("results")) -> Path:

@@ -1,0 +1,243 @@
+"""Scenario discovery: the boxes of the uncertainty space where a condition holds, with PRIM.
+
+PRIM (the patient rule induction method, Friedman and Fisher 1999) peels the space of
+futures one thin slice at a time, always removing the slice that most raises the share of
+cases (futures where the condition holds) in what is left, then pastes back slices that do
+not lower it. Each step of this *peeling trajectory* is a box with a coverage (share of all
+cases inside it), a density (share of the box's futures that are cases) and a mass (share of
+all futures inside it). The algorithm is the EMA Workbench's (``ema_workbench.analysis.prim``);
+this module chooses a box on the trajectory, names its restrictions and draws it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from sim.plots import finish
+
+PEEL_ALPHA = 0.05
+"""Share of the futures left peeled off at each step (the Workbench's default)."""
+MASS_MIN = 0.05
+"""Smallest share of all futures a box may hold."""
+
+
+def _prim():
+    """The Workbench's PRIM module, imported on first use (it is slow to import)."""
+    with warnings.catch_warnings():  # the Workbench warns about optional parallel back-ends it does not need here
+        warnings.simplefilter("ignore")
+        from ema_workbench.analysis import prim
+    return prim
+
+
+@dataclass
+class Discovery:
+    """Where a condition holds among the futures, as a box found by PRIM.
+
+    Attributes:
+        label: What was asked, e.g. ``fault_tolerance: goal_attainment <= status_quo``.
+        futures: The uncertain parameters' values, one row per future.
+        cases: Whether the condition holds in each future.
+        min_density: The least density of the chosen box.
+        trajectory: Per step of the peeling trajectory: ``box``, ``coverage``, ``density``,
+            ``mass``, ``res_dim`` (restricted parameters), ``n`` and ``k`` (futures and cases in it).
+        chosen: The step chosen: the highest coverage with density at least ``min_density``
+            (the denser of equals), or the densest step when none reaches it (``None`` when
+            the condition holds in no future, or in every one).
+        limits: Per uncertain parameter: its range in the chosen box and in all futures, whether
+            the box restricts it, and PRIM's quasi-p-values of the restriction.
+        note: Why no box was searched for, or that the chosen box misses ``min_density``.
+    """
+
+    label: str
+    futures: pd.DataFrame
+    cases: np.ndarray
+    min_density: float
+    trajectory: pd.DataFrame
+    chosen: int | None
+    limits: pd.DataFrame
+    note: str = ""
+    _box: object = field(default=None, repr=False)
+
+    @property
+    def stats(self) -> dict[str, float | int | str]:
+        """One row for a summary table: cases, coverage, density, mass and the restricted parameters."""
+        row: dict[str, float | int | str] = {
+            "condition": self.label,
+            "futures": len(self.cases),
+            "cases": int(self.cases.sum()),
+        }
+        if self.chosen is None:
+            return row | {"coverage": np.nan, "density": np.nan, "mass": np.nan, "restricted": "", "note": self.note}
+        step = self.trajectory.iloc[self.chosen]
+        restricted = self.limits[self.limits["restricted"]]
+        described = "; ".join(
+            f"{r.parameter} in [{r.lower:.4g}, {r.upper:.4g}]" for r in restricted.itertuples(index=False)
+        )
+        return row | {
+            "box": int(self.chosen),
+            "coverage": float(step["coverage"]),
+            "density": float(step["density"]),
+            "mass": float(step["mass"]),
+            "restricted": described,
+            "note": self.note,
+        }
+
+    def plot_trajectory(self, path: Path | None = None):
+        """Coverage against density along the peeling trajectory, coloured by restricted parameters."""
+        fig, ax = plt.subplots(figsize=(6.2, 4.6), constrained_layout=True)
+        points = ax.scatter(
+            self.trajectory["coverage"],
+            self.trajectory["density"],
+            c=self.trajectory["res_dim"],
+            cmap="viridis",
+            vmin=0,
+            vmax=max(1, int(self.trajectory["res_dim"].max())),
+            s=22,
+        )
+        fig.colorbar(points, ax=ax, label="restricted parameters")
+        if self.chosen is not None:
+            step = self.trajectory.iloc[self.chosen]
+            ax.scatter(
+                [step["coverage"]], [step["density"]], s=180, facecolors="none", edgecolors="crimson", linewidths=1.8
+            )
+            ax.annotate(
+                f"chosen box {self.chosen}",
+                (step["coverage"], step["density"]),
+                textcoords="offset points",
+                xytext=(8, -14),
+                color="crimson",
+                fontsize=8,
+            )
+        ax.axhline(self.min_density, color="grey", linestyle=":", linewidth=1)
+        ax.set_xlim(0, 1.05)
+        ax.set_ylim(0, 1.05)
+        ax.set_xlabel("coverage (share of all cases in the box)")
+        ax.set_ylabel("density (share of the box that are cases)")
+        ax.set_title(f"PRIM peeling trajectory\n{self.label}", fontsize=10)
+        ax.grid(alpha=0.3)
+        return finish(fig, path)
+
+    def plot_pairs(self, path: Path | None = None):
+        """The futures over every pair of the box's restricted parameters, cases marked, the box drawn."""
+        restricted = list(self.limits.loc[self.limits["restricted"], "parameter"])
+        others = [p for p in self.futures.columns if p not in restricted]
+        dims = (restricted + others)[: max(2, len(restricted))]
+        count = len(dims)
+        fig, axes = plt.subplots(count, count, figsize=(2.6 * count + 1, 2.6 * count), squeeze=False)
+        limits = self.limits.set_index("parameter")
+        for row, y in enumerate(dims):
+            for column, x in enumerate(dims):
+                ax = axes[row][column]
+                if row == column:
+                    bins = np.linspace(limits.at[x, "range_lower"], limits.at[x, "range_upper"], 16)
+                    ax.hist(self.futures.loc[~self.cases, x], bins=bins, color="lightgrey", label="other futures")
+                    ax.hist(self.futures.loc[self.cases, x], bins=bins, color="crimson", alpha=0.7, label="cases")
+                    if self.chosen is not None:
+                        ax.axvspan(limits.at[x, "lower"], limits.at[x, "upper"], color="royalblue", alpha=0.12)
+                else:
+                    ax.scatter(self.futures.loc[~self.cases, x], self.futures.loc[~self.cases, y], s=9, c="grey")
+                    ax.scatter(self.futures.loc[self.cases, x], self.futures.loc[self.cases, y], s=9, c="crimson")
+                    if self.chosen is not None:
+                        ax.add_patch(
+                            plt.Rectangle(
+                                (limits.at[x, "lower"], limits.at[y, "lower"]),
+                                limits.at[x, "upper"] - limits.at[x, "lower"],
+                                limits.at[y, "upper"] - limits.at[y, "lower"],
+                                fill=False,
+                                edgecolor="royalblue",
+                                linewidth=1.6,
+                            )
+                        )
+                if row == count - 1:
+                    ax.set_xlabel(x, fontsize=8)
+                if column == 0:
+                    ax.set_ylabel(y if row else "futures", fontsize=8)
+                ax.tick_params(labelsize=7)
+        axes[0][0].legend(fontsize=7, loc="upper right")
+        fig.suptitle(f"Chosen box (blue) and cases (red)\n{self.label}", fontsize=10)
+        fig.tight_layout()
+        return finish(fig, path)
+
+
+def discover(
+    futures: pd.DataFrame,
+    cases: np.ndarray | pd.Series,
+    *,
+    label: str = "",
+    min_density: float = 0.8,
+) -> Discovery:
+    """Run PRIM on ``futures`` (one column per uncertain parameter) against the boolean ``cases``.
+
+    Args:
+        futures: The uncertain parameters' values, one row per future.
+        cases: Whether the condition holds in each future (same order).
+        label: What was asked, for tables and titles.
+        min_density: The least density of the chosen box.
+
+    Returns:
+        The trajectory, the chosen box and its limits. When the condition holds in no future
+        or in every one, no box is searched for and ``note`` says so.
+    """
+    futures = futures.reset_index(drop=True)
+    cases = np.asarray(cases, dtype=bool)
+    if len(cases) != len(futures):
+        raise ValueError(f"{len(cases)} case flags for {len(futures)} futures")
+    count = int(cases.sum())
+    whole = _limits(futures, futures.min(), futures.max(), restricted=set())
+    if count == 0 or count == len(cases):
+        note = "the condition holds in no future" if count == 0 else "the condition holds in every future"
+        trajectory = pd.DataFrame(
+            [{"box": 0, "coverage": float(count > 0), "density": count / len(cases), "mass": 1.0, "res_dim": 0}]
+        )
+        return Discovery(label, futures, cases, min_density, trajectory, None, whole, note)
+    prim = _prim()
+    finder = prim.Prim(
+        futures.astype({c: float for c in futures.columns if futures[c].dtype.kind != "i"}),
+        cases.astype(int),
+        # the threshold both marks the cases (y >= threshold, so y = 1) and is the least density PRIM
+        # keeps its final box at: a tiny one keeps every trajectory, and the box is chosen from it below
+        threshold=1e-9,
+        peel_alpha=PEEL_ALPHA,
+        paste_alpha=PEEL_ALPHA,
+        mass_min=MASS_MIN,
+    )
+    box = finder.find_box()
+    trajectory = box.peeling_trajectory.reset_index(drop=True)
+    trajectory = trajectory.rename(columns={"id": "box"})[["box", "coverage", "density", "mass", "res_dim", "n", "k"]]
+    dense = trajectory[trajectory["density"] >= min_density]
+    if dense.empty:
+        chosen = int(trajectory["density"].idxmax())
+        note = f"no box reaches density {min_density}; the densest is chosen"
+    else:
+        chosen = int(dense.sort_values(["coverage", "density"], ascending=False, kind="stable").index[0])
+        note = ""
+    lims = box.box_lims[chosen]
+    lower, upper = lims.iloc[0], lims.iloc[1]
+    restricted = set(box.qp[chosen])
+    limits = _limits(futures, lower, upper, restricted)
+    for parameter, (qp_lower, qp_upper) in box.qp[chosen].items():
+        at = limits["parameter"] == parameter
+        limits.loc[at, "qp_lower"] = np.nan if qp_lower == -1 else qp_lower
+        limits.loc[at, "qp_upper"] = np.nan if qp_upper == -1 else qp_upper
+    return Discovery(label, futures, cases, min_density, trajectory, chosen, limits, note, box)
+
+
+def _limits(futures: pd.DataFrame, lower: pd.Series, upper: pd.Series, restricted: set[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "parameter": list(futures.columns),
+            "lower": [float(lower[c]) for c in futures.columns],
+            "upper": [float(upper[c]) for c in futures.columns],
+            "range_lower": [float(futures[c].min()) for c in futures.columns],
+            "range_upper": [float(futures[c].max()) for c in futures.columns],
+            "restricted": [c in restricted for c in futures.columns],
+            "qp_lower": np.nan,
+            "qp_upper": np.nan,
+        }
+    )
