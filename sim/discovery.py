@@ -27,14 +27,6 @@ MASS_MIN = 0.05
 """Smallest share of all futures a box may hold."""
 
 
-def _prim():
-    """The Workbench's PRIM module, imported on first use (it is slow to import)."""
-    with warnings.catch_warnings():  # the Workbench warns about optional parallel back-ends it does not need here
-        warnings.simplefilter("ignore")
-        from ema_workbench.analysis import prim
-    return prim
-
-
 @dataclass
 class Discovery:
     """Where a condition holds among the futures, as a box found by PRIM.
@@ -196,18 +188,7 @@ def discover(
             [{"box": 0, "coverage": float(count > 0), "density": count / len(cases), "mass": 1.0, "res_dim": 0}]
         )
         return Discovery(label, futures, cases, min_density, trajectory, None, whole, note)
-    prim = _prim()
-    finder = prim.Prim(
-        futures.astype({c: float for c in futures.columns if futures[c].dtype.kind != "i"}),
-        cases.astype(int),
-        # the threshold both marks the cases (y >= threshold, so y = 1) and is the least density PRIM
-        # keeps its final box at: a tiny one keeps every trajectory, and the box is chosen from it below
-        threshold=1e-9,
-        peel_alpha=PEEL_ALPHA,
-        paste_alpha=PEEL_ALPHA,
-        mass_min=MASS_MIN,
-    )
-    box = finder.find_box()
+    box = _find_box(futures, cases)
     trajectory = box.peeling_trajectory.reset_index(drop=True)
     trajectory = trajectory.rename(columns={"id": "box"})[["box", "coverage", "density", "mass", "res_dim", "n", "k"]]
     dense = trajectory[trajectory["density"] >= min_density]
@@ -226,6 +207,28 @@ def discover(
         limits.loc[at, "qp_lower"] = np.nan if qp_lower == -1 else qp_lower
         limits.loc[at, "qp_upper"] = np.nan if qp_upper == -1 else qp_upper
     return Discovery(label, futures, cases, min_density, trajectory, chosen, limits, note, box)
+
+
+def _find_box(futures: pd.DataFrame, cases: np.ndarray):
+    """One PRIM box with its whole peeling trajectory, from the Workbench (imported here: it is slow to import)."""
+    with warnings.catch_warnings():
+        # importing warns about optional parallel back-ends; searching uses pandas idioms newer pandas deprecates
+        warnings.filterwarnings("ignore", category=UserWarning, module="ema_workbench")
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module="ema_workbench")
+        warnings.filterwarnings("ignore", category=FutureWarning, module="ema_workbench")
+        from ema_workbench.analysis import prim
+
+        finder = prim.Prim(
+            futures.astype({c: float for c in futures.columns if futures[c].dtype.kind != "i"}),
+            cases.astype(int),
+            # the threshold both marks the cases (y >= threshold, so y = 1) and is the least density PRIM
+            # keeps its final box at: a tiny one keeps every trajectory, and the box is chosen from it below
+            threshold=1e-9,
+            peel_alpha=PEEL_ALPHA,
+            paste_alpha=PEEL_ALPHA,
+            mass_min=MASS_MIN,
+        )
+        return finder.find_box()
 
 
 def _limits(futures: pd.DataFrame, lower: pd.Series, upper: pd.Series, restricted: set[str]) -> pd.DataFrame:

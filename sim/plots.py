@@ -203,7 +203,7 @@ def regret_boxes(regret: pd.DataFrame, outcome: str, path: Path | None = None):
     arms = list(dict.fromkeys(rows["arm"]))[::-1]
     data = [rows.loc[rows["arm"] == arm, "regret"].to_numpy() for arm in arms]
     fig, ax = plt.subplots(figsize=(6.8, 0.38 * len(arms) + 1.5), constrained_layout=True)
-    ax.boxplot(data, vert=False, whis=(10, 90), showfliers=False, widths=0.6)
+    ax.boxplot(data, orientation="horizontal", whis=(10, 90), showfliers=False, widths=0.6)
     ax.plot(
         [d.max() if len(d) else float("nan") for d in data],
         range(1, len(arms) + 1),

@@ -148,7 +148,8 @@ def _reader(folder: Path):
 def _ranks(rankings: Table) -> Table:
     wide = rankings.frame.pivot(index="arm", columns="criterion", values="rank")
     order = list(dict.fromkeys(rankings.frame["arm"]))
-    wide = wide.reindex(index=order, columns=list(dict.fromkeys(rankings.frame["criterion"]))).reset_index()
+    wide = wide.reindex(index=order, columns=list(dict.fromkeys(rankings.frame["criterion"])))
+    wide = wide.rename_axis(columns=None).reset_index()
     return Table(
         "Rankings",
         "Each arm's rank under each criterion (1 is best; ties share the better rank). An arm that ranks well "
@@ -172,8 +173,8 @@ body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2r
 h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; }
 .lead { color: #555; margin-top: 0; }
 table { border-collapse: collapse; font-size: 0.82rem; margin: 0.6rem 0 0.4rem; }
-th, td { padding: 0.2rem 0.55rem; border-bottom: 1px solid #e5e5e5; text-align: right; }
-th { background: #f4f4f6; position: sticky; top: 0; } td:first-child, th:first-child { text-align: left; }
+th, td { padding: 0.2rem 0.55rem; border-bottom: 1px solid #e5e5e5; vertical-align: top; }
+th { background: #f4f4f6; position: sticky; top: 0; } .n { text-align: right; } .t { text-align: left; }
 .scroll { overflow-x: auto; max-height: 36rem; overflow-y: auto; }
 figure { margin: 1.2rem 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { font-size: 0.85rem; color: #555; } pre { background: #f7f7f9; padding: 0.8rem; overflow-x: auto; }
@@ -243,11 +244,30 @@ def _table_html(table: Table) -> str:
         if len(frame) > MAX_ROWS
         else ""
     )
-    body = shown.to_html(index=False, border=0, na_rep="", float_format=lambda v: f"{v:.4g}")
+    body = _html_table(shown)
     return (
         f"<h3>{_e(table.title)}</h3><p class='note'>{_e(table.note)} <em>({_e(table.source)})</em></p>"
         f'<div class="scroll">{body}</div>{more}'
     )
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    """The frame as an HTML table: numbers to four significant digits and right-aligned, text left."""
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]) for c in frame]
+    head = "".join(f'<th class="{"n" if n else "t"}">{_e(c)}</th>' for c, n in zip(frame.columns, numeric, strict=True))
+    rows = []
+    for values in frame.itertuples(index=False):
+        cells = "".join(
+            f'<td class="{"n" if n else "t"}">{_e(_cell(v))}</td>' for v, n in zip(values, numeric, strict=True)
+        )
+        rows.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return "" if pd.isna(value) else f"{value:.4g}"
+    return str(value)
 
 
 def _provenance(folder: Path, manifest: dict) -> str:

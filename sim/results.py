@@ -1,4 +1,4 @@
-"""Reopening a results folder written by ``bureausim run``, ``compare``, ``sweep`` or ``sensitivity``."""
+"""Reopening a results folder written by any bureausim command (run, compare, sweep, sensitivity, robustness)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pandas as pd
 
 from sim.comparison import CompareResult
 from sim.errors import ScenarioError
+from sim.robustness import RobustnessResult, read_robustness
 from sim.runstore import RunStore
 from sim.scenario import Scenario
 from sim.sensitivity_analysis import SensitivityResult
@@ -27,7 +28,9 @@ class RunResult:
     summary: pd.DataFrame
 
 
-def load_results(folder: str | Path) -> RunResult | CompareResult | SweepResult | SensitivityResult:
+def load_results(
+    folder: str | Path,
+) -> RunResult | CompareResult | SweepResult | SensitivityResult | RobustnessResult:
     """Reopen a results folder as the result object of the command that wrote it."""
     folder = Path(folder)
     try:
@@ -54,6 +57,8 @@ def load_results(folder: str | Path) -> RunResult | CompareResult | SweepResult 
         points = pd.read_csv(folder / "points.csv")
         table = summarise_points(runs, [o.name for o in scenario.outcomes])
         return SweepResult(folder, scenario, points, table, runs, store.failures())
+    if kind == "robustness":
+        return read_robustness(folder, scenario, runs, store.failures())
     samples = pd.read_csv(folder / "samples.csv")
     indices = pd.read_csv(folder / "indices.csv")
     return SensitivityResult(folder, scenario, manifest["method"], samples, indices, runs, store.failures())

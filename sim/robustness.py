@@ -330,6 +330,30 @@ def discover_condition(
     )
 
 
+def read_robustness(folder: Path, scenario: Scenario, runs: pd.DataFrame, failures: dict) -> RobustnessResult:
+    """A finished robustness folder's tables, read back; discovery questions are answered again (fast)."""
+    futures = pd.read_csv(folder / "futures.csv")
+    values = pd.read_csv(folder / "values.csv")
+    regret = pd.read_csv(folder / "regret.csv")
+    discoveries = [
+        discover_condition(scenario, futures, values, q.arm, q.when, q.density) for q in scenario.robustness.discover
+    ]
+    return RobustnessResult(
+        folder,
+        scenario,
+        futures,
+        values,
+        pd.read_csv(folder / "distribution.csv"),
+        regret,
+        pd.read_csv(folder / "regret_summary.csv"),
+        pd.read_csv(folder / "satisficing.csv"),
+        pd.read_csv(folder / "rankings.csv"),
+        discoveries,
+        runs,
+        failures,
+    )
+
+
 # --- writing -----------------------------------------------------------------------------------
 
 
@@ -354,8 +378,8 @@ def write_outputs(result: RobustnessResult) -> None:
     summaries, boxes, trajectories = [], [], []
     for number, found in enumerate(result.discoveries, start=1):
         summaries.append({"question": number} | found.stats)
-        boxes.append(found.limits.assign(question=number, condition=found.label))
-        trajectories.append(found.trajectory.assign(question=number, condition=found.label))
+        boxes.append(found.limits.assign(question=number, condition=found.label).pipe(_question_first))
+        trajectories.append(found.trajectory.assign(question=number, condition=found.label).pipe(_question_first))
         found.plot_trajectory(plots / f"discovery_{number}_trajectory.png")
         found.plot_pairs(plots / f"discovery_{number}_pairs.png")
     discovery_files = {
@@ -371,3 +395,7 @@ def write_outputs(result: RobustnessResult) -> None:
             pd.DataFrame(frames).to_csv(path, index=False)
         else:
             pd.concat(frames, ignore_index=True).to_csv(path, index=False)
+
+
+def _question_first(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[["question", "condition", *[c for c in frame.columns if c not in ("question", "condition")]]]

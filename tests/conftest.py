@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,8 @@ from sim.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
+CHROMIUM = "/usr/bin/chromium"
+"""Debian's Chromium, which the browser tests drive with Playwright (``.ci/run`` installs it)."""
 
 
 def small(**sections) -> Scenario:
@@ -51,3 +55,22 @@ def pattern():
         return load_scenario(SCENARIOS / "patterns" / f"{stem}.yaml")
 
     return load
+
+
+def headless_chromium(playwright, profile: Path):
+    """A headless Chromium context for a browser test; fails in CI and skips elsewhere when it is missing."""
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+    flags = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
+    return playwright.chromium.launch_persistent_context(
+        str(profile), executable_path=CHROMIUM, headless=True, args=flags, viewport={"width": 1400, "height": 1000}
+    )

@@ -22,3 +22,21 @@ def test_readme_quick_start_and_outputs():
     assert "make run" in README and "make test" in README
     missing = [name for name in (*MODEL_OUTPUTS, *AGENT_OUTPUTS) if f"`{name}`" not in README]
     assert not missing, f"README.md does not list: {missing}"
+
+
+def test_readme_layout_names_every_module():
+    modules = sorted(
+        path.name for path in (ROOT / "sim").glob("*.py") if path.name not in ("__init__.py", "__main__.py")
+    )
+    missing = [name for name in modules if f"sim/{name}" not in README]
+    assert not missing, f"the README's layout does not list: {missing}"
+
+
+def test_readme_command_line_lists_every_command():
+    from sim.cli import build_parser
+
+    parser = build_parser()
+    commands = next(action for action in parser._actions if action.dest == "command").choices
+    block = README.split("## Command line")[1].split("```")[1]
+    missing = [name for name in commands if f"bureausim {name}" not in block]
+    assert not missing, f"the README's command-line block does not show: {missing}"

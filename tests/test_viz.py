@@ -7,7 +7,6 @@ and checks that the charts changed and that the page shows no error."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -16,12 +15,10 @@ import time
 import urllib.request
 
 import pytest
-from conftest import small
+from conftest import headless_chromium, small
 from mesa.visualization.solara_viz import _check_model_params
 
 from sim.viz import VizModel, hierarchy_figure, model_params
-
-CHROMIUM = "/usr/bin/chromium"
 
 
 def test_reform_checkboxes_switch_policies_and_sliders_set_levers():
@@ -85,28 +82,10 @@ def chart_images(page) -> list[str]:
 
 
 def test_step_in_a_real_browser_changes_the_charts(server, tmp_path):
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    flags = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ]
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=flags,
-            viewport={"width": 1400, "height": 1000},
-        )
+        browser = headless_chromium(playwright, tmp_path / "profile")
         try:
             page = browser.new_page()
             page.goto(server, wait_until="networkidle", timeout=90_000)
