@@ -245,23 +245,35 @@ def _experiment_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="print only the results folder")
 
 
-def _compare(args: argparse.Namespace, console: Console) -> int:
-    from sim.comparison import compare
-
+def _experiment_scenario(args: argparse.Namespace) -> Scenario:
+    """The scenario of an experiment command, with its ``--set`` overrides, checked before anything runs."""
     scenario = load_scenario(args.scenario)
     if args.assignments:
         scenario = scenario.with_overrides(args.assignments)
     check_hierarchy_source(scenario)
+    return scenario
+
+
+def _execution(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments every experiment function takes from the shared options."""
+    return {
+        "out": args.out,
+        "workers": args.workers,
+        "scheduler": args.scheduler,
+        "retry_failed": args.retry_failed,
+        "progress": not args.quiet,
+        "command": ["bureausim", *args.argv],
+    }
+
+
+def _compare(args: argparse.Namespace, console: Console) -> int:
+    from sim.comparison import compare
+
     result = compare(
-        scenario,
-        out=args.out,
-        workers=args.workers,
-        scheduler=args.scheduler,
+        _experiment_scenario(args),
         precision=args.precision,
         max_replications=args.max_replications,
-        retry_failed=args.retry_failed,
-        progress=not args.quiet,
-        command=["bureausim", *args.argv],
+        **_execution(args),
     )
     if not args.quiet:
         _print_effects(result, console)
@@ -278,18 +290,8 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
 
 def _explore(args: argparse.Namespace, console: Console) -> int:
     """``sweep`` and ``sensitivity``: run, print the summary table, report failures."""
-    scenario = load_scenario(args.scenario)
-    if args.assignments:
-        scenario = scenario.with_overrides(args.assignments)
-    check_hierarchy_source(scenario)
-    options = {
-        "out": args.out,
-        "workers": args.workers,
-        "scheduler": args.scheduler,
-        "retry_failed": args.retry_failed,
-        "progress": not args.quiet,
-        "command": ["bureausim", *args.argv],
-    }
+    scenario = _experiment_scenario(args)
+    options = _execution(args)
     if args.command == "sweep":
         from sim.sweeps import sweep
 
@@ -316,21 +318,7 @@ def _explore(args: argparse.Namespace, console: Console) -> int:
 def _robustness(args: argparse.Namespace, console: Console) -> int:
     from sim.robustness import robustness
 
-    scenario = load_scenario(args.scenario)
-    if args.assignments:
-        scenario = scenario.with_overrides(args.assignments)
-    check_hierarchy_source(scenario)
-    result = robustness(
-        scenario,
-        futures=args.futures,
-        discover=args.discover,
-        out=args.out,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        retry_failed=args.retry_failed,
-        progress=not args.quiet,
-        command=["bureausim", *args.argv],
-    )
+    result = robustness(_experiment_scenario(args), futures=args.futures, discover=args.discover, **_execution(args))
     if not args.quiet:
         _print_robustness(result, console)
     print(result.folder)
