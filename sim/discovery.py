@@ -12,7 +12,7 @@ this module chooses a box on the trajectory, names its restrictions and draws it
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -79,6 +79,15 @@ class Discovery:
             "restricted": described,
             "note": self.note,
         }
+
+    def select(self, step: int) -> Discovery:
+        """The same discovery with another step of the trajectory chosen (e.g. fewer restrictions, more coverage)."""
+        if self._box is None:
+            raise ValueError(f"no box was searched for: {self.note}")
+        if not 0 <= step < len(self.trajectory):
+            raise ValueError(f"step {step} is not on the trajectory (0 to {len(self.trajectory) - 1})")
+        limits = _box_limits(self.futures, self._box, step)
+        return replace(self, chosen=step, limits=limits, note=f"step {step} chosen by hand")
 
     def plot_trajectory(self, path: Path | None = None):
         """Coverage against density along the peeling trajectory, coloured by restricted parameters."""
@@ -198,15 +207,20 @@ def discover(
     else:
         chosen = int(dense.sort_values(["coverage", "density"], ascending=False, kind="stable").index[0])
         note = ""
-    lims = box.box_lims[chosen]
-    lower, upper = lims.iloc[0], lims.iloc[1]
-    restricted = set(box.qp[chosen])
-    limits = _limits(futures, lower, upper, restricted)
-    for parameter, (qp_lower, qp_upper) in box.qp[chosen].items():
+    return Discovery(
+        label, futures, cases, min_density, trajectory, chosen, _box_limits(futures, box, chosen), note, box
+    )
+
+
+def _box_limits(futures: pd.DataFrame, box, step: int) -> pd.DataFrame:
+    """The limits of one step of a PRIM box's trajectory, with the quasi-p-values of its restrictions."""
+    lims = box.box_lims[step]
+    limits = _limits(futures, lims.iloc[0], lims.iloc[1], set(box.qp[step]))
+    for parameter, (qp_lower, qp_upper) in box.qp[step].items():
         at = limits["parameter"] == parameter
         limits.loc[at, "qp_lower"] = np.nan if qp_lower == -1 else qp_lower
         limits.loc[at, "qp_upper"] = np.nan if qp_upper == -1 else qp_upper
-    return Discovery(label, futures, cases, min_density, trajectory, chosen, limits, note, box)
+    return limits
 
 
 def _find_box(futures: pd.DataFrame, cases: np.ndarray):

@@ -131,8 +131,9 @@ class ProcessExecutor:
                     yield future.result()
                 except BrokenProcessPool:
                     raise RunsFailed(
-                        "a worker process died (killed, or out of memory); the runs that finished are stored: "
-                        "re-run the same command to resume"
+                        "a worker process died (killed, or out of memory; or, in a script, the call that starts "
+                        "the experiment is not under `if __name__ == '__main__':`, which worker processes need); "
+                        "the runs that finished are stored: re-run the same command to resume"
                     ) from None
         finally:
             for future in pending:
