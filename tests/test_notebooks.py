@@ -10,12 +10,13 @@ from nbclient import NotebookClient
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-def test_the_four_notebooks_are_there():
+def test_the_notebooks_are_there():
     assert [n.name for n in NOTEBOOKS] == [
         "01_first_model.ipynb",
         "02_compare_reforms.ipynb",
         "03_where_blame_falls.ipynb",
         "04_sensitivity.ipynb",
+        "05_robust_reforms.ipynb",
     ]
 
 
