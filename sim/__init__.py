@@ -12,7 +12,7 @@ from sim.model import BureauModel
 from sim.parameters import Parameters, Strategy
 from sim.policies import REGISTRY as POLICIES
 from sim.results import load_results
-from sim.robustness import robustness
+from sim.robust_choice import robustness
 from sim.scenario import Scenario, load_scenario, parse_scenario
 from sim.sensitivity_analysis import sensitivity
 from sim.sweeps import sweep

@@ -316,7 +316,7 @@ def _explore(args: argparse.Namespace, console: Console) -> int:
 
 
 def _robustness(args: argparse.Namespace, console: Console) -> int:
-    from sim.robustness import robustness
+    from sim.robust_choice import robustness
 
     result = robustness(_experiment_scenario(args), futures=args.futures, discover=args.discover, **_execution(args))
     if not args.quiet:

@@ -121,7 +121,6 @@ def compare(
             experiment.run(_specs(scenario, replications), retry_failed=retry_failed)
             retry_failed = False
             values = _in_arm_order(experiment.values(replications), scenario)
-            _check_outcomes(values, outcomes)
             effects = paired_effects(values, outcomes, scenario.reference_arm)
             if precision is None:
                 break
@@ -160,12 +159,6 @@ def _in_arm_order(values: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     return values.sort_values(
         ["arm", "replication"], key=lambda c: c.map(order) if c.name == "arm" else c, kind="stable"
     )
-
-
-def _check_outcomes(values: pd.DataFrame, outcomes: list[tuple[str, str]]) -> None:
-    missing = [name for name, _ in outcomes if name not in values.columns]
-    if missing:
-        raise ScenarioError(f"outcomes {missing} are not outputs of this hierarchy", field="outcomes")
 
 
 def _widest_half_width(effects: pd.DataFrame) -> float:

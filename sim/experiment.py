@@ -24,12 +24,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from sim.errors import RunsFailed, ScenarioError
+from sim.hierarchy import build_layout, default_level_names
 from sim.locks import output_lock
+from sim.outputs import model_output_names
 from sim.runner import run_one
 from sim.runstore import RunSpec, RunStore, scenario_hash
 from sim.scenario import Scenario
@@ -280,6 +283,29 @@ def run_specs(
     return finished, failed
 
 
+def check_outcomes(scenario: Scenario, names: Iterable[str], field: str) -> None:
+    """Refuse, before any run, outcomes the scenario's hierarchy does not produce.
+
+    A sanction share names a level (``sanction_share_village``); the scenario schema accepts
+    any level name, and only the hierarchy says which levels exist.
+    """
+    wanted = [name for name in names if name.startswith("sanction_share_")]
+    if not wanted:
+        return
+    base_dir = Path(scenario.source).parent if scenario.source else None
+    layout, _ = build_layout(scenario.hierarchy, np.random.default_rng(scenario.seed), base_dir)
+    produced = model_output_names(scenario.hierarchy.levels or default_level_names(layout.depth + 1))
+    missing = [name for name in wanted if name not in produced]
+    if missing:
+        shares = [name for name in produced if name.startswith("sanction_share_")]
+        raise ScenarioError(
+            f"{', '.join(missing)} {'is not an output' if len(missing) == 1 else 'are not outputs'} of this "
+            f"hierarchy, whose levels give {', '.join(shares)}",
+            source=scenario.source,
+            field=field,
+        )
+
+
 # --- one experiment --------------------------------------------------------------------------
 
 
@@ -314,6 +340,7 @@ class Experiment:
         self.scenario, self.kind, self.progress = scenario, kind, progress
         self.folder = Path(out) if out is not None else default_output(scenario)
         check_experiment_folder(self.folder)
+        check_outcomes(scenario, [outcome.name for outcome in scenario.outcomes], "outcomes")
         self._cleanup = contextlib.ExitStack()
         self.executor = make_executor(workers, scheduler)  # refuses bad options before anything is written
         self._cleanup.callback(self.executor.close)

@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 
 from sim.errors import ScenarioError
+from sim.store import read_table
 
 MAX_ROWS = 300
 """Rows of a table shown on the page; the CSV file in the folder has them all."""
@@ -140,7 +141,7 @@ def _reader(folder: Path):
         path = folder / name
         if not path.is_file():
             raise ScenarioError(f"has no {name}; was the experiment finished?", source=str(folder))
-        return Table(title, note, pd.read_csv(path), name)
+        return Table(title, note, read_table(path), name)
 
     return read
 

@@ -10,10 +10,11 @@ import pandas as pd
 
 from sim.comparison import CompareResult
 from sim.errors import ScenarioError
-from sim.robustness import RobustnessResult, read_robustness
+from sim.robust_choice import RobustnessResult, read_robustness
 from sim.runstore import RunStore
 from sim.scenario import Scenario
 from sim.sensitivity_analysis import SensitivityResult
+from sim.store import read_table
 from sim.sweeps import SweepResult, summarise_points
 
 
@@ -46,19 +47,19 @@ def load_results(
             scenario,
             pd.read_parquet(folder / "steps.parquet"),
             pd.read_parquet(folder / "agents.parquet"),
-            pd.read_csv(folder / "summary.csv"),
+            read_table(folder / "summary.csv"),
         )
     store = RunStore(folder, scenario, kind, readonly=True)
     runs = pd.read_parquet(folder / "runs.parquet")
     if kind == "compare":
-        effects = pd.read_csv(folder / "effects.csv")
+        effects = read_table(folder / "effects.csv")
         return CompareResult(folder, scenario, effects, runs, store.failures(), manifest.get("stop_reason"))
     if kind == "sweep":
-        points = pd.read_csv(folder / "points.csv")
+        points = read_table(folder / "points.csv")
         table = summarise_points(runs, [o.name for o in scenario.outcomes])
         return SweepResult(folder, scenario, points, table, runs, store.failures())
     if kind == "robustness":
         return read_robustness(folder, scenario, runs, store.failures())
-    samples = pd.read_csv(folder / "samples.csv")
-    indices = pd.read_csv(folder / "indices.csv")
+    samples = read_table(folder / "samples.csv")
+    indices = read_table(folder / "indices.csv")
     return SensitivityResult(folder, scenario, manifest["method"], samples, indices, runs, store.failures())

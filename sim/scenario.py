@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.errors import ScenarioError
 from sim.outputs import DIRECTIONS, MODEL_OUTPUTS
@@ -201,7 +201,7 @@ class Outcome(_Section):
     direction: Literal["maximize", "minimize"] = "maximize"
 
 
-_CONDITION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|>|<)\s*(.+?)\s*$")
+_CONDITION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|>|<)\s*([^<>=\s].*?)\s*$")
 _ARM_PLUS = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)\s*(?:([+-])\s*(\S+))?$")
 
 
@@ -268,6 +268,12 @@ def _check_outcome_name(name: str) -> str:
     return name
 
 
+def _number_condition(text: str) -> str:
+    """A satisficing threshold: a condition with a number on its right."""
+    parse_condition(text)
+    return text
+
+
 class DiscoveryQuestion(_Section):
     """A scenario discovery question: where, among the futures, does a condition hold for an arm."""
 
@@ -280,17 +286,10 @@ class RobustnessSpec(_Section):
     """What ``bureausim robustness`` samples and reports."""
 
     futures: int = Field(100, ge=2, le=1_000_000, description="futures drawn from the uncertainties (Latin hypercube)")
-    satisficing: list[str] = Field(
+    satisficing: list[typing.Annotated[str, AfterValidator(_number_condition)]] = Field(
         default_factory=list, description="conditions an arm must meet in a future, e.g. 'goal_attainment >= 0.6'"
     )
     discover: list[DiscoveryQuestion] = Field(default_factory=list, description="scenario discovery questions")
-
-    @field_validator("satisficing")
-    @classmethod
-    def _conditions(cls, value: list[str]) -> list[str]:
-        for text in value:
-            parse_condition(text)
-        return value
 
 
 def _default_outcomes() -> list[Outcome]:
@@ -360,13 +359,17 @@ class Scenario(_Section):
             )
         if self.burn_in is not None and self.burn_in >= self.steps:
             raise ValueError(f"burn_in ({self.burn_in}) must be shorter than the run ({self.steps} steps)")
-        for question in self.robustness.discover:
+        for index, question in enumerate(self.robustness.discover):
+            # whole-scenario checks name their field first, so that the loader can point at its line
             if question.arm not in names:
                 raise ValueError(
-                    f"robustness.discover: {question.arm!r} is not an arm{_did_you_mean(question.arm, names)}; "
-                    f"arms: {', '.join(names) or 'none'}"
+                    f"robustness.discover.{index}.arm: {question.arm!r} is not an arm"
+                    f"{_did_you_mean(question.arm, names)}; arms: {', '.join(names) or 'none'}"
                 )
-            parse_condition(question.when, names)
+            try:
+                parse_condition(question.when, names)
+            except ValueError as error:
+                raise ValueError(f"robustness.discover.{index}.when: {error}") from None
         return self
 
     @property
@@ -579,6 +582,9 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     return validate_scenario(data, source=source, lines=lines, origin=source)
 
 
+_NAMED_FIELD = re.compile(r"^([a-z_]+(?:\.[A-Za-z0-9_]+)+): (.+)$", re.DOTALL)
+
+
 def validate_scenario(
     data: dict[str, Any], *, source: str, lines: dict[tuple[Any, ...], int], origin: str | None
 ) -> Scenario:
@@ -595,6 +601,10 @@ def validate_scenario(
             else ""
         )
         message = _describe_error(first)
+        named = _NAMED_FIELD.match(message) if not loc else None
+        if named is not None:  # a whole-scenario check that names the field it is about
+            loc = tuple(int(part) if part.isdigit() else part for part in named.group(1).split("."))
+            message = named.group(2)
         raise ScenarioError(
             message + more,
             source=source,

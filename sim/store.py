@@ -19,6 +19,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from sim.errors import ScenarioError
 from sim.outputs import model_output_names
 from sim.plots import write_plots
@@ -42,6 +44,14 @@ DEPENDENCIES = (
     "distributed",
     "ema_workbench",
 )
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A CSV table bureausim wrote, read back with text such as an arm named ``NA`` or ``None`` kept as text.
+
+    Only empty cells are missing values: that is how pandas writes ``NaN``.
+    """
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
 def default_output(scenario: Scenario, root: Path = Path("results")) -> Path:

@@ -69,6 +69,9 @@ def scenario(text: str) -> dict[str, str]:
 
 
 RUN = ("run", "s.yaml", "--out", "out", "--quiet")
+ROBUST = ("robustness", "s.yaml", "--out", "out", "--quiet", "--workers", "1")
+# six lines: two arms and one uncertainty, enough for robustness; a robustness: section goes on line 7
+ROBUST_GOOD = GOOD + "arms: [{name: a}, {name: b}]\nuncertainties: {relay.escalation: [0, 0.3]}\n"
 
 CASES: tuple[Case, ...] = (
     Case("empty", "empty file", RUN, scenario(""), ("s.yaml", "empty")),
@@ -295,6 +298,76 @@ CASES: tuple[Case, ...] = (
         ("sweep", "s.yaml", "--out", "out", "--quiet"),
         scenario(GOOD),
         ("s.yaml", "sweep"),
+    ),
+    Case(
+        "robust_satisficing",
+        "satisficing threshold on a misspelt outcome",
+        ROBUST,
+        scenario(ROBUST_GOOD + "robustness: {satisficing: [goal_atainment >= 0.5]}\n"),
+        ("s.yaml:7", "robustness.satisficing", "did you mean 'goal_attainment'"),
+    ),
+    Case(
+        "robust_satisficing_arm",
+        "satisficing threshold against an arm",
+        ROBUST,
+        scenario(ROBUST_GOOD + "robustness: {satisficing: [goal_attainment >= a]}\n"),
+        ("s.yaml:7", "robustness.satisficing", "'a' is not a number"),
+    ),
+    Case(
+        "robust_discover_arm",
+        "discovery question on an unknown arm",
+        ROBUST,
+        scenario(ROBUST_GOOD + "robustness: {discover: [{arm: c, when: goal_attainment <= a}]}\n"),
+        ("s.yaml", "robustness.discover", "'c' is not an arm"),
+    ),
+    Case(
+        "robust_density",
+        "discovery density above 1",
+        ROBUST,
+        scenario(ROBUST_GOOD + "robustness: {discover: [{arm: b, when: goal_attainment <= a, density: 2}]}\n"),
+        ("s.yaml:7", "robustness.discover.0.density", "less than or equal to 1"),
+    ),
+    Case(
+        "robust_discover_form",
+        "--discover without 'ARM:'",
+        (*ROBUST, "--discover", "goal_attainment <= a"),
+        scenario(ROBUST_GOOD),
+        ("--discover", "ARM: CONDITION"),
+    ),
+    Case(
+        "robust_discover_outcome",
+        "--discover with a misspelt outcome",
+        (*ROBUST, "--discover", "b: goal_atainment <= a"),
+        scenario(ROBUST_GOOD),
+        ("--discover", "did you mean 'goal_attainment'"),
+    ),
+    Case(
+        "robust_futures",
+        "--futures 1",
+        (*ROBUST, "--futures", "1"),
+        scenario(ROBUST_GOOD),
+        ("--futures", "at least 2"),
+    ),
+    Case(
+        "robust_no_uncertainties",
+        "robustness without uncertainties",
+        ROBUST,
+        scenario(GOOD + "arms: [{name: a}, {name: b}]\n"),
+        ("s.yaml", "uncertainties", "needs uncertain parameters"),
+    ),
+    Case(
+        "robust_one_arm",
+        "robustness with one arm",
+        ROBUST,
+        scenario(GOOD + "arms: [{name: a}]\nuncertainties: {relay.escalation: [0, 0.3]}\n"),
+        ("s.yaml", "arms", "at least two arms"),
+    ),
+    Case(
+        "report_no_manifest",
+        "report on a folder that holds no results",
+        ("report", "out"),
+        {"out/notes.txt": "mine"},
+        ("out", "no manifest.json"),
     ),
 )
 

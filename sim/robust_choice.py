@@ -24,17 +24,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import qmc
 
 from sim import discovery
 from sim.discovery import Discovery
 from sim.errors import RunsFailed, ScenarioError
-from sim.experiment import Experiment
+from sim.experiment import Experiment, check_outcomes
 from sim.parameters import typed_values
 from sim.plots import outcome_ranges, regret_boxes
 from sim.runner import replication_seeds
 from sim.runstore import RunSpec
 from sim.scenario import Scenario, load_scenario, parse_condition, validate_scenario
+from sim.store import read_table
 
 OPERATORS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 PERCENTILES = (10, 50, 90)
@@ -126,6 +126,10 @@ def robustness(
     count = scenario.robustness.futures if futures is None else futures
     if count < 2:
         raise ScenarioError("must be at least 2", source="--futures")
+    conditions = [parse_condition(text) for text in scenario.robustness.satisficing] + [
+        parse_condition(question.when, [arm.name for arm in scenario.arms]) for question in scenario.robustness.discover
+    ]
+    check_outcomes(scenario, [condition.outcome for condition in conditions], "robustness")
     sample = draw_futures(scenario, count)
     seeds = replication_seeds(scenario.seed, scenario.replications)
     worlds = sample.drop(columns="future").to_dict("records")
@@ -171,6 +175,8 @@ def _with_questions(scenario: Scenario, questions: list[str]) -> Scenario:
 
 def draw_futures(scenario: Scenario, count: int) -> pd.DataFrame:
     """``count`` futures by Latin hypercube over the uncertainties, seeded with the scenario's seed."""
+    from scipy.stats import qmc  # imported here: scipy.stats is slow to import, and most commands never need it
+
     names = list(scenario.uncertainties)
     low, high = np.array(list(scenario.uncertainties.values()), dtype=float).T
     unit = qmc.LatinHypercube(d=len(names), seed=scenario.seed).random(count)
@@ -332,9 +338,9 @@ def discover_condition(
 
 def read_robustness(folder: Path, scenario: Scenario, runs: pd.DataFrame, failures: dict) -> RobustnessResult:
     """A finished robustness folder's tables, read back; discovery questions are answered again (fast)."""
-    futures = pd.read_csv(folder / "futures.csv")
-    values = pd.read_csv(folder / "values.csv")
-    regret = pd.read_csv(folder / "regret.csv")
+    futures = read_table(folder / "futures.csv")
+    values = read_table(folder / "values.csv")
+    regret = read_table(folder / "regret.csv")
     discoveries = [
         discover_condition(scenario, futures, values, q.arm, q.when, q.density) for q in scenario.robustness.discover
     ]
@@ -343,11 +349,11 @@ def read_robustness(folder: Path, scenario: Scenario, runs: pd.DataFrame, failur
         scenario,
         futures,
         values,
-        pd.read_csv(folder / "distribution.csv"),
+        read_table(folder / "distribution.csv"),
         regret,
-        pd.read_csv(folder / "regret_summary.csv"),
-        pd.read_csv(folder / "satisficing.csv"),
-        pd.read_csv(folder / "rankings.csv"),
+        read_table(folder / "regret_summary.csv"),
+        read_table(folder / "satisficing.csv"),
+        read_table(folder / "rankings.csv"),
         discoveries,
         runs,
         failures,
