@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(
             "bureausim: interrupted. A run writes its results folder only at the end, so nothing was written; "
-            "compare, sweep and sensitivity keep the runs that finished: the same command resumes them",
+            "compare, sweep, sensitivity and robustness keep the runs that finished: the same command resumes them",
             file=sys.stderr,
         )
         return 130
@@ -318,7 +318,17 @@ def _explore(args: argparse.Namespace, console: Console) -> int:
 def _robustness(args: argparse.Namespace, console: Console) -> int:
     from sim.robust_choice import robustness
 
-    result = robustness(_experiment_scenario(args), futures=args.futures, discover=args.discover, **_execution(args))
+    scenario = _experiment_scenario(args)
+    for assignment in args.assignments:
+        path = assignment.partition("=")[0].removeprefix("parameters.")
+        if path in scenario.uncertainties:
+            raise ScenarioError(
+                f"{path} is uncertain in this scenario, so every future replaces its value; "
+                "change its range under uncertainties: instead",
+                source="--set",
+                field=assignment.partition("=")[0],
+            )
+    result = robustness(scenario, futures=args.futures, discover=args.discover, **_execution(args))
     if not args.quiet:
         _print_robustness(result, console)
     print(result.folder)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.plots import finish
+from sim.scenario import DEFAULT_MIN_DENSITY
 
 PEEL_ALPHA = 0.05
 """Share of the futures left peeled off at each step (the Workbench's default)."""
@@ -39,8 +40,8 @@ class Discovery:
         trajectory: Per step of the peeling trajectory: ``box``, ``coverage``, ``density``,
             ``mass``, ``res_dim`` (restricted parameters), ``n`` and ``k`` (futures and cases in it).
         chosen: The step chosen: the highest coverage with density at least ``min_density``
-            (the denser of equals), or the densest step when none reaches it (``None`` when
-            the condition holds in no future, or in every one).
+            (of equals, the one with fewer restrictions, then the denser), or the densest step
+            when none reaches it (``None`` when the condition holds in no future, or in every one).
         limits: Per uncertain parameter: its range in the chosen box and in all futures, whether
             the box restricts it, and PRIM's quasi-p-values of the restriction.
         note: Why no box was searched for, or that the chosen box misses ``min_density``.
@@ -171,7 +172,7 @@ def discover(
     cases: np.ndarray | pd.Series,
     *,
     label: str = "",
-    min_density: float = 0.8,
+    min_density: float = DEFAULT_MIN_DENSITY,
 ) -> Discovery:
     """Run PRIM on ``futures`` (one column per uncertain parameter) against the boolean ``cases``.
 
@@ -205,7 +206,8 @@ def discover(
         chosen = int(trajectory["density"].idxmax())
         note = f"no box reaches density {min_density}; the densest is chosen"
     else:
-        chosen = int(dense.sort_values(["coverage", "density"], ascending=False, kind="stable").index[0])
+        ranked = dense.sort_values(["coverage", "res_dim", "density"], ascending=[False, True, False], kind="stable")
+        chosen = int(ranked.index[0])
         note = ""
     return Discovery(
         label, futures, cases, min_density, trajectory, chosen, _box_limits(futures, box, chosen), note, box

@@ -316,7 +316,7 @@ class Experiment:
 
     Args:
         scenario: The experiment's scenario.
-        kind: ``compare``, ``sweep`` or ``sensitivity``.
+        kind: ``compare``, ``sweep``, ``sensitivity`` or ``robustness``.
         out: Results folder (default ``results/<name>/<timestamp>/``); an existing folder of
             the same experiment is resumed.
         workers: Local processes (1 runs in this process; ``None`` uses every core).
@@ -352,6 +352,7 @@ class Experiment:
             raise
         self.payload = payload_for(scenario)
         self.started = time.perf_counter()
+        self.runs_run = 0
 
     def __enter__(self) -> Experiment:
         return self
@@ -366,9 +367,10 @@ class Experiment:
             todo = [spec for spec in specs if spec.key in failed]
         else:
             todo = [spec for spec in specs if spec.key not in done and spec.key not in failed]
-        run_specs(
+        finished, _ = run_specs(
             self.store, self.payload, todo, self.executor, label=f"{self.scenario.name}: runs", progress=self.progress
         )
+        self.runs_run += finished
 
     def values(self, replications: int) -> pd.DataFrame:
         """One row per finished run of the first ``replications`` replications; refuses an empty result."""
@@ -378,10 +380,17 @@ class Experiment:
         return values[values["replication"] < replications].reset_index(drop=True)
 
     def write_manifest(self, replications: int, command: list[str] | None, **extra: Any) -> None:
-        """``manifest.json``: the scenario, its hash, seeds, executor, versions, commit, wall time."""
+        """``manifest.json``: the scenario, its hash, seeds, executor, versions, commit, wall time.
+
+        The top-level command, executor and wall time are this invocation's; ``invocations``
+        keeps every command that has worked on the folder (a resume, a re-analysis), in order,
+        with the runs each one ran.
+        """
         from sim.runner import replication_seeds
         from sim.store import build_manifest
 
+        path = self.folder / "manifest.json"
+        earlier = json.loads(path.read_text(encoding="utf-8")).get("invocations", []) if path.exists() else []
         manifest = build_manifest(
             self.scenario,
             seeds=replication_seeds(self.scenario.seed, replications),
@@ -397,8 +406,13 @@ class Experiment:
             "runs_failed": len(self.store.failures()),
             **extra,
         }
+        manifest["invocations"] = [
+            *earlier,
+            {key: manifest[key] for key in ("created", "command", "executor", "wall_time_seconds", "git_commit")}
+            | {"runs_run": self.runs_run},
+        ]
         text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-        (self.folder / "manifest.json").write_text(text, encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
 
 
 def check_experiment_folder(folder: Path) -> None:

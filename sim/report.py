@@ -52,6 +52,12 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
     folder = Path(folder)
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
+        if (folder / "experiment.json").is_file():
+            raise ScenarioError(
+                "holds an experiment that has not finished (no manifest.json yet); run the command that started it "
+                "again, with the same --out, to finish it",
+                source=str(folder),
+            )
         raise ScenarioError("is not a results folder (no manifest.json)", source=str(folder))
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -62,6 +68,7 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
         raise ScenarioError(f"holds an experiment of unknown kind {kind!r}", source=str(folder))
     page = render(folder, manifest, tables_for(kind, folder, manifest), figures_in(folder))
     out = Path(out) if out is not None else folder / "report.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     temporary.write_text(page, encoding="utf-8")
     os.replace(temporary, out)
@@ -213,13 +220,26 @@ def render(folder: Path, manifest: dict, tables: list[Table], figures: list[Path
         )
     parts += [
         "<h2>Scenario</h2>",
-        '<p class="note">As resolved and run (defaults filled in); from manifest.json.</p>',
+        f'<p class="note">{_e(_scenario_note(kind, scenario))}</p>',
         f"<pre>{_e(yaml.safe_dump(scenario, sort_keys=False, allow_unicode=True))}</pre>",
         "<h2>Provenance</h2>",
         _provenance(folder, manifest),
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def _scenario_note(kind: str, scenario: dict) -> str:
+    note = "As validated, with every default filled in; from manifest.json."
+    uncertain = list(scenario.get("uncertainties") or {})
+    if kind in ("robustness", "sensitivity") and uncertain:
+        note += (
+            f" The values given under parameters for {', '.join(uncertain)} were not run: every "
+            f"{'future' if kind == 'robustness' else 'sample point'} replaced them with its own."
+        )
+    if kind == "sweep":
+        note += " Every point replaced the values of the parameters it sweeps."
+    return note
 
 
 def _headline(manifest: dict) -> str:
@@ -275,25 +295,34 @@ def _provenance(folder: Path, manifest: dict) -> str:
     seeds = manifest.get("replication_seeds") or []
     shown = ", ".join(str(s) for s in seeds[:6]) + (f", … ({len(seeds)} in all)" if len(seeds) > 6 else "")
     dependencies = ", ".join(f"{k} {v}" for k, v in (manifest.get("dependencies") or {}).items() if v)
+    last = " (the last command)" if len(manifest.get("invocations") or []) > 1 else ""
     rows = [
-        ("command", " ".join(manifest.get("command") or []) or "(Python API)"),
+        (f"command{last}", " ".join(manifest.get("command") or []) or "(Python API)"),
         ("scenario file", manifest.get("scenario_file") or ""),
         ("scenario hash", manifest.get("scenario_hash", "")),
         ("kind", manifest.get("kind", "run")),
         ("bureausim", manifest.get("bureausim") or ""),
         ("git commit", manifest.get("git_commit") or "unknown"),
-        ("created", manifest.get("created", "")),
+        (f"created{last}", manifest.get("created", "")),
         ("master seed", manifest.get("master_seed", "")),
         ("replication seeds", shown),
-        ("executor", manifest.get("executor", "in-process")),
-        ("wall time", f"{manifest.get('wall_time_seconds', '')} s"),
+        (f"executor{last}", manifest.get("executor", "in-process")),
+        (f"wall time{last}", f"{manifest.get('wall_time_seconds', '')} s"),
         ("python", manifest.get("python", "")),
         ("platform", manifest.get("platform", "")),
         ("dependencies", dependencies),
         ("results folder", folder.name),
     ]
     items = "".join(f"<dt>{_e(key)}</dt><dd>{_e(value)}</dd>" for key, value in rows)
-    return f"<dl>{items}</dl>"
+    invocations = pd.DataFrame(manifest.get("invocations") or [])
+    if invocations.empty:
+        return f"<dl>{items}</dl>"
+    invocations["command"] = [" ".join(c) or "(Python API)" for c in invocations["command"]]
+    return (
+        f"<dl>{items}</dl><h3>Invocations</h3><p class='note'>Every command that worked on this folder, in order, "
+        f"and the runs it ran (a resume runs what is missing; a re-analysis runs nothing).</p>"
+        f'<div class="scroll">{_html_table(invocations)}</div>'
+    )
 
 
 def _e(value: object) -> str:

@@ -24,18 +24,23 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from sim import discovery
 from sim.discovery import Discovery
 from sim.errors import RunsFailed, ScenarioError
 from sim.experiment import Experiment, check_outcomes
-from sim.parameters import typed_values
+from sim.parameters import typed_values, with_values
 from sim.plots import outcome_ranges, regret_boxes
 from sim.runner import replication_seeds
-from sim.runstore import RunSpec
-from sim.scenario import Scenario, load_scenario, parse_condition, validate_scenario
+from sim.runstore import RunSpec, table_digest
+from sim.scenario import DEFAULT_MIN_DENSITY, Scenario, load_scenario, parse_condition, validate_scenario
 from sim.store import read_table
 
+MAX_FUTURES = 100_000
+"""Most futures one analysis may draw."""
+MAX_RUNS = 10_000_000
+"""Most runs (futures x arms x replications) one results folder may hold."""
 OPERATORS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 PERCENTILES = (10, 50, 90)
 
@@ -72,7 +77,7 @@ class RobustnessResult:
     runs: pd.DataFrame = field(default_factory=pd.DataFrame)
     failures: dict = field(default_factory=dict)
 
-    def discover(self, arm: str, when: str, min_density: float = 0.8) -> Discovery:
+    def discover(self, arm: str, when: str, min_density: float = DEFAULT_MIN_DENSITY) -> Discovery:
         """Where among the futures ``when`` holds for ``arm`` (e.g. ``"goal_attainment <= status_quo"``)."""
         return discover_condition(self.scenario, self.futures, self.values, arm, when, min_density)
 
@@ -124,22 +129,29 @@ def robustness(
             "needs uncertain parameters to draw futures from", source=scenario.source, field="uncertainties"
         )
     count = scenario.robustness.futures if futures is None else futures
-    if count < 2:
-        raise ScenarioError("must be at least 2", source="--futures")
-    conditions = [parse_condition(text) for text in scenario.robustness.satisficing] + [
-        parse_condition(question.when, [arm.name for arm in scenario.arms]) for question in scenario.robustness.discover
-    ]
-    check_outcomes(scenario, [condition.outcome for condition in conditions], "robustness")
+    if not 2 <= count <= MAX_FUTURES:
+        raise ScenarioError(f"must be from 2 to {MAX_FUTURES:,}", source="--futures")
+    runs = count * len(scenario.arms) * scenario.replications
+    if runs > MAX_RUNS:
+        raise ScenarioError(
+            f"{count:,} futures x {len(scenario.arms)} arms x {scenario.replications} replications is {runs:,} runs; "
+            f"at most {MAX_RUNS:,} are allowed in one folder",
+            source="--futures" if futures is not None else scenario.source,
+            field=None if futures is not None else "robustness.futures",
+        )
+    _check_conditions(scenario)
     sample = draw_futures(scenario, count)
-    seeds = replication_seeds(scenario.seed, scenario.replications)
     worlds = sample.drop(columns="future").to_dict("records")
+    _check_futures(scenario, worlds)
+    seeds = replication_seeds(scenario.seed, scenario.replications)
     specs = [
         RunSpec(arm.name, future, k, seed, world=world)
         for arm in scenario.arms
         for future, world in enumerate(worlds)
         for k, seed in enumerate(seeds)
     ]
-    with Experiment(scenario, "robustness", out, workers, scheduler, progress, {"futures": count}) as experiment:
+    design = {"futures": count, "sample": table_digest(sample)}
+    with Experiment(scenario, "robustness", out, workers, scheduler, progress, design) as experiment:
         experiment.run(specs, retry_failed=retry_failed)
         runs = experiment.values(scenario.replications)
         failures = experiment.store.failures()
@@ -154,11 +166,41 @@ def robustness(
     return result
 
 
+def _check_conditions(scenario: Scenario) -> None:
+    """Refuse, before any run, thresholds and questions on outcomes this hierarchy does not produce."""
+    arms = [arm.name for arm in scenario.arms]
+    for index, text in enumerate(scenario.robustness.satisficing):
+        check_outcomes(scenario, [parse_condition(text).outcome], f"robustness.satisficing.{index}")
+    for index, question in enumerate(scenario.robustness.discover):
+        check_outcomes(scenario, [parse_condition(question.when, arms).outcome], f"robustness.discover.{index}.when")
+
+
+def _check_futures(scenario: Scenario, worlds: list[dict]) -> None:
+    """Refuse, before any run, a future that is not a valid set of parameters alone or under some arm.
+
+    Each range is checked end by end when the scenario is read; values that must agree with each
+    other (a campaign that ends before it starts) can only be checked once the futures are drawn.
+    """
+    for number, world in enumerate(worlds):
+        try:
+            base = scenario.model_copy(update={"parameters": with_values(scenario.parameters, world)})
+            for arm in scenario.arms:
+                base.resolved_parameters(arm.name)
+        except (ValidationError, ScenarioError) as error:
+            detail = error.errors()[0]["msg"] if isinstance(error, ValidationError) else error.message
+            values = ", ".join(f"{path}={value:.4g}" for path, value in world.items())
+            raise ScenarioError(
+                f"future {number} ({values}) is not a valid set of parameters: {detail.removeprefix('Value error, ')}; "
+                "narrow the ranges so that every combination is valid",
+                source=scenario.source,
+                field="uncertainties",
+            ) from None
+
+
 def _with_questions(scenario: Scenario, questions: list[str]) -> Scenario:
     """The scenario with ``--discover "ARM: CONDITION"`` questions added to its own."""
     if not questions:
         return scenario
-    added = []
     for text in questions:
         arm, sep, when = text.partition(":")
         if not sep:
@@ -167,10 +209,13 @@ def _with_questions(scenario: Scenario, questions: list[str]) -> Scenario:
                 source="--discover",
                 field=text,
             )
-        added.append({"arm": arm.strip(), "when": when.strip()})
-    data = scenario.model_dump(mode="json")
-    data["robustness"]["discover"] += added
-    return validate_scenario(data, source="--discover", lines={}, origin=scenario.source)
+        data = scenario.model_dump(mode="json")
+        data["robustness"]["discover"].append({"arm": arm.strip(), "when": when.strip()})
+        try:
+            scenario = validate_scenario(data, source="--discover", lines={}, origin=scenario.source)
+        except ScenarioError as error:  # the scenario was valid, so the question just added is at fault
+            raise ScenarioError(error.message, source="--discover", field=text) from None
+    return scenario
 
 
 def draw_futures(scenario: Scenario, count: int) -> pd.DataFrame:
@@ -314,7 +359,12 @@ def rank_arms(
 
 
 def discover_condition(
-    scenario: Scenario, futures: pd.DataFrame, values: pd.DataFrame, arm: str, when: str, min_density: float = 0.8
+    scenario: Scenario,
+    futures: pd.DataFrame,
+    values: pd.DataFrame,
+    arm: str,
+    when: str,
+    min_density: float = DEFAULT_MIN_DENSITY,
 ) -> Discovery:
     """Scenario discovery of where ``when`` holds for ``arm`` among the futures."""
     arms = [a.name for a in scenario.arms]
@@ -404,4 +454,5 @@ def write_outputs(result: RobustnessResult) -> None:
 
 
 def _question_first(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with the question's number and condition as its first columns."""
     return frame[["question", "condition", *[c for c in frame.columns if c not in ("question", "condition")]]]

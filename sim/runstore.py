@@ -85,15 +85,20 @@ def scenario_hash(scenario: Scenario) -> str:
     return digest.hexdigest()[:16]
 
 
+def table_digest(frame: pd.DataFrame) -> str:
+    """A short hash of a table's column names, order and exact values (a sample design's identity)."""
+    return hashlib.sha256(frame.to_csv(index=False).encode("utf-8")).hexdigest()[:16]
+
+
 class RunStore:
     """The runs folder of one experiment.
 
     Args:
         folder: The results folder (created if missing).
         scenario: The experiment's scenario; its hash must match the folder's.
-        kind: The experiment kind (``compare``, ``sweep``, ``sensitivity``), recorded once.
+        kind: The experiment kind (``compare``, ``sweep``, ``sensitivity``, ``robustness``), recorded once.
         design: What else decides which runs an experiment makes (a sensitivity analysis's
-            method and sample size); must match the folder's too.
+            method, size and sample; a robustness analysis's futures); must match the folder's too.
         readonly: Open a finished folder for reading only: no identity check, nothing
             created, cleaned or rewritten (``sim.load_results``).
     """
@@ -114,7 +119,8 @@ class RunStore:
                 raise ScenarioError(
                     f"holds a {recorded.get('kind')} of another scenario or design (hash "
                     f"{recorded.get('scenario_hash')}, {recorded.get('design') or 'no design'}; this one is "
-                    f"{self.hash}, {design or 'no design'}); choose a new --out",
+                    f"{self.hash}, {design or 'no design'}), or was written by an earlier bureausim; "
+                    "choose a new --out",
                     source=str(self.folder),
                 )
         if not readonly:

@@ -230,7 +230,7 @@ def parse_condition(text: str, arms: typing.Collection[str] = ()) -> Condition:
         raise ValueError(f"condition {text!r} is not of the form 'OUTCOME OP VALUE' with OP one of >=, <=, >, <")
     outcome, op, value = match.groups()
     _check_outcome_name(outcome)
-    number = _finite(value, text)
+    number = None if value in arms else _finite(value, text)  # an arm named like a number is the arm
     if number is not None:
         return Condition(outcome, op, number)
     allowed = f"a number or an arm ({', '.join(arms)}) with an optional '+ margin'" if arms else "a number"
@@ -274,18 +274,22 @@ def _number_condition(text: str) -> str:
     return text
 
 
+DEFAULT_MIN_DENSITY = 0.8
+"""The least density of the box scenario discovery chooses, unless a question says otherwise."""
+
+
 class DiscoveryQuestion(_Section):
     """A scenario discovery question: where, among the futures, does a condition hold for an arm."""
 
     arm: str = Field(description="the arm whose results are examined")
     when: str = Field(description="condition, e.g. 'goal_attainment <= status_quo' or 'burden > 0.4'")
-    density: float = Field(0.8, gt=0, le=1, description="least density of the chosen box")
+    density: float = Field(DEFAULT_MIN_DENSITY, gt=0, le=1, description="least density of the chosen box")
 
 
 class RobustnessSpec(_Section):
     """What ``bureausim robustness`` samples and reports."""
 
-    futures: int = Field(100, ge=2, le=1_000_000, description="futures drawn from the uncertainties (Latin hypercube)")
+    futures: int = Field(100, ge=2, le=100_000, description="futures drawn from the uncertainties (Latin hypercube)")
     satisficing: list[typing.Annotated[str, AfterValidator(_number_condition)]] = Field(
         default_factory=list, description="conditions an arm must meet in a future, e.g. 'goal_attainment >= 0.6'"
     )

@@ -19,7 +19,7 @@ from sim.experiment import Experiment
 from sim.parameters import typed_values
 from sim.plots import sensitivity_bars
 from sim.runner import replication_seeds
-from sim.runstore import RunSpec
+from sim.runstore import RunSpec, table_digest
 from sim.scenario import Scenario, load_scenario
 
 METHODS = ("morris", "sobol")
@@ -101,8 +101,8 @@ def sensitivity(
         for point, row in enumerate(design.to_dict("records"))
         for k, seed in enumerate(seeds)
     ]
-    method_and_size = {"method": method, "samples": samples}
-    with Experiment(scenario, "sensitivity", out, workers, scheduler, progress, method_and_size) as experiment:
+    identity = {"method": method, "samples": samples, "sample": table_digest(design)}
+    with Experiment(scenario, "sensitivity", out, workers, scheduler, progress, identity) as experiment:
         experiment.run(specs, retry_failed=retry_failed)
         runs = experiment.values(scenario.replications)
         means = runs.groupby("point").mean(numeric_only=True)

@@ -346,7 +346,7 @@ CASES: tuple[Case, ...] = (
         "--futures 1",
         (*ROBUST, "--futures", "1"),
         scenario(ROBUST_GOOD),
-        ("--futures", "at least 2"),
+        ("--futures", "must be from 2 to"),
     ),
     Case(
         "robust_no_uncertainties",

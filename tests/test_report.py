@@ -71,8 +71,9 @@ def test_each_kind_of_folder_gets_a_page_with_its_tables_figures_scenario_and_pr
     page = write_report(folder).read_text(encoding="utf-8")
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     titles = re.findall(r"<h3>(.*?)</h3>", page)
-    assert titles == EXPECTED_TABLES[kind]
-    assert page.count("<table") == len(EXPECTED_TABLES[kind])
+    invocations = [] if kind == "run" else ["Invocations"]  # experiments list every command that worked on them
+    assert titles == EXPECTED_TABLES[kind] + invocations
+    assert page.count("<table") == len(EXPECTED_TABLES[kind] + invocations)
     figures = sorted((folder / "plots").glob("*.png"))
     assert figures, "every command writes figures"
     assert page.count('<img alt="') == len(figures)
@@ -150,4 +151,26 @@ def test_every_figure_loads_in_a_browser_with_the_network_refused(folders, tmp_p
     assert loaded == [True] * expected, "every figure is embedded and decodes"
     assert fetched == []
     assert title.startswith("reforms: Robustness across futures")
-    assert tables == len(EXPECTED_TABLES["robustness"])
+    assert tables == len(EXPECTED_TABLES["robustness"]) + 1  # and the invocations
+
+
+def test_report_into_a_folder_that_does_not_exist_yet(folders, tmp_path, capsys):
+    out = tmp_path / "new" / "deeper" / "page.html"
+    assert main(["report", str(folders["sweep"]), "--out", str(out)]) == 0
+    assert out.is_file()
+
+
+def test_report_on_an_unfinished_experiment_says_how_to_finish_it(folders, tmp_path, capsys):
+    unfinished = tmp_path / "unfinished"
+    unfinished.mkdir()
+    (unfinished / "experiment.json").write_text((folders["compare"] / "experiment.json").read_text())
+    assert main(["report", str(unfinished)]) == 2
+    error = capsys.readouterr().err
+    assert "has not finished (no manifest.json yet)" in error and "same --out" in error
+    assert sorted(p.name for p in unfinished.iterdir()) == ["experiment.json"]
+
+
+def test_the_scenario_section_says_which_values_the_futures_replaced(folders):
+    page = write_report(folders["robustness"]).read_text(encoding="utf-8")
+    assert "The values given under parameters for relay.escalation, relay.dilution" in page
+    assert "every future replaced them with its own" in page

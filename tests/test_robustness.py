@@ -587,7 +587,7 @@ def test_robustness_needs_two_arms_and_uncertainties(tmp_path, changes, message)
 
 @pytest.mark.parametrize("futures", [1, 0, -5])
 def test_fewer_than_two_futures_are_refused(tmp_path, futures):
-    with pytest.raises(ScenarioError, match="at least 2"):
+    with pytest.raises(ScenarioError, match="must be from 2 to"):
         run_robustness(tiny(), tmp_path / "out", futures=futures)
     assert not (tmp_path / "out").exists()
 
@@ -671,7 +671,9 @@ def test_cli_runs_the_example_scenario_cut_down(tmp_path, capsys):
         (["--discover", "calm: goal_atainment >= status_quo"], "did you mean 'goal_attainment'"),
         (["--discover", "calm: goal_attainment => status_quo"], "OUTCOME OP VALUE"),
         (["--discover", "calm: goal_attainment >= status_qo"], "did you mean 'status_quo'"),
-        (["--futures", "1"], "--futures: must be at least 2"),
+        (["--futures", "1"], "--futures: must be from 2 to 100,000"),
+        (["--futures", "200000"], "--futures: must be from 2 to 100,000"),
+        (["--set", "parameters.relay.escalation=0.3"], "relay.escalation is uncertain in this scenario"),
         (["--set", "robustness.futures=1"], "robustness.futures"),
     ],
 )
@@ -843,3 +845,70 @@ def test_conditions_are_parsed_and_written_back(text, condition, written):
 def test_bad_conditions_are_refused_with_the_allowed_forms(text, arms, fragment):
     with pytest.raises(ValueError, match=fragment):
         parse_condition(text, arms)
+
+
+# --- found in review: identity of the futures, futures that cannot run, provenance ---------------------------
+
+
+def test_reordering_the_uncertainties_is_another_set_of_futures(tmp_path):
+    """The order of uncertainties decides which Latin hypercube column each parameter gets."""
+    scenario = tiny(steps=3, replications=1, robustness={"futures": 4})
+    run_robustness(scenario, tmp_path / "out")
+    reordered = dict(reversed(list(scenario.uncertainties.items())))
+    swapped = scenario.model_copy(update={"uncertainties": reordered})
+    assert not draw_futures(swapped, 4)[list(reordered)].equals(draw_futures(scenario, 4)[list(reordered)])
+    with pytest.raises(ScenarioError, match="another scenario or design"):
+        run_robustness(swapped, tmp_path / "out")
+
+
+def test_futures_that_no_run_could_use_are_refused_before_any_run(tmp_path):
+    scenario = tiny(
+        steps=3,
+        replications=1,
+        parameters={"campaign": {"end": 4}},
+        uncertainties={"campaign.start": [1, 7]},
+        robustness={"futures": 6},
+    )
+    with pytest.raises(ScenarioError, match=r"future \d+ \(campaign.start=\d\) is not a valid set of parameters") as e:
+        run_robustness(scenario, tmp_path / "out")
+    assert e.value.field == "uncertainties"
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_threshold_on_a_level_the_hierarchy_lacks_names_its_entry(tmp_path):
+    scenario = tiny(
+        steps=3,
+        replications=1,
+        robustness={"futures": 3, "satisficing": ["goal_attainment >= 0.1", "sanction_share_village <= 0.5"]},
+    )
+    with pytest.raises(ScenarioError, match="sanction_share_village is not an output of this hierarchy") as caught:
+        run_robustness(scenario, tmp_path / "out")
+    assert caught.value.field == "robustness.satisficing.1"
+    assert not (tmp_path / "out").exists()
+
+
+def test_too_many_runs_for_one_folder_are_refused_before_drawing_futures(tmp_path):
+    scenario = tiny(replications=1000, robustness={"futures": 100_000})
+    with pytest.raises(ScenarioError, match="300,000,000 runs; at most 10,000,000"):
+        run_robustness(scenario, tmp_path / "out")
+
+
+def test_a_bad_discover_option_is_named_by_its_text(tmp_path):
+    with pytest.raises(ScenarioError) as caught:
+        sim.robustness(tiny(), discover=["calm: goal_attainment <= status_quo", "nope: burden > 0.1"], out=tmp_path)
+    assert caught.value.source == "--discover" and caught.value.field == "nope: burden > 0.1"
+    assert "'nope' is not an arm" in caught.value.message
+
+
+def test_an_arm_named_like_a_number_is_the_arm_in_a_condition():
+    assert parse_condition("burden <= inf", ["inf", "b"]) == Condition("burden", "<=", "inf")
+    assert parse_condition("burden <= 1e3", ["inf"]) == Condition("burden", "<=", 1000.0)
+
+
+def test_every_command_that_worked_on_a_folder_is_in_its_manifest(tmp_path):
+    scenario = tiny(steps=3, replications=1, robustness={"futures": 3})
+    run_robustness(scenario, tmp_path / "out")
+    run_robustness(scenario, tmp_path / "out")  # a re-analysis: nothing left to run
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert [entry["runs_run"] for entry in manifest["invocations"]] == [3 * len(ARMS), 0]
+    assert manifest["runs_finished"] == 3 * len(ARMS)
