@@ -140,7 +140,12 @@ def _clarify_directives(p: Parameters, o: _Clarity) -> None:
 
 
 class _Fraction(Options):
-    fraction: float = Field(0.1, ge=0, le=1, description="bottom share of each sibling group sanctioned")
+    fraction: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="bottom share of each sibling group sanctioned (rounded down: none in small groups)",
+    )
 
 
 @policy(
