@@ -61,8 +61,15 @@ class CompareResult:
 
     @property
     def steps(self) -> pd.DataFrame:
-        """Every finished run's steps table, read from disk."""
+        """Every finished run's steps table, read from disk (all at once: large for many runs)."""
         return RunStore(self.folder, self.scenario, "compare", readonly=True).steps()
+
+    def bands(self, outputs: list[str] | None = None) -> pd.DataFrame:
+        """Per arm (in scenario order), period and output: the mean over runs and its 95% CI, read part by part."""
+        outputs = outputs or [o.name for o in self.scenario.outcomes]
+        bands = RunStore(self.folder, self.scenario, "compare", readonly=True).bands(outputs)
+        order = {arm.name: position for position, arm in enumerate(self.scenario.arms)}
+        return bands.sort_values(["arm", "output", "period"], key=lambda c: c.map(order) if c.name == "arm" else c)
 
     def plot_forest(self, path: Path | None = None):
         """Paired differences from the reference arm with 95% CIs, one panel per outcome."""
@@ -70,7 +77,8 @@ class CompareResult:
 
     def plot_series(self, outcomes: list[str] | None = None, path: Path | None = None):
         """Outcomes over time (default: the scenario's), one line per arm with its 95% band."""
-        return series_by_arm(self.steps, outcomes or [o.name for o in self.scenario.outcomes], path)
+        outcomes = outcomes or [o.name for o in self.scenario.outcomes]
+        return series_by_arm(self.bands(outcomes), outcomes, path)
 
 
 def compare(

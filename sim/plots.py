@@ -99,17 +99,24 @@ def forest_plot(effects: pd.DataFrame, reference: str | None, path: Path | None 
     return finish(fig, path)
 
 
-def series_by_arm(steps: pd.DataFrame, outputs: list[str], path: Path | None = None):
-    """Outputs over time, one panel per output, one line per arm with its 95% band over replications."""
+def series_by_arm(bands: pd.DataFrame, outputs: list[str], path: Path | None = None):
+    """Outputs over time, one panel per output, one line per arm (in the order of ``bands``) with its 95% band.
+
+    Args:
+        bands: Per arm, period and output: ``mean``, ``ci_low``, ``ci_high`` (see
+            :func:`sim.stats.streaming_bands`).
+        outputs: The outputs to draw, one panel each.
+        path: Where to write the figure as PNG (and close it), if given.
+    """
     columns = min(3, len(outputs))
     rows = -(-len(outputs) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.0 * rows), squeeze=False)
     fig.subplots_adjust(left=0.06, right=0.98, bottom=0.07, top=0.9, wspace=0.25, hspace=0.45)
-    arms = list(dict.fromkeys(steps["arm"]))
+    arms = list(dict.fromkeys(bands["arm"]))
     colours = dict(zip(arms, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 3, strict=False))
     for ax, output in zip(axes.flat, outputs, strict=False):
-        for arm, group in steps.groupby("arm", sort=False):
-            frame = band(group, output)
+        for arm in arms:
+            frame = bands[(bands["arm"] == arm) & (bands["output"] == output)].sort_values("period")
             ax.plot(frame["period"], frame["mean"], label=arm, linewidth=1.4, color=colours[arm])
             ax.fill_between(
                 frame["period"], frame["ci_low"], frame["ci_high"], color=colours[arm], alpha=0.2, linewidth=0

@@ -28,7 +28,7 @@ import pyarrow.parquet
 
 from sim.errors import ScenarioError
 from sim.scenario import Scenario
-from sim.stats import run_values
+from sim.stats import run_values, streaming_bands
 
 FLUSH_RUNS = 50
 """Finished runs gathered into one Parquet part, at most."""
@@ -200,6 +200,16 @@ class RunStore:
         if not parts:
             return pd.DataFrame()
         return pyarrow.dataset.dataset(parts, format="parquet").to_table().to_pandas()
+
+    def bands(self, outputs: list[str]) -> pd.DataFrame:
+        """Per arm, period and output: the mean over finished runs and its 95% CI, read part by part.
+
+        Memory is that of one part (at most ``FLUSH_RUNS`` runs), whatever the number of runs.
+        """
+        parts = sorted(self.runs.glob("part-*.parquet"))
+        columns = ["arm", "period", *outputs]
+        batches = (pyarrow.parquet.read_table(part, columns=columns).to_pandas() for part in parts)
+        return streaming_bands(batches, ["arm", "period"], outputs)
 
     def _rebuild_index(self) -> dict[str, dict[str, Any]]:
         """Index every run of every complete part; recompute what the index missed; drop temporaries."""

@@ -5,6 +5,8 @@ Reads result tables only; never imports the model.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
@@ -63,6 +65,51 @@ def band(steps: pd.DataFrame, output: str) -> pd.DataFrame:
     frame["ci_low"] = frame["mean"] - half
     frame["ci_high"] = frame["mean"] + half
     return frame[["period", "mean", "ci_low", "ci_high"]]
+
+
+def streaming_bands(batches: Iterable[pd.DataFrame], keys: list[str], outputs: list[str]) -> pd.DataFrame:
+    """Per group of ``keys`` (an arm and a period, say) and output: the mean over rows and its 95% CI.
+
+    The same figures as :func:`band`, from batches of rows read one at a time: counts, means and
+    sums of squared deviations are merged batch by batch (Chan, Golub and LeVeque's pairwise
+    update), so memory stays that of one batch and the groups, however many rows there are.
+
+    Returns:
+        One row per group and output: the keys, ``output``, ``n``, ``mean``, ``ci_low``, ``ci_high``.
+    """
+    count = mean = squares = None
+    for batch in batches:
+        grouped = batch.groupby(keys)[outputs]
+        n, m = grouped.count(), grouped.mean()
+        q = grouped.var(ddof=0) * n
+        if count is None:
+            count, mean, squares = n, m, q
+            continue
+        index = count.index.union(n.index)
+        count, mean, squares, n, m, q = (
+            frame.reindex(index, fill_value=0) for frame in (count, mean, squares, n, m, q)
+        )
+        merged = count + n
+        delta = m - mean
+        mean = mean + delta * n / merged
+        squares = squares + q + delta**2 * count * n / merged
+        count = merged
+    if count is None:
+        return pd.DataFrame(columns=[*keys, "output", "n", "mean", "ci_low", "ci_high"])
+    rows = []
+    for output in outputs:
+        n = count[output].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sd = np.sqrt(squares[output].to_numpy(dtype=float) / (n - 1))
+        half = half_width(sd, n)
+        frame = count.index.to_frame(index=False)
+        frame["output"] = output
+        frame["n"] = n.astype(int)
+        frame["mean"] = mean[output].to_numpy(dtype=float)
+        frame["ci_low"] = frame["mean"] - half
+        frame["ci_high"] = frame["mean"] + half
+        rows.append(frame)
+    return pd.concat(rows, ignore_index=True)
 
 
 def run_values(steps: pd.DataFrame, burn_in: int) -> dict[str, float]:

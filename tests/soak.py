@@ -86,8 +86,8 @@ def section(result: dict) -> str:
             f"| workers together (MB) | {mean([s[2] for s in first]):.0f} | {mean([s[2] for s in last]):.0f} | "
             f"{max(s[2] for s in samples):.0f} |",
             "",
-            "The last quarter includes the end of the comparison, which reads every run's steps back to draw the "
-            "per-arm time series; the run loop itself keeps at most one part's worth of runs in memory.",
+            "The last quarter includes the end of the comparison: its tables and the per-arm time series are "
+            "read back part by part, and the run loop keeps at most one part's worth of runs in memory.",
             "",
         ]
     )

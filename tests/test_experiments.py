@@ -32,7 +32,7 @@ from sim.experiment import RunProgress, execute_run, payload_for
 from sim.runner import replication_seeds
 from sim.runstore import RunSpec, RunStore
 from sim.scenario import Scenario, load_scenario
-from sim.stats import paired_effects
+from sim.stats import band, paired_effects, streaming_bands
 
 ROOT = Path(__file__).resolve().parent.parent
 FAULT_TOLERANCE = ROOT / "scenarios" / "reforms" / "fault_tolerance.yaml"
@@ -580,3 +580,42 @@ def test_the_scenario_hash_covers_a_graph_files_contents(tmp_path):
     before = scenario_hash(scenario)
     graph.write_text("top a\ntop b\ntop c\n")
     assert scenario_hash(scenario) != before
+
+
+@pytest.mark.parametrize("batch", [1, 7, 1000])
+def test_bands_read_batch_by_batch_equal_bands_of_everything(batch):
+    """Merging counts, means and squared deviations batch by batch gives the same mean and CI."""
+    rng = np.random.default_rng(5)
+    rows = pd.DataFrame(
+        {
+            "arm": rng.choice(["a", "b"], size=300),
+            "period": rng.integers(1, 6, size=300),
+            "x": 1e8 + rng.normal(0.0, 1.0, size=300),  # a large offset: a naive sum of squares loses the spread
+            "y": rng.uniform(size=300),
+        }
+    )
+    batches = [rows.iloc[start : start + batch] for start in range(0, len(rows), batch)]
+    merged = streaming_bands(batches, ["arm", "period"], ["x", "y"])
+    for (arm, output), group in merged.groupby(["arm", "output"]):
+        expected = band(rows[rows["arm"] == arm], output).set_index("period")
+        got = group.set_index("period").loc[expected.index]
+        np.testing.assert_allclose(got["mean"], expected["mean"], rtol=1e-12)
+        half = (expected["ci_high"] - expected["mean"]).to_numpy()
+        assert np.all(half > 0.05)
+        np.testing.assert_allclose((got["ci_high"] - got["mean"]).to_numpy(), half, rtol=1e-5)
+        np.testing.assert_allclose((got["mean"] - got["ci_low"]).to_numpy(), half, rtol=1e-5)
+        counts = rows[rows["arm"] == arm].groupby("period").size()
+        assert got["n"].tolist() == counts.loc[expected.index].tolist()
+
+
+def test_comparison_bands_come_from_every_stored_run(tmp_path):
+    scenario = small_comparison()
+    result = compare(scenario, out=tmp_path / "out", workers=1, progress=False)
+    bands = result.bands(["goal_attainment"])
+    assert list(dict.fromkeys(bands["arm"])) == [arm.name for arm in scenario.arms]
+    steps = result.steps
+    for arm, group in steps.groupby("arm"):
+        expected = band(group, "goal_attainment").set_index("period")
+        got = bands[bands["arm"] == arm].set_index("period").loc[expected.index]
+        np.testing.assert_allclose(got["mean"], expected["mean"], rtol=1e-12)
+        np.testing.assert_allclose(got["ci_high"], expected["ci_high"], rtol=1e-10)
