@@ -67,12 +67,11 @@ def free_capacity(capacity, paperwork, hosting):
     return np.maximum(0.0, capacity - paperwork - hosting)
 
 
-def productivity(clarity, resources, target, dependence):
-    """Q = c (1 − β (1 − min(1, r / T)))."""
-    return clarity * _funding_factor(resources, target, dependence)
+def funding_factor(resources, target, dependence):
+    """1 − β (1 − φ), φ = min(1, r / T): the ODD's productivity q = c (1 − β (1 − φ)) without its clarity c.
 
-
-def _funding_factor(resources, target, dependence):
+    :func:`execute` multiplies free capacity by clarity and by this factor, in that order.
+    """
     funded = np.minimum(1.0, resources / np.maximum(target, 1e-12))
     return 1.0 - dependence * (1.0 - funded)
 
@@ -144,7 +143,7 @@ def execute(strategy, target, free, clarity, resources, failed, execution):
     Returns:
         ``(output, claim, harm)`` arrays.
     """
-    funding = _funding_factor(resources, target, execution.resource_dependence)
+    funding = funding_factor(resources, target, execution.resource_dependence)
     substantive = np.minimum(target, free * clarity * funding)
     innovative = np.minimum(target, free * execution.innovation_gain * 0.5 * (1.0 + clarity) * funding)
     loss = 1.0 - execution.failure_loss * failed

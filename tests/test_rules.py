@@ -84,9 +84,16 @@ def test_execution_table():
 
 
 def test_unfunded_target_lowers_productivity():
-    assert rules.productivity(1.0, 1.0, 1.0, 0.3) == pytest.approx(1.0)
-    assert rules.productivity(1.0, 0.0, 1.0, 0.3) == pytest.approx(0.7)
-    assert rules.productivity(0.5, 0.5, 1.0, 0.4) == pytest.approx(0.5 * 0.8)
+    assert rules.funding_factor(1.0, 1.0, 0.3) == pytest.approx(1.0)
+    assert rules.funding_factor(0.0, 1.0, 0.3) == pytest.approx(0.7)
+    assert rules.funding_factor(0.5, 1.0, 0.4) == pytest.approx(0.8)
+    assert rules.funding_factor(5.0, 1.0, 0.4) == pytest.approx(1.0)  # funding beyond the target does not help
+    # substantive output is free capacity x q, q = c (1 - beta (1 - phi)), capped at the target
+    ex = Execution(resource_dependence=0.4)
+    output, _, _ = rules.execute(
+        np.array([0]), np.array([2.0]), np.array([1.0]), np.array([0.5]), np.array([1.0]), np.array([False]), ex
+    )
+    assert output == pytest.approx([1.0 * 0.5 * (1 - 0.4 * (1 - 0.5))])
 
 
 def test_capacity_accounting():
