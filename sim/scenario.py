@@ -105,35 +105,41 @@ def _parse_policies(value: Any) -> Any:
     if not isinstance(value, list):
         raise ValueError("must be a list of policy names (or {name: {option: value}} entries)")
     choices = []
-    for entry in value:
+    for index, entry in enumerate(value):
         if isinstance(entry, PolicyChoice):
             choices.append(entry)
             continue
-        if isinstance(entry, str):
-            name, options = entry, {}
-        elif isinstance(entry, dict) and set(entry) == {"name", "options"}:
-            name, options = entry["name"], entry["options"] or {}  # the form model_dump writes
-            if not isinstance(options, dict):
-                raise ValueError(f"options of {name!r} must be a mapping of option: value")
-        elif isinstance(entry, dict) and len(entry) == 1:
-            name, options = next(iter(entry.items()))
-            options = options or {}
-            if not isinstance(options, dict):
-                raise ValueError(f"options of {name!r} must be a mapping of option: value")
-        else:
-            raise ValueError("each policy is a name or a one-key mapping {name: {option: value}}")
-        if name not in REGISTRY:
-            raise ValueError(f"unknown policy {name!r}{_did_you_mean(name, REGISTRY)}; known: {', '.join(REGISTRY)}")
         try:
-            REGISTRY[name].options(**options)
-        except ValidationError as error:
-            detail = error.errors()[0]
-            where = ".".join(str(p) for p in detail["loc"])
-            raise ValueError(
-                f"policy {name!r} option {where}: {_describe_error(detail, REGISTRY[name].options)}"
-            ) from None
-        choices.append(PolicyChoice(name=name, options=options))
+            choices.append(_policy_choice(entry))
+        except ValueError as error:  # "entry N: " lets the loader point at the entry's own line
+            raise ValueError(f"entry {index}: {error}") from None
     return choices
+
+
+def _policy_choice(entry: Any) -> PolicyChoice:
+    """One entry of a policies list: a name, or ``{name: {option: value}}``."""
+    if isinstance(entry, str):
+        name, options = entry, {}
+    elif isinstance(entry, dict) and set(entry) == {"name", "options"}:
+        name, options = entry["name"], entry["options"] or {}  # the form model_dump writes
+        if not isinstance(options, dict):
+            raise ValueError(f"options of {name!r} must be a mapping of option: value")
+    elif isinstance(entry, dict) and len(entry) == 1:
+        name, options = next(iter(entry.items()))
+        options = options or {}
+        if not isinstance(options, dict):
+            raise ValueError(f"options of {name!r} must be a mapping of option: value")
+    else:
+        raise ValueError("each policy is a name or a one-key mapping {name: {option: value}}")
+    if name not in REGISTRY:
+        raise ValueError(f"unknown policy {name!r}{_did_you_mean(name, REGISTRY)}; known: {', '.join(REGISTRY)}")
+    try:
+        REGISTRY[name].options(**options)
+    except ValidationError as error:
+        detail = error.errors()[0]
+        where = ".".join(str(p) for p in detail["loc"])
+        raise ValueError(f"policy {name!r} option {where}: {_describe_error(detail, REGISTRY[name].options)}") from None
+    return PolicyChoice(name=name, options=options)
 
 
 def _check_path(path: str) -> str:
@@ -587,6 +593,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
 
 
 _NAMED_FIELD = re.compile(r"^([a-z_]+(?:\.[A-Za-z0-9_]+)+): (.+)$", re.DOTALL)
+_ENTRY = re.compile(r"^entry (\d+): (.+)$", re.DOTALL)
 
 
 def validate_scenario(
@@ -609,6 +616,10 @@ def validate_scenario(
         if named is not None:  # a whole-scenario check that names the field it is about
             loc = tuple(int(part) if part.isdigit() else part for part in named.group(1).split("."))
             message = named.group(2)
+        entry = _ENTRY.match(message)
+        if entry is not None:  # a list's check that names the entry at fault
+            loc = (*loc, int(entry.group(1)))
+            message = entry.group(2)
         raise ScenarioError(
             message + more,
             source=source,

@@ -247,8 +247,7 @@ def test_top_level_ranges(text, field):
 def test_unknown_policy_with_did_you_mean():
     text = "name: x\npolicies:\n  - fault_tolerance\n  - onsite_inspektion\n"
     error = parse_error(text)
-    assert error.field == "policies"
-    assert error.line in (2, 4)
+    assert (error.line, error.field) == (4, "policies.1")  # the entry at fault, on its own line
     assert "'onsite_inspektion'" in error.message
     assert "did you mean 'onsite_inspection'" in error.message
 
@@ -266,8 +265,8 @@ def test_unknown_policy_with_did_you_mean():
 )
 def test_bad_policy_option(entry, expected):
     error = parse_error(f"name: x\npolicies:\n  - {entry}\n")
-    assert error.field == "policies"
-    assert expected in error.message
+    assert (error.line, error.field) == (3, "policies.0")
+    assert expected in error.message and not error.message.startswith("entry")
 
 
 def test_policies_must_be_a_list():
