@@ -141,6 +141,7 @@ def read_hierarchy(path: Path) -> nx.DiGraph:
                         f"node {node!r} has a non-integer level {data['level']!r}", source=str(path)
                     ) from None
         else:
+            _check_edge_lines(path)
             graph = nx.read_edgelist(path, create_using=nx.DiGraph, nodetype=str, data=False)
             _assign_depths(graph)
     except HierarchyError:
@@ -150,6 +151,19 @@ def read_hierarchy(path: Path) -> nx.DiGraph:
     if not graph.is_directed():
         raise HierarchyError("the graph must be directed (superior -> subordinate)", source=str(path))
     return nx.DiGraph(graph)
+
+
+def _check_edge_lines(path: Path) -> None:
+    """Refuse an edge-list line that is not two names (networkx would ignore the extra ones)."""
+    with open(path, encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            names = line.split("#", 1)[0].split()
+            if names and len(names) != 2:
+                raise HierarchyError(
+                    f"expected two names, 'superior subordinate', but found {len(names)}: {' '.join(names)[:80]!r}",
+                    source=str(path),
+                    line=number,
+                )
 
 
 def _assign_depths(graph: nx.DiGraph) -> None:

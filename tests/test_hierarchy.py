@@ -418,3 +418,12 @@ def test_generated_layout_equals_the_layout_of_its_graph(hierarchy, seed):
         for mine, theirs in zip(getattr(direct, name), getattr(via_graph, name), strict=True):
             np.testing.assert_array_equal(mine, theirs)
     np.testing.assert_array_equal(direct.principals, via_graph.principals)
+
+
+@pytest.mark.parametrize("line", ["b c d", "lonely"])
+def test_edge_list_lines_must_be_two_names(tmp_path, line):
+    path = tmp_path / "tree.txt"
+    path.write_text(f"# a comment\na b\n{line}  # trailing comment\n\n")
+    with pytest.raises(HierarchyError, match="expected two names") as caught:
+        read_hierarchy(path)
+    assert caught.value.line == 3
