@@ -217,6 +217,13 @@ CASES: tuple[Case, ...] = (
         )
     ),
     Case(
+        "edges_three_names",
+        "edge-list line with three names",
+        RUN,
+        {"s.yaml": "name: x\nhierarchy: {file: g.edges}\n", "g.edges": "a b\nb c d\n"},
+        ("g.edges:2", "expected two names"),
+    ),
+    Case(
         "set_unknown",
         "--set with an unknown path",
         (*RUN, "--set", "parameters.relay.escalaton=1"),
