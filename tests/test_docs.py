@@ -40,3 +40,9 @@ def test_readme_command_line_lists_every_command():
     block = README.split("## Command line")[1].split("```")[1]
     missing = [name for name in commands if f"bureausim {name}" not in block]
     assert not missing, f"the README's command-line block does not show: {missing}"
+
+
+def test_readme_counts_the_catalogue_of_bad_inputs():
+    from catalogue import CASES
+
+    assert f"lists {len(CASES)} bad inputs" in README
