@@ -565,9 +565,11 @@ def test_another_number_of_futures_on_the_same_folder_is_refused(robust, tmp_pat
     assert_frame_equal(pd.read_csv(folder / "futures.csv"), robust.futures)
 
 
-def test_two_processes_give_the_same_tables_as_one(robust, tmp_path):
-    parallel = run_robustness(tiny(), tmp_path / "parallel", workers=2)
-    assert "local processes" in json.loads((parallel.folder / "manifest.json").read_text())["executor"]
+@pytest.mark.parametrize("scheduler", [None, "local"], ids=["processes", "dask"])
+def test_two_processes_or_a_dask_cluster_give_the_same_tables_as_one(robust, tmp_path, scheduler):
+    parallel = run_robustness(tiny(), tmp_path / "parallel", workers=2, scheduler=scheduler)
+    executor = json.loads((parallel.folder / "manifest.json").read_text())["executor"]
+    assert ("Dask LocalCluster" if scheduler else "local processes") in executor
     assert_same_tables(parallel, robust)
     assert_frame_equal(parallel.runs, robust.runs, check_exact=True)
 
