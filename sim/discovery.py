@@ -37,7 +37,7 @@ class Discovery:
         futures: The uncertain parameters' values, one row per future.
         cases: Whether the condition holds in each future.
         min_density: The least density of the chosen box.
-        trajectory: Per step of the peeling trajectory: ``box``, ``coverage``, ``density``,
+        trajectory: Per step of the peeling trajectory: ``step``, ``coverage``, ``density``,
             ``mass``, ``res_dim`` (restricted parameters), ``n`` and ``k`` (futures and cases in it).
         chosen: The step chosen: the highest coverage with density at least ``min_density``
             (of equals, the one with fewer restrictions, then the denser), or the densest step
@@ -45,6 +45,7 @@ class Discovery:
         limits: Per uncertain parameter: its range in the chosen box and in all futures, whether
             the box restricts it, and PRIM's quasi-p-values of the restriction.
         note: Why no box was searched for, or that the chosen box misses ``min_density``.
+        number: Which box this is, when several are found one after another (1 for the first).
     """
 
     label: str
@@ -56,6 +57,7 @@ class Discovery:
     limits: pd.DataFrame
     note: str = ""
     _box: object = field(default=None, repr=False)
+    number: int = 1
 
     @property
     def stats(self) -> dict[str, float | int | str]:
@@ -73,7 +75,8 @@ class Discovery:
             f"{r.parameter} in [{r.lower:.4g}, {r.upper:.4g}]" for r in restricted.itertuples(index=False)
         )
         return row | {
-            "box": int(self.chosen),
+            "box": self.number,
+            "step": int(self.chosen),
             "coverage": float(step["coverage"]),
             "density": float(step["density"]),
             "mass": float(step["mass"]),
@@ -109,7 +112,7 @@ class Discovery:
                 [step["coverage"]], [step["density"]], s=180, facecolors="none", edgecolors="crimson", linewidths=1.8
             )
             ax.annotate(
-                f"chosen box {self.chosen}",
+                f"chosen: step {self.chosen}",
                 (step["coverage"], step["density"]),
                 textcoords="offset points",
                 xytext=(8, -14),
@@ -186,32 +189,64 @@ def discover(
         The trajectory, the chosen box and its limits. When the condition holds in no future
         or in every one, no box is searched for and ``note`` says so.
     """
+    return discover_boxes(futures, cases, label=label, min_density=min_density, boxes=1)[0]
+
+
+def discover_boxes(
+    futures: pd.DataFrame,
+    cases: np.ndarray | pd.Series,
+    *,
+    label: str = "",
+    min_density: float = DEFAULT_MIN_DENSITY,
+    boxes: int = 1,
+) -> list[Discovery]:
+    """Up to ``boxes`` PRIM boxes, one after another (PRIM's covering approach).
+
+    Each box after the first is searched for among the futures the boxes chosen before it
+    leave out (the Workbench's default), so together they describe where the condition holds
+    when one box is not enough. Coverage is always a share of all cases. The search stops early
+    when the boxes chosen hold every case.
+    """
     futures = futures.reset_index(drop=True)
     cases = np.asarray(cases, dtype=bool)
     if len(cases) != len(futures):
         raise ValueError(f"{len(cases)} case flags for {len(futures)} futures")
+    if boxes < 1:
+        raise ValueError("boxes must be at least 1")
     count = int(cases.sum())
-    whole = _limits(futures, futures.min(), futures.max(), restricted=set())
     if count == 0 or count == len(cases):
         note = "the condition holds in no future" if count == 0 else "the condition holds in every future"
         trajectory = pd.DataFrame(
-            [{"box": 0, "coverage": float(count > 0), "density": count / len(cases), "mass": 1.0, "res_dim": 0}]
+            [{"step": 0, "coverage": float(count > 0), "density": count / len(cases), "mass": 1.0, "res_dim": 0}]
         )
-        return Discovery(label, futures, cases, min_density, trajectory, None, whole, note)
-    box = _find_box(futures, cases)
-    trajectory = box.peeling_trajectory.reset_index(drop=True)
-    trajectory = trajectory.rename(columns={"id": "box"})[["box", "coverage", "density", "mass", "res_dim", "n", "k"]]
+        whole = _limits(futures, futures.min(), futures.max(), restricted=set())
+        return [Discovery(label, futures, cases, min_density, trajectory, None, whole, note)]
+    found = []
+    for number, (box, trajectory, chosen, note) in enumerate(_find_boxes(futures, cases, min_density, boxes), 1):
+        found.append(
+            Discovery(
+                label if number == 1 else f"{label} (box {number})",
+                futures,
+                cases,
+                min_density,
+                trajectory,
+                chosen,
+                _box_limits(futures, box, chosen),
+                note,
+                box,
+                number,
+            )
+        )
+    return found
+
+
+def _choose(trajectory: pd.DataFrame, min_density: float) -> tuple[int, str]:
+    """The step with the highest coverage among those dense enough (of equals, fewer restrictions, then denser)."""
     dense = trajectory[trajectory["density"] >= min_density]
     if dense.empty:
-        chosen = int(trajectory["density"].idxmax())
-        note = f"no box reaches density {min_density}; the densest is chosen"
-    else:
-        ranked = dense.sort_values(["coverage", "res_dim", "density"], ascending=[False, True, False], kind="stable")
-        chosen = int(ranked.index[0])
-        note = ""
-    return Discovery(
-        label, futures, cases, min_density, trajectory, chosen, _box_limits(futures, box, chosen), note, box
-    )
+        return int(trajectory["density"].idxmax()), f"no box reaches density {min_density}; the densest is chosen"
+    ranked = dense.sort_values(["coverage", "res_dim", "density"], ascending=[False, True, False], kind="stable")
+    return int(ranked.index[0]), ""
 
 
 def _box_limits(futures: pd.DataFrame, box, step: int) -> pd.DataFrame:
@@ -225,8 +260,8 @@ def _box_limits(futures: pd.DataFrame, box, step: int) -> pd.DataFrame:
     return limits
 
 
-def _find_box(futures: pd.DataFrame, cases: np.ndarray):
-    """One PRIM box with its whole peeling trajectory, from the Workbench (imported here: it is slow to import)."""
+def _find_boxes(futures: pd.DataFrame, cases: np.ndarray, min_density: float, boxes: int) -> list[tuple]:
+    """PRIM boxes from the Workbench (imported here: it is slow to import), each with its trajectory and chosen step."""
     with warnings.catch_warnings():
         # importing warns about optional parallel back-ends; searching uses pandas idioms newer pandas deprecates
         warnings.filterwarnings("ignore", category=UserWarning, module="ema_workbench")
@@ -244,7 +279,19 @@ def _find_box(futures: pd.DataFrame, cases: np.ndarray):
             paste_alpha=PEEL_ALPHA,
             mass_min=MASS_MIN,
         )
-        return finder.find_box()
+        found, covered = [], 0
+        while len(found) < boxes and covered < cases.sum():
+            box = finder.find_box()
+            if box is None:  # no futures left
+                break
+            trajectory = box.peeling_trajectory.reset_index(drop=True)
+            trajectory = trajectory.rename(columns={"id": "step"})
+            trajectory = trajectory[["step", "coverage", "density", "mass", "res_dim", "n", "k"]]
+            chosen, note = _choose(trajectory, min_density)
+            box.select(chosen)  # the next box is searched for among the futures this one leaves out
+            covered += int(trajectory.at[chosen, "k"])
+            found.append((box, trajectory, chosen, note))
+        return found
 
 
 def _limits(futures: pd.DataFrame, lower: pd.Series, upper: pd.Series, restricted: set[str]) -> pd.DataFrame:

@@ -124,8 +124,9 @@ def tables_for(kind: str, folder: Path, manifest: dict) -> list[Table]:
             read(
                 "discovery.csv",
                 "Scenario discovery",
-                "Per question: the futures where the condition holds (cases) and the PRIM box chosen: coverage (share "
-                "of all cases in the box), density (share of the box that are cases), mass (share of all futures).",
+                "Per question and box: the futures where the condition holds (cases) and the PRIM box chosen: "
+                "coverage (share of all cases in the box), density (share of the box that are cases), mass (share of "
+                "all futures). A question's second box is searched for among the futures its first box leaves out.",
             )
         )
         boxes = read("discovery_boxes.csv", "Box limits", "")

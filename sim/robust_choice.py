@@ -79,7 +79,13 @@ class RobustnessResult:
 
     def discover(self, arm: str, when: str, min_density: float = DEFAULT_MIN_DENSITY) -> Discovery:
         """Where among the futures ``when`` holds for ``arm`` (e.g. ``"goal_attainment <= status_quo"``)."""
-        return discover_condition(self.scenario, self.futures, self.values, arm, when, min_density)
+        return discover_condition(self.scenario, self.futures, self.values, arm, when, min_density)[0]
+
+    def discover_boxes(
+        self, arm: str, when: str, boxes: int = 2, min_density: float = DEFAULT_MIN_DENSITY
+    ) -> list[Discovery]:
+        """Up to ``boxes`` boxes where ``when`` holds for ``arm``, each among the futures the earlier ones leave."""
+        return discover_condition(self.scenario, self.futures, self.values, arm, when, min_density, boxes)
 
     def plot_distribution(self, outcome: str = "goal_attainment", path: Path | None = None):
         """Each arm's outcome over the futures: 10th-90th percentile, median and mean."""
@@ -245,12 +251,19 @@ def analyse(folder: Path, scenario: Scenario, futures: pd.DataFrame, runs: pd.Da
     conditions = scenario.robustness.satisficing
     satisficing = satisficing_table(values, conditions, arms)
     rankings = rank_arms(distribution, summary, satisficing, outcomes)
-    discoveries = [
-        discover_condition(scenario, futures, values, q.arm, q.when, q.density) for q in scenario.robustness.discover
-    ]
+    discoveries = answer_questions(scenario, futures, values)
     return RobustnessResult(
         folder, scenario, futures, values, distribution, regret, summary, satisficing, rankings, discoveries, runs
     )
+
+
+def answer_questions(scenario: Scenario, futures: pd.DataFrame, values: pd.DataFrame) -> list[Discovery]:
+    """The boxes of every discovery question of the scenario, in order (a question's boxes one after another)."""
+    return [
+        found
+        for q in scenario.robustness.discover
+        for found in discover_condition(scenario, futures, values, q.arm, q.when, q.density, q.boxes)
+    ]
 
 
 def future_values(runs: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
@@ -365,8 +378,9 @@ def discover_condition(
     arm: str,
     when: str,
     min_density: float = DEFAULT_MIN_DENSITY,
-) -> Discovery:
-    """Scenario discovery of where ``when`` holds for ``arm`` among the futures."""
+    boxes: int = 1,
+) -> list[Discovery]:
+    """Scenario discovery of where ``when`` holds for ``arm`` among the futures: up to ``boxes`` boxes."""
     arms = [a.name for a in scenario.arms]
     if arm not in arms:
         raise ScenarioError(f"no arm named {arm!r}; arms: {', '.join(arms)}", source="discover")
@@ -381,8 +395,8 @@ def discover_condition(
         other = pd.Series(condition.value, index=mine.index)
     ordered = futures.set_index("future")
     cases = OPERATORS[condition.op](mine.loc[ordered.index], other.loc[ordered.index]).to_numpy()
-    return discovery.discover(
-        ordered.reset_index(drop=True), cases, label=f"{arm}: {condition}", min_density=min_density
+    return discovery.discover_boxes(
+        ordered.reset_index(drop=True), cases, label=f"{arm}: {condition}", min_density=min_density, boxes=boxes
     )
 
 
@@ -391,9 +405,7 @@ def read_robustness(folder: Path, scenario: Scenario, runs: pd.DataFrame, failur
     futures = read_table(folder / "futures.csv")
     values = read_table(folder / "values.csv")
     regret = read_table(folder / "regret.csv")
-    discoveries = [
-        discover_condition(scenario, futures, values, q.arm, q.when, q.density) for q in scenario.robustness.discover
-    ]
+    discoveries = answer_questions(scenario, futures, values)
     return RobustnessResult(
         folder,
         scenario,
@@ -432,12 +444,16 @@ def write_outputs(result: RobustnessResult) -> None:
         result.plot_distribution(outcome.name, plots / f"distribution_{outcome.name}.png")
         result.plot_regret(outcome.name, plots / f"regret_{outcome.name}.png")
     summaries, boxes, trajectories = [], [], []
-    for number, found in enumerate(result.discoveries, start=1):
-        summaries.append({"question": number} | found.stats)
-        boxes.append(found.limits.assign(question=number, condition=found.label).pipe(_question_first))
-        trajectories.append(found.trajectory.assign(question=number, condition=found.label).pipe(_question_first))
-        found.plot_trajectory(plots / f"discovery_{number}_trajectory.png")
-        found.plot_pairs(plots / f"discovery_{number}_pairs.png")
+    question = 0
+    for found in result.discoveries:
+        question += found.number == 1  # a question's boxes follow it, numbered from 1
+        labels = {"question": question, "box": found.number, "condition": found.label}
+        summaries.append({"question": question} | found.stats)
+        boxes.append(found.limits.assign(**labels).pipe(_question_first))
+        trajectories.append(found.trajectory.assign(**labels).pipe(_question_first))
+        stem = f"discovery_{question}" + (f"_box{found.number}" if found.number > 1 else "")
+        found.plot_trajectory(plots / f"{stem}_trajectory.png")
+        found.plot_pairs(plots / f"{stem}_pairs.png")
     discovery_files = {
         "discovery.csv": summaries,
         "discovery_boxes.csv": boxes,
@@ -454,5 +470,6 @@ def write_outputs(result: RobustnessResult) -> None:
 
 
 def _question_first(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with the question's number and condition as its first columns."""
-    return frame[["question", "condition", *[c for c in frame.columns if c not in ("question", "condition")]]]
+    """The frame with the question's number, the box's number and the condition as its first columns."""
+    first = ["question", "box", "condition"]
+    return frame[[*first, *[c for c in frame.columns if c not in first]]]

@@ -290,6 +290,7 @@ class DiscoveryQuestion(_Section):
     arm: str = Field(description="the arm whose results are examined")
     when: str = Field(description="condition, e.g. 'goal_attainment <= status_quo' or 'burden > 0.4'")
     density: float = Field(DEFAULT_MIN_DENSITY, gt=0, le=1, description="least density of the chosen box")
+    boxes: int = Field(1, ge=1, le=5, description="boxes to find, each among the futures the earlier ones leave")
 
 
 class RobustnessSpec(_Section):

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from pandas.testing import assert_frame_equal
 
 import sim.discovery
-from sim.discovery import Discovery, discover
+from sim.discovery import Discovery, discover, discover_boxes
 
 PARAMETERS = ["x1", "x2", "x3", "x4"]
 
@@ -136,8 +136,8 @@ def test_the_chosen_box_is_the_most_covering_of_the_dense_ones(found):
 
 def test_the_peeling_trajectory_starts_from_every_future_and_gains_density_at_each_step(found):
     trajectory = found.trajectory
-    assert list(trajectory.columns) == ["box", "coverage", "density", "mass", "res_dim", "n", "k"]
-    assert trajectory["box"].tolist() == list(range(len(trajectory)))
+    assert list(trajectory.columns) == ["step", "coverage", "density", "mass", "res_dim", "n", "k"]
+    assert trajectory["step"].tolist() == list(range(len(trajectory)))
     first = trajectory.iloc[0]
     assert (first["coverage"], first["mass"], first["res_dim"], first["n"]) == (1.0, 1.0, 0, 400)
     assert first["density"] == pytest.approx(found.cases.mean())
@@ -174,7 +174,7 @@ def test_a_condition_that_holds_nowhere_or_everywhere_searches_for_no_box(monkey
     def no_prim(*args):
         raise AssertionError("PRIM must not run")
 
-    monkeypatch.setattr(sim.discovery, "_find_box", no_prim)
+    monkeypatch.setattr(sim.discovery, "_find_boxes", no_prim)
     frame = futures(0, count=50)
     for cases, note, coverage in (
         (np.zeros(50, dtype=bool), "the condition holds in no future", 0.0),
@@ -217,7 +217,7 @@ def test_plots_are_figures_and_are_written_as_png(found, tmp_path):
     assert isinstance(trajectory, Figure)
     assert len(trajectory.axes) == 2, "the trajectory and its colour bar"
     axis = trajectory.axes[0]
-    assert "chosen box" in " ".join(text.get_text() for text in axis.texts)
+    assert "chosen: step" in " ".join(text.get_text() for text in axis.texts)
     pairs = found.plot_pairs()
     assert isinstance(pairs, Figure) and len(pairs.axes) == 4, "a 2 x 2 grid of the two restricted parameters"
     assert [ax.get_xlabel() for ax in pairs.axes[2:]] == ["x1", "x2"]
@@ -227,3 +227,31 @@ def test_plots_are_figures_and_are_written_as_png(found, tmp_path):
         figure = plot(tmp_path / name)
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert not plt.fignum_exists(figure.number), "a figure written to a file is closed"
+
+
+def test_two_regions_need_two_boxes_found_one_after_another():
+    """Cases in a corner of (x1, x2) and in another of (x3, x4): one box cannot hold both."""
+    frame = futures(6, count=800)
+    first_region = (frame["x1"] < 0.35) & (frame["x2"] < 0.35)
+    second_region = (frame["x3"] > 0.8) & (frame["x4"] > 0.8)
+    cases = (first_region | second_region).to_numpy()
+    first, second = discover_boxes(frame, cases, label="regions", boxes=2)
+    assert (first.number, second.number) == (1, 2) and second.label == "regions (box 2)"
+    one = first.limits.set_index("parameter")
+    assert one.index[one["restricted"]].tolist() == ["x1", "x2"]
+    assert one.at["x1", "upper"] == pytest.approx(0.35, abs=0.07)
+    assert one.at["x2", "upper"] == pytest.approx(0.35, abs=0.07)
+    two = second.limits.set_index("parameter")
+    assert two.at["x3", "restricted"] and two.at["x3", "lower"] == pytest.approx(0.8, abs=0.05)
+    assert 0.6 < first.stats["coverage"] < 0.9 and second.stats["coverage"] > 0.15
+    assert first.stats["coverage"] + second.stats["coverage"] > 0.95  # coverage is a share of all cases
+    # the second box is searched for among the futures the first box chosen leaves out
+    held = first.trajectory.loc[first.chosen, ["n", "k"]]
+    assert second.trajectory.at[0, "n"] == len(frame) - held["n"]
+    assert second.trajectory.at[0, "k"] == cases.sum() - held["k"]
+
+
+def test_the_search_stops_when_the_boxes_hold_every_case():
+    frame = futures(0)
+    found = discover_boxes(frame, corner(frame), boxes=3)
+    assert len(found) == 1 and found[0].stats["coverage"] == 1.0

@@ -296,13 +296,13 @@ def test_discovery_cases_compare_an_arm_with_another_arm_plus_a_margin_future_by
         }
     )
     # status_quo's goal attainment <= clear's - 0.1 where clear adds at least 0.1: futures 3 and 2
-    found = discover_condition(scenario, futures, values, "status_quo", "goal_attainment <= clear - 0.1")
+    (found,) = discover_condition(scenario, futures, values, "status_quo", "goal_attainment <= clear - 0.1")
     assert found.label == "status_quo: goal_attainment <= clear - 0.1"
     assert found.cases.tolist() == [True, False, True, False], "cases follow the rows of the futures table"
     assert found.futures["relay.escalation"].tolist() == [0.3, 0.0, 0.2, 0.1]
-    plus = discover_condition(scenario, futures, values, "status_quo", "goal_attainment < clear + 0.1")
+    (plus,) = discover_condition(scenario, futures, values, "status_quo", "goal_attainment < clear + 0.1")
     assert plus.cases.all() and plus.chosen is None
-    number = discover_condition(scenario, futures, values, "clear", "goal_attainment > 0.56")
+    (number,) = discover_condition(scenario, futures, values, "clear", "goal_attainment > 0.56")
     assert number.cases.tolist() == [True, False, True, True]
     with pytest.raises(ScenarioError, match="no arm named 'nope'"):
         discover_condition(scenario, futures, values, "nope", "goal_attainment > 0.6")
@@ -914,3 +914,26 @@ def test_every_command_that_worked_on_a_folder_is_in_its_manifest(tmp_path):
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
     assert [entry["runs_run"] for entry in manifest["invocations"]] == [3 * len(ARMS), 0]
     assert manifest["runs_finished"] == 3 * len(ARMS)
+
+
+def test_a_question_with_two_boxes_writes_a_row_and_plots_per_box(tmp_path):
+    # with 40 futures, no single box of density 1 holds every future where clear's gap exceeds 0.4
+    question = {"arm": "clear", "when": "implementation_gap > 0.4", "boxes": 2, "density": 1}
+    scenario = tiny(steps=3, replications=1, robustness={"futures": 40, "discover": [question]})
+    result = run_robustness(scenario, tmp_path / "out")
+    first, second = result.discoveries
+    assert (first.number, second.number) == (1, 2)
+    assert first.stats["coverage"] < 1 and first.stats["coverage"] + second.stats["coverage"] <= 1 + 1e-12
+    table = pd.read_csv(tmp_path / "out" / "discovery.csv")
+    assert table["question"].tolist() == [1, 1] and table["box"].tolist() == [1, 2]
+    assert table["condition"].tolist() == ["clear: implementation_gap > 0.4", "clear: implementation_gap > 0.4 (box 2)"]
+    plots = sorted(path.name for path in (tmp_path / "out" / "plots").glob("discovery_*"))
+    assert plots == [
+        "discovery_1_box2_pairs.png",
+        "discovery_1_box2_trajectory.png",
+        "discovery_1_pairs.png",
+        "discovery_1_trajectory.png",
+    ]
+    boxes = pd.read_csv(tmp_path / "out" / "discovery_boxes.csv")
+    assert list(boxes.columns[:3]) == ["question", "box", "condition"] and sorted(set(boxes["box"])) == [1, 2]
+    assert [found.number for found in sim.load_results(tmp_path / "out").discoveries] == [1, 2]
