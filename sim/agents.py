@@ -317,7 +317,7 @@ class Official(mesa.Agent):
     def rank_subordinates(self) -> None:
         """Sanction the bottom fraction of subordinates by reported completion (排名约谈)."""
         fraction = self.model.p.accountability.ranking_fraction
-        count = int(np.floor(fraction * len(self.subordinates)))
+        count = int(rules.ranking_quota(fraction, len(self.subordinates)))
         if count == 0:
             return
         ties = self.model.draws["rank"]

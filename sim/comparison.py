@@ -65,9 +65,13 @@ class CompareResult:
         return RunStore(self.folder, self.scenario, "compare", readonly=True).steps()
 
     def bands(self, outputs: list[str] | None = None) -> pd.DataFrame:
-        """Per arm (in scenario order), period and output: the mean over runs and its 95% CI, read part by part."""
+        """Per arm (in scenario order), period and output: mean and 95% CI over the runs of ``effects``.
+
+        Read part by part, so memory does not grow with the number of runs.
+        """
         outputs = outputs or [o.name for o in self.scenario.outcomes]
-        bands = RunStore(self.folder, self.scenario, "compare", readonly=True).bands(outputs)
+        replications = int(self.runs["replication"].max()) + 1  # the runs the effects were computed from
+        bands = RunStore(self.folder, self.scenario, "compare", readonly=True).bands(outputs, replications)
         order = {arm.name: position for position, arm in enumerate(self.scenario.arms)}
         return bands.sort_values(["arm", "output", "period"], key=lambda c: c.map(order) if c.name == "arm" else c)
 

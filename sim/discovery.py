@@ -46,6 +46,8 @@ class Discovery:
             the box restricts it, and PRIM's quasi-p-values of the restriction.
         note: Why no box was searched for, or that the chosen box misses ``min_density``.
         number: Which box this is, when several are found one after another (1 for the first).
+            A later box is searched for among the futures outside the earlier ones: its density
+            counts only those futures, and its pair plot draws only them.
     """
 
     label: str
@@ -60,22 +62,38 @@ class Discovery:
     number: int = 1
 
     @property
+    def searched(self) -> np.ndarray:
+        """Which futures the box was searched among: all for the first box, those outside earlier boxes after."""
+        if self._box is None:
+            return np.ones(len(self.futures), dtype=bool)
+        mask = np.zeros(len(self.futures), dtype=bool)
+        mask[np.asarray(self._box.yi_initial)] = True
+        return mask
+
+    @property
     def stats(self) -> dict[str, float | int | str]:
         """One row for a summary table: cases, coverage, density, mass and the restricted parameters."""
         row: dict[str, float | int | str] = {
             "condition": self.label,
             "futures": len(self.cases),
             "cases": int(self.cases.sum()),
+            "box": self.number,
         }
         if self.chosen is None:
-            return row | {"coverage": np.nan, "density": np.nan, "mass": np.nan, "restricted": "", "note": self.note}
+            return row | {
+                "step": np.nan,
+                "coverage": np.nan,
+                "density": np.nan,
+                "mass": np.nan,
+                "restricted": "",
+                "note": self.note,
+            }
         step = self.trajectory.iloc[self.chosen]
         restricted = self.limits[self.limits["restricted"]]
         described = "; ".join(
             f"{r.parameter} in [{r.lower:.4g}, {r.upper:.4g}]" for r in restricted.itertuples(index=False)
         )
         return row | {
-            "box": self.number,
             "step": int(self.chosen),
             "coverage": float(step["coverage"]),
             "density": float(step["density"]),
@@ -132,6 +150,8 @@ class Discovery:
         """The futures over every pair of the box's restricted parameters, cases marked, the box drawn."""
         restricted = list(self.limits.loc[self.limits["restricted"], "parameter"])
         others = [p for p in self.futures.columns if p not in restricted]
+        searched = self.searched
+        futures, cases = self.futures[searched], self.cases[searched]
         dims = (restricted + others)[: max(2, len(restricted))]
         count = len(dims)
         fig, axes = plt.subplots(count, count, figsize=(2.6 * count + 1, 2.6 * count), squeeze=False)
@@ -141,13 +161,13 @@ class Discovery:
                 ax = axes[row][column]
                 if row == column:
                     bins = np.linspace(limits.at[x, "range_lower"], limits.at[x, "range_upper"], 16)
-                    ax.hist(self.futures.loc[~self.cases, x], bins=bins, color="lightgrey", label="other futures")
-                    ax.hist(self.futures.loc[self.cases, x], bins=bins, color="crimson", alpha=0.7, label="cases")
+                    ax.hist(futures.loc[~cases, x], bins=bins, color="lightgrey", label="other futures")
+                    ax.hist(futures.loc[cases, x], bins=bins, color="crimson", alpha=0.7, label="cases")
                     if self.chosen is not None:
                         ax.axvspan(limits.at[x, "lower"], limits.at[x, "upper"], color="royalblue", alpha=0.12)
                 else:
-                    ax.scatter(self.futures.loc[~self.cases, x], self.futures.loc[~self.cases, y], s=9, c="grey")
-                    ax.scatter(self.futures.loc[self.cases, x], self.futures.loc[self.cases, y], s=9, c="crimson")
+                    ax.scatter(futures.loc[~cases, x], futures.loc[~cases, y], s=9, c="grey")
+                    ax.scatter(futures.loc[cases, x], futures.loc[cases, y], s=9, c="crimson")
                     if self.chosen is not None:
                         ax.add_patch(
                             plt.Rectangle(
@@ -165,7 +185,8 @@ class Discovery:
                     ax.set_ylabel(y if row else "futures", fontsize=8)
                 ax.tick_params(labelsize=7)
         axes[0][0].legend(fontsize=7, loc="upper right")
-        fig.suptitle(f"Chosen box (blue) and cases (red)\n{self.label}", fontsize=10)
+        among = "" if searched.all() else f", among the {int(searched.sum())} futures outside earlier boxes"
+        fig.suptitle(f"Chosen box (blue) and cases (red){among}\n{self.label}", fontsize=10)
         fig.tight_layout()
         return finish(fig, path)
 
@@ -211,8 +232,8 @@ def discover_boxes(
     cases = np.asarray(cases, dtype=bool)
     if len(cases) != len(futures):
         raise ValueError(f"{len(cases)} case flags for {len(futures)} futures")
-    if boxes < 1:
-        raise ValueError("boxes must be at least 1")
+    if isinstance(boxes, bool) or not isinstance(boxes, int | np.integer) or boxes < 1:
+        raise ValueError(f"boxes must be a whole number of at least 1, not {boxes!r}")
     count = int(cases.sum())
     if count == 0 or count == len(cases):
         note = "the condition holds in no future" if count == 0 else "the condition holds in every future"
@@ -223,6 +244,9 @@ def discover_boxes(
         return [Discovery(label, futures, cases, min_density, trajectory, None, whole, note)]
     found = []
     for number, (box, trajectory, chosen, note) in enumerate(_find_boxes(futures, cases, min_density, boxes), 1):
+        if number > 1:
+            outside = f"searched among the {len(box.yi_initial)} futures outside boxes 1-{number - 1}"
+            note = f"{outside}; {note}" if note else outside
         found.append(
             Discovery(
                 label if number == 1 else f"{label} (box {number})",

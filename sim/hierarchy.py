@@ -141,8 +141,7 @@ def read_hierarchy(path: Path) -> nx.DiGraph:
                         f"node {node!r} has a non-integer level {data['level']!r}", source=str(path)
                     ) from None
         else:
-            _check_edge_lines(path)
-            graph = nx.read_edgelist(path, create_using=nx.DiGraph, nodetype=str, data=False)
+            graph = _read_edge_list(path)
             _assign_depths(graph)
     except HierarchyError:
         raise
@@ -153,10 +152,20 @@ def read_hierarchy(path: Path) -> nx.DiGraph:
     return nx.DiGraph(graph)
 
 
-def _check_edge_lines(path: Path) -> None:
-    """Refuse an edge-list line that is not two names (networkx would ignore the extra ones)."""
-    with open(path, encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
+def _read_edge_list(path: Path) -> nx.DiGraph:
+    """An edge list, one ``superior subordinate`` pair per line (``#`` starts a comment).
+
+    Lines end at a line feed (a carriage return before it is dropped); a line with other than two names is
+    refused with its number (networkx alone would ignore extra names), and a UTF-8 byte-order
+    mark is not taken for part of the first name.
+    """
+    pairs = []
+    with open(path, "rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                raise HierarchyError("is not UTF-8 text", source=str(path), line=number) from None
             names = line.split("#", 1)[0].split()
             if names and len(names) != 2:
                 raise HierarchyError(
@@ -164,6 +173,9 @@ def _check_edge_lines(path: Path) -> None:
                     source=str(path),
                     line=number,
                 )
+            if names:
+                pairs.append(" ".join(names))
+    return nx.parse_edgelist(pairs, create_using=nx.DiGraph, nodetype=str, data=False)
 
 
 def _assign_depths(graph: nx.DiGraph) -> None:

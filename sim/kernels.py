@@ -148,7 +148,7 @@ class VectorizedEngine:
         g = model.levels[-1]
         parent = model.layout.parent[-1]
         sizes = np.bincount(parent, minlength=len(model.levels[-2].report))
-        quota = np.floor(fraction * sizes).astype(np.int64)
+        quota = rules.ranking_quota(fraction, sizes)
         if not quota.any():
             return
         completion = g.claim / np.maximum(g.target_received, 1e-12)

@@ -12,6 +12,7 @@ import base64
 import html
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,7 +127,8 @@ def tables_for(kind: str, folder: Path, manifest: dict) -> list[Table]:
                 "Scenario discovery",
                 "Per question and box: the futures where the condition holds (cases) and the PRIM box chosen: "
                 "coverage (share of all cases in the box), density (share of the box that are cases), mass (share of "
-                "all futures). A question's second box is searched for among the futures its first box leaves out.",
+                "all futures). A question's later boxes are searched for among the futures its earlier boxes "
+                "leave out.",
             )
         )
         boxes = read("discovery_boxes.csv", "Box limits", "")
@@ -169,9 +171,15 @@ def _ranks(rankings: Table) -> Table:
 
 
 def figures_in(folder: Path) -> list[Path]:
-    """The folder's figures: every PNG in ``plots/``, in name order."""
+    """The folder's figures: every PNG in ``plots/``, in name order (a question's boxes in order)."""
     plots = folder / "plots"
-    return sorted(plots.glob("*.png")) if plots.is_dir() else []
+    return sorted(plots.glob("*.png"), key=_figure_order) if plots.is_dir() else []
+
+
+def _figure_order(path: Path) -> tuple[str, int]:
+    """Name order, with a discovery question's later boxes (``..._box2_...``) after its first."""
+    match = re.match(r"^(.*?)_box(\d+)(_.*)$", path.stem)
+    return (match.group(1) + match.group(3), int(match.group(2))) if match else (path.stem, 1)
 
 
 # --- the page ------------------------------------------------------------------------------------

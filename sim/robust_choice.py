@@ -82,7 +82,7 @@ class RobustnessResult:
         return discover_condition(self.scenario, self.futures, self.values, arm, when, min_density)[0]
 
     def discover_boxes(
-        self, arm: str, when: str, boxes: int = 2, min_density: float = DEFAULT_MIN_DENSITY
+        self, arm: str, when: str, min_density: float = DEFAULT_MIN_DENSITY, boxes: int = 2
     ) -> list[Discovery]:
         """Up to ``boxes`` boxes where ``when`` holds for ``arm``, each among the futures the earlier ones leave."""
         return discover_condition(self.scenario, self.futures, self.values, arm, when, min_density, boxes)

@@ -168,6 +168,15 @@ def burden(capacity, paperwork, hosting):
     return np.minimum(1.0, (paperwork + hosting) / np.maximum(capacity, 1e-12))
 
 
+def ranking_quota(fraction, size):
+    """⌊fraction × size⌋ units of a sibling group ranked and sanctioned (ODD 7.4).
+
+    A tolerance of 1e-9 keeps products that are whole numbers on paper whole in floating point
+    (0.58 × 50 is 28.999999999999996).
+    """
+    return np.floor(np.multiply(fraction, size) + 1e-9).astype(np.int64)
+
+
 # --- 7.3 report ----------------------------------------------------------------------------
 
 

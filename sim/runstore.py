@@ -201,15 +201,29 @@ class RunStore:
             return pd.DataFrame()
         return pyarrow.dataset.dataset(parts, format="parquet").to_table().to_pandas()
 
-    def bands(self, outputs: list[str]) -> pd.DataFrame:
+    def bands(self, outputs: list[str], replications: int | None = None) -> pd.DataFrame:
         """Per arm, period and output: the mean over finished runs and its 95% CI, read part by part.
 
         Memory is that of one part (at most ``FLUSH_RUNS`` runs), whatever the number of runs.
+
+        Args:
+            outputs: Output columns (repeats are read once).
+            replications: Use only replications below this (the runs a table was computed from).
         """
+        outputs = list(dict.fromkeys(outputs))
         parts = sorted(self.runs.glob("part-*.parquet"))
-        columns = ["arm", "period", *outputs]
-        batches = (pyarrow.parquet.read_table(part, columns=columns).to_pandas() for part in parts)
+        if parts:
+            known = [n for n in pyarrow.parquet.read_schema(parts[0]).names if n not in (*KEY_COLUMNS, "period")]
+            unknown = [name for name in outputs if name not in known]
+            if unknown:
+                raise ValueError(f"unknown outputs {unknown}; the runs have {', '.join(known)}")
+        batches = (self._band_rows(part, outputs, replications) for part in parts)
         return streaming_bands(batches, ["arm", "period"], outputs)
+
+    @staticmethod
+    def _band_rows(part: Path, outputs: list[str], replications: int | None) -> pd.DataFrame:
+        rows = pyarrow.parquet.read_table(part, columns=["arm", "replication", "period", *outputs]).to_pandas()
+        return rows if replications is None else rows[rows["replication"] < replications]
 
     def _rebuild_index(self) -> dict[str, dict[str, Any]]:
         """Index every run of every complete part; recompute what the index missed; drop temporaries."""

@@ -131,6 +131,10 @@ def _policy_choice(entry: Any) -> PolicyChoice:
             raise ValueError(f"options of {name!r} must be a mapping of option: value")
     else:
         raise ValueError("each policy is a name or a one-key mapping {name: {option: value}}")
+    if not isinstance(name, str):
+        raise ValueError(f"a policy's name must be text, not {name!r}")
+    if not all(isinstance(option, str) for option in options):
+        raise ValueError(f"option names of {name!r} must be text: {list(options)}")
     if name not in REGISTRY:
         raise ValueError(f"unknown policy {name!r}{_did_you_mean(name, REGISTRY)}; known: {', '.join(REGISTRY)}")
     try:
@@ -396,8 +400,12 @@ class Scenario(_Section):
     @field_validator("outcomes")
     @classmethod
     def _known_outcomes(cls, value: list[Outcome]) -> list[Outcome]:
-        for outcome in value:
-            _check_outcome_name(outcome.name)
+        names = [outcome.name for outcome in value]
+        for name in names:
+            _check_outcome_name(name)
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"outcomes must be distinct: {', '.join(repeated)} more than once")
         return value
 
     def resolved_parameters(self, arm: str | None = None) -> Parameters:

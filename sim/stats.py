@@ -80,8 +80,8 @@ def streaming_bands(batches: Iterable[pd.DataFrame], keys: list[str], outputs: l
     count = mean = squares = None
     for batch in batches:
         grouped = batch.groupby(keys)[outputs]
-        n, m = grouped.count(), grouped.mean()
-        q = grouped.var(ddof=0) * n
+        n = grouped.count()  # missing values are left out, as band() leaves them out
+        m, q = grouped.mean().fillna(0.0), (grouped.var(ddof=0) * n).fillna(0.0)  # a group with no value weighs 0
         if count is None:
             count, mean, squares = n, m, q
             continue
@@ -91,8 +91,8 @@ def streaming_bands(batches: Iterable[pd.DataFrame], keys: list[str], outputs: l
         )
         merged = count + n
         delta = m - mean
-        mean = mean + delta * n / merged
-        squares = squares + q + delta**2 * count * n / merged
+        mean = mean + (delta * n / merged).fillna(0.0)
+        squares = squares + q + (delta**2 * count * n / merged).fillna(0.0)
         count = merged
     if count is None:
         return pd.DataFrame(columns=[*keys, "output", "n", "mean", "ci_low", "ci_high"])
@@ -105,7 +105,7 @@ def streaming_bands(batches: Iterable[pd.DataFrame], keys: list[str], outputs: l
         frame = count.index.to_frame(index=False)
         frame["output"] = output
         frame["n"] = n.astype(int)
-        frame["mean"] = mean[output].to_numpy(dtype=float)
+        frame["mean"] = np.where(n > 0, mean[output].to_numpy(dtype=float), np.nan)
         frame["ci_low"] = frame["mean"] - half
         frame["ci_high"] = frame["mean"] + half
         rows.append(frame)

@@ -191,7 +191,7 @@ def test_a_condition_that_holds_nowhere_or_everywhere_searches_for_no_box(monkey
         assert not found.limits["restricted"].any()
         stats = found.stats
         assert np.isnan(stats["coverage"]) and stats["restricted"] == "" and stats["note"] == note
-        assert "box" not in stats
+        assert stats["box"] == 1 and np.isnan(stats["step"])  # the same columns as a row with a box
         for plot in (found.plot_trajectory, found.plot_pairs):
             assert isinstance(plot(), Figure)
         plt.close("all")
@@ -255,3 +255,24 @@ def test_the_search_stops_when_the_boxes_hold_every_case():
     frame = futures(0)
     found = discover_boxes(frame, corner(frame), boxes=3)
     assert len(found) == 1 and found[0].stats["coverage"] == 1.0
+
+
+def test_a_later_box_says_it_was_searched_outside_the_earlier_ones_and_draws_only_those_futures():
+    frame = futures(6, count=800)
+    cases = (((frame["x1"] < 0.35) & (frame["x2"] < 0.35)) | ((frame["x3"] > 0.8) & (frame["x4"] > 0.8))).to_numpy()
+    first, second = discover_boxes(frame, cases, boxes=2)
+    outside = len(frame) - first.trajectory.at[first.chosen, "n"]
+    assert first.searched.all() and second.searched.sum() == outside
+    assert second.stats["note"].startswith(f"searched among the {outside} futures outside boxes 1-1")
+    pairs = second.plot_pairs()
+    drawn = sum(len(collection.get_offsets()) for collection in pairs.axes[1].collections)
+    assert drawn == outside, "the off-diagonal panel draws only the futures the box was searched among"
+    plt.close("all")
+    assert first.select(first.chosen).limits.equals(first.limits), "an earlier box can still be reselected"
+
+
+@pytest.mark.parametrize("boxes", [0, 2.5, True])
+def test_the_number_of_boxes_is_a_whole_number_of_at_least_one(boxes):
+    frame = futures(0)
+    with pytest.raises(ValueError, match="whole number of at least 1"):
+        discover_boxes(frame, corner(frame), boxes=boxes)

@@ -619,3 +619,34 @@ def test_comparison_bands_come_from_every_stored_run(tmp_path):
         got = bands[bands["arm"] == arm].set_index("period").loc[expected.index]
         np.testing.assert_allclose(got["mean"], expected["mean"], rtol=1e-12)
         np.testing.assert_allclose(got["ci_high"], expected["ci_high"], rtol=1e-10)
+
+
+def test_bands_leave_out_missing_values_as_band_does():
+    rows = pd.DataFrame({"arm": ["a"] * 4, "period": [1] * 4, "x": [np.nan, 1.0, 2.0, 3.0]})
+    merged = streaming_bands([rows.iloc[:1], rows.iloc[1:]], ["arm", "period"], ["x"])
+    expected = band(rows, "x")
+    assert merged["n"].tolist() == [3]
+    np.testing.assert_allclose(
+        merged[["mean", "ci_low", "ci_high"]].to_numpy(), expected[["mean", "ci_low", "ci_high"]].to_numpy()
+    )
+    nothing = streaming_bands([rows.iloc[:1]], ["arm", "period"], ["x"])
+    assert nothing["n"].tolist() == [0] and nothing[["mean", "ci_low", "ci_high"]].isna().all(axis=None)
+
+
+def test_comparison_bands_use_the_replications_of_its_effects_and_refuse_unknown_outputs(tmp_path):
+    scenario = small_comparison()
+    more = scenario.model_copy(update={"replications": scenario.replications + 2})
+    compare(more, out=tmp_path / "out", workers=1, progress=False)  # extra runs in the same store...
+    result = compare(scenario, out=tmp_path / "out2", workers=1, progress=False)
+    for name in ("runs", "index.jsonl"):  # ...copied under the smaller scenario's folder
+        source, target = tmp_path / "out" / name, tmp_path / "out2" / name
+        if source.is_dir():
+            shutil.rmtree(target)
+            shutil.copytree(source, target)
+        else:
+            shutil.copy(source, target)
+    bands = result.bands(["goal_attainment", "goal_attainment"])  # a repeated output is read once
+    assert set(bands["n"]) == {scenario.replications}
+    assert len(bands) == len(scenario.arms) * scenario.steps
+    with pytest.raises(ValueError, match=r"unknown outputs \['nope'\]"):
+        result.bands(["nope"])

@@ -427,3 +427,34 @@ def test_edge_list_lines_must_be_two_names(tmp_path, line):
     with pytest.raises(HierarchyError, match="expected two names") as caught:
         read_hierarchy(path)
     assert caught.value.line == 3
+
+
+@pytest.mark.parametrize(
+    "data, edges",
+    [
+        (b"top a  # a comment after the names\ntop b\n", [("top", "a"), ("top", "b")]),
+        (b"\xef\xbb\xbftop a\r\ntop b\r\n\r\n", [("top", "a"), ("top", "b")]),  # byte-order mark, CRLF
+        (b"top\ta\n# only a comment\n\ntop\tb\n", [("top", "a"), ("top", "b")]),
+    ],
+    ids=["comment", "bom_crlf", "tabs"],
+)
+def test_edge_lists_read_comments_byte_order_marks_and_line_ends(tmp_path, data, edges):
+    path = tmp_path / "tree.edges"
+    path.write_bytes(data)
+    assert sorted(read_hierarchy(path).edges) == edges
+
+
+def test_an_edge_list_with_carriage_returns_only_is_one_line_and_refused(tmp_path):
+    path = tmp_path / "mac.edges"
+    path.write_bytes(b"top a\rtop b\ra c\r")
+    with pytest.raises(HierarchyError, match="found 6") as caught:
+        read_hierarchy(path)
+    assert caught.value.line == 1
+
+
+def test_an_edge_list_that_is_not_utf8_names_the_line(tmp_path):
+    path = tmp_path / "latin1.edges"
+    path.write_bytes(b"top a\ntop \xe9t\xe9\n")
+    with pytest.raises(HierarchyError, match="is not UTF-8 text") as caught:
+        read_hierarchy(path)
+    assert caught.value.line == 2

@@ -181,3 +181,8 @@ def test_payoff_and_learning():
     a = rules.reinforce(np.array([1.0, 2.0, 0, 0, 0, 0]), S.FORMALISM, 0.5, 0.2, 1.0)
     assert a == pytest.approx([0.8, 2.1, 0, 0, 0, 0])
     assert rules.update_belief(0.5, 1.0, 0.0, 0.2, 0.5) == pytest.approx(0.8 * 0.5 + 0.2 * 0.5)
+
+
+def test_ranking_quota_floors_with_a_tolerance_for_floating_point():
+    assert rules.ranking_quota(0.58, 50) == 29  # 0.58 * 50 is 28.999999999999996 in floating point
+    assert rules.ranking_quota(0.1, np.array([9, 10, 19, 20])).tolist() == [0, 1, 1, 2]

@@ -783,3 +783,26 @@ def test_unknown_arm_names_the_file_and_suggests(tmp_path):
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path).resolved_parameters("onsit")
     assert str(path) in str(caught.value) and "did you mean 'onsite'" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ("clarify_directives: {1: 2}", "option names of 'clarify_directives' must be text"),
+        ("{name: {a: 1}, options: {}}", "a policy's name must be text"),
+    ],
+)
+def test_policy_entries_of_the_wrong_kind_are_user_mistakes(entry, message):
+    error = parse_error(f"name: x\npolicies:\n  - fault_tolerance\n  - {entry}\n")
+    assert (error.line, error.field) == (4, "policies.1") and message in error.message
+
+
+def test_block_style_arm_policies_point_at_the_entry():
+    text = "name: x\narms:\n  - name: a\n    policies:\n      - fault_tolerance\n      - onsite_inspektion\n"
+    error = parse_error(text)
+    assert (error.line, error.field) == (6, "arms.0.policies.1")
+
+
+def test_outcomes_must_be_distinct():
+    error = parse_error("name: x\noutcomes:\n  - {name: burden}\n  - {name: burden, direction: minimize}\n")
+    assert error.field == "outcomes" and "burden more than once" in error.message
