@@ -283,27 +283,30 @@ def run_specs(
     return finished, failed
 
 
-def check_outcomes(scenario: Scenario, names: Iterable[str], field: str) -> None:
+def check_outcomes(scenario: Scenario, wanted: dict[str, str]) -> None:
     """Refuse, before any run, outcomes the scenario's hierarchy does not produce.
 
     A sanction share names a level (``sanction_share_village``); the scenario schema accepts
-    any level name, and only the hierarchy says which levels exist.
+    any level name, and only the hierarchy says which levels exist, so it is built once here.
+
+    Args:
+        scenario: The experiment's scenario.
+        wanted: Outcome names by the field that names them (``outcomes.0``, ``robustness.satisficing.1``).
     """
-    wanted = [name for name in names if name.startswith("sanction_share_")]
-    if not wanted:
+    shares = {field: name for field, name in wanted.items() if name.startswith("sanction_share_")}
+    if not shares:
         return
     base_dir = Path(scenario.source).parent if scenario.source else None
     layout, _ = build_layout(scenario.hierarchy, np.random.default_rng(scenario.seed), base_dir)
     produced = model_output_names(scenario.hierarchy.levels or default_level_names(layout.depth + 1))
-    missing = [name for name in wanted if name not in produced]
-    if missing:
-        shares = [name for name in produced if name.startswith("sanction_share_")]
-        raise ScenarioError(
-            f"{', '.join(missing)} {'is not an output' if len(missing) == 1 else 'are not outputs'} of this "
-            f"hierarchy, whose levels give {', '.join(shares)}",
-            source=scenario.source,
-            field=field,
-        )
+    for field, name in shares.items():
+        if name not in produced:
+            levels = ", ".join(output for output in produced if output.startswith("sanction_share_"))
+            raise ScenarioError(
+                f"{name} is not an output of this hierarchy, whose levels give {levels}",
+                source=scenario.source,
+                field=field,
+            )
 
 
 # --- one experiment --------------------------------------------------------------------------
@@ -323,6 +326,7 @@ class Experiment:
         scheduler: A Dask scheduler address, or ``"local"``.
         progress: Show progress.
         design: What besides the scenario decides the runs (see :class:`sim.runstore.RunStore`).
+        conditions: Outcomes named elsewhere than ``outcomes:``, by field, checked with them.
     """
 
     def __init__(
@@ -334,13 +338,15 @@ class Experiment:
         scheduler: str | None = None,
         progress: bool = True,
         design: dict | None = None,
+        conditions: dict[str, str] | None = None,
     ) -> None:
         from sim.store import default_output
 
         self.scenario, self.kind, self.progress = scenario, kind, progress
         self.folder = Path(out) if out is not None else default_output(scenario)
         check_experiment_folder(self.folder)
-        check_outcomes(scenario, [outcome.name for outcome in scenario.outcomes], "outcomes")
+        outcomes = {f"outcomes.{index}": outcome.name for index, outcome in enumerate(scenario.outcomes)}
+        check_outcomes(scenario, outcomes | (conditions or {}))
         self._cleanup = contextlib.ExitStack()
         self.executor = make_executor(workers, scheduler)  # refuses bad options before anything is written
         self._cleanup.callback(self.executor.close)

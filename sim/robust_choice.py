@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from sim import discovery
 from sim.discovery import Discovery
 from sim.errors import RunsFailed, ScenarioError
-from sim.experiment import Experiment, check_outcomes
+from sim.experiment import Experiment
 from sim.parameters import typed_values, with_values
 from sim.plots import outcome_ranges, regret_boxes
 from sim.runner import replication_seeds
@@ -145,7 +145,6 @@ def robustness(
             source="--futures" if futures is not None else scenario.source,
             field=None if futures is not None else "robustness.futures",
         )
-    _check_conditions(scenario)
     sample = draw_futures(scenario, count)
     worlds = sample.drop(columns="future").to_dict("records")
     _check_futures(scenario, worlds)
@@ -157,7 +156,8 @@ def robustness(
         for k, seed in enumerate(seeds)
     ]
     design = {"futures": count, "sample": table_digest(sample)}
-    with Experiment(scenario, "robustness", out, workers, scheduler, progress, design) as experiment:
+    conditions = _condition_outcomes(scenario)
+    with Experiment(scenario, "robustness", out, workers, scheduler, progress, design, conditions) as experiment:
         experiment.run(specs, retry_failed=retry_failed)
         runs = experiment.values(scenario.replications)
         failures = experiment.store.failures()
@@ -172,13 +172,16 @@ def robustness(
     return result
 
 
-def _check_conditions(scenario: Scenario) -> None:
-    """Refuse, before any run, thresholds and questions on outcomes this hierarchy does not produce."""
+def _condition_outcomes(scenario: Scenario) -> dict[str, str]:
+    """The outcome each threshold and discovery question names, by the field that names it."""
     arms = [arm.name for arm in scenario.arms]
-    for index, text in enumerate(scenario.robustness.satisficing):
-        check_outcomes(scenario, [parse_condition(text).outcome], f"robustness.satisficing.{index}")
+    named = {
+        f"robustness.satisficing.{index}": parse_condition(text).outcome
+        for index, text in enumerate(scenario.robustness.satisficing)
+    }
     for index, question in enumerate(scenario.robustness.discover):
-        check_outcomes(scenario, [parse_condition(question.when, arms).outcome], f"robustness.discover.{index}.when")
+        named[f"robustness.discover.{index}.when"] = parse_condition(question.when, arms).outcome
+    return named
 
 
 def _check_futures(scenario: Scenario, worlds: list[dict]) -> None:
