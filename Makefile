@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCENARIO ?= scenarios/baseline.yaml
 
-.PHONY: run test bench validation reliability notebook lint clean
+.PHONY: run test bench validation reliability notebook lint clean golden
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +46,6 @@ lint: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+
+golden: $(VENV)/.installed-dev
+	$(BIN)/python tests/golden.py

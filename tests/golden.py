@@ -1,0 +1,245 @@
+"""Golden outputs: a fixed set of runs and experiments whose every table is pinned bit for bit.
+
+Each case is a command line of ``bureausim`` (run, compare, sweep, sensitivity, robustness)
+on a shipped scenario, made small with ``--set``. A case's tables are every CSV and Parquet
+file the command writes, plus the steps tables of an experiment's run parts (read in key
+order, so the parts' flush timing does not matter). A table is pinned by the SHA-256 of its
+canonical text (CSV with every float written as ``repr``, which round-trips exactly), its
+shape and its columns, in ``tests/golden/<case>.json``; tables of at most
+:data:`STORED_ROWS` rows, and every CSV file, are stored whole as well, so a failure can name the first
+cell that moved.
+
+Commands only, through the command line: the cases stay the same whatever moves inside the
+package. Regenerate after a deliberate change of the model's numbers, and say why in the
+commit::
+
+    make golden            # or: python tests/golden.py
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+STORED_ROWS = 30
+"""Parquet tables this short are stored whole beside their digest; CSV files always are."""
+VOLATILE = {"seconds", "wall_time_seconds"}
+"""Columns that measure the machine, not the model: left out of the comparison."""
+
+SMALL = ["--set", "replications=2"]
+PATTERNS = {
+    "p1_escalation": ["e_0_3"],
+    "p2_control_loss": [None],
+    "p3_blame_sinks": ["blame_shifting", "precise"],
+    "p4_fear_freezes": ["harsh", "harsh_fault_tolerance"],
+    "p5_traces": ["paper", "onsite"],
+    "p6_campaign": [None],
+    "p7_oversight": ["none", "heavy"],
+    "p8_unfunded_mandates": ["funded_precise", "unfunded_shifted"],
+}
+REFORMS = (
+    "burden_reduction",
+    "campaign",
+    "clarify_directives",
+    "fault_tolerance",
+    "onsite_inspection",
+    "positive_incentives",
+    "precise_accountability",
+    "ranking_accountability",
+    "resources_follow_tasks",
+    "third_party_evaluation",
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One pinned command: ``bureausim <args> --out <folder>``."""
+
+    name: str
+    args: tuple[str, ...]
+
+
+def cases() -> list[Case]:
+    """Every golden case, in a fixed order."""
+    found = [
+        Case("baseline", ("run", str(SCENARIOS / "baseline.yaml"), "--steps", "12", *SMALL)),
+        Case(
+            "baseline_agents_engine",
+            ("run", str(SCENARIOS / "baseline.yaml"), "--steps", "6", "--set", "replications=1"),
+        ),
+        Case(
+            "small_vectorized",
+            ("run", str(SCENARIOS / "baseline.yaml"), "--steps", "20", "--set", "hierarchy.branching=[3,3,4]", *SMALL),
+        ),
+        Case(
+            "small_agents",
+            (
+                "run",
+                str(SCENARIOS / "baseline.yaml"),
+                "--steps",
+                "20",
+                "--set",
+                "hierarchy.branching=[3,3,4]",
+                "--set",
+                "engine=agents",
+                *SMALL,
+            ),
+        ),
+        Case("five_levels", ("run", str(GOLDEN / "five_levels.yaml"), *SMALL)),
+        Case("china_full", ("run", str(SCENARIOS / "china_full.yaml"), "--steps", "3", "--set", "replications=1")),
+    ]
+    for stem, arms in PATTERNS.items():
+        for arm in arms:
+            extra = () if arm is None else ("--arm", arm)
+            found.append(
+                Case(f"{stem}_{arm or 'run'}", ("run", str(SCENARIOS / "patterns" / f"{stem}.yaml"), *extra, *SMALL))
+            )
+    for reform in REFORMS:
+        path = str(SCENARIOS / "reforms" / f"{reform}.yaml")
+        found.append(Case(f"reform_{reform}", ("run", path, "--arm", reform, "--steps", "30", *SMALL)))
+    experiments = (
+        ("compare", "compare", SCENARIOS / "reforms" / "fault_tolerance.yaml", ["--set", "steps=24", *SMALL]),
+        (
+            "compare_all_reforms",
+            "compare",
+            SCENARIOS / "reforms" / "all_reforms.yaml",
+            ["--set", "steps=12", "--set", "replications=2", "--set", "hierarchy.branching=[4,4,6]"],
+        ),
+        ("sweep", "sweep", SCENARIOS / "patterns" / "p7_oversight.yaml", ["--set", "steps=16", *SMALL]),
+        (
+            "sensitivity",
+            "sensitivity",
+            SCENARIOS / "baseline.yaml",
+            ["--samples", "2", "--set", "steps=8", "--set", "replications=1", "--set", "hierarchy.branching=[4,4,6]"],
+        ),
+        (
+            "robustness",
+            "robustness",
+            SCENARIOS / "robustness" / "reforms.yaml",
+            ["--futures", "3", "--set", "steps=8", "--set", "replications=1", "--set", "hierarchy.branching=[4,4,6]"],
+        ),
+    )
+    for name, command, path, options in experiments:
+        found.append(Case(name, (command, str(path), *options, "--workers", "1")))
+    return found
+
+
+def canonical(table: pd.DataFrame) -> str:
+    """The table as CSV with exact floats (``repr`` round-trips every float64)."""
+    table = table.drop(columns=[c for c in table.columns if c in VOLATILE])
+    return table.to_csv(index=False, float_format=lambda value: repr(float(value)), lineterminator="\n")
+
+
+def read_tables(folder: Path) -> dict[str, pd.DataFrame]:
+    """Every table a command wrote into ``folder``, by its relative path."""
+    tables: dict[str, pd.DataFrame] = {}
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder).as_posix()
+        if relative.startswith("runs/"):
+            continue
+        if path.suffix == ".csv":
+            tables[relative] = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        elif path.suffix == ".parquet":
+            tables[relative] = pd.read_parquet(path)
+    parts = sorted((folder / "runs").glob("*.parquet"))
+    if parts:
+        steps = pd.concat([pd.read_parquet(part) for part in parts], ignore_index=True)
+        keys = [c for c in ("arm", "point", "replication", "period") if c in steps.columns]
+        tables["runs/*.parquet"] = steps.sort_values(keys, kind="stable").reset_index(drop=True)
+    return tables
+
+
+def produce(case: Case, work: Path) -> dict[str, pd.DataFrame]:
+    """Run the case's command into a fresh folder under ``work`` and read its tables."""
+    from sim.cli import main
+
+    out = work / case.name
+    status = main([*case.args, "--out", str(out), "--quiet"])
+    if status != 0:
+        raise RuntimeError(f"golden case {case.name}: bureausim {' '.join(case.args)} exited with {status}")
+    return read_tables(out)
+
+
+def pin(tables: dict[str, pd.DataFrame]) -> dict[str, dict]:
+    """Digest, shape and columns of every table."""
+    pinned = {}
+    for name, table in tables.items():
+        text = canonical(table)
+        pinned[name] = {
+            "sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "rows": len(table),
+            "columns": [c for c in table.columns if c not in VOLATILE],
+        }
+    return pinned
+
+
+def stored_csv(case: Case, table: str) -> Path:
+    """Where a short table of a case is stored whole."""
+    name = table.replace("/", "__").replace("*", "all")
+    return GOLDEN / case.name / (name if name.endswith(".csv") else name + ".csv")
+
+
+def differences(case: Case, tables: dict[str, pd.DataFrame]) -> list[str]:
+    """What differs between a case's tables and its stored golden values (empty when none)."""
+    expected = json.loads((GOLDEN / f"{case.name}.json").read_text(encoding="utf-8"))
+    actual = pin(tables)
+    problems = []
+    for name in sorted(set(expected) | set(actual)):
+        if name not in actual or name not in expected:
+            problems.append(f"{name}: {'missing' if name not in actual else 'not in the golden files'}")
+            continue
+        if actual[name] == expected[name]:
+            continue
+        detail = f"{name}: digest differs ({expected[name]['rows']} rows expected, {actual[name]['rows']} found)"
+        path = stored_csv(case, name)
+        if path.exists():
+            detail += "; " + _first_difference(path.read_text(encoding="utf-8"), canonical(tables[name]))
+        problems.append(detail)
+    return problems
+
+
+def _first_difference(expected: str, actual: str) -> str:
+    """The first line and cell in which two canonical CSV texts differ."""
+    old, new = expected.splitlines(), actual.splitlines()
+    header = old[0].split(",") if old else []
+    for number, (before, after) in enumerate(zip(old, new, strict=False)):
+        if before != after:
+            for column, (a, b) in enumerate(zip(before.split(","), after.split(","), strict=False)):
+                if a != b:
+                    name = header[column] if column < len(header) else column
+                    row = after.split(",")[0]
+                    return f"first at line {number + 1} ({row}), column {name}: {a} expected, {b} found"
+    return f"{len(old)} lines expected, {len(new)} found"
+
+
+def regenerate() -> None:
+    """Run every case and store its pinned tables (replacing the old ones)."""
+    for stale in GOLDEN.glob("*.json"):
+        stale.unlink()
+    for folder in [p for p in GOLDEN.iterdir() if p.is_dir()]:
+        for file in folder.glob("*.csv"):
+            file.unlink()
+        folder.rmdir()
+    with tempfile.TemporaryDirectory() as work:
+        for case in cases():
+            tables = produce(case, Path(work))
+            (GOLDEN / f"{case.name}.json").write_text(json.dumps(pin(tables), indent=1) + "\n", encoding="utf-8")
+            for name, table in tables.items():
+                if name.endswith(".csv") or len(table) <= STORED_ROWS:
+                    path = stored_csv(case, name)
+                    path.parent.mkdir(exist_ok=True)
+                    path.write_text(canonical(table), encoding="utf-8")
+            print(f"{case.name}: {len(tables)} tables", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    regenerate()
