@@ -6,16 +6,16 @@ falsification, blanket bans, innovation and shirking; superiors inspect, sanctio
 everyone learns. See docs/ODD.md for the model and README.md for the tool.
 """
 
-from sim.comparison import compare
 from sim.errors import HierarchyError, ScenarioError
-from sim.model import BureauModel
-from sim.parameters import Parameters, Strategy
-from sim.policies import REGISTRY as POLICIES
-from sim.results import load_results
-from sim.robust_choice import robustness
-from sim.scenario import Scenario, load_scenario, parse_scenario
-from sim.sensitivity_analysis import sensitivity
-from sim.sweeps import sweep
+from sim.experiments.compare import compare
+from sim.experiments.reopen import load_results
+from sim.experiments.robustness import robustness
+from sim.experiments.sensitivity import sensitivity
+from sim.experiments.sweep import sweep
+from sim.model.bureau_model import BureauModel
+from sim.scenario.parameters import Parameters, Strategy
+from sim.scenario.policies import REGISTRY as POLICIES
+from sim.scenario.schema import Scenario, load_scenario, parse_scenario
 
 __version__ = "0.1.0"
 

@@ -1,5 +1,5 @@
 """``python -m sim``: the same command line as ``bureausim``."""
 
-from sim.cli import main
+from sim.app.cli import main
 
 raise SystemExit(main())

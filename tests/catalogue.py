@@ -390,7 +390,7 @@ class Observation:
 
 def observe(case: Case, folder: Path) -> Observation:
     """Run one case in ``folder`` (empty), in this process, as the command line would."""
-    from sim.cli import main
+    from sim.app.cli import main
 
     for name, content in case.files.items():
         path = folder / name

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.runner import replication_seeds, run_one
-from sim.scenario import Scenario, load_scenario
+from sim.model.run import replication_seeds, run_one
+from sim.scenario.schema import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

@@ -160,7 +160,7 @@ def read_tables(folder: Path) -> dict[str, pd.DataFrame]:
 
 def produce(case: Case, work: Path) -> dict[str, pd.DataFrame]:
     """Run the case's command into a fresh folder under ``work`` and read its tables."""
-    from sim.cli import main
+    from sim.app.cli import main
 
     out = work / case.name
     status = main([*case.args, "--out", str(out), "--quiet"])

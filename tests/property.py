@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from sim.policies import REGISTRY
-from sim.scenario import Scenario
+from sim.scenario.policies import REGISTRY
+from sim.scenario.schema import Scenario
 
 
 @st.composite

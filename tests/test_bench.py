@@ -4,8 +4,8 @@ Speed itself is measured by `bureausim bench`, never asserted here."""
 
 from __future__ import annotations
 
-from sim.bench import Results, measure_overhead, report
-from sim.cli import main
+from sim.app.cli import main
+from sim.checks.bench import Results, measure_overhead, report
 
 
 def results(ratio: float, seconds: float) -> Results:

@@ -13,11 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.cli import main
-from sim.outputs import MODEL_OUTPUTS, STRATEGY_SHARES
-from sim.parameters import parameter_paths
-from sim.policies import REGISTRY
-from sim.store import DEPENDENCIES
+from sim.app.cli import main
+from sim.scenario.output_names import MODEL_OUTPUTS, STRATEGY_SHARES
+from sim.scenario.parameters import parameter_paths
+from sim.scenario.policies import REGISTRY
+from sim.storage.results_folder import DEPENDENCIES
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIO_FILES = sorted((REPO / "scenarios").glob("**/*.yaml"))

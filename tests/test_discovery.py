@@ -1,4 +1,4 @@
-"""Scenario discovery with PRIM (sim.discovery) on synthetic futures whose answer is known.
+"""Scenario discovery with PRIM (sim.analysis.discovery) on synthetic futures whose answer is known.
 
 400 futures drawn uniformly over four parameters in [0, 1]; the condition holds in the corner
 x1 < 0.3 and x2 > 0.6 (12% of the space). PRIM should find that box, restrict only x1 and x2,
@@ -19,8 +19,8 @@ import pytest
 from matplotlib.figure import Figure
 from pandas.testing import assert_frame_equal
 
-import sim.discovery
-from sim.discovery import Discovery, discover, discover_boxes
+import sim.analysis.discovery
+from sim.analysis.discovery import Discovery, discover, discover_boxes
 
 PARAMETERS = ["x1", "x2", "x3", "x4"]
 
@@ -147,7 +147,7 @@ def test_the_peeling_trajectory_starts_from_every_future_and_gains_density_at_ea
     peels = np.diff(trajectory["mass"]) < 0
     assert (np.diff(trajectory["coverage"])[peels] <= 1e-12).all()
     assert (trajectory["coverage"].between(0, 1) & trajectory["density"].between(0, 1)).all()
-    assert trajectory["mass"].min() >= sim.discovery.MASS_MIN
+    assert trajectory["mass"].min() >= sim.analysis.discovery.MASS_MIN
 
 
 @pytest.mark.parametrize("seed", [0, 3, 7])
@@ -174,7 +174,7 @@ def test_a_condition_that_holds_nowhere_or_everywhere_searches_for_no_box(monkey
     def no_prim(*args):
         raise AssertionError("PRIM must not run")
 
-    monkeypatch.setattr(sim.discovery, "_find_boxes", no_prim)
+    monkeypatch.setattr(sim.analysis.discovery, "_find_boxes", no_prim)
     frame = futures(0, count=50)
     for cases, note, coverage in (
         (np.zeros(50, dtype=bool), "the condition holds in no future", 0.0),

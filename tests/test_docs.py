@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from conftest import ROOT
 
-from sim.outputs import AGENT_OUTPUTS, MODEL_OUTPUTS
-from sim.parameters import parameter_paths
-from sim.policies import REGISTRY
+from sim.scenario.output_names import AGENT_OUTPUTS, MODEL_OUTPUTS
+from sim.scenario.parameters import parameter_paths
+from sim.scenario.policies import REGISTRY
 
 ODD = (ROOT / "docs" / "ODD.md").read_text(encoding="utf-8")
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -33,7 +33,7 @@ def test_readme_layout_names_every_module():
 
 
 def test_readme_command_line_lists_every_command():
-    from sim.cli import build_parser
+    from sim.app.cli import build_parser
 
     parser = build_parser()
     commands = next(action for action in parser._actions if action.dest == "command").choices

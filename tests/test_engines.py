@@ -1,6 +1,6 @@
 """The vectorised engine and the per-agent engine give identical numbers.
 
-Both engines call the same elementwise rules (sim/rules.py) on the same per-level arrays and
+Both engines call the same elementwise rules (sim/model/rules.py) on the same per-level arrays and
 accumulate every sum in the same order, so the comparison is exact: every model output in
 every period, and every entry of every state array, to the last bit. The one exception is
 ``severity_now`` above the grassroots: the engines add sanction severities onto an
@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, example, given, settings
 from property import scenarios
 
 from sim import BureauModel
-from sim.agents import LevelState
-from sim.policies import REGISTRY
-from sim.scenario import Scenario
+from sim.model.agent_engine import LevelState
+from sim.scenario.policies import REGISTRY
+from sim.scenario.schema import Scenario
 
 ORDER_DEPENDENT = {"severity_now"}
 

@@ -24,21 +24,21 @@ from pandas.testing import assert_frame_equal
 from rich.console import Console
 from scipy import stats
 
-import sim.experiment
+import sim.experiments.template
 from sim import compare
-from sim.cli import main
+from sim.analysis.statistics import band, paired_effects, streaming_bands
+from sim.app.cli import main
 from sim.errors import ScenarioError
-from sim.experiment import RunProgress, execute_run, payload_for
-from sim.runner import replication_seeds
-from sim.runstore import RunSpec, RunStore
-from sim.scenario import Scenario, load_scenario
-from sim.stats import band, paired_effects, streaming_bands
+from sim.experiments.template import RunProgress, execute_run, payload_for
+from sim.model.run import replication_seeds
+from sim.scenario.schema import Scenario, load_scenario
+from sim.storage.run_store import RunSpec, RunStore
 
 ROOT = Path(__file__).resolve().parent.parent
 FAULT_TOLERANCE = ROOT / "scenarios" / "reforms" / "fault_tolerance.yaml"
 SMALL = ["replications=3", "steps=12", "hierarchy.branching=[2, 3, 4]"]
 ARMS = ["status_quo", "fault_tolerance", "fault_tolerance_onsite", "fault_tolerance_precise"]
-REAL_RUN_ONE = sim.experiment.run_one
+REAL_RUN_ONE = sim.experiments.template.run_one
 
 
 def small_comparison() -> Scenario:
@@ -202,7 +202,8 @@ def test_common_random_numbers(tmp_path):
 # The command line, with runs stored at least every 0.2 s: a store may gather finished runs
 # before writing them (FLUSH_SECONDS), and the kill must land while some are stored and some not.
 CHILD = (
-    "import sys, sim.runstore; sim.runstore.FLUSH_SECONDS = 0.2; from sim.cli import main; sys.exit(main(sys.argv[1:]))"
+    "import sys, sim.storage.run_store; sim.storage.run_store.FLUSH_SECONDS = 0.2; "
+    "from sim.app.cli import main; sys.exit(main(sys.argv[1:]))"
 )
 
 
@@ -295,7 +296,7 @@ def test_a_failing_run_does_not_stop_the_others_and_can_be_retried(baseline, tmp
             raise RuntimeError("injected failure")
         return REAL_RUN_ONE(scenario, seed, arm=arm, replication=replication, **options)
 
-    monkeypatch.setattr(sim.experiment, "run_one", failing)
+    monkeypatch.setattr(sim.experiments.template, "run_one", failing)
     out = tmp_path / "out"
     result = run_compare(small_comparison(), out)
     key = f"fault_tolerance/p00000-r00001-s{replication_seeds(result.scenario.seed, 3)[1]}"
@@ -325,7 +326,7 @@ def test_a_failing_run_does_not_stop_the_others_and_can_be_retried(baseline, tmp
         calls.append((arm, replication))
         return REAL_RUN_ONE(scenario, seed, arm=arm, replication=replication, **options)
 
-    monkeypatch.setattr(sim.experiment, "run_one", counting)
+    monkeypatch.setattr(sim.experiments.template, "run_one", counting)
     retried = run_compare(small_comparison(), out, retry_failed=True)
     assert calls == [("fault_tolerance", 1)]
     assert retried.failures == {}
@@ -562,7 +563,7 @@ def test_when_every_run_fails_the_exit_status_is_1_not_a_user_mistake(tmp_path, 
     def broken(*args, **kwargs):
         raise RuntimeError("model exploded")
 
-    monkeypatch.setattr(sim.experiment, "run_one", broken)
+    monkeypatch.setattr(sim.experiments.template, "run_one", broken)
     path = write_scenario(small_comparison(), tmp_path / "s.yaml")
     assert main(["compare", str(path), "--out", str(tmp_path / "out"), "--workers", "1", "--quiet"]) == 1
     err = capsys.readouterr().err
@@ -571,7 +572,7 @@ def test_when_every_run_fails_the_exit_status_is_1_not_a_user_mistake(tmp_path, 
 
 
 def test_the_scenario_hash_covers_a_graph_files_contents(tmp_path):
-    from sim.runstore import scenario_hash
+    from sim.storage.run_store import scenario_hash
 
     graph = tmp_path / "chain.edges"
     graph.write_text("top a\ntop b\n")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from golden import GOLDEN, Case, cases, differences, produce
 
-from sim import rules
+from sim.model import rules
 
 CASES = cases()
 

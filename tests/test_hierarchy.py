@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from property import hierarchies
 
 from sim.errors import HierarchyError, ScenarioError
-from sim.hierarchy import (
+from sim.model.hierarchy import (
     build_hierarchy,
     build_layout,
     check_hierarchy,
@@ -21,7 +21,7 @@ from sim.hierarchy import (
     layout,
     read_hierarchy,
 )
-from sim.scenario import HierarchySpec
+from sim.scenario.schema import HierarchySpec
 
 
 def rng(seed: int = 0) -> np.random.Generator:

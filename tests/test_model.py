@@ -12,8 +12,8 @@ import pytest
 from conftest import small
 
 from sim import BureauModel, ScenarioError
-from sim.agents import Official
-from sim.outputs import AGENT_OUTPUTS, model_output_names
+from sim.model.agent_engine import Official
+from sim.scenario.output_names import AGENT_OUTPUTS, model_output_names
 
 
 def stepped(model: BureauModel, steps: int) -> BureauModel:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from sim.parameters import Parameters
-from sim.policies import REGISTRY, apply_policies
+from sim.scenario.parameters import Parameters
+from sim.scenario.policies import REGISTRY, apply_policies
 
 REFORMS = [
     "fault_tolerance",

@@ -225,8 +225,8 @@ def test_finished_runs_leave_no_model_alive():
 
     from conftest import small
 
-    from sim.model import BureauModel
-    from sim.runner import run_one
+    from sim.model.bureau_model import BureauModel
+    from sim.model.run import run_one
 
     def alive() -> int:
         gc.collect()

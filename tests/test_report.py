@@ -15,8 +15,8 @@ import pytest
 from conftest import SCENARIOS, headless_chromium
 
 import sim
-from sim.cli import main
-from sim.report import write_report
+from sim.app.cli import main
+from sim.app.report import write_report
 
 TINY = ["hierarchy.branching=[2, 2, 3]", "steps=8", "replications=2"]
 
@@ -103,7 +103,7 @@ def test_the_robustness_page_shows_every_arm_and_the_scenario_thresholds(folders
 
 
 def test_long_tables_are_cut_with_a_note(folders, monkeypatch):
-    monkeypatch.setattr("sim.report.MAX_ROWS", 5)
+    monkeypatch.setattr("sim.app.report.MAX_ROWS", 5)
     page = write_report(folders["robustness"]).read_text(encoding="utf-8")
     assert "First 5 of 12 rows; futures.csv holds them all." in page
 

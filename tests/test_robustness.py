@@ -26,10 +26,11 @@ from pandas.testing import assert_frame_equal
 from scipy import stats
 
 import sim
-import sim.experiment
-from sim.cli import main
+import sim.experiments.template
+from sim.analysis.statistics import run_values
+from sim.app.cli import main
 from sim.errors import ScenarioError
-from sim.robust_choice import (
+from sim.experiments.robustness import (
     RobustnessResult,
     discover_condition,
     distribution_table,
@@ -40,9 +41,8 @@ from sim.robust_choice import (
     satisficing_table,
     summarise_regret,
 )
-from sim.runner import replication_seeds, run_one
-from sim.scenario import Condition, Scenario, parse_condition, parse_scenario
-from sim.stats import run_values
+from sim.model.run import replication_seeds, run_one
+from sim.scenario.schema import Condition, Scenario, parse_condition, parse_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 REFORMS = ROOT / "scenarios" / "robustness" / "reforms.yaml"
@@ -117,7 +117,7 @@ def no_runs(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("nothing should run")
 
-    monkeypatch.setattr(sim.experiment, "run_one", refuse)
+    monkeypatch.setattr(sim.experiments.template, "run_one", refuse)
 
 
 # --- the tables, by hand ---------------------------------------------------------------------------

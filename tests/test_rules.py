@@ -1,12 +1,12 @@
-"""Unit tests of the model's equations (sim.rules), one mechanism at a time."""
+"""Unit tests of the model's equations (sim.model.rules), one mechanism at a time."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sim import rules
-from sim.parameters import Execution, Strategy
+from sim.model import rules
+from sim.scenario.parameters import Execution, Strategy
 
 S = Strategy
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from sim.errors import HierarchyError, ScenarioError
-from sim.outputs import DIRECTIONS
-from sim.parameters import Parameters, Strategy
-from sim.policies import REGISTRY
-from sim.scenario import MAX_OFFICIALS, Scenario, load_scenario, parse_scenario
+from sim.scenario.output_names import DIRECTIONS
+from sim.scenario.parameters import Parameters, Strategy
+from sim.scenario.policies import REGISTRY
+from sim.scenario.schema import MAX_OFFICIALS, Scenario, load_scenario, parse_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIO_FILES = sorted((REPO / "scenarios").glob("**/*.yaml"))
@@ -565,7 +565,7 @@ def test_counts_below_superiors_fails_when_built():
     # the schema cannot see it; the hierarchy builder refuses it (see tests/test_hierarchy.py)
     import numpy as np
 
-    from sim.hierarchy import build_hierarchy
+    from sim.model.hierarchy import build_hierarchy
 
     scenario = parse_scenario("name: x\nhierarchy:\n  counts: [3, 2]\n")
     with pytest.raises(HierarchyError):

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.cli import main
+from sim.app.cli import main
 from sim.errors import ScenarioError
-from sim.runner import replication_seeds
-from sim.scenario import Scenario, Sweep
+from sim.model.run import replication_seeds
+from sim.scenario.schema import Scenario, Sweep
 
 SMALL = {"hierarchy": {"branching": [2, 3, 4]}, "steps": 8, "replications": 2, "seed": 5}
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 from conftest import SCENARIOS
 
-from sim.cli import main
-from sim.patterns import PATTERNS
-from sim.validation import TARGETS, Settings, build_report, centrality, closed_forms, distance, write_markdown
+from sim.app.cli import main
+from sim.checks.patterns import PATTERNS
+from sim.checks.validation import TARGETS, Settings, build_report, centrality, closed_forms, distance, write_markdown
 
 
 def inside() -> dict[str, float]:

@@ -18,7 +18,7 @@ import pytest
 from conftest import headless_chromium, small
 from mesa.visualization.solara_viz import _check_model_params
 
-from sim.viz import VizModel, hierarchy_figure, model_params
+from sim.app.viz import VizModel, hierarchy_figure, model_params
 
 
 def test_reform_checkboxes_switch_policies_and_sliders_set_levers():

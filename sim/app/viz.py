@@ -1,0 +1,147 @@
+"""The interactive page: Mesa's SolaraViz for the implementation chain.
+
+``bureausim viz [SCENARIO]`` serves this page on localhost (optional extra ``viz``). Sliders
+set the main levers and one checkbox per reform switches it on; Mesa's controls reset, step
+and play the model; the page draws the hierarchy as a tree (grassroots coloured by strategy,
+every official sized and shaded by sanctions) and live charts of goal versus reported
+attainment, burden and where sanctions fall.
+
+The hierarchy is drawn with one scatter and one line collection over positions computed once
+per model, so the one-province default redraws in a small fraction of a second.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import solara
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from mesa.visualization import SolaraViz, make_plot_component
+from mesa.visualization.utils import update_counter
+
+from sim.model.bureau_model import BureauModel
+from sim.scenario.parameters import Strategy
+from sim.scenario.policies import REGISTRY
+from sim.scenario.schema import Scenario, load_scenario
+
+SCENARIO_VARIABLE = "BUREAUSIM_SCENARIO"
+"""Environment variable through which ``bureausim viz`` passes the scenario file to the page."""
+
+LEVERS = {
+    "relay_escalation": ("Escalation per relay", 0.0, 0.5, 0.01),
+    "relay_dilution": ("Dilution per relay", 0.0, 0.3, 0.01),
+    "relay_stripping": ("Resources kept back per relay", 0.0, 0.6, 0.01),
+    "accountability_inspection_rate": ("Inspections per principal per period", 0.0, 3.0, 0.05),
+    "accountability_onsite_share": ("On-site share of inspections", 0.0, 1.0, 0.05),
+    "accountability_blame_shift": ("Sanctions staying where found", 0.0, 1.0, 0.01),
+    "accountability_incident_visibility": ("Incident visibility", 0.0, 1.0, 0.05),
+}
+"""Slider per lever: keyword argument → (label, min, max, step)."""
+
+STRATEGY_COLOURS = {
+    Strategy.SUBSTANTIVE: "#2ca02c",
+    Strategy.FORMALISM: "#bcbd22",
+    Strategy.FALSIFY: "#d62728",
+    Strategy.BLANKET_BAN: "#9467bd",
+    Strategy.INNOVATE: "#1f77b4",
+    Strategy.SHIRK: "#7f7f7f",
+}
+
+
+class VizModel(BureauModel):
+    """A :class:`BureauModel` whose reforms are switched by one boolean keyword each.
+
+    Args:
+        scenario: The scenario the page starts from.
+        seed: Seed of the model's generator.
+        **kwargs: Parameter keywords (``relay_escalation=0.2``) and reform switches
+            (``fault_tolerance=True``).
+    """
+
+    def __init__(self, scenario: Scenario | None = None, seed: int | None = None, **kwargs: float | bool) -> None:
+        # Mesa's page accepts extra parameters only through a catch-all named exactly ``kwargs``.
+        reforms = [name for name in REGISTRY if kwargs.pop(name, False)]
+        super().__init__(scenario, seed=seed, policies=reforms, **kwargs)
+        self.tree = tree_layout(self)
+
+
+def tree_layout(model: BureauModel) -> tuple[np.ndarray, np.ndarray]:
+    """Node positions (levels top-down, each level spread evenly) and edge segments, in state order."""
+    positions = []
+    for level, size in enumerate(model.layout.sizes):
+        x = (np.arange(size) + 0.5) / size
+        positions.append(np.column_stack([x, np.full(size, -float(level))]))
+    segments = [
+        np.stack([positions[level - 1][model.layout.parent[level]], positions[level]], axis=1)
+        for level in range(1, len(positions))
+    ]
+    return np.concatenate(positions), (np.concatenate(segments) if segments else np.zeros((0, 2, 2)))
+
+
+def hierarchy_figure(model: VizModel) -> Figure:
+    """The hierarchy: grassroots coloured by strategy, every official sized and shaded by sanctions."""
+    positions, segments = model.tree
+    sanctions = np.concatenate([state.sanctions for state in model.levels]).astype(float)
+    colours = np.array(["#333333"] * len(positions), dtype=object)
+    grassroots = model.levels[-1].strategy_code
+    start = len(positions) - len(grassroots)
+    if (grassroots >= 0).all():
+        colours[start:] = [STRATEGY_COLOURS[Strategy(code)] for code in grassroots]
+    figure = Figure(figsize=(9, 3.6))
+    ax = figure.subplots()
+    ax.add_collection(LineCollection(segments, colors="#bbbbbb", linewidths=0.3))
+    scale = 6 + 40 * sanctions / max(1.0, sanctions.max())
+    ax.scatter(positions[:, 0], positions[:, 1], s=scale, c=list(colours), edgecolors="#a00000", linewidths=0.3)
+    for strategy, colour in STRATEGY_COLOURS.items():
+        ax.scatter([], [], color=colour, label=strategy.label)
+    ax.legend(fontsize=7, ncols=6, loc="upper center", bbox_to_anchor=(0.5, 1.12), frameon=False)
+    ax.set_yticks(-np.arange(len(model.level_names)), model.level_names, fontsize=8)
+    ax.set_xticks([])
+    ax.set_title(f"period {model.steps}: grassroots by strategy; size = sanctions so far", fontsize=9, pad=18)
+    for side in ("top", "right", "bottom"):
+        ax.spines[side].set_visible(False)
+    return figure
+
+
+@solara.component
+def Hierarchy(model: VizModel) -> None:
+    """The hierarchy drawing, redrawn after every step."""
+    update_counter.get()
+    solara.FigureMatplotlib(hierarchy_figure(model), format="png")
+
+
+def model_params(scenario: Scenario) -> dict:
+    """Sliders for the main levers and a checkbox per reform, starting from the scenario's values."""
+    parameters = scenario.resolved_parameters()
+    params: dict = {"scenario": scenario, "seed": scenario.seed}
+    for keyword, (label, low, high, step) in LEVERS.items():
+        group, name = keyword.split("_", 1)
+        value = float(getattr(getattr(parameters, group), name))
+        params[keyword] = {"type": "SliderFloat", "value": value, "label": label, "min": low, "max": high, "step": step}
+    for name, policy in REGISTRY.items():
+        meaning = policy.description.split(": ", 1)[-1]  # the English part (browsers may lack CJK fonts)
+        params[name] = {"type": "Checkbox", "value": False, "label": f"{name.replace('_', ' ')}: {meaning}"}
+    return params
+
+
+def build_page(scenario: Scenario):
+    """The SolaraViz page for a scenario."""
+    model = VizModel(scenario)
+    components = [
+        (Hierarchy, 0),
+        make_plot_component(["goal_attainment", "reported_attainment", "implementation_gap"]),
+        make_plot_component(["burden", "share_substantive", "share_falsify", "share_blanket_ban"]),
+        make_plot_component([f"sanction_share_{name}" for name in model.level_names] + ["wrongful_sanction_rate"]),
+    ]
+    return SolaraViz(
+        model, components=components, model_params=model_params(scenario), name=f"bureausim: {scenario.name}"
+    )
+
+
+def scenario_from_environment() -> Scenario:
+    """The scenario ``bureausim viz`` named (through ``BUREAUSIM_SCENARIO``), or the default."""
+    path = os.environ.get(SCENARIO_VARIABLE)
+    return load_scenario(Path(path)) if path else Scenario(name="default")

@@ -1,0 +1,265 @@
+"""Patterns P3–P8 as declared claims, evaluated the same way by the tests and the report.
+
+A pattern is a scenario (``scenarios/patterns/<stem>.yaml``) and a list of claims. A claim
+compares one side with another, pair by pair over replications (common random numbers), and
+holds when the 95% confidence interval of the mean paired difference lies above a margin. A
+side is an arm (or the scenario without arms), a sum of outputs, and a window of periods
+over which each replication's outputs are averaged. A claim without a right side says that
+the left side's mean lies above the margin. The closed forms P1 and P2 are checked exactly
+elsewhere (:mod:`sim.checks.validation`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.statistics import describe
+from sim.model.run import replication_seeds, run_one
+from sim.scenario.schema import Scenario, load_scenario
+
+
+@dataclass(frozen=True)
+class Side:
+    """What one side of a claim measures: an arm, a sum of outputs, a window of periods (1-based, end excluded)."""
+
+    arm: str | None
+    outputs: tuple[str, ...]
+    window: tuple[int, int]
+
+    def label(self) -> str:
+        """Readable name of the side."""
+        where = self.arm or "scenario"
+        return f"{' + '.join(self.outputs)} [{where}, periods {self.window[0]}-{self.window[1] - 1}]"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """``left − right > margin`` (or ``left > margin`` without a right side), paired over replications."""
+
+    text: str
+    left: Side
+    right: Side | None = None
+    margin: float = 0.0
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A pattern of the model's validation: its scenario, run length and claims."""
+
+    id: str
+    title: str
+    stem: str
+    steps: int
+    claims: tuple[Claim, ...]
+
+
+WINDOW = (21, 41)  # after 20 periods of learning
+
+
+def _side(arm: str | None, *outputs: str, window: tuple[int, int] = WINDOW) -> Side:
+    return Side(arm, outputs, window)
+
+
+PATTERNS: tuple[Pattern, ...] = (
+    Pattern(
+        "P3",
+        "blame sinks: with blame shifting the grassroots carry most sanctions",
+        "p3_blame_sinks",
+        40,
+        (
+            Claim("most sanctions fall on townships", _side("blame_shifting", "sanction_share_township"), margin=0.85),
+            Claim(
+                "more of them than under precise accountability",
+                _side("blame_shifting", "sanction_share_township"),
+                _side("precise", "sanction_share_township"),
+                margin=0.1,
+            ),
+            Claim(
+                "and more of them wrongful",
+                _side("blame_shifting", "wrongful_sanction_rate"),
+                _side("precise", "wrongful_sanction_rate"),
+            ),
+        ),
+    ),
+    Pattern(
+        "P4",
+        "fear freezes: harsh undifferentiated accountability raises bans and cuts innovation; "
+        "fault tolerance reverses it",
+        "p4_fear_freezes",
+        40,
+        (
+            Claim("bans rise", _side("harsh", "share_blanket_ban"), _side("mild", "share_blanket_ban")),
+            Claim("innovation falls", _side("mild", "share_innovate"), _side("harsh", "share_innovate")),
+            Claim(
+                "fault tolerance cuts bans",
+                _side("harsh", "share_blanket_ban"),
+                _side("harsh_fault_tolerance", "share_blanket_ban"),
+            ),
+            Claim(
+                "fault tolerance restores innovation",
+                _side("harsh_fault_tolerance", "share_innovate"),
+                _side("harsh", "share_innovate"),
+            ),
+        ),
+    ),
+    Pattern(
+        "P5",
+        "traces over substance: paper inspection yields more formalism and falsification than on-site inspection",
+        "p5_traces",
+        40,
+        (
+            Claim(
+                "formalism + falsification",
+                _side("paper", "share_formalism", "share_falsify"),
+                _side("onsite", "share_formalism", "share_falsify"),
+                margin=0.05,
+            ),
+            Claim("implementation gap", _side("paper", "implementation_gap"), _side("onsite", "implementation_gap")),
+        ),
+    ),
+    Pattern(
+        "P6",
+        "campaigns rebound: attainment rises during a campaign (periods 60-74) and falls back after it",
+        "p6_campaign",
+        110,
+        (
+            Claim(
+                "attainment rises",
+                _side(None, "goal_attainment", window=(62, 75)),
+                _side(None, "goal_attainment", window=(45, 60)),
+            ),
+            Claim(
+                "and falls back",
+                _side(None, "goal_attainment", window=(62, 75)),
+                _side(None, "goal_attainment", window=(95, 111)),
+            ),
+            Claim(
+                "falsification dips",
+                _side(None, "share_falsify", window=(45, 60)),
+                _side(None, "share_falsify", window=(62, 75)),
+            ),
+            Claim(
+                "and returns",
+                _side(None, "share_falsify", window=(95, 111)),
+                _side(None, "share_falsify", window=(62, 75)),
+            ),
+        ),
+    ),
+    Pattern(
+        "P7",
+        "oversight has an interior optimum: none invites faking, much costs the grassroots",
+        "p7_oversight",
+        40,
+        (
+            Claim("some oversight beats none", _side("moderate", "goal_attainment"), _side("none", "goal_attainment")),
+            Claim(
+                "too much oversight hurts",
+                _side("moderate", "goal_attainment"),
+                _side("very_heavy", "goal_attainment"),
+            ),
+            Claim(
+                "no oversight invites falsification and shirking",
+                _side("none", "share_falsify", "share_shirk"),
+                _side("moderate", "share_falsify", "share_shirk"),
+                margin=0.05,
+            ),
+            Claim("burden: light > none", _side("light", "burden"), _side("none", "burden")),
+            Claim("burden: moderate > light", _side("moderate", "burden"), _side("light", "burden")),
+            Claim("burden: heavy > moderate", _side("heavy", "burden"), _side("moderate", "burden")),
+            Claim("burden: very heavy > heavy", _side("very_heavy", "burden"), _side("heavy", "burden")),
+        ),
+    ),
+    Pattern(
+        "P8",
+        "unfunded mandates: stripping resources while pushing blame down lowers attainment, raises wrongful sanctions",
+        "p8_unfunded_mandates",
+        40,
+        (
+            Claim(
+                "attainment",
+                _side("funded_precise", "goal_attainment"),
+                _side("unfunded_shifted", "goal_attainment"),
+                margin=0.1,
+            ),
+            Claim(
+                "wrongful sanctions",
+                _side("unfunded_shifted", "wrongful_sanction_rate"),
+                _side("funded_precise", "wrongful_sanction_rate"),
+            ),
+        ),
+    ),
+)
+
+
+@dataclass
+class ClaimResult:
+    """A claim's statistic over replications: mean paired difference (or level), its CI, verdict."""
+
+    pattern: str
+    claim: str
+    replications: int
+    mean: float
+    ci_low: float
+    ci_high: float
+    margin: float
+
+    @property
+    def holds(self) -> bool:
+        """Whether the whole 95% CI lies above the margin."""
+        return self.ci_low > self.margin
+
+
+def pattern_scenario(pattern: Pattern, folder: Path) -> Scenario:
+    """The pattern's scenario file from ``folder`` (``scenarios/patterns``)."""
+    return load_scenario(folder / f"{pattern.stem}.yaml")
+
+
+def evaluate(
+    pattern: Pattern,
+    scenario: Scenario,
+    replications: int,
+    overrides: dict[str, object] | None = None,
+) -> list[ClaimResult]:
+    """Run the pattern's arms for ``replications`` (shared seeds) and evaluate every claim."""
+    arms = sorted({side.arm or "" for claim in pattern.claims for side in (claim.left, claim.right) if side})
+    seeds = replication_seeds(scenario.seed, replications)
+    tables = {
+        arm: [
+            run_one(
+                scenario, seed, arm=arm or None, replication=k, steps=pattern.steps, overrides=overrides, agents=False
+            ).steps
+            for k, seed in enumerate(seeds)
+        ]
+        for arm in arms
+    }
+    results = []
+    for claim in pattern.claims:
+        values = side_values(tables, claim.left)
+        if claim.right is not None:
+            values = values - side_values(tables, claim.right)
+        summary = describe(values)
+        results.append(
+            ClaimResult(
+                pattern.id,
+                claim.text,
+                replications,
+                summary["mean"],
+                summary["ci_low"],
+                summary["ci_high"],
+                claim.margin,
+            )
+        )
+    return results
+
+
+def side_values(tables: dict[str, list[pd.DataFrame]], side: Side) -> np.ndarray:
+    """Per replication, the mean over the side's window of the sum of its outputs."""
+    values = []
+    for steps in tables[side.arm or ""]:
+        inside = steps[(steps["period"] >= side.window[0]) & (steps["period"] < side.window[1])]
+        values.append(float(inside[list(side.outputs)].sum(axis=1).mean()))
+    return np.asarray(values)

@@ -1,0 +1,478 @@
+"""Robust reform choice: every arm in every one of many uncertain futures.
+
+:func:`robustness` draws futures from the scenario's ``uncertainties:`` by Latin hypercube,
+runs every arm in every future for the scenario's replications with common random numbers
+(the same futures, and the same seed for replication *k* everywhere), and judges the arms
+across futures rather than at one point:
+
+- the distribution of each outcome over futures (mean, 10th, 50th, 90th percentile);
+- regret: in each future, an arm's shortfall from the best arm there, summarised per arm
+  by its mean, 90th percentile and maximum (Savage's minimax regret);
+- satisficing: the share of futures in which an arm meets the scenario's thresholds;
+- a ranking of the arms by each of these criteria;
+- scenario discovery (:mod:`sim.analysis.discovery`): where a condition on an arm holds.
+
+A future's values replace the scenario's own parameter values; every arm's policies and
+overrides then act on them, as they act on the scenario's values in ``compare``.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from sim.analysis import discovery
+from sim.analysis.discovery import Discovery
+from sim.analysis.plots import outcome_ranges, regret_boxes
+from sim.errors import RunsFailed, ScenarioError
+from sim.experiments.template import Experiment
+from sim.model.run import replication_seeds
+from sim.scenario.parameters import typed_values, with_values
+from sim.scenario.schema import DEFAULT_MIN_DENSITY, Scenario, load_scenario, parse_condition, validate_scenario
+from sim.storage.results_folder import read_table
+from sim.storage.run_store import RunSpec, table_digest
+
+MAX_FUTURES = 100_000
+"""Most futures one analysis may draw."""
+MAX_RUNS = 10_000_000
+"""Most runs (futures x arms x replications) one results folder may hold."""
+OPERATORS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
+PERCENTILES = (10, 50, 90)
+
+
+@dataclass
+class RobustnessResult:
+    """The outcome of a robustness analysis, read back from its results folder.
+
+    Attributes:
+        folder: The results folder.
+        scenario: The scenario analysed.
+        futures: One row per future: ``future`` and the value of every uncertain parameter.
+        values: One row per arm and future: every output's mean over the replications.
+        distribution: Per arm and outcome: mean, 10th, 50th and 90th percentile over futures.
+        regret: Per future, arm and outcome: the arm's value, the best arm's value, the regret.
+        regret_summary: Per arm and outcome: mean, 90th percentile and maximum regret.
+        satisficing: Per arm: the share of futures meeting each threshold, and all of them.
+        rankings: Per criterion and arm: the criterion's value and the arm's rank (1 is best).
+        discoveries: The scenario's discovery questions, answered.
+        runs: One row per finished run with every output's value.
+        failures: Runs that failed and have not finished since, by key.
+    """
+
+    folder: Path
+    scenario: Scenario
+    futures: pd.DataFrame
+    values: pd.DataFrame
+    distribution: pd.DataFrame
+    regret: pd.DataFrame
+    regret_summary: pd.DataFrame
+    satisficing: pd.DataFrame
+    rankings: pd.DataFrame
+    discoveries: list[Discovery] = field(default_factory=list)
+    runs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    failures: dict = field(default_factory=dict)
+
+    def discover(self, arm: str, when: str, min_density: float = DEFAULT_MIN_DENSITY) -> Discovery:
+        """Where among the futures ``when`` holds for ``arm`` (e.g. ``"goal_attainment <= status_quo"``)."""
+        return discover_condition(self.scenario, self.futures, self.values, arm, when, min_density)[0]
+
+    def discover_boxes(
+        self, arm: str, when: str, min_density: float = DEFAULT_MIN_DENSITY, boxes: int = 2
+    ) -> list[Discovery]:
+        """Up to ``boxes`` boxes where ``when`` holds for ``arm``, each among the futures the earlier ones leave."""
+        return discover_condition(self.scenario, self.futures, self.values, arm, when, min_density, boxes)
+
+    def plot_distribution(self, outcome: str = "goal_attainment", path: Path | None = None):
+        """Each arm's outcome over the futures: 10th-90th percentile, median and mean."""
+        return outcome_ranges(self.distribution, outcome, path)
+
+    def plot_regret(self, outcome: str = "goal_attainment", path: Path | None = None):
+        """Each arm's regret on the outcome across futures, with its maximum."""
+        return regret_boxes(self.regret, outcome, path)
+
+
+def robustness(
+    scenario: Scenario | str | Path,
+    *,
+    futures: int | None = None,
+    discover: list[str] | None = None,
+    out: str | Path | None = None,
+    workers: int | None = 1,
+    scheduler: str | None = None,
+    retry_failed: bool = False,
+    progress: bool = True,
+    command: list[str] | None = None,
+) -> RobustnessResult:
+    """Run every arm in every future and judge the arms across futures.
+
+    Args:
+        scenario: A scenario with ``arms:`` and ``uncertainties:``, or its path.
+        futures: Futures to draw (default: the scenario's ``robustness.futures``).
+        discover: Extra discovery questions, each ``"ARM: CONDITION"``.
+        out: Results folder; an existing folder of the same analysis is resumed, and one that
+            is complete is only re-analysed (thresholds and questions may have changed).
+        workers: Local processes (1 runs in this process; ``None`` uses every core).
+        scheduler: A Dask scheduler address, or ``"local"``.
+        retry_failed: Run only the runs that failed before.
+        progress: Show progress.
+        command: The command line, for the manifest.
+
+    Returns:
+        The tables, also written to ``out`` with their plots.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    scenario = _with_questions(scenario, discover or [])
+    if len(scenario.arms) < 2:
+        raise ScenarioError("needs at least two arms to compare", source=scenario.source, field="arms")
+    if not scenario.uncertainties:
+        raise ScenarioError(
+            "needs uncertain parameters to draw futures from", source=scenario.source, field="uncertainties"
+        )
+    count = scenario.robustness.futures if futures is None else futures
+    if not 2 <= count <= MAX_FUTURES:
+        raise ScenarioError(f"must be from 2 to {MAX_FUTURES:,}", source="--futures")
+    runs = count * len(scenario.arms) * scenario.replications
+    if runs > MAX_RUNS:
+        raise ScenarioError(
+            f"{count:,} futures x {len(scenario.arms)} arms x {scenario.replications} replications is {runs:,} runs; "
+            f"at most {MAX_RUNS:,} are allowed in one folder",
+            source="--futures" if futures is not None else scenario.source,
+            field=None if futures is not None else "robustness.futures",
+        )
+    sample = draw_futures(scenario, count)
+    worlds = sample.drop(columns="future").to_dict("records")
+    _check_futures(scenario, worlds)
+    seeds = replication_seeds(scenario.seed, scenario.replications)
+    specs = [
+        RunSpec(arm.name, future, k, seed, world=world)
+        for arm in scenario.arms
+        for future, world in enumerate(worlds)
+        for k, seed in enumerate(seeds)
+    ]
+    design = {"futures": count, "sample": table_digest(sample)}
+    conditions = _condition_outcomes(scenario)
+    with Experiment(scenario, "robustness", out, workers, scheduler, progress, design, conditions) as experiment:
+        experiment.run(specs, retry_failed=retry_failed)
+        runs = experiment.values(scenario.replications)
+        failures = experiment.store.failures()
+        if failures or len(runs) < len(specs):
+            raise RunsFailed(
+                f"{len(specs) - len(runs)} of {len(specs)} runs did not finish, and regret needs every arm in every "
+                f"future; see {experiment.folder / 'failures.jsonl'} and re-run with --retry-failed"
+            )
+        result = analyse(experiment.folder, scenario, sample, runs)
+        write_outputs(result)
+        experiment.write_manifest(scenario.replications, command, futures=count)
+    return result
+
+
+def _condition_outcomes(scenario: Scenario) -> dict[str, str]:
+    """The outcome each threshold and discovery question names, by the field that names it."""
+    arms = [arm.name for arm in scenario.arms]
+    named = {
+        f"robustness.satisficing.{index}": parse_condition(text).outcome
+        for index, text in enumerate(scenario.robustness.satisficing)
+    }
+    for index, question in enumerate(scenario.robustness.discover):
+        named[f"robustness.discover.{index}.when"] = parse_condition(question.when, arms).outcome
+    return named
+
+
+def _check_futures(scenario: Scenario, worlds: list[dict]) -> None:
+    """Refuse, before any run, a future that is not a valid set of parameters alone or under some arm.
+
+    Each range is checked end by end when the scenario is read; values that must agree with each
+    other (a campaign that ends before it starts) can only be checked once the futures are drawn.
+    """
+    for number, world in enumerate(worlds):
+        try:
+            base = scenario.model_copy(update={"parameters": with_values(scenario.parameters, world)})
+            for arm in scenario.arms:
+                base.resolved_parameters(arm.name)
+        except (ValidationError, ScenarioError) as error:
+            detail = error.errors()[0]["msg"] if isinstance(error, ValidationError) else error.message
+            values = ", ".join(f"{path}={value:.4g}" for path, value in world.items())
+            raise ScenarioError(
+                f"future {number} ({values}) is not a valid set of parameters: {detail.removeprefix('Value error, ')}; "
+                "narrow the ranges so that every combination is valid",
+                source=scenario.source,
+                field="uncertainties",
+            ) from None
+
+
+def _with_questions(scenario: Scenario, questions: list[str]) -> Scenario:
+    """The scenario with ``--discover "ARM: CONDITION"`` questions added to its own."""
+    if not questions:
+        return scenario
+    for text in questions:
+        arm, sep, when = text.partition(":")
+        if not sep:
+            raise ScenarioError(
+                "expected 'ARM: CONDITION', e.g. 'fault_tolerance: goal_attainment <= status_quo'",
+                source="--discover",
+                field=text,
+            )
+        data = scenario.model_dump(mode="json")
+        data["robustness"]["discover"].append({"arm": arm.strip(), "when": when.strip()})
+        try:
+            scenario = validate_scenario(data, source="--discover", lines={}, origin=scenario.source)
+        except ScenarioError as error:  # the scenario was valid, so the question just added is at fault
+            raise ScenarioError(error.message, source="--discover", field=text) from None
+    return scenario
+
+
+def draw_futures(scenario: Scenario, count: int) -> pd.DataFrame:
+    """``count`` futures by Latin hypercube over the uncertainties, seeded with the scenario's seed."""
+    from scipy.stats import qmc  # imported here: scipy.stats is slow to import, and most commands never need it
+
+    names = list(scenario.uncertainties)
+    low, high = np.array(list(scenario.uncertainties.values()), dtype=float).T
+    unit = qmc.LatinHypercube(d=len(names), seed=scenario.seed).random(count)
+    rows = [typed_values(dict(zip(names, row, strict=True))) for row in qmc.scale(unit, low, high).tolist()]
+    frame = pd.DataFrame(rows, columns=names)
+    frame.insert(0, "future", np.arange(count))
+    return frame
+
+
+# --- the tables --------------------------------------------------------------------------------
+
+
+def analyse(folder: Path, scenario: Scenario, futures: pd.DataFrame, runs: pd.DataFrame) -> RobustnessResult:
+    """Every table of a robustness analysis, from its finished runs."""
+    outcomes = [(o.name, o.direction) for o in scenario.outcomes]
+    arms = [arm.name for arm in scenario.arms]
+    values = future_values(runs, arms)
+    regret = regret_table(values, outcomes)
+    summary = summarise_regret(regret)
+    distribution = distribution_table(values, outcomes)
+    conditions = scenario.robustness.satisficing
+    satisficing = satisficing_table(values, conditions, arms)
+    rankings = rank_arms(distribution, summary, satisficing, outcomes)
+    discoveries = answer_questions(scenario, futures, values)
+    return RobustnessResult(
+        folder, scenario, futures, values, distribution, regret, summary, satisficing, rankings, discoveries, runs
+    )
+
+
+def answer_questions(scenario: Scenario, futures: pd.DataFrame, values: pd.DataFrame) -> list[Discovery]:
+    """The boxes of every discovery question of the scenario, in order (a question's boxes one after another)."""
+    return [
+        found
+        for q in scenario.robustness.discover
+        for found in discover_condition(scenario, futures, values, q.arm, q.when, q.density, q.boxes)
+    ]
+
+
+def future_values(runs: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
+    """One row per arm and future: every output's mean over the replications, arms in scenario order."""
+    outputs = [c for c in runs.columns if c not in ("arm", "point", "replication", "seed")]
+    values = runs.groupby(["arm", "point"], sort=False)[outputs].mean().reset_index()
+    values = values.rename(columns={"point": "future"})
+    values["arm"] = pd.Categorical(values["arm"], categories=arms, ordered=True)
+    values = values.sort_values(["arm", "future"]).reset_index(drop=True)
+    values["arm"] = values["arm"].astype(str)
+    return values
+
+
+def distribution_table(values: pd.DataFrame, outcomes: list[tuple[str, str]]) -> pd.DataFrame:
+    """Per arm and outcome: the mean over futures and the 10th, 50th and 90th percentiles."""
+    rows = []
+    for arm, group in values.groupby("arm", sort=False):
+        for name, direction in outcomes:
+            column = group[name].to_numpy(dtype=float)
+            p10, p50, p90 = np.percentile(column, PERCENTILES)
+            rows.append(
+                {"arm": arm, "outcome": name, "direction": direction, "futures": len(column), "mean": column.mean()}
+                | {"p10": p10, "p50": p50, "p90": p90}
+            )
+    return pd.DataFrame(rows)
+
+
+def regret_table(values: pd.DataFrame, outcomes: list[tuple[str, str]]) -> pd.DataFrame:
+    """Per future, arm and outcome: the arm's value, the best value in that future, and the regret.
+
+    Regret is the shortfall from the best arm in the same future, in the outcome's direction
+    (the best value minus the arm's for an outcome to maximise, the reverse to minimise); it
+    is 0 for the best arm and never negative.
+    """
+    frames = []
+    for name, direction in outcomes:
+        best = values.groupby("future")[name].transform("max" if direction == "maximize" else "min")
+        shortfall = best - values[name] if direction == "maximize" else values[name] - best
+        frames.append(
+            pd.DataFrame(
+                {
+                    "future": values["future"],
+                    "arm": values["arm"],
+                    "outcome": name,
+                    "value": values[name],
+                    "best": best,
+                    "regret": shortfall.clip(lower=0.0),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def summarise_regret(regret: pd.DataFrame) -> pd.DataFrame:
+    """Per arm and outcome: mean, 90th percentile and maximum regret over futures."""
+    grouped = regret.groupby(["arm", "outcome"], sort=False)["regret"]
+    return pd.DataFrame(
+        {
+            "mean_regret": grouped.mean(),
+            "p90_regret": grouped.quantile(0.9),
+            "max_regret": grouped.max(),
+        }
+    ).reset_index()
+
+
+def satisficing_table(values: pd.DataFrame, conditions: list[str], arms: list[str]) -> pd.DataFrame:
+    """Per arm: the share of futures in which each threshold holds, and all of them together."""
+    rows = []
+    for arm in arms:
+        group = values[values["arm"] == arm]
+        row: dict[str, object] = {"arm": arm, "futures": len(group)}
+        every = np.ones(len(group), dtype=bool)
+        for text in conditions:
+            condition = parse_condition(text)
+            met = OPERATORS[condition.op](group[condition.outcome].to_numpy(), condition.value)
+            row[str(condition)] = met.mean()
+            every &= met
+        row["all"] = every.mean() if conditions else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def rank_arms(
+    distribution: pd.DataFrame,
+    regret_summary: pd.DataFrame,
+    satisficing: pd.DataFrame,
+    outcomes: list[tuple[str, str]],
+) -> pd.DataFrame:
+    """Every arm's rank under each criterion (1 is best; ties share the better rank)."""
+    criteria = []
+    for name, direction in outcomes:
+        rows = distribution[distribution["outcome"] == name]
+        criteria.append((f"mean {name}", rows["arm"], rows["mean"], direction == "maximize"))
+    for name, _ in outcomes:
+        rows = regret_summary[regret_summary["outcome"] == name]
+        criteria.append((f"max regret {name}", rows["arm"], rows["max_regret"], False))
+        criteria.append((f"p90 regret {name}", rows["arm"], rows["p90_regret"], False))
+    if satisficing["all"].notna().all():
+        criteria.append(("satisficing (all thresholds)", satisficing["arm"], satisficing["all"], True))
+    frames = []
+    for criterion, arms, value, higher_is_better in criteria:
+        frame = pd.DataFrame({"criterion": criterion, "arm": arms.to_numpy(), "value": value.to_numpy()})
+        frame["rank"] = frame["value"].rank(method="min", ascending=not higher_is_better).astype(int)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def discover_condition(
+    scenario: Scenario,
+    futures: pd.DataFrame,
+    values: pd.DataFrame,
+    arm: str,
+    when: str,
+    min_density: float = DEFAULT_MIN_DENSITY,
+    boxes: int = 1,
+) -> list[Discovery]:
+    """Scenario discovery of where ``when`` holds for ``arm`` among the futures: up to ``boxes`` boxes."""
+    arms = [a.name for a in scenario.arms]
+    if arm not in arms:
+        raise ScenarioError(f"no arm named {arm!r}; arms: {', '.join(arms)}", source="discover")
+    try:
+        condition = parse_condition(when, arms)
+    except ValueError as error:
+        raise ScenarioError(str(error), source="discover") from None
+    mine = values[values["arm"] == arm].set_index("future")[condition.outcome]
+    if isinstance(condition.value, str):
+        other = values[values["arm"] == condition.value].set_index("future")[condition.outcome] + condition.margin
+    else:
+        other = pd.Series(condition.value, index=mine.index)
+    ordered = futures.set_index("future")
+    cases = OPERATORS[condition.op](mine.loc[ordered.index], other.loc[ordered.index]).to_numpy()
+    return discovery.discover_boxes(
+        ordered.reset_index(drop=True), cases, label=f"{arm}: {condition}", min_density=min_density, boxes=boxes
+    )
+
+
+def read_robustness(folder: Path, scenario: Scenario, runs: pd.DataFrame, failures: dict) -> RobustnessResult:
+    """A finished robustness folder's tables, read back; discovery questions are answered again (fast)."""
+    futures = read_table(folder / "futures.csv")
+    values = read_table(folder / "values.csv")
+    regret = read_table(folder / "regret.csv")
+    discoveries = answer_questions(scenario, futures, values)
+    return RobustnessResult(
+        folder,
+        scenario,
+        futures,
+        values,
+        read_table(folder / "distribution.csv"),
+        regret,
+        read_table(folder / "regret_summary.csv"),
+        read_table(folder / "satisficing.csv"),
+        read_table(folder / "rankings.csv"),
+        discoveries,
+        runs,
+        failures,
+    )
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def write_outputs(result: RobustnessResult) -> None:
+    """The tables as CSV and the plots as PNG, into the results folder."""
+    folder = result.folder
+    result.futures.to_csv(folder / "futures.csv", index=False)
+    result.values.to_csv(folder / "values.csv", index=False)
+    result.distribution.to_csv(folder / "distribution.csv", index=False)
+    result.regret.to_csv(folder / "regret.csv", index=False)
+    result.regret_summary.to_csv(folder / "regret_summary.csv", index=False)
+    result.satisficing.to_csv(folder / "satisficing.csv", index=False)
+    result.rankings.to_csv(folder / "rankings.csv", index=False)
+    result.runs.to_parquet(folder / "runs.parquet", index=False)
+    plots = folder / "plots"
+    plots.mkdir(exist_ok=True)
+    for stale in plots.glob("discovery_*.png"):  # questions may have changed since the last analysis
+        stale.unlink()
+    for outcome in result.scenario.outcomes:
+        result.plot_distribution(outcome.name, plots / f"distribution_{outcome.name}.png")
+        result.plot_regret(outcome.name, plots / f"regret_{outcome.name}.png")
+    summaries, boxes, trajectories = [], [], []
+    question = 0
+    for found in result.discoveries:
+        question += found.number == 1  # a question's boxes follow it, numbered from 1
+        labels = {"question": question, "box": found.number, "condition": found.label}
+        summaries.append({"question": question} | found.stats)
+        boxes.append(found.limits.assign(**labels).pipe(_question_first))
+        trajectories.append(found.trajectory.assign(**labels).pipe(_question_first))
+        stem = f"discovery_{question}" + (f"_box{found.number}" if found.number > 1 else "")
+        found.plot_trajectory(plots / f"{stem}_trajectory.png")
+        found.plot_pairs(plots / f"{stem}_pairs.png")
+    discovery_files = {
+        "discovery.csv": summaries,
+        "discovery_boxes.csv": boxes,
+        "discovery_trajectory.csv": trajectories,
+    }
+    for name, frames in discovery_files.items():
+        path = folder / name
+        if not frames:
+            path.unlink(missing_ok=True)
+        elif name == "discovery.csv":
+            pd.DataFrame(frames).to_csv(path, index=False)
+        else:
+            pd.concat(frames, ignore_index=True).to_csv(path, index=False)
+
+
+def _question_first(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with the question's number, the box's number and the condition as its first columns."""
+    first = ["question", "box", "condition"]
+    return frame[[*first, *[c for c in frame.columns if c not in first]]]

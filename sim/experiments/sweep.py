@@ -1,0 +1,117 @@
+"""Parameter sweeps: the scenario's ``sweep:`` points × replications, summarised per point.
+
+Replication *k* uses the same seed at every point (common random numbers), so differences
+between points are not blurred by different draws. Each point's outcomes are summarised with
+their means and 95% CIs; plots draw outcomes against the swept parameter (one parameter),
+as heat maps (two), or against the point number (more, or zipped lists).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from sim.analysis.plots import sweep_heatmap, sweep_lines
+from sim.analysis.statistics import describe
+from sim.errors import ScenarioError
+from sim.experiments.template import Experiment
+from sim.model.run import replication_seeds
+from sim.scenario.schema import Scenario, load_scenario
+from sim.storage.run_store import RunSpec, RunStore
+
+
+@dataclass
+class SweepResult:
+    """The outcome of a sweep.
+
+    Attributes:
+        folder: The results folder.
+        scenario: The scenario swept.
+        points: One row per point: ``point`` and the value of every swept parameter.
+        table: One row per point and outcome: ``n``, ``mean``, ``ci_low``, ``ci_high``.
+        runs: One row per finished run with every output's value.
+        failures: Runs that failed and have not finished since, by key.
+    """
+
+    folder: Path
+    scenario: Scenario
+    points: pd.DataFrame
+    table: pd.DataFrame
+    runs: pd.DataFrame
+    failures: dict
+
+    @property
+    def steps(self) -> pd.DataFrame:
+        """Every finished run's steps table, read from disk."""
+        return RunStore(self.folder, self.scenario, "sweep", readonly=True).steps()
+
+    def plot(self, outcome: str = "goal_attainment", path: Path | None = None):
+        """The outcome against the swept parameters: lines with 95% CIs, or a heat map for two."""
+        parameters = [c for c in self.points.columns if c != "point"]
+        rows = self.table[self.table["outcome"] == outcome].merge(self.points, on="point")
+        if self.scenario.sweep.grid is not None and len(parameters) == 2:
+            return sweep_heatmap(rows, parameters, outcome, path)
+        x = parameters[0] if len(parameters) == 1 else "point"
+        return sweep_lines(rows, x, outcome, path)
+
+
+def sweep(
+    scenario: Scenario | str | Path,
+    *,
+    out: str | Path | None = None,
+    workers: int | None = 1,
+    scheduler: str | None = None,
+    retry_failed: bool = False,
+    progress: bool = True,
+    command: list[str] | None = None,
+) -> SweepResult:
+    """Run the scenario's ``sweep:`` points, each for the scenario's replications.
+
+    Args:
+        scenario: A scenario with a ``sweep:`` section, or its path.
+        out: Results folder; an existing folder of the same sweep is resumed.
+        workers: Local processes (1 runs in this process; ``None`` uses every core).
+        scheduler: A Dask scheduler address, or ``"local"``.
+        retry_failed: Run only the runs that failed before.
+        progress: Show progress.
+        command: The command line, for the manifest.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    if scenario.sweep is None:
+        raise ScenarioError("has no sweep: section to run", source=scenario.source, field="sweep")
+    designs = scenario.sweep.points()
+    seeds = replication_seeds(scenario.seed, scenario.replications)
+    specs = [
+        RunSpec("", point, k, seed, overrides)
+        for point, overrides in enumerate(designs)
+        for k, seed in enumerate(seeds)
+    ]
+    points = pd.DataFrame([{"point": point, **overrides} for point, overrides in enumerate(designs)])
+    with Experiment(scenario, "sweep", out, workers, scheduler, progress) as experiment:
+        experiment.run(specs, retry_failed=retry_failed)
+        runs = experiment.values(scenario.replications)
+        table = summarise_points(runs, [o.name for o in scenario.outcomes])
+        result = SweepResult(experiment.folder, scenario, points, table, runs, experiment.store.failures())
+        points.to_csv(experiment.folder / "points.csv", index=False)
+        table.merge(points, on="point").to_csv(experiment.folder / "sweep.csv", index=False)
+        runs.to_parquet(experiment.folder / "runs.parquet", index=False)
+        plots = experiment.folder / "plots"
+        plots.mkdir(exist_ok=True)
+        for outcome in scenario.outcomes:
+            result.plot(outcome.name, plots / f"sweep_{outcome.name}.png")
+        experiment.write_manifest(scenario.replications, command, points=len(designs))
+    return result
+
+
+def summarise_points(runs: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
+    """Per point and outcome: replications, mean and 95% CI."""
+    rows = []
+    for point, group in runs.groupby("point"):
+        for outcome in outcomes:
+            summary = describe(group[outcome])
+            del summary["sd"]
+            rows.append({"point": point, "outcome": outcome} | summary)
+    return pd.DataFrame(rows)

@@ -1,0 +1,324 @@
+"""``BureauModel``: the implementation chain as a Mesa model.
+
+The model owns the hierarchy, the per-level state arrays and the random number generator.
+Each :meth:`BureauModel.step` runs one period, phase by phase (docs/ODD.md, section 3):
+before each phase that needs chance, the model draws every random number the phase uses as
+one array per purpose, in a fixed order, and the officials read their own entries. Outputs
+are recorded by a Mesa ``DataCollector`` under the names of :mod:`sim.scenario.output_names`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import mesa
+import networkx as nx
+import numpy as np
+from pydantic import ValidationError
+
+from sim.errors import ScenarioError
+from sim.model.agent_engine import AgentEngine, LevelState, Official
+from sim.model.hierarchy import build_layout, default_level_names, graph_from_layout
+from sim.model.rules import N_STRATEGIES, paperwork_load
+from sim.model.vectorized_engine import VectorizedEngine
+from sim.scenario.output_names import AGENT_OUTPUTS, model_output_names, sanction_share_name
+from sim.scenario.parameters import Parameters, Strategy, parameter_paths, with_values
+from sim.scenario.policies import REGISTRY, apply_policies
+from sim.scenario.schema import HierarchySpec, Scenario
+
+ENGINES = {"vectorized": VectorizedEngine, "agents": AgentEngine}
+"""The engines a model can run on, by name."""
+
+FINDING_CHANNELS = 3
+"""Findings a unit can produce per period before ranking: inspection, incident, third party."""
+
+
+class BureauModel(mesa.Model):
+    """An administrative hierarchy implementing one directive, period by period.
+
+    Build it from a scenario (:meth:`from_scenario`) or from keyword arguments, which is what
+    ``mesa.batch_run`` does. Every parameter of ``bureausim describe`` is a keyword argument,
+    its dotted path written with an underscore (``relay_escalation=0.2``); values are checked
+    against the same types and ranges as scenario files.
+
+    Args:
+        scenario: Scenario to start from (default: all defaults, the one-province chain).
+        arm: Name of one of the scenario's arms to apply.
+        seed: Seed of the model's random number generator (default: the scenario's seed).
+        branching: Subordinates per official at each relay, replacing the scenario's hierarchy.
+        policies: Names of policies to switch on, after the scenario's and the arm's.
+        engine: ``"vectorized"`` (whole levels at once) or ``"agents"`` (official by
+            official); default: the scenario's. Both give the same numbers.
+        record_agents: Whether the DataCollector records agent outputs every period. Set
+            it to ``False`` for large runs and to ``True`` before the periods you need.
+        **parameters: Parameter overrides, e.g. ``accountability_onsite_share=0.8``.
+
+    Attributes:
+        p: The resolved parameters (policies applied).
+        graph: The hierarchy (``networkx.DiGraph``).
+        layout: Index arrays of the hierarchy (:class:`sim.model.hierarchy.Layout`).
+        levels: Per level, the :class:`sim.model.agent_engine.LevelState` arrays.
+        officials: Per level, the :class:`sim.model.agent_engine.Official` agents in state order.
+        agent_ids: Per level, the agents' ``unique_id`` in state order.
+        engine: The engine running the phases.
+        level_names: Name of each level, top first.
+        relays: Number of relays *L*; the grassroots are level *L*.
+        outputs: The model outputs of the last period (or of initialisation).
+        draws: The random numbers of the current phase, by purpose.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario | None = None,
+        *,
+        arm: str | None = None,
+        seed: int | None = None,
+        branching: Sequence[int] | None = None,
+        policies: Sequence[str] = (),
+        engine: str | None = None,
+        record_agents: bool = True,
+        **parameters: Any,
+    ) -> None:
+        scenario = scenario or Scenario()
+        super().__init__(seed=scenario.seed if seed is None else seed)
+        if branching is not None:
+            scenario = scenario.model_copy(
+                update={
+                    "hierarchy": HierarchySpec(
+                        branching=list(branching), extra_principals=scenario.hierarchy.extra_principals
+                    )
+                }
+            )
+        self.scenario = scenario
+        self.engine = ENGINES[engine or scenario.engine]()
+        self.record_agents = record_agents
+        self.p = _resolve(scenario, arm, policies, parameters)
+        base_dir = Path(scenario.source).parent if scenario.source else None
+        self.layout, self._graph = build_layout(scenario.hierarchy, self.rng, base_dir)
+        self.relays = self.layout.depth
+        self.level_names = scenario.hierarchy.levels or default_level_names(self.relays + 1)
+        if len(self.level_names) != self.relays + 1:
+            raise ScenarioError(
+                f"{len(self.level_names)} level names for a hierarchy of {self.relays + 1} levels",
+                field="hierarchy.levels",
+            )
+        self.draws: dict[str, np.ndarray] = {}
+        self._initialise_state()
+        self._create_officials()
+        self.outputs = dict.fromkeys(model_output_names(self.level_names), 0.0)
+        self.datacollector = OutputCollector(
+            model_reporters={name: partial(_output, name=name) for name in self.outputs},
+            agent_reporters={name: name for name in AGENT_OUTPUTS},
+        )
+        self.datacollector.collect(self)
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The hierarchy as a ``networkx.DiGraph`` (superior -> subordinate, ``level`` on every node).
+
+        Made on first use for generated hierarchies, whose model does not need it to run.
+        """
+        if self._graph is None:
+            self._graph = graph_from_layout(self.layout)
+        return self._graph
+
+    def release(self) -> None:
+        """Let the model be garbage-collected once the caller drops it.
+
+        Mesa 3.3 keeps every model in a class-level dictionary of agent-id counters
+        (``mesa.Agent._ids``, mesa issue #3179, fixed in later Mesa), so without this a process
+        that runs many models keeps all of them. Call it when a run's results have been read.
+        """
+        mesa.Agent._ids.pop(self, None)
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, seed: int | None = None, arm: str | None = None) -> BureauModel:
+        """Build the model a scenario describes (optionally one of its arms) with a given seed."""
+        return cls(scenario, arm=arm, seed=seed)
+
+    # --- initialisation ----------------------------------------------------------------------
+
+    def _initialise_state(self) -> None:
+        """Allocate per-level arrays and draw capacity and risk aversion (ODD section 5)."""
+        sizes = self.layout.sizes
+        total = sum(sizes)
+        execution = self.p.execution
+        capacity = _mean_one_lognormal(self.rng.standard_normal(total), execution.capacity_sd)
+        aversion = _mean_one_lognormal(self.rng.standard_normal(total), execution.risk_aversion_sd)
+        self.levels = []
+        start = 0
+        for size in sizes:
+            state = LevelState(size)
+            state.capacity[:] = execution.capacity_mean * capacity[start : start + size]
+            state.risk_aversion[:] = execution.risk_aversion_mean * aversion[start : start + size]
+            state.capacity_used[:] = np.nan
+            self.levels.append(state)
+            start += size
+        grassroots = self.levels[-1]
+        grassroots.principals[:] = self.layout.principals
+        grassroots.paperwork[:] = paperwork_load(
+            self.layout.principals, self.p.task.paperwork, self.p.relay.paperwork_per_relay, self.relays
+        )
+        grassroots.attractions[:, Strategy.SUBSTANTIVE] = self.p.learning.initial_attraction
+
+    def _create_officials(self) -> None:
+        """One :class:`Official` per node, linked to its superior and subordinates."""
+        self.officials: list[list[Official]] = []
+        for level, nodes in enumerate(self.layout.nodes):
+            row = [Official(self, level, index) for index in range(len(nodes))]
+            if level > 0:
+                above = self.officials[level - 1]
+                for official, parent in zip(row, self.layout.parent[level].tolist(), strict=True):
+                    above[parent].attach(official)
+            self.officials.append(row)
+        self.agent_ids = [[official.unique_id for official in row] for row in self.officials]
+
+    # --- one period --------------------------------------------------------------------------
+
+    @property
+    def campaign_active(self) -> bool:
+        """Whether the current period lies in the campaign window (periods count from 1)."""
+        c = self.p.campaign
+        return c.start is not None and c.start <= self.steps < (c.end if c.end is not None else np.inf)
+
+    def inspection_intensity(self) -> tuple[float, float]:
+        """Inspection rate per principal and on-site share this period (raised in a campaign)."""
+        a, c = self.p.accountability, self.p.campaign
+        if self.campaign_active:
+            return a.inspection_rate * c.inspection_multiplier, c.onsite_share
+        return a.inspection_rate, a.onsite_share
+
+    def step(self) -> None:
+        """Run one period: issue, relay, execute, report, inspect and hold accountable, learn."""
+        self._reset_period()
+        self._issue()
+        self.engine.relay(self)
+        self._draw_execution()
+        self.engine.execute(self)
+        self.engine.report(self)
+        self._draw_accountability()
+        self.engine.hold_accountable(self)
+        self.engine.learn(self)
+        self.outputs = self._measure()
+        self.datacollector.collect(self)
+
+    def _reset_period(self) -> None:
+        for state in self.levels:
+            state.sanctions_now[:] = 0
+            state.wrongful_now[:] = 0
+            state.severity_now[:] = 0.0
+            state.reward_now[:] = 0.0
+
+    def _issue(self) -> None:
+        task = self.p.task
+        self.officials[0][0].receive(task.target, task.clarity, task.resources)
+
+    def _draw_execution(self) -> None:
+        """Random numbers of the execute phase: strategy choice, then risk."""
+        n = self.layout.sizes[-1]
+        self.draws = {"choice": self.rng.random(n), "risk": self.rng.random(n)}
+
+    def _draw_accountability(self) -> None:
+        """Random numbers of the accountability phase, in a fixed order."""
+        n = self.layout.sizes[-1]
+        rng = self.rng
+        self.draws = {
+            "inspect": rng.random((n, int(self.layout.principals.max()))),
+            "onsite": rng.random(n),
+            "detect": rng.random(n),
+            "visible": rng.random(n),
+            "third_party": rng.random(n),
+            "tp_detect": rng.random(n),
+            "excuse": rng.random((n, FINDING_CHANNELS)),
+            "blame": rng.random((n, FINDING_CHANNELS)),
+            "rank": rng.random(n),
+        }
+
+    def _measure(self) -> dict[str, float]:
+        """The model outputs of this period (ODD section 8)."""
+        g = self.levels[-1]
+        n = len(g.output)
+        t0 = self.p.task.target
+        outputs: dict[str, float] = {
+            "goal_attainment": float(np.minimum(g.output, t0).sum() / (t0 * n)),
+            "reported_attainment": float(self.levels[0].report[0] / (t0 * n)),
+        }
+        outputs["implementation_gap"] = outputs["reported_attainment"] - outputs["goal_attainment"]
+        counts = np.bincount(g.strategy_code, minlength=N_STRATEGIES) / n
+        for strategy in Strategy:
+            outputs[f"share_{strategy.label}"] = float(counts[strategy])
+        outputs["escalation_at_bottom"] = float(g.target_received.mean() / t0)
+        outputs["clarity_at_bottom"] = float(g.clarity_received.mean())
+        outputs["burden"] = float(g.burden_share.mean())
+        per_level = np.array([state.sanctions_now.sum() for state in self.levels], dtype=float)
+        total = per_level.sum()
+        for name, count in zip(self.level_names, per_level, strict=True):
+            outputs[sanction_share_name(name)] = float(count / total) if total else 0.0
+        wrongful = sum(int(state.wrongful_now.sum()) for state in self.levels)
+        outputs["wrongful_sanction_rate"] = float(wrongful / total) if total else 0.0
+        outputs["collateral_harm"] = float(g.harm.mean())
+        return outputs
+
+
+class OutputCollector(mesa.DataCollector):
+    """A Mesa DataCollector that reads agent outputs straight from the level arrays.
+
+    It records exactly what Mesa's attribute reporters would (same rows, same order), in a
+    fraction of the time, and only in periods where ``model.record_agents`` is true.
+    """
+
+    def _record_agents(self, model: BureauModel):
+        if not model.record_agents:
+            return []
+        labels = np.array([*(s.label for s in Strategy), None], dtype=object)  # code -1 reads as None
+        records = []
+        for level, state in enumerate(model.levels):
+            ids = model.agent_ids[level]
+            records.extend(
+                zip(
+                    [model.steps] * len(ids),
+                    ids,
+                    [level] * len(ids),
+                    labels[state.strategy_code].tolist(),
+                    state.capacity_used.tolist(),
+                    state.sanctions.tolist(),
+                    state.target_received.tolist(),
+                    state.clarity_received.tolist(),
+                    strict=True,
+                )
+            )
+        return records
+
+
+def _output(model: BureauModel, name: str) -> float:
+    return model.outputs[name]
+
+
+def _mean_one_lognormal(z: np.ndarray, sigma: float) -> np.ndarray:
+    """exp(σ z − σ²/2): lognormal factors with mean 1."""
+    return np.exp(sigma * z - sigma**2 / 2)
+
+
+def _resolve(scenario: Scenario, arm: str | None, policies: Sequence[str], overrides: dict[str, Any]) -> Parameters:
+    """Scenario parameters, arm, extra policies, then keyword overrides, all validated."""
+    parameters = scenario.resolved_parameters(arm)
+    unknown = [name for name in policies if name not in REGISTRY]
+    if unknown:
+        raise ScenarioError(f"unknown policies {unknown}; known: {', '.join(REGISTRY)}", field="policies")
+    parameters = apply_policies(parameters, [(name, {}) for name in policies])
+    paths = parameter_paths()
+    values = {key.replace("_", ".", 1): value for key, value in overrides.items()}
+    for key, path in zip(overrides, values, strict=True):
+        if path not in paths:
+            raise ScenarioError(
+                f"unknown keyword argument {key!r}; parameters are written group_name, e.g. relay_escalation",
+                field=key,
+            )
+    try:
+        return with_values(parameters, values)
+    except ValidationError as error:
+        detail = error.errors()[0]
+        raise ScenarioError(detail["msg"], field=".".join(str(p) for p in detail["loc"])) from None

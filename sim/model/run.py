@@ -1,0 +1,125 @@
+"""Running replications: one master seed, one child seed per replication.
+
+:func:`run_one` is the unit everything else composes: one scenario, one arm, one seed, in,
+two tables out. :func:`run_replications` derives the replication seeds from the scenario's
+master seed with ``numpy.random.SeedSequence.spawn``, so replication *k* has the same seed in
+every arm and every execution order, and records every seed in its tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.model.bureau_model import BureauModel
+from sim.scenario.parameters import with_values
+from sim.scenario.schema import Scenario
+
+
+def replication_seeds(master: int, replications: int) -> list[int]:
+    """Independent 63-bit seeds for ``replications`` replications of one master seed."""
+    children = np.random.SeedSequence(master).spawn(replications)
+    return [int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for child in children]
+
+
+@dataclass
+class RunTables:
+    """Results of one or more replications.
+
+    Attributes:
+        steps: One row per replication × period (periods 1..steps), every model output.
+        agents: One row per replication × official, at the last period (``None`` if not asked for).
+        level_names: Names of the hierarchy's levels, top first.
+    """
+
+    steps: pd.DataFrame
+    agents: pd.DataFrame | None
+    level_names: list[str]
+
+
+def run_one(
+    scenario: Scenario,
+    seed: int,
+    *,
+    arm: str | None = None,
+    replication: int = 0,
+    steps: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    world: dict[str, Any] | None = None,
+    agents: bool = True,
+) -> RunTables:
+    """Run one replication and return its tables.
+
+    Args:
+        scenario: The scenario to run.
+        seed: The replication's seed.
+        arm: One of the scenario's arms, or ``None`` for the scenario itself.
+        replication: Replication number written into the tables.
+        steps: Periods to run (default: the scenario's).
+        overrides: Parameter values by dotted path, applied after the arm (a sweep point).
+        world: Parameter values by dotted path that replace the scenario's own before its
+            policies and the arm act on them (a future of a robustness analysis).
+        agents: Whether to return the agents table (of the last period).
+
+    Returns:
+        The replication's tables, tagged with ``replication``, ``seed`` and ``arm``.
+    """
+    if world:
+        scenario = scenario.model_copy(update={"parameters": with_values(scenario.parameters, world)})
+    keywords = {path.replace(".", "_", 1): value for path, value in (overrides or {}).items()}
+    model = BureauModel(scenario, seed=seed, arm=arm, record_agents=False, **keywords)
+    periods = steps or scenario.steps
+    for period in range(1, periods + 1):
+        model.record_agents = agents and period == periods  # the agents table holds the last period only
+        model.step()
+    frame = model.datacollector.get_model_vars_dataframe().iloc[1:]  # row 0 is the initial state
+    frame.insert(0, "period", np.arange(1, len(frame) + 1))
+    tables = [frame]
+    if agents:
+        officials = model.datacollector.get_agent_vars_dataframe().xs(model.steps, level="Step").reset_index()
+        officials = officials.rename(columns={"AgentID": "agent_id"})
+        officials.insert(2, "level_name", [model.level_names[level] for level in officials["level"]])
+        nodes = {agent.unique_id: str(agent.node) for agent in model.agents}
+        officials.insert(1, "node", officials["agent_id"].map(nodes))
+        tables.append(officials)
+    for table in tables:
+        table.insert(0, "seed", seed)
+        table.insert(0, "replication", replication)
+        table.insert(0, "arm", arm or scenario.name)
+    model.release()
+    return RunTables(
+        steps=frame.reset_index(drop=True), agents=tables[1] if agents else None, level_names=model.level_names
+    )
+
+
+def run_replications(
+    scenario: Scenario,
+    *,
+    arm: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> RunTables:
+    """Run the scenario's replications one after another.
+
+    Args:
+        scenario: The scenario (its ``seed``, ``steps`` and ``replications`` are used).
+        arm: One of the scenario's arms, or ``None``.
+        progress: Called with the number of replications finished after each one.
+
+    Returns:
+        The tables of all replications, concatenated in replication order.
+    """
+    seeds = replication_seeds(scenario.seed, scenario.replications)
+    results = []
+    for replication, seed in enumerate(seeds):
+        results.append(run_one(scenario, seed, arm=arm, replication=replication))
+        if progress is not None:
+            progress(replication + 1)
+    return RunTables(
+        steps=pd.concat([r.steps for r in results], ignore_index=True),
+        agents=pd.concat([r.agents for r in results], ignore_index=True),
+        level_names=results[0].level_names,
+    )

@@ -1,0 +1,254 @@
+"""Model parameters: the typed, range-checked schema of every mechanism's constants.
+
+Parameters are grouped by mechanism (``task``, ``relay``, ``execution``, ``accountability``,
+``learning``, ``campaign``), matching the sections of ``docs/ODD.md``. Each field carries its
+default, its allowed range and a one-line meaning; ``bureausim describe`` prints them from
+here, so the documentation cannot drift from the code.
+
+A parameter is addressed by its dotted path (``relay.escalation``) in scenario files, arms,
+uncertainties and ``--set``; as a keyword argument of :class:`sim.model.bureau_model.BureauModel` the dot
+becomes an underscore (``relay_escalation``).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
+
+
+class Strategy(IntEnum):
+    """What a grassroots official does with the directive in one period."""
+
+    SUBSTANTIVE = 0
+    FORMALISM = 1
+    FALSIFY = 2
+    BLANKET_BAN = 3
+    INNOVATE = 4
+    SHIRK = 5
+
+    @property
+    def label(self) -> str:
+        """The lower-case name used in outputs (``share_<label>``) and scenario files."""
+        return self.name.lower()
+
+
+class _Group(BaseModel):
+    """A parameter group: unknown keys are errors, values are checked on assignment too."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Task(_Group):
+    """The directive issued at the top (one standing directive per run)."""
+
+    target: float = Field(1.0, gt=0, le=100, description="intended substantive output per grassroots unit (1 = full)")
+    clarity: float = Field(1.0, ge=0, le=1, description="clarity of the directive as issued")
+    resources: float = Field(
+        1.0, ge=0, le=100, description="funding per unit, as a share of what the original target needs"
+    )
+    weight: float = Field(
+        1.0, ge=0, le=10, description="political weight (势能): scales sanctions and escalation pressure"
+    )
+    risk: float = Field(
+        0.05, ge=0, le=1, description="chance that an honest attempt fails for reasons outside the official's control"
+    )
+    paperwork: float = Field(
+        0.05, ge=0, le=10, description="capacity the directive's own paperwork takes per principal"
+    )
+
+
+class Relay(_Group):
+    """How each level passes the directive down (and reports up)."""
+
+    escalation: float = Field(0.1, ge=0, le=5, description="per-relay target escalation e (层层加码)")
+    escalation_pressure: float = Field(
+        1.0, ge=0, le=20, description="how much perceived sanction risk raises escalation (0 = fixed e)"
+    )
+    dilution: float = Field(0.05, ge=0, le=1, description="share of clarity lost per relay (上下一般粗)")
+    stripping: float = Field(0.1, ge=0, le=1, description="share of resources kept back per relay")
+    funded_escalation: bool = Field(False, description="resources follow the escalated target (费随事转)")
+    paperwork_per_relay: float = Field(
+        0.04, ge=0, le=10, description="paperwork every relay adds per principal (文山会海)"
+    )
+    report_inflation: float = Field(
+        0.02, ge=0, le=5, description="inflation each intermediate level adds to aggregated reports"
+    )
+
+
+class Execution(_Group):
+    """What grassroots officials can do and what they value."""
+
+    capacity_mean: float = Field(
+        1.5, gt=0, le=100, description="mean capacity per official (1 = what a clear, funded original target needs)"
+    )
+    capacity_sd: float = Field(0.2, ge=0, le=3, description="log-scale spread of capacity across officials")
+    risk_aversion_mean: float = Field(
+        1.0,
+        ge=0,
+        le=100,
+        description="mean weight of a sanction in an official's payoff and in its escalation pressure",
+    )
+    risk_aversion_sd: float = Field(0.3, ge=0, le=3, description="log-scale spread of risk aversion")
+    resource_dependence: float = Field(
+        0.3, ge=0, le=1, description="productivity lost when the target is entirely unfunded"
+    )
+    innovation_gain: float = Field(
+        1.15, ge=0, le=10, description="productivity of innovation, g in g (1 + c) / 2 against substantive work's c"
+    )
+    innovation_risk: float = Field(
+        3.0, ge=0, le=100, description="failure risk of innovation as a multiple of the task risk"
+    )
+    failure_loss: float = Field(0.5, ge=0, le=1, description="share of output lost when a genuine attempt fails")
+    formalism_output: float = Field(
+        0.2, ge=0, le=1, description="real output of formalism relative to substantive work"
+    )
+    formalism_claim: float = Field(0.9, ge=0, le=1, description="share of the target formalism's traces claim")
+    ban_output: float = Field(0.1, ge=0, le=100, description="real output a blanket ban delivers (absolute)")
+    ban_harm: float = Field(0.5, ge=0, le=100, description="collateral harm per blanket ban (一刀切)")
+    effort_cost: float = Field(0.6, ge=0, le=100, description="payoff cost of full effort")
+    intrinsic_motivation: float = Field(
+        0.65, ge=0, le=100, description="payoff value of real output (public-service motivation)"
+    )
+    report_value: float = Field(0.5, ge=0, le=100, description="payoff value of reported success (career incentive)")
+    fixed_strategy: Strategy | None = Field(
+        None, description="force one strategy for everybody (analytical checks); null = learn"
+    )
+
+    @field_validator("fixed_strategy", mode="before")
+    @classmethod
+    def _strategy_label(cls, value: Any) -> Any:
+        """Accept a strategy by its label (``substantive``) as well as by its code."""
+        if isinstance(value, str):
+            labels = {s.label: s for s in Strategy}
+            if value not in labels:
+                raise ValueError(f"unknown strategy {value!r}; one of {', '.join(labels)}")
+            return labels[value]
+        return value
+
+    @field_serializer("fixed_strategy")
+    def _write_label(self, value: Strategy | None) -> str | None:
+        return None if value is None else value.label
+
+
+class Accountability(_Group):
+    """Inspection, sanction and reward."""
+
+    inspection_rate: float = Field(0.25, ge=0, le=50, description="expected inspections per principal per period")
+    inspection_cap: int | None = Field(
+        None, ge=0, le=1000, description="most inspections a unit hosts per period (null = no cap)"
+    )
+    onsite_share: float = Field(0.2, ge=0, le=1, description="share of inspections made on site rather than on paper")
+    hosting_cost: float = Field(
+        0.08,
+        ge=0,
+        le=10,
+        description="capacity hosting one inspection or third-party evaluation takes (paid next period)",
+    )
+    detect_paper: float = Field(0.2, ge=0, le=1, description="chance a paper inspection detects falsification")
+    detect_onsite: float = Field(0.9, ge=0, le=1, description="chance an on-site inspection detects falsification")
+    third_party_rate: float = Field(
+        0.0, ge=0, le=1, description="share of units evaluated on site by a third party each period"
+    )
+    shortfall_threshold: float = Field(
+        0.7, ge=0, le=1, description="score below this share of the received target is a shortfall"
+    )
+    falsify_penalty: float = Field(3.0, ge=0, le=100, description="severity of a sanction for detected falsification")
+    incident_visibility: float = Field(0.5, ge=0, le=1, description="chance an incident surfaces, inspected or not")
+    excuse_genuine: float = Field(
+        0.0, ge=0, le=1, description="chance a finding on a genuine attempt is excused (容错纠错)"
+    )
+    blame_shift: float = Field(
+        0.95, ge=0, le=1, description="chance a sanction stays where it was found instead of moving one level up"
+    )
+    precise: bool = Field(False, description="sanction the level where the failing decision was made")
+    ranking_fraction: float = Field(
+        0.0, ge=0, le=1, description="bottom share of each sibling group sanctioned by rank (排名约谈)"
+    )
+    reward: float = Field(0.1, ge=0, le=100, description="payoff of a reward for evaluated success")
+    reward_threshold: float = Field(
+        0.9, ge=0, le=1, description="score, as a share of the received target, that earns a reward"
+    )
+
+
+class Learning(_Group):
+    """How officials adapt."""
+
+    temperature: float = Field(
+        0.25, ge=0, le=100, description="logit choice temperature (0 = always the best attraction)"
+    )
+    forgetting: float = Field(0.2, ge=0, le=1, description="share of every attraction forgotten each period (recency)")
+    learning_rate: float = Field(
+        1.0, ge=0, le=100, description="weight of this period's payoff in the chosen strategy's attraction"
+    )
+    initial_attraction: float = Field(
+        0.5, ge=-100, le=100, description="initial attraction of substantive work (others start at 0)"
+    )
+    belief_rate: float = Field(
+        0.2, ge=0, le=1, description="weight of this period's sanctions in beliefs about sanction risk"
+    )
+    peer_weight: float = Field(0.5, ge=0, le=1, description="weight of peers' sanctions (siblings) against one's own")
+
+
+class Campaign(_Group):
+    """A temporary inspection surge (运动式执行); off while ``start`` is null."""
+
+    start: int | None = Field(None, ge=0, le=1_000_000, description="first period of the campaign (null = no campaign)")
+    end: int | None = Field(None, ge=0, le=1_000_000, description="first period after the campaign")
+    inspection_multiplier: float = Field(
+        1.5, ge=0, le=100, description="inspection rate multiplier during the campaign"
+    )
+    onsite_share: float = Field(1.0, ge=0, le=1, description="on-site share of inspections during the campaign")
+
+    @model_validator(mode="after")
+    def _window(self) -> Campaign:
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValueError(f"campaign end ({self.end}) must come after its start ({self.start})")
+        return self
+
+
+class Parameters(_Group):
+    """Every constant of the model, grouped by mechanism."""
+
+    task: Task = Field(default_factory=Task, description="the directive")
+    relay: Relay = Field(default_factory=Relay, description="top-down relay")
+    execution: Execution = Field(default_factory=Execution, description="grassroots execution and preferences")
+    accountability: Accountability = Field(default_factory=Accountability, description="inspection, sanction, reward")
+    learning: Learning = Field(default_factory=Learning, description="adaptation")
+    campaign: Campaign = Field(default_factory=Campaign, description="inspection campaign window")
+
+
+def parameter_paths() -> dict[str, Any]:
+    """Every parameter's dotted path mapped to its pydantic ``FieldInfo``, in schema order."""
+    paths: dict[str, Any] = {}
+    for group, group_field in Parameters.model_fields.items():
+        for name, info in group_field.annotation.model_fields.items():
+            paths[f"{group}.{name}"] = info
+    return paths
+
+
+def with_values(parameters: Parameters, values: dict[str, Any]) -> Parameters:
+    """A copy of ``parameters`` with several values set by dotted path, validated together.
+
+    Setting values together lets related fields change at once (a campaign's start and end).
+
+    Raises:
+        pydantic.ValidationError: naming the field at fault.
+    """
+    data = parameters.model_dump()
+    for path, value in values.items():
+        group, name = path.split(".")
+        data[group][name] = value
+    return Parameters.model_validate(data)
+
+
+def typed_values(values: dict[str, float]) -> dict[str, float | int]:
+    """Sampled values by dotted path, with those of integer parameters rounded."""
+    fields = parameter_paths()
+    typed: dict[str, float | int] = {}
+    for path, value in values.items():
+        annotation = fields[path].annotation
+        is_int = annotation is int or int in get_args(annotation)
+        typed[path] = round(value) if is_int else float(value)
+    return typed
