@@ -1,15 +1,24 @@
-"""Errors raised for user mistakes.
+"""Errors raised for user mistakes, and for experiments that produced nothing.
 
-Every mistake a user can make in a scenario file, a graph file or on the command line is
-reported as a :class:`ScenarioError`: the command line prints its message and exits with
-status 2, without a traceback and without writing anything.
+Every mistake a user can make (in a scenario file, a graph file, on the command line, or in
+where and how an experiment runs) is a :class:`UserError`: the command line prints its
+message and exits with status 2, without a traceback and without writing anything. The
+subclasses say which kind of mistake it is, so a caller can catch one kind:
+
+- :class:`ScenarioError`: a scenario file, a ``--set`` value or a command-line option;
+- :class:`GraphFileError`: a hierarchy, read from a graph file or generated, that is not a
+  single-rooted tree with consistent levels (``HierarchyError`` is its older name);
+- :class:`FolderBusy`: a results folder another bureausim command is writing;
+- :class:`ClusterUnreachable`: a Dask scheduler that cannot be reached.
+
+This module sits below every layer: any of them may raise these.
 """
 
 from __future__ import annotations
 
 
-class ScenarioError(ValueError):
-    """A scenario, graph file or command-line value that cannot be used.
+class UserError(ValueError):
+    """A value given by the user that cannot be used.
 
     Args:
         message: What is wrong and what is allowed, in one paragraph.
@@ -41,9 +50,25 @@ class ScenarioError(ValueError):
         return f"{where}{field}{self.message}"
 
 
+class ScenarioError(UserError):
+    """A scenario, ``--set`` value or command-line option that cannot be used."""
+
+
+class GraphFileError(ScenarioError):
+    """A hierarchy (from a graph file or generated) that is not a single-rooted tree with consistent levels."""
+
+
+HierarchyError = GraphFileError
+"""The older name of :class:`GraphFileError`."""
+
+
+class FolderBusy(UserError):
+    """A results folder that another bureausim command is writing at this moment."""
+
+
+class ClusterUnreachable(UserError):
+    """A Dask scheduler that cannot be reached at the address given."""
+
+
 class RunsFailed(RuntimeError):
     """An experiment in which no run finished: nothing to summarise (see ``failures.jsonl``)."""
-
-
-class HierarchyError(ScenarioError):
-    """A hierarchy that is not a single-rooted tree with consistent levels."""

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from sim.model.run import replication_seeds, run_one
-from sim.scenario.schema import Scenario, load_scenario
+from sim.scenario.loader import load_scenario
+from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

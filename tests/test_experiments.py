@@ -31,7 +31,8 @@ from sim.app.cli import main
 from sim.errors import ScenarioError
 from sim.experiments.template import RunProgress, execute_run, payload_for
 from sim.model.run import replication_seeds
-from sim.scenario.schema import Scenario, load_scenario
+from sim.scenario.loader import load_scenario
+from sim.scenario.schema import Scenario
 from sim.storage.run_store import RunSpec, RunStore
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -42,7 +42,9 @@ from sim.experiments.robustness import (
     summarise_regret,
 )
 from sim.model.run import replication_seeds, run_one
-from sim.scenario.schema import Condition, Scenario, parse_condition, parse_scenario
+from sim.scenario.conditions import Condition, parse_condition
+from sim.scenario.loader import parse_scenario
+from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 REFORMS = ROOT / "scenarios" / "robustness" / "reforms.yaml"

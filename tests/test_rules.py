@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from sim.model import rules
-from sim.scenario.parameters import Execution, Strategy
+from sim.scenario.parameters import Execution
+from sim.scenario.strategies import Strategy
 
 S = Strategy
 

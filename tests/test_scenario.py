@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from sim.errors import HierarchyError, ScenarioError
+from sim.scenario.loader import load_scenario, parse_scenario
 from sim.scenario.output_names import DIRECTIONS
-from sim.scenario.parameters import Parameters, Strategy
+from sim.scenario.parameters import Parameters
 from sim.scenario.policies import REGISTRY
-from sim.scenario.schema import MAX_OFFICIALS, Scenario, load_scenario, parse_scenario
+from sim.scenario.schema import MAX_OFFICIALS, Scenario
+from sim.scenario.strategies import Strategy
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIO_FILES = sorted((REPO / "scenarios").glob("**/*.yaml"))

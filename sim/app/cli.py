@@ -23,12 +23,13 @@ from rich.table import Table
 
 from sim import __version__
 from sim.analysis.statistics import summarise
-from sim.errors import RunsFailed, ScenarioError
+from sim.errors import RunsFailed, ScenarioError, UserError
 from sim.model.hierarchy import build_layout
 from sim.model.run import replication_seeds, run_replications
+from sim.scenario.loader import load_scenario
 from sim.scenario.parameters import parameter_paths
 from sim.scenario.policies import REGISTRY
-from sim.scenario.schema import Scenario, load_scenario
+from sim.scenario.schema import Scenario
 from sim.storage.locks import output_lock
 from sim.storage.results_folder import check_output, default_output, write_results
 
@@ -144,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "bench":
             return _bench(args, console)
         return _describe()
-    except ScenarioError as error:
+    except UserError as error:
         print(f"bureausim: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except RunsFailed as error:

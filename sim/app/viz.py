@@ -23,9 +23,10 @@ from mesa.visualization import SolaraViz, make_plot_component
 from mesa.visualization.utils import update_counter
 
 from sim.model.bureau_model import BureauModel
-from sim.scenario.parameters import Strategy
+from sim.scenario.loader import load_scenario
 from sim.scenario.policies import REGISTRY
-from sim.scenario.schema import Scenario, load_scenario
+from sim.scenario.schema import Scenario
+from sim.scenario.strategies import Strategy
 
 SCENARIO_VARIABLE = "BUREAUSIM_SCENARIO"
 """Environment variable through which ``bureausim viz`` passes the scenario file to the page."""

@@ -19,7 +19,8 @@ import pandas as pd
 
 from sim.analysis.statistics import describe
 from sim.model.run import replication_seeds, run_one
-from sim.scenario.schema import Scenario, load_scenario
+from sim.scenario.loader import load_scenario
+from sim.scenario.schema import Scenario
 
 
 @dataclass(frozen=True)

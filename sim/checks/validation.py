@@ -26,7 +26,8 @@ from sim.analysis.statistics import describe, run_values
 from sim.checks.patterns import PATTERNS, ClaimResult, Pattern, evaluate, pattern_scenario
 from sim.model.bureau_model import BureauModel
 from sim.model.run import replication_seeds, run_one
-from sim.scenario.schema import Scenario, load_scenario
+from sim.scenario.loader import load_scenario
+from sim.scenario.schema import Scenario
 
 CLOSED_FORM_STEMS = {"P1": "p1_escalation", "P2": "p2_control_loss"}
 

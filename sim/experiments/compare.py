@@ -20,7 +20,8 @@ from sim.analysis.statistics import paired_effects
 from sim.errors import ScenarioError
 from sim.experiments.template import Experiment
 from sim.model.run import replication_seeds
-from sim.scenario.schema import Scenario, load_scenario
+from sim.scenario.loader import load_scenario
+from sim.scenario.schema import Scenario
 from sim.storage.run_store import RunSpec, RunStore
 
 EFFECT_COLUMNS = [

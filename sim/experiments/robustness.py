@@ -32,8 +32,11 @@ from sim.analysis.plots import outcome_ranges, regret_boxes
 from sim.errors import RunsFailed, ScenarioError
 from sim.experiments.template import Experiment
 from sim.model.run import replication_seeds
+from sim.scenario.conditions import parse_condition
+from sim.scenario.loader import load_scenario, validate_scenario
+from sim.scenario.messages import user_error
 from sim.scenario.parameters import typed_values, with_values
-from sim.scenario.schema import DEFAULT_MIN_DENSITY, Scenario, load_scenario, parse_condition, validate_scenario
+from sim.scenario.schema import DEFAULT_MIN_DENSITY, Scenario
 from sim.storage.results_folder import read_table
 from sim.storage.run_store import RunSpec, table_digest
 
@@ -196,10 +199,10 @@ def _check_futures(scenario: Scenario, worlds: list[dict]) -> None:
             for arm in scenario.arms:
                 base.resolved_parameters(arm.name)
         except (ValidationError, ScenarioError) as error:
-            detail = error.errors()[0]["msg"] if isinstance(error, ValidationError) else error.message
+            detail = (user_error(error) if isinstance(error, ValidationError) else error).message
             values = ", ".join(f"{path}={value:.4g}" for path, value in world.items())
             raise ScenarioError(
-                f"future {number} ({values}) is not a valid set of parameters: {detail.removeprefix('Value error, ')}; "
+                f"future {number} ({values}) is not a valid set of parameters: {detail}; "
                 "narrow the ranges so that every combination is valid",
                 source=scenario.source,
                 field="uncertainties",

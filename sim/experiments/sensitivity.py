@@ -18,8 +18,9 @@ from sim.analysis.plots import sensitivity_bars
 from sim.errors import RunsFailed, ScenarioError
 from sim.experiments.template import Experiment
 from sim.model.run import replication_seeds
+from sim.scenario.loader import load_scenario
 from sim.scenario.parameters import typed_values
-from sim.scenario.schema import Scenario, load_scenario
+from sim.scenario.schema import Scenario
 from sim.storage.run_store import RunSpec, table_digest
 
 METHODS = ("morris", "sobol")

@@ -30,7 +30,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from sim.analysis.statistics import run_values
-from sim.errors import RunsFailed, ScenarioError
+from sim.errors import ClusterUnreachable, RunsFailed, ScenarioError
 from sim.model.hierarchy import build_layout, default_level_names
 from sim.model.run import run_one
 from sim.scenario.output_names import model_output_names
@@ -164,7 +164,7 @@ class DaskExecutor:
             try:
                 self.client = Client(scheduler, timeout=30)
             except OSError as error:
-                raise ScenarioError(f"cannot reach the Dask scheduler: {error}", source="--scheduler") from None
+                raise ClusterUnreachable(f"cannot reach the Dask scheduler: {error}", source="--scheduler") from None
             self.description = f"Dask cluster at {scheduler}"
 
     def map_unordered(self, payload: dict[str, Any], specs: list[RunSpec]) -> Iterator[RunOutcome]:

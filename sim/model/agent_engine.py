@@ -15,7 +15,7 @@ import mesa
 import numpy as np
 
 from sim.model import rules
-from sim.scenario.parameters import Strategy
+from sim.scenario.strategies import Strategy
 
 if TYPE_CHECKING:
     from sim.model.bureau_model import BureauModel

@@ -24,10 +24,12 @@ from sim.model.agent_engine import AgentEngine, LevelState, Official
 from sim.model.hierarchy import build_layout, default_level_names, graph_from_layout
 from sim.model.rules import N_STRATEGIES, paperwork_load
 from sim.model.vectorized_engine import VectorizedEngine
+from sim.scenario.messages import user_error
 from sim.scenario.output_names import AGENT_OUTPUTS, model_output_names, sanction_share_name
-from sim.scenario.parameters import Parameters, Strategy, parameter_paths, with_values
+from sim.scenario.parameters import Parameters, parameter_paths, with_values
 from sim.scenario.policies import REGISTRY, apply_policies
 from sim.scenario.schema import HierarchySpec, Scenario
+from sim.scenario.strategies import Strategy
 
 ENGINES = {"vectorized": VectorizedEngine, "agents": AgentEngine}
 """The engines a model can run on, by name."""
@@ -320,5 +322,4 @@ def _resolve(scenario: Scenario, arm: str | None, policies: Sequence[str], overr
     try:
         return with_values(parameters, values)
     except ValidationError as error:
-        detail = error.errors()[0]
-        raise ScenarioError(detail["msg"], field=".".join(str(p) for p in detail["loc"])) from None
+        raise user_error(error) from None

@@ -20,7 +20,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from sim.errors import HierarchyError
+from sim.errors import GraphFileError
 from sim.scenario.schema import HierarchySpec
 
 DEFAULT_LEVEL_NAMES = ("centre", "province", "municipality", "county", "township")
@@ -87,7 +87,7 @@ def _parents_from_counts(counts: list[int], spread: str, rng: np.random.Generato
     parents, width = [], 1
     for depth, count in enumerate(counts, start=1):
         if count < width:
-            raise HierarchyError(
+            raise GraphFileError(
                 f"level {depth} has {count} units for {width} superiors; every superior needs a subordinate",
                 field="hierarchy.counts",
             )
@@ -113,7 +113,7 @@ def _set_principals(graph: nx.DiGraph, default: int, source: str) -> None:
         except (TypeError, ValueError):
             data["principals"] = -1
         if not 1 <= data["principals"] <= 21:
-            raise HierarchyError(
+            raise GraphFileError(
                 f"node {node!r} has principals {graph.nodes[node]['principals']!r}; "
                 "a grassroots unit has 1 to 21 principals (itself plus up to 20 line departments)",
                 source=source,
@@ -127,28 +127,28 @@ def read_hierarchy(path: Path) -> nx.DiGraph:
     from the root.
     """
     if not path.exists():
-        raise HierarchyError("no such graph file", source=str(path))
+        raise GraphFileError("no such graph file", source=str(path))
     try:
         if path.suffix.lower() == ".graphml":
             graph = nx.read_graphml(path)
             for node, data in graph.nodes(data=True):
                 if "level" not in data:
-                    raise HierarchyError(f"node {node!r} has no 'level' attribute", source=str(path))
+                    raise GraphFileError(f"node {node!r} has no 'level' attribute", source=str(path))
                 try:
                     data["level"] = int(data["level"])
                 except (TypeError, ValueError):
-                    raise HierarchyError(
+                    raise GraphFileError(
                         f"node {node!r} has a non-integer level {data['level']!r}", source=str(path)
                     ) from None
         else:
             graph = _read_edge_list(path)
             _assign_depths(graph)
-    except HierarchyError:
+    except GraphFileError:
         raise
     except Exception as error:  # a parser error is a user mistake in the file
-        raise HierarchyError(f"cannot read graph: {error}", source=str(path)) from None
+        raise GraphFileError(f"cannot read graph: {error}", source=str(path)) from None
     if not graph.is_directed():
-        raise HierarchyError("the graph must be directed (superior -> subordinate)", source=str(path))
+        raise GraphFileError("the graph must be directed (superior -> subordinate)", source=str(path))
     return nx.DiGraph(graph)
 
 
@@ -165,10 +165,10 @@ def _read_edge_list(path: Path) -> nx.DiGraph:
             try:
                 line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError:
-                raise HierarchyError("is not UTF-8 text", source=str(path), line=number) from None
+                raise GraphFileError("is not UTF-8 text", source=str(path), line=number) from None
             names = line.split("#", 1)[0].split()
             if names and len(names) != 2:
-                raise HierarchyError(
+                raise GraphFileError(
                     f"expected two names, 'superior subordinate', but found {len(names)}: {' '.join(names)[:80]!r}",
                     source=str(path),
                     line=number,
@@ -190,36 +190,36 @@ def check_hierarchy(graph: nx.DiGraph, source: str | None = None) -> None:
     """Refuse a graph that is not a single-rooted tree with consistent levels.
 
     Raises:
-        HierarchyError: naming the first node at fault.
+        GraphFileError: naming the first node at fault.
     """
     if graph.number_of_nodes() == 0:
-        raise HierarchyError("the hierarchy has no officials", source=source)
+        raise GraphFileError("the hierarchy has no officials", source=source)
     if not nx.is_directed_acyclic_graph(graph):
         cycle = nx.find_cycle(graph)
-        raise HierarchyError(
+        raise GraphFileError(
             f"cycle through node {cycle[0][0]!r}: {' -> '.join(str(u) for u, _ in cycle)}", source=source
         )
     roots = sorted((n for n, d in graph.in_degree() if d == 0), key=str)
     if len(roots) != 1:
-        raise HierarchyError(
+        raise GraphFileError(
             f"{len(roots)} roots ({', '.join(map(str, roots[:5]))}); a hierarchy has exactly one top", source=source
         )
     for node, data in graph.nodes(data=True):
         if "level" not in data:
-            raise HierarchyError(f"node {node!r} has no level", source=source)
+            raise GraphFileError(f"node {node!r} has no level", source=source)
         if graph.in_degree(node) > 1:
             superiors = ", ".join(map(str, graph.predecessors(node)))
-            raise HierarchyError(
+            raise GraphFileError(
                 f"node {node!r} has several superiors ({superiors}); "
                 "model line departments with hierarchy.extra_principals",
                 source=source,
             )
     if graph.nodes[roots[0]]["level"] != 0:
-        raise HierarchyError(f"root {roots[0]!r} has level {graph.nodes[roots[0]]['level']}, expected 0", source=source)
+        raise GraphFileError(f"root {roots[0]!r} has level {graph.nodes[roots[0]]['level']}, expected 0", source=source)
     for superior, subordinate in graph.edges:
         expected = graph.nodes[superior]["level"] + 1
         if graph.nodes[subordinate]["level"] != expected:
-            raise HierarchyError(
+            raise GraphFileError(
                 f"node {subordinate!r} has level {graph.nodes[subordinate]['level']} but its superior "
                 f"{superior!r} has level {expected - 1}",
                 source=source,
@@ -227,7 +227,7 @@ def check_hierarchy(graph: nx.DiGraph, source: str | None = None) -> None:
     depth = max(level for _, level in graph.nodes(data="level"))
     for node in graph:
         if graph.out_degree(node) == 0 and graph.nodes[node]["level"] != depth:
-            raise HierarchyError(
+            raise GraphFileError(
                 f"node {node!r} on level {graph.nodes[node]['level']} has no subordinates; "
                 f"every leaf must be on the grassroots level {depth}",
                 source=source,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.scenario.parameters import Strategy
+from sim.scenario.strategies import Strategy
 
 EFFORT_SHARE = np.array([1.0, 0.8, 0.2, 0.3, 1.0, 0.0])
 """Share of free capacity each strategy uses (ODD 7.2), indexed by :class:`Strategy`."""

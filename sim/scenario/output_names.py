@@ -6,7 +6,7 @@ the hierarchy, named by level. Agent outputs are one value per official per peri
 
 from __future__ import annotations
 
-from sim.scenario.parameters import Strategy
+from sim.scenario.strategies import Strategy
 
 STRATEGY_SHARES = tuple(f"share_{s.label}" for s in Strategy)
 

@@ -12,26 +12,11 @@ becomes an underscore (``relay_escalation``).
 
 from __future__ import annotations
 
-from enum import IntEnum
 from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
-
-class Strategy(IntEnum):
-    """What a grassroots official does with the directive in one period."""
-
-    SUBSTANTIVE = 0
-    FORMALISM = 1
-    FALSIFY = 2
-    BLANKET_BAN = 3
-    INNOVATE = 4
-    SHIRK = 5
-
-    @property
-    def label(self) -> str:
-        """The lower-case name used in outputs (``share_<label>``) and scenario files."""
-        return self.name.lower()
+from sim.scenario.strategies import Strategy
 
 
 class _Group(BaseModel):

@@ -1,31 +1,26 @@
-"""Scenario files: the typed schema of a YAML scenario and its loader.
+"""The typed schema of a scenario: what a scenario file may say, and what it means.
 
 A scenario keeps apart what the policy question keeps apart (the XLRM vocabulary):
 the hierarchy and constant ``parameters``; the reforms switched on (``policies``) or compared
 (``arms``); the ``uncertainties`` (ranges, for sweeps and sensitivity analysis); and the
-``outcomes`` with the direction in which they are better.
-
-Files are read with ``yaml.safe_load`` semantics only (no tags that build objects), and every
-mistake (unknown key, wrong type, value out of range, unknown policy, duplicate key) is
-reported as a :class:`sim.errors.ScenarioError` naming the file, the line and the field path,
-with "did you mean ..." for near misses.
+``outcomes`` with the direction in which they are better. Reading files, with the line of
+every value, is :mod:`sim.scenario.loader`'s job.
 """
 
 from __future__ import annotations
 
-import difflib
 import itertools
-import math
 import re
 import typing
-from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.errors import ScenarioError
-from sim.scenario.output_names import DIRECTIONS, MODEL_OUTPUTS
+from sim.scenario.conditions import check_outcome_name, number_condition, parse_condition
+from sim.scenario.messages import describe_error, did_you_mean, user_error
+from sim.scenario.output_names import DIRECTIONS
 from sim.scenario.parameters import Parameters, parameter_paths, with_values
 from sim.scenario.policies import REGISTRY, apply_policies
 
@@ -136,20 +131,20 @@ def _policy_choice(entry: Any) -> PolicyChoice:
     if not all(isinstance(option, str) for option in options):
         raise ValueError(f"option names of {name!r} must be text: {list(options)}")
     if name not in REGISTRY:
-        raise ValueError(f"unknown policy {name!r}{_did_you_mean(name, REGISTRY)}; known: {', '.join(REGISTRY)}")
+        raise ValueError(f"unknown policy {name!r}{did_you_mean(name, REGISTRY)}; known: {', '.join(REGISTRY)}")
     try:
         REGISTRY[name].options(**options)
     except ValidationError as error:
         detail = error.errors()[0]
         where = ".".join(str(p) for p in detail["loc"])
-        raise ValueError(f"policy {name!r} option {where}: {_describe_error(detail, REGISTRY[name].options)}") from None
+        raise ValueError(f"policy {name!r} option {where}: {describe_error(detail, REGISTRY[name].options)}") from None
     return PolicyChoice(name=name, options=options)
 
 
 def _check_path(path: str) -> str:
     paths = parameter_paths()
     if path not in paths:
-        raise ValueError(f"unknown parameter {path!r}{_did_you_mean(path, paths)}")
+        raise ValueError(f"unknown parameter {path!r}{did_you_mean(path, paths)}")
     return path
 
 
@@ -211,79 +206,6 @@ class Outcome(_Section):
     direction: Literal["maximize", "minimize"] = "maximize"
 
 
-_CONDITION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|>|<)\s*([^<>=\s].*?)\s*$")
-_ARM_PLUS = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)\s*(?:([+-])\s*(\S+))?$")
-
-
-class Condition(typing.NamedTuple):
-    """``OUTCOME OP VALUE``: an outcome compared with a number, or with another arm's value plus a margin."""
-
-    outcome: str
-    op: str
-    value: float | str
-    margin: float = 0.0
-
-    def __str__(self) -> str:
-        if isinstance(self.value, str) and self.margin:
-            return f"{self.outcome} {self.op} {self.value} {'+' if self.margin > 0 else '-'} {abs(self.margin):g}"
-        return f"{self.outcome} {self.op} {self.value}"
-
-
-def parse_condition(text: str, arms: typing.Collection[str] = ()) -> Condition:
-    """Read ``goal_attainment >= 0.6`` or, with ``arms``, ``goal_attainment <= status_quo + 0.05``.
-
-    Raises:
-        ValueError: with the allowed forms, when the text is not a condition.
-    """
-    match = _CONDITION.match(str(text))
-    if match is None:
-        raise ValueError(f"condition {text!r} is not of the form 'OUTCOME OP VALUE' with OP one of >=, <=, >, <")
-    outcome, op, value = match.groups()
-    _check_outcome_name(outcome)
-    number = None if value in arms else _finite(value, text)  # an arm named like a number is the arm
-    if number is not None:
-        return Condition(outcome, op, number)
-    allowed = f"a number or an arm ({', '.join(arms)}) with an optional '+ margin'" if arms else "a number"
-    named = _ARM_PLUS.match(value)
-    if named is None or named.group(1) not in arms:
-        near = _did_you_mean(named.group(1), arms) if named else ""
-        raise ValueError(f"condition {text!r}: {value!r} is not {allowed}{near}")
-    arm, sign, amount = named.groups()
-    margin = 0.0
-    if sign is not None:
-        margin = _finite(amount, text)
-        if margin is None:
-            raise ValueError(f"condition {text!r}: the margin {amount!r} is not a number")
-        margin = margin if sign == "+" else -margin
-    return Condition(outcome, op, arm, margin)
-
-
-def _finite(text: str, condition: str) -> float | None:
-    """The number ``text`` reads as, ``None`` if it is not one; refuses NaN and infinity."""
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    if not math.isfinite(number):
-        raise ValueError(f"condition {condition!r}: the value must be finite")
-    return number
-
-
-def _check_outcome_name(name: str) -> str:
-    if name not in MODEL_OUTPUTS and not name.startswith("sanction_share_"):
-        raise ValueError(
-            f"unknown outcome {name!r}{_did_you_mean(name, MODEL_OUTPUTS)}; "
-            f"known: {', '.join(MODEL_OUTPUTS)}, sanction_share_<level>"
-        )
-    return name
-
-
-def _number_condition(text: str) -> str:
-    """A satisficing threshold: a condition with a number on its right."""
-    parse_condition(text)
-    return text
-
-
 DEFAULT_MIN_DENSITY = 0.8
 """The least density of the box scenario discovery chooses, unless a question says otherwise."""
 
@@ -301,7 +223,7 @@ class RobustnessSpec(_Section):
     """What ``bureausim robustness`` samples and reports."""
 
     futures: int = Field(100, ge=2, le=100_000, description="futures drawn from the uncertainties (Latin hypercube)")
-    satisficing: list[typing.Annotated[str, AfterValidator(_number_condition)]] = Field(
+    satisficing: list[typing.Annotated[str, AfterValidator(number_condition)]] = Field(
         default_factory=list, description="conditions an arm must meet in a future, e.g. 'goal_attainment >= 0.6'"
     )
     discover: list[DiscoveryQuestion] = Field(default_factory=list, description="scenario discovery questions")
@@ -369,7 +291,7 @@ class Scenario(_Section):
         names = [arm.name for arm in self.arms]
         if self.reference is not None and self.reference not in names:
             raise ValueError(
-                f"reference {self.reference!r} is not an arm{_did_you_mean(self.reference, names)}; "
+                f"reference {self.reference!r} is not an arm{did_you_mean(self.reference, names)}; "
                 f"arms: {', '.join(names) or 'none'}"
             )
         if self.burn_in is not None and self.burn_in >= self.steps:
@@ -379,7 +301,7 @@ class Scenario(_Section):
             if question.arm not in names:
                 raise ValueError(
                     f"robustness.discover.{index}.arm: {question.arm!r} is not an arm"
-                    f"{_did_you_mean(question.arm, names)}; arms: {', '.join(names) or 'none'}"
+                    f"{did_you_mean(question.arm, names)}; arms: {', '.join(names) or 'none'}"
                 )
             try:
                 parse_condition(question.when, names)
@@ -402,7 +324,7 @@ class Scenario(_Section):
     def _known_outcomes(cls, value: list[Outcome]) -> list[Outcome]:
         names = [outcome.name for outcome in value]
         for name in names:
-            _check_outcome_name(name)
+            check_outcome_name(name)
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
             raise ValueError(f"outcomes must be distinct: {', '.join(repeated)} more than once")
@@ -417,7 +339,7 @@ class Scenario(_Section):
         chosen = {a.name: a for a in self.arms}.get(arm)
         if chosen is None:
             raise ScenarioError(
-                f"no arm named {arm!r}{_did_you_mean(arm, [a.name for a in self.arms])}; "
+                f"no arm named {arm!r}{did_you_mean(arm, [a.name for a in self.arms])}; "
                 f"arms: {', '.join(a.name for a in self.arms) or 'none'}",
                 source=self.source,
                 field="arms",
@@ -426,8 +348,7 @@ class Scenario(_Section):
         try:
             return with_values(parameters, chosen.set)
         except ValidationError as error:
-            detail = error.errors()[0]
-            raise ScenarioError(_describe_error(detail), source=self.source, field=f"arms.{arm}.set") from None
+            raise user_error(error, source=self.source, field=f"arms.{arm}.set", root=Scenario) from None
 
     def with_overrides(self, assignments: list[str]) -> Scenario:
         """Apply ``--set dotted.path=value`` assignments and validate the result.
@@ -451,12 +372,14 @@ class Scenario(_Section):
                 if not isinstance(node, dict) or key not in node or not isinstance(node[key], dict):
                     allowed = list(node) if isinstance(node, dict) else []
                     raise ScenarioError(
-                        f"unknown path{_did_you_mean(key, allowed)}", source="--set", field=".".join(keys[: depth + 1])
+                        f"unknown path{did_you_mean(key, allowed)}", source="--set", field=".".join(keys[: depth + 1])
                     )
                 node = node[key]
             if keys[-1] not in node:
-                raise ScenarioError(f"unknown path{_did_you_mean(keys[-1], list(node))}", source="--set", field=path)
+                raise ScenarioError(f"unknown path{did_you_mean(keys[-1], list(node))}", source="--set", field=path)
             node[keys[-1]] = value
+        from sim.scenario.loader import validate_scenario  # the loader builds on this schema
+
         return validate_scenario(data, source="--set", lines={}, origin=self.source)
 
 
@@ -465,195 +388,5 @@ def _validated_value(path: str, value: Any) -> Any:
     try:
         with_values(Parameters(), {path: value})
     except ValidationError as error:
-        raise ValueError(f"{path}: {_describe_error(error.errors()[0])}") from None
+        raise ValueError(f"{path}: {describe_error(error.errors()[0], Scenario)}") from None
     return value
-
-
-def _did_you_mean(word: str, choices: typing.Iterable[str]) -> str:
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The pydantic model class that holds the field at ``loc`` (None if not a model)."""
-    cls: Any = Scenario
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if not (isinstance(cls, type) and issubclass(cls, BaseModel)) or part not in cls.model_fields:
-            return None
-        cls = _inner_model(cls.model_fields[part].annotation)
-    return cls if isinstance(cls, type) and issubclass(cls, BaseModel) else None
-
-
-def _inner_model(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        inner = _inner_model(arg)
-        if inner is not None:
-            return inner
-    return None
-
-
-def _describe_error(detail: dict[str, Any], root: type[BaseModel] = Scenario) -> str:
-    """One sentence for a pydantic error, with the allowed values or keys."""
-    kind = detail["type"]
-    loc = tuple(detail["loc"])
-    if kind == "extra_forbidden":
-        holder = _model_at(loc[:-1]) if root is Scenario else root
-        allowed = list(holder.model_fields) if holder else []
-        allowed = [a for a in allowed if a != "source"]
-        return f"unknown key{_did_you_mean(loc[-1], allowed)}; allowed: {', '.join(allowed)}"
-    message = detail["msg"]
-    if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
-    if kind not in ("value_error", "assertion_error") and "input" in detail and not isinstance(detail["input"], dict):
-        message += f" (got {detail['input']!r})"
-    return message
-
-
-class _LineLoader(yaml.SafeLoader):
-    """A safe loader that refuses aliases (``*name``), which allow exponential expansion."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise ScenarioError(
-                "YAML aliases (*name) are not allowed in scenario files; write the value out",
-                line=event.start_mark.line + 1,
-            )
-        return super().compose_node(parent, index)
-
-
-def _walk(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> None:
-    """Record the line of every key and item, and refuse duplicate keys."""
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[Any, int] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value
-            line = key_node.start_mark.line + 1
-            if key in seen:
-                raise ScenarioError(
-                    f"duplicate key {key!r} (first on line {seen[key]})",
-                    line=line,
-                    field=".".join(str(p) for p in (*path, key)),
-                )
-            seen[key] = line
-            lines[(*path, key)] = line
-            _walk(value_node, (*path, key), lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _walk(item, (*path, index), lines)
-
-
-def _entry_named(loc: tuple[Any, ...], message: str, lines: dict[tuple[Any, ...], int]) -> tuple[Any, ...]:
-    """The entry of the section at ``loc`` that a validator's message names, if exactly one; else ``loc``.
-
-    Validators of whole mappings (uncertainties, an arm's settings, a sweep's grid) report on
-    the mapping; a message that names one of its keys points at that key's own line.
-    """
-    entries = [path for path in lines if len(path) == len(loc) + 1 and path[: len(loc)] == loc]
-    named = [path for path in entries if isinstance(path[-1], str) and path[-1] in message]
-    return named[0] if len(named) == 1 else loc
-
-
-def _line_of(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:
-    for end in range(len(loc), -1, -1):
-        if loc[:end] in lines:
-            return lines[loc[:end]]
-    return None
-
-
-def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
-    """Read a scenario from YAML text; ``source`` names the file in error messages."""
-    lines: dict[tuple[Any, ...], int] = {}
-    try:
-        loader = _LineLoader(text)
-        try:
-            node = loader.get_single_node()
-            if node is not None:
-                _walk(node, (), lines)
-                data = loader.construct_document(node)
-            else:
-                data = None
-        finally:
-            loader.dispose()
-    except ScenarioError as error:
-        error.source = source
-        raise ScenarioError(error.message, source=source, line=error.line, field=error.field) from None
-    except RecursionError:
-        raise ScenarioError(
-            "is nested too deeply to read; a scenario needs only a few levels of nesting", source=source
-        ) from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-        problem = getattr(error, "problem", None) or str(error)
-        raise ScenarioError(f"not valid YAML: {problem}", source=source, line=mark.line + 1 if mark else None) from None
-    if data is None:
-        raise ScenarioError("the file is empty; a scenario needs at least a name", source=source)
-    if not isinstance(data, dict):
-        kind = {list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false"}.get(
-            type(data), type(data).__name__
-        )
-        raise ScenarioError(f"a scenario is a mapping of sections, not {kind}", source=source, line=1)
-    return validate_scenario(data, source=source, lines=lines, origin=source)
-
-
-_NAMED_FIELD = re.compile(r"^([a-z_]+(?:\.[A-Za-z0-9_]+)+): (.+)$", re.DOTALL)
-_ENTRY = re.compile(r"^entry (\d+): (.+)$", re.DOTALL)
-
-
-def validate_scenario(
-    data: dict[str, Any], *, source: str, lines: dict[tuple[Any, ...], int], origin: str | None
-) -> Scenario:
-    """Validate a scenario mapping, turning the first schema error into a :class:`ScenarioError`."""
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as error:
-        details = error.errors()
-        first = details[0]
-        loc = tuple(first["loc"])
-        more = (
-            f" ({len(details) - 1} more error{'s' if len(details) > 2 else ''} after this one)"
-            if len(details) > 1
-            else ""
-        )
-        message = _describe_error(first)
-        named = _NAMED_FIELD.match(message) if not loc else None
-        if named is not None:  # a whole-scenario check that names the field it is about
-            loc = tuple(int(part) if part.isdigit() else part for part in named.group(1).split("."))
-            message = named.group(2)
-        entry = _ENTRY.match(message)
-        if entry is not None:  # a list's check that names the entry at fault
-            loc = (*loc, int(entry.group(1)))
-            message = entry.group(2)
-        raise ScenarioError(
-            message + more,
-            source=source,
-            line=_line_of(_entry_named(loc, message, lines), lines),
-            field=".".join(str(p) for p in loc) or None,
-        ) from None
-    scenario.source = origin
-    return scenario
-
-
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError("no such file", source=str(path)) from None
-    except IsADirectoryError:
-        raise ScenarioError("is a directory, not a scenario file", source=str(path)) from None
-    except PermissionError:
-        raise ScenarioError("cannot be read (permission denied)", source=str(path)) from None
-    if b"\x00" in raw:
-        raise ScenarioError("is a binary file, not YAML", source=str(path))
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError("is not a UTF-8 text file", source=str(path)) from None
-    return parse_scenario(text, source=str(path))

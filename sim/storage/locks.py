@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from sim.errors import ScenarioError
+from sim.errors import FolderBusy
 
 
 @contextlib.contextmanager
@@ -29,7 +29,7 @@ def output_lock(folder: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(handle, 32, 0).decode(errors="replace").strip() or "another process"
-            raise ScenarioError(
+            raise FolderBusy(
                 f"is being written by another bureausim command (process {holder}); wait for it to finish "
                 "or choose another --out",
                 source=str(folder),
