@@ -36,96 +36,79 @@ VOLATILE = {"seconds", "wall_time_seconds"}
 """Columns that measure the machine, not the model: left out of the comparison."""
 
 SMALL = ["--set", "replications=2"]
-PATTERNS = {
-    "p1_escalation": ["e_0_3"],
-    "p2_control_loss": [None],
-    "p3_blame_sinks": ["blame_shifting", "precise"],
-    "p4_fear_freezes": ["harsh", "harsh_fault_tolerance"],
-    "p5_traces": ["paper", "onsite"],
-    "p6_campaign": [None],
-    "p7_oversight": ["none", "heavy"],
-    "p8_unfunded_mandates": ["funded_precise", "unfunded_shifted"],
-}
-REFORMS = (
-    "burden_reduction",
-    "campaign",
-    "clarify_directives",
-    "fault_tolerance",
-    "onsite_inspection",
-    "positive_incentives",
-    "precise_accountability",
-    "ranking_accountability",
-    "resources_follow_tasks",
-    "third_party_evaluation",
-)
+LITTLE = ["--set", "hierarchy.branching=[4,4,6]"]
 
 
 @dataclass(frozen=True)
 class Case:
-    """One pinned command: ``bureausim <args> --out <folder>``."""
+    """One pinned command, ``bureausim <args> --out <folder>``, and the golden files it must match.
+
+    Cases that must agree exactly (the same run on every engine) share one set of golden files.
+    """
 
     name: str
     args: tuple[str, ...]
+    golden: str = ""
+
+    @property
+    def pinned(self) -> str:
+        """The name of the golden files this case is compared with."""
+        return self.golden or self.name
 
 
 def cases() -> list[Case]:
-    """Every golden case, in a fixed order."""
-    found = [
-        Case("baseline", ("run", str(SCENARIOS / "baseline.yaml"), "--steps", "12", *SMALL)),
-        Case(
-            "baseline_agents_engine",
-            ("run", str(SCENARIOS / "baseline.yaml"), "--steps", "6", "--set", "replications=1"),
-        ),
-        Case(
-            "small_vectorized",
-            ("run", str(SCENARIOS / "baseline.yaml"), "--steps", "20", "--set", "hierarchy.branching=[3,3,4]", *SMALL),
-        ),
-        Case(
-            "small_agents",
-            (
-                "run",
-                str(SCENARIOS / "baseline.yaml"),
-                "--steps",
-                "20",
-                "--set",
-                "hierarchy.branching=[3,3,4]",
-                "--set",
-                "engine=agents",
-                *SMALL,
-            ),
-        ),
-        Case("five_levels", ("run", str(GOLDEN / "five_levels.yaml"), *SMALL)),
-        Case("china_full", ("run", str(SCENARIOS / "china_full.yaml"), "--steps", "3", "--set", "replications=1")),
-    ]
-    for stem, arms in PATTERNS.items():
+    """Every golden case, in a fixed order.
+
+    Engines, reforms and patterns are found, not listed: a registered engine runs the cases
+    every engine must match, a registered reform runs its scenario's arm, and every pattern
+    scenario runs each of its arms.
+    """
+    from sim.model.bureau_model import ENGINES
+    from sim.scenario.loader import load_scenario
+    from sim.scenario.policies import REGISTRY
+
+    baseline = str(SCENARIOS / "baseline.yaml")
+    found = [Case("baseline", ("run", baseline, "--steps", "12", *SMALL))]
+    for engine in ENGINES:
+        engine_set = ("--set", f"engine={engine}")
+        found.append(
+            Case(
+                f"baseline_short_{engine}",
+                ("run", baseline, "--steps", "6", "--set", "replications=1", *engine_set),
+                "baseline_short",
+            )
+        )
+        small = ("run", baseline, "--steps", "20", "--set", "hierarchy.branching=[3,3,4]", *engine_set, *SMALL)
+        found.append(Case(f"small_{engine}", small, "small"))
+        five = ("run", str(GOLDEN / "five_levels.yaml"), *engine_set, *SMALL)
+        found.append(Case(f"five_levels_{engine}", five, "five_levels"))
+    found.append(
+        Case("china_full", ("run", str(SCENARIOS / "china_full.yaml"), "--steps", "3", "--set", "replications=1"))
+    )
+    for path in sorted((SCENARIOS / "patterns").glob("*.yaml")):
+        arms = [arm.name for arm in load_scenario(path).arms] or [None]
         for arm in arms:
             extra = () if arm is None else ("--arm", arm)
-            found.append(
-                Case(f"{stem}_{arm or 'run'}", ("run", str(SCENARIOS / "patterns" / f"{stem}.yaml"), *extra, *SMALL))
-            )
-    for reform in REFORMS:
+            found.append(Case(f"{path.stem}_{arm or 'run'}", ("run", str(path), *extra, *SMALL)))
+    for reform in REGISTRY:
         path = str(SCENARIOS / "reforms" / f"{reform}.yaml")
         found.append(Case(f"reform_{reform}", ("run", path, "--arm", reform, "--steps", "30", *SMALL)))
+    reforms = SCENARIOS / "reforms"
     experiments = (
-        ("compare", "compare", SCENARIOS / "reforms" / "fault_tolerance.yaml", ["--set", "steps=24", *SMALL]),
-        (
-            "compare_all_reforms",
-            "compare",
-            SCENARIOS / "reforms" / "all_reforms.yaml",
-            ["--set", "steps=12", "--set", "replications=2", "--set", "hierarchy.branching=[4,4,6]"],
-        ),
+        ("compare", "compare", reforms / "fault_tolerance.yaml", ["--set", "steps=24", *SMALL]),
+        ("compare_all_reforms", "compare", reforms / "all_reforms.yaml", ["--set", "steps=12", *SMALL, *LITTLE]),
         ("sweep", "sweep", SCENARIOS / "patterns" / "p7_oversight.yaml", ["--set", "steps=16", *SMALL]),
         (
             "sensitivity",
             "sensitivity",
             SCENARIOS / "baseline.yaml",
-            ["--samples", "2", "--set", "steps=8", "--set", "replications=1", "--set", "hierarchy.branching=[4,4,6]"],
+            ["--samples", "2", "--set", "steps=8", "--set", "replications=1", *LITTLE],
         ),
         (
             "robustness",
             "robustness",
             SCENARIOS / "robustness" / "reforms.yaml",
-            ["--futures", "3", "--set", "steps=8", "--set", "replications=1", "--set", "hierarchy.branching=[4,4,6]"],
+            ["--futures", "3", "--set", "steps=8", "--set", "replications=1", *LITTLE],
         ),
     )
     for name, command, path, options in experiments:
@@ -185,12 +168,12 @@ def pin(tables: dict[str, pd.DataFrame]) -> dict[str, dict]:
 def stored_csv(case: Case, table: str) -> Path:
     """Where a short table of a case is stored whole."""
     name = table.replace("/", "__").replace("*", "all")
-    return GOLDEN / case.name / (name if name.endswith(".csv") else name + ".csv")
+    return GOLDEN / case.pinned / (name if name.endswith(".csv") else name + ".csv")
 
 
 def differences(case: Case, tables: dict[str, pd.DataFrame]) -> list[str]:
     """What differs between a case's tables and its stored golden values (empty when none)."""
-    expected = json.loads((GOLDEN / f"{case.name}.json").read_text(encoding="utf-8"))
+    expected = json.loads((GOLDEN / f"{case.pinned}.json").read_text(encoding="utf-8"))
     actual = pin(tables)
     problems = []
     for name in sorted(set(expected) | set(actual)):
@@ -222,17 +205,28 @@ def _first_difference(expected: str, actual: str) -> str:
 
 
 def regenerate() -> None:
-    """Run every case and store its pinned tables (replacing the old ones)."""
+    """Run every case and store its pinned tables (replacing the old ones).
+
+    Cases that share golden files must produce the same tables; a disagreement is an error,
+    not a file overwritten.
+    """
     for stale in GOLDEN.glob("*.json"):
         stale.unlink()
     for folder in [p for p in GOLDEN.iterdir() if p.is_dir()]:
         for file in folder.glob("*.csv"):
             file.unlink()
         folder.rmdir()
+    written: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as work:
         for case in cases():
             tables = produce(case, Path(work))
-            (GOLDEN / f"{case.name}.json").write_text(json.dumps(pin(tables), indent=1) + "\n", encoding="utf-8")
+            pinned = pin(tables)
+            if case.pinned in written:
+                if written[case.pinned] != pinned:
+                    raise RuntimeError(f"{case.name} differs from the other cases pinned as {case.pinned}")
+                continue
+            written[case.pinned] = pinned
+            (GOLDEN / f"{case.pinned}.json").write_text(json.dumps(pinned, indent=1) + "\n", encoding="utf-8")
             for name, table in tables.items():
                 if name.endswith(".csv") or len(table) <= STORED_ROWS:
                     path = stored_csv(case, name)
