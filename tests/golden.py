@@ -63,7 +63,7 @@ def cases() -> list[Case]:
     every engine must match, a registered reform runs its scenario's arm, and every pattern
     scenario runs each of its arms.
     """
-    from sim.model.bureau_model import ENGINES
+    from sim.model.engines import ENGINES
     from sim.scenario.loader import load_scenario
     from sim.scenario.policies import REGISTRY
 

@@ -13,6 +13,7 @@ from conftest import small
 
 from sim import BureauModel, ScenarioError
 from sim.model.agent_engine import Official
+from sim.model.engines import ENGINES
 from sim.scenario.output_names import AGENT_OUTPUTS, model_output_names
 
 
@@ -226,7 +227,7 @@ def test_ranking_is_not_wrongful_when_the_unit_itself_is_the_cause():
         "execution_fixed_strategy": "substantive",
         "accountability_ranking_fraction": 0.25,
     }
-    for engine in ("agents", "vectorized"):
+    for engine in ENGINES:
         model = stepped(BureauModel(small(), seed=1, engine=engine, **frictionless), 1)
         assert model.levels[-1].sanctions_now.sum() == 16  # one in four of each group of six
         assert model.outputs["wrongful_sanction_rate"] == 0.0

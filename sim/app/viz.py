@@ -26,7 +26,7 @@ from sim.model.bureau_model import BureauModel
 from sim.scenario.loader import load_scenario
 from sim.scenario.policies import REGISTRY
 from sim.scenario.schema import Scenario
-from sim.scenario.strategies import Strategy
+from sim.scenario.strategies import STRATEGIES
 
 SCENARIO_VARIABLE = "BUREAUSIM_SCENARIO"
 """Environment variable through which ``bureausim viz`` passes the scenario file to the page."""
@@ -42,14 +42,8 @@ LEVERS = {
 }
 """Slider per lever: keyword argument → (label, min, max, step)."""
 
-STRATEGY_COLOURS = {
-    Strategy.SUBSTANTIVE: "#2ca02c",
-    Strategy.FORMALISM: "#bcbd22",
-    Strategy.FALSIFY: "#d62728",
-    Strategy.BLANKET_BAN: "#9467bd",
-    Strategy.INNOVATE: "#1f77b4",
-    Strategy.SHIRK: "#7f7f7f",
-}
+STRATEGY_COLOURS = np.array([spec.colour for spec in STRATEGIES], dtype=object)
+"""Colour of each strategy, by code, from the strategy table."""
 
 
 class VizModel(BureauModel):
@@ -90,14 +84,14 @@ def hierarchy_figure(model: VizModel) -> Figure:
     grassroots = model.levels[-1].strategy_code
     start = len(positions) - len(grassroots)
     if (grassroots >= 0).all():
-        colours[start:] = [STRATEGY_COLOURS[Strategy(code)] for code in grassroots]
+        colours[start:] = STRATEGY_COLOURS[grassroots]
     figure = Figure(figsize=(9, 3.6))
     ax = figure.subplots()
     ax.add_collection(LineCollection(segments, colors="#bbbbbb", linewidths=0.3))
     scale = 6 + 40 * sanctions / max(1.0, sanctions.max())
     ax.scatter(positions[:, 0], positions[:, 1], s=scale, c=list(colours), edgecolors="#a00000", linewidths=0.3)
-    for strategy, colour in STRATEGY_COLOURS.items():
-        ax.scatter([], [], color=colour, label=strategy.label)
+    for spec in STRATEGIES:
+        ax.scatter([], [], color=spec.colour, label=spec.label)
     ax.legend(fontsize=7, ncols=6, loc="upper center", bbox_to_anchor=(0.5, 1.12), frameon=False)
     ax.set_yticks(-np.arange(len(model.level_names)), model.level_names, fontsize=8)
     ax.set_xticks([])

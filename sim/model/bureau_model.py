@@ -9,6 +9,7 @@ are recorded by a Mesa ``DataCollector`` under the names of :mod:`sim.scenario.o
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
@@ -20,22 +21,17 @@ import numpy as np
 from pydantic import ValidationError
 
 from sim.errors import ScenarioError
-from sim.model.agent_engine import AgentEngine, LevelState, Official
+from sim.model.agent_engine import Official
+from sim.model.engines import ENGINES
 from sim.model.hierarchy import build_layout, default_level_names, graph_from_layout
-from sim.model.rules import N_STRATEGIES, paperwork_load
-from sim.model.vectorized_engine import VectorizedEngine
+from sim.model.rules import paperwork_load
+from sim.model.state import FINDING_CHANNELS, AccountabilityDraws, ExecutionDraws, LevelState
 from sim.scenario.messages import user_error
 from sim.scenario.output_names import AGENT_OUTPUTS, model_output_names, sanction_share_name
 from sim.scenario.parameters import Parameters, parameter_paths, with_values
 from sim.scenario.policies import REGISTRY, apply_policies
 from sim.scenario.schema import HierarchySpec, Scenario
-from sim.scenario.strategies import Strategy
-
-ENGINES = {"vectorized": VectorizedEngine, "agents": AgentEngine}
-"""The engines a model can run on, by name."""
-
-FINDING_CHANNELS = 3
-"""Findings a unit can produce per period before ranking: inspection, incident, third party."""
+from sim.scenario.strategies import N_STRATEGIES, Strategy
 
 
 class BureauModel(mesa.Model):
@@ -69,7 +65,8 @@ class BureauModel(mesa.Model):
         level_names: Name of each level, top first.
         relays: Number of relays *L*; the grassroots are level *L*.
         outputs: The model outputs of the last period (or of initialisation).
-        draws: The random numbers of the current phase, by purpose.
+        execution_draws: This period's random numbers of the execute phase.
+        accountability_draws: This period's random numbers of the accountability phase.
     """
 
     def __init__(
@@ -107,13 +104,12 @@ class BureauModel(mesa.Model):
                 f"{len(self.level_names)} level names for a hierarchy of {self.relays + 1} levels",
                 field="hierarchy.levels",
             )
-        self.draws: dict[str, np.ndarray] = {}
         self._initialise_state()
         self._create_officials()
         self.outputs = dict.fromkeys(model_output_names(self.level_names), 0.0)
         self.datacollector = OutputCollector(
             model_reporters={name: partial(_output, name=name) for name in self.outputs},
-            agent_reporters={name: name for name in AGENT_OUTPUTS},
+            agent_reporters={name: operator.attrgetter(name) for name in AGENT_OUTPUTS},
         )
         self.datacollector.collect(self)
 
@@ -183,8 +179,7 @@ class BureauModel(mesa.Model):
     @property
     def campaign_active(self) -> bool:
         """Whether the current period lies in the campaign window (periods count from 1)."""
-        c = self.p.campaign
-        return c.start is not None and c.start <= self.steps < (c.end if c.end is not None else np.inf)
+        return self.p.campaign.active(self.steps)
 
     def inspection_intensity(self) -> tuple[float, float]:
         """Inspection rate per principal and on-site share this period (raised in a campaign)."""
@@ -209,10 +204,7 @@ class BureauModel(mesa.Model):
 
     def _reset_period(self) -> None:
         for state in self.levels:
-            state.sanctions_now[:] = 0
-            state.wrongful_now[:] = 0
-            state.severity_now[:] = 0.0
-            state.reward_now[:] = 0.0
+            state.start_period()
 
     def _issue(self) -> None:
         task = self.p.task
@@ -220,24 +212,14 @@ class BureauModel(mesa.Model):
 
     def _draw_execution(self) -> None:
         """Random numbers of the execute phase: strategy choice, then risk."""
-        n = self.layout.sizes[-1]
-        self.draws = {"choice": self.rng.random(n), "risk": self.rng.random(n)}
+        self.execution_draws = ExecutionDraws.draw(self.rng, self.layout.sizes[-1])
 
     def _draw_accountability(self) -> None:
-        """Random numbers of the accountability phase, in a fixed order."""
-        n = self.layout.sizes[-1]
-        rng = self.rng
-        self.draws = {
-            "inspect": rng.random((n, int(self.layout.principals.max()))),
-            "onsite": rng.random(n),
-            "detect": rng.random(n),
-            "visible": rng.random(n),
-            "third_party": rng.random(n),
-            "tp_detect": rng.random(n),
-            "excuse": rng.random((n, FINDING_CHANNELS)),
-            "blame": rng.random((n, FINDING_CHANNELS)),
-            "rank": rng.random(n),
-        }
+        """Random numbers of the accountability phase, in the order of :class:`AccountabilityDraws`' fields."""
+        slots = int(self.layout.principals.max())
+        self.accountability_draws = AccountabilityDraws.draw(
+            self.rng, self.layout.sizes[-1], slots=slots, channels=FINDING_CHANNELS
+        )
 
     def _measure(self) -> dict[str, float]:
         """The model outputs of this period (ODD section 8)."""

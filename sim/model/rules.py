@@ -1,24 +1,37 @@
 """The model's equations (docs/ODD.md, section 7) as elementwise functions.
 
 Every function here works on numpy scalars and on numpy arrays alike, with no branching on
-values in Python. An :class:`sim.model.agent_engine.Official` calls them with its own entries; a
-vectorised engine can call the same functions with whole levels. Keeping the arithmetic in
-one place is what lets two engines give the same numbers.
+values in Python. An :class:`sim.model.agent_engine.Official` calls them with its own entries; the
+vectorised engine calls the same functions with whole levels. All the arithmetic of every
+phase is here, and the engines only schedule and index: that is what lets two engines give
+the same numbers, and a new mechanism be written once.
+
+Each phase has one function that the engines call (:func:`relay`, :func:`strategy_choice`
+and :func:`carry_out`, :func:`grassroots_report` and :func:`report_inflation`,
+:func:`inspect`, :func:`findings`, :func:`excused`, :func:`reward`, :func:`reinforced`,
+:func:`peer_share`), built from the single equations below them. What differs between
+strategies is read from the strategy table (:data:`sim.scenario.strategies.STRATEGIES`).
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from sim.scenario.strategies import Strategy
+from sim.scenario.strategies import N_STRATEGIES, STRATEGIES
 
-EFFORT_SHARE = np.array([1.0, 0.8, 0.2, 0.3, 1.0, 0.0])
-"""Share of free capacity each strategy uses (ODD 7.2), indexed by :class:`Strategy`."""
+EFFORT_SHARE = np.array([spec.effort_share for spec in STRATEGIES])
+"""Share of free capacity each strategy uses (ODD 7.2), indexed by strategy code."""
 
-GENUINE = np.array([True, False, False, False, True, False])
-"""Strategies that are genuine attempts at the directive (SUBSTANTIVE, INNOVATE)."""
+GENUINE = np.array([spec.genuine for spec in STRATEGIES])
+"""Strategies that are genuine attempts at the directive (substantive work, innovation)."""
 
-N_STRATEGIES = len(Strategy)
+FABRICATED = np.array([spec.fabricated for spec in STRATEGIES])
+"""Strategies whose claim is made up, so that only detection shows an inspector the truth (falsification)."""
+
+HARMFUL = np.array([spec.harm for spec in STRATEGIES])
+"""Strategies that do collateral harm (blanket bans)."""
 
 # Finding causes (ODD 7.5)
 CAUSE_OWN, CAUSE_CHANCE, CAUSE_CONDITIONS = 0, 1, 2
@@ -52,6 +65,38 @@ def relay_damage(rate, dilution, stripping, funded):
     kept = np.where(funded, 1.0, 1.0 - stripping)
     with np.errstate(divide="ignore"):
         return np.log1p(rate) - np.log(np.maximum(1.0 - dilution, 1e-300)) - np.log(np.maximum(kept, 1e-300))
+
+
+class Relayed(NamedTuple):
+    """What one relay does: the escalation applied, the damage done, and what the subordinates receive."""
+
+    rate: np.ndarray
+    damage: np.ndarray
+    target: np.ndarray
+    clarity: np.ndarray
+    resources: np.ndarray
+
+
+def relay(target, clarity, resources, risk_aversion, belief, p) -> Relayed:
+    """The relay phase (ODD 7.1) for officials holding ``target``, ``clarity`` and ``resources``.
+
+    Args:
+        target: Target received.
+        clarity: Clarity received.
+        resources: Resources received.
+        risk_aversion: The relaying officials' risk aversion.
+        belief: Their believed chance of being sanctioned.
+        p: The model's parameters.
+    """
+    r = p.relay
+    rate = escalation_rate(r.escalation, r.escalation_pressure, p.task.weight, risk_aversion, belief)
+    return Relayed(
+        rate,
+        relay_damage(rate, r.dilution, r.stripping, r.funded_escalation),
+        relayed_target(target, rate),
+        relayed_clarity(clarity, r.dilution),
+        relayed_resources(resources, r.stripping, rate, r.funded_escalation),
+    )
 
 
 def paperwork_load(principals, task_paperwork, per_relay, relays):
@@ -119,13 +164,17 @@ def choose_strategy(attractions, temperature, uniform):
     return np.minimum(index, N_STRATEGIES - 1)
 
 
+def strategy_choice(attractions, temperature, uniform, fixed):
+    """The strategies chosen: the scenario's fixed strategy, or the logit choice of :func:`choose_strategy`."""
+    if fixed is not None:
+        return np.full(np.shape(uniform), int(fixed), dtype=np.int64)
+    return choose_strategy(attractions, temperature, uniform)
+
+
 def failure_risk(strategy, risk, innovation_risk):
-    """Risk that a genuine attempt fails: p for SUBSTANTIVE, p × m for INNOVATE, else 0."""
-    return np.where(
-        strategy == Strategy.SUBSTANTIVE,
-        risk,
-        np.where(strategy == Strategy.INNOVATE, np.minimum(1.0, risk * innovation_risk), 0.0),
-    )
+    """Risk that an attempt fails, by the strategy's risk rule: p (task), min(1, p × m) (innovation), or 0."""
+    risks = {"task": risk, "innovation": np.minimum(1.0, risk * innovation_risk), "none": 0.0}
+    return np.choose(strategy, [risks[spec.risk] for spec in STRATEGIES])
 
 
 def execute(strategy, target, free, clarity, resources, failed, execution):
@@ -147,14 +196,58 @@ def execute(strategy, target, free, clarity, resources, failed, execution):
     substantive = np.minimum(target, free * clarity * funding)
     innovative = np.minimum(target, free * execution.innovation_gain * 0.5 * (1.0 + clarity) * funding)
     loss = 1.0 - execution.failure_loss * failed
-    ban = np.minimum(target, execution.ban_output)
-    # one entry per strategy, in Strategy order: SUBSTANTIVE, FORMALISM, FALSIFY, BLANKET_BAN, INNOVATE, SHIRK
-    output = np.choose(
-        strategy, [substantive * loss, execution.formalism_output * substantive, 0.0, ban, innovative * loss, 0.0]
-    )
-    claim = np.choose(strategy, [output, execution.formalism_claim * target, target, target, output, 0.0])
-    harm = np.where(strategy == Strategy.BLANKET_BAN, execution.ban_harm, 0.0)
+    outputs = {  # every output rule of the strategy table
+        "substantive": substantive * loss,
+        "formalism": execution.formalism_output * substantive,
+        "ban": np.minimum(target, execution.ban_output),
+        "innovative": innovative * loss,
+        "none": 0.0,
+    }
+    output = np.choose(strategy, [outputs[spec.output] for spec in STRATEGIES])
+    claims = {"output": output, "formalism": execution.formalism_claim * target, "target": target, "none": 0.0}
+    claim = np.choose(strategy, [claims[spec.claim] for spec in STRATEGIES])
+    harm = np.where(HARMFUL[strategy], execution.ban_harm, 0.0)
     return output, claim, harm
+
+
+class Executed(NamedTuple):
+    """What carrying out the chosen strategies gives (ODD 7.2)."""
+
+    free: np.ndarray
+    burden: np.ndarray
+    failed: np.ndarray
+    output: np.ndarray
+    claim: np.ndarray
+    harm: np.ndarray
+    capacity_used: np.ndarray
+
+
+def carry_out(strategy, capacity, paperwork, hosting, target, clarity, resources, risk_uniform, p) -> Executed:
+    """The execute phase after the choice: free capacity, burden, failure, output, claim, harm, capacity used.
+
+    Args:
+        strategy: The strategies chosen.
+        capacity: Capacity K.
+        paperwork: Paperwork load π.
+        hosting: Capacity spent hosting last period's inspections h.
+        target: Target received.
+        clarity: Clarity received.
+        resources: Resources received.
+        risk_uniform: The uniform draw deciding whether an attempt fails.
+        p: The model's parameters.
+    """
+    free = free_capacity(capacity, paperwork, hosting)
+    failed = risk_uniform < failure_risk(strategy, p.task.risk, p.execution.innovation_risk)
+    output, claim, harm = execute(strategy, target, free, clarity, resources, failed, p.execution)
+    return Executed(
+        free,
+        burden(capacity, paperwork, hosting),
+        failed,
+        output,
+        claim,
+        harm,
+        capacity_used(capacity, paperwork, hosting, free, strategy),
+    )
 
 
 def capacity_used(capacity, paperwork, hosting, free, strategy):
@@ -180,6 +273,16 @@ def ranking_quota(fraction, size):
 # --- 7.3 report ----------------------------------------------------------------------------
 
 
+def grassroots_report(claim, target):
+    """A grassroots unit's report: its claim, at most its target."""
+    return np.minimum(claim, target)
+
+
+def report_inflation(level, inflation):
+    """The inflation a level adds to its report: ι, except at the top, which reports to no one."""
+    return inflation if level > 0 else 0.0
+
+
 def aggregate_report(children_total, inflation, target, leaves):
     """An intermediate report: min((1 + ι) Σ children, T N)."""
     return np.minimum((1.0 + inflation) * children_total, target * leaves)
@@ -203,15 +306,144 @@ def inspection_count(rate, uniforms, cap):
     return count if cap is None else np.minimum(count, cap)
 
 
+def principal_slots(principals, slots):
+    """Which of ``slots`` principal slots a unit has (its first ``principals``), slots on the last axis."""
+    return np.arange(slots) < np.asarray(principals)[..., None]
+
+
+def detected(exposed, uniform, chance):
+    """Whether a fabricated claim open to a check is detected: exposed and u < the chance of detection."""
+    return exposed & (uniform < chance)
+
+
 def inspection_score(strategy, output, claim, onsite, falsify_caught):
-    """What an inspection sees: real output on site, the claim on paper (or an uncaught falsifier's claim)."""
-    sees_reality = onsite & ~((strategy == Strategy.FALSIFY) & ~falsify_caught)
+    """What an inspection sees: real output on site, the claim on paper (or an uncaught fabricated claim)."""
+    sees_reality = onsite & ~(FABRICATED[strategy] & ~falsify_caught)
     return np.where(sees_reality, output, claim)
 
 
 def shortfall(score, target, threshold):
     """Whether a score falls below θ T."""
     return score < threshold * target
+
+
+class Inspection(NamedTuple):
+    """What this period's inspections and third-party evaluation saw of each unit (ODD 7.4)."""
+
+    count: np.ndarray
+    inspected: np.ndarray
+    onsite: np.ndarray
+    caught: np.ndarray
+    score: np.ndarray
+    evaluated: np.ndarray
+    tp_caught: np.ndarray
+    tp_score: np.ndarray
+
+
+def inspect(strategy, output, claim, principals, draws, rate, onsite_share, a) -> Inspection:
+    """Inspections by every principal, their detection of fabricated claims, and third-party evaluation.
+
+    Args:
+        strategy: The units' strategies.
+        output: Real output.
+        claim: Claimed output.
+        principals: Principals each unit answers to.
+        draws: The phase's :class:`sim.model.state.AccountabilityDraws` (whole level, or one unit's).
+        rate: Inspection rate per principal this period.
+        onsite_share: On-site share of inspections this period.
+        a: The ``accountability`` parameter group.
+    """
+    slots = principal_slots(principals, np.shape(draws.inspect)[-1])
+    count = inspection_count(rate * slots, draws.inspect, a.inspection_cap)
+    inspected = count > 0
+    onsite = draws.onsite < onsite_share
+    fabricated = FABRICATED[strategy]
+    caught = detected(inspected & fabricated, draws.detect, np.where(onsite, a.detect_onsite, a.detect_paper))
+    evaluated = draws.third_party < a.third_party_rate
+    tp_caught = detected(evaluated & fabricated, draws.tp_detect, a.detect_onsite)
+    return Inspection(
+        count,
+        inspected,
+        onsite,
+        caught,
+        inspection_score(strategy, output, claim, onsite, caught),
+        evaluated,
+        tp_caught,
+        inspection_score(strategy, output, claim, True, tp_caught),
+    )
+
+
+def hosting_load(inspection: Inspection, hosting_cost):
+    """Capacity the next period loses to hosting this period's inspections and evaluation: h (count + evaluated)."""
+    return hosting_cost * (inspection.count + inspection.evaluated)
+
+
+def finding_severity(caught, falsify_penalty):
+    """Severity of a finding: the falsification penalty when a fabricated claim was caught, else 1."""
+    return np.where(caught, falsify_penalty, 1.0)
+
+
+class Finding(NamedTuple):
+    """One channel's findings: whether there is one, its severity and cause, and whether blame is precise."""
+
+    found: np.ndarray
+    severity: np.ndarray
+    cause: np.ndarray
+    precise: bool
+
+
+def findings(inspection: Inspection, strategy, target, failed, visible, a) -> tuple[Finding, Finding, Finding]:
+    """The three finding channels of a unit, in channel order: inspection, incident, third party (ODD 7.4).
+
+    Args:
+        inspection: What :func:`inspect` saw.
+        strategy: The units' strategies.
+        target: Target received.
+        failed: Whether the attempt failed.
+        visible: The uniform deciding whether a failure becomes a visible incident.
+        a: The ``accountability`` parameter group.
+    """
+    cause = finding_cause(strategy, failed)
+    short = shortfall(inspection.score, target, a.shortfall_threshold)
+    tp_short = shortfall(inspection.tp_score, target, a.shortfall_threshold)
+    return (
+        Finding(
+            inspection.inspected & (inspection.caught | short),
+            finding_severity(inspection.caught, a.falsify_penalty),
+            cause,
+            a.precise,
+        ),
+        Finding(
+            failed & (visible < a.incident_visibility),
+            np.ones(np.shape(cause)),
+            np.full(np.shape(cause), CAUSE_CHANCE),
+            a.precise,
+        ),
+        Finding(
+            inspection.evaluated & (inspection.tp_caught | tp_short),
+            finding_severity(inspection.tp_caught, a.falsify_penalty),
+            cause,
+            True,
+        ),
+    )
+
+
+def excused(strategy, uniform, excuse_genuine):
+    """Whether a finding is excused (容错): only genuine attempts, with probability ``excuse_genuine``."""
+    return GENUINE[strategy] & (uniform < excuse_genuine)
+
+
+def reward(inspection: Inspection, target, a):
+    """This period's reward: for a good score seen by an inspection or evaluation, unless a fake was caught."""
+    good = (inspection.inspected & (inspection.score >= a.reward_threshold * target)) | (
+        inspection.evaluated & (inspection.tp_score >= a.reward_threshold * target)
+    )
+    return np.where(good & ~(inspection.caught | inspection.tp_caught), a.reward, 0.0)
+
+
+def completion(claim, target):
+    """Reported completion, by which superiors rank their subordinates (排名): m / T."""
+    return claim / np.maximum(target, 1e-12)
 
 
 # --- 7.5 attribution -----------------------------------------------------------------------
@@ -294,6 +526,24 @@ def payoff(
     )
 
 
+def reinforced(attractions, strategy, claim, output, harm, target, severity, reward_now, risk_aversion, p):
+    """The learn phase's attractions (ODD 7.6): this period's payoff reinforces the strategy chosen."""
+    value = payoff(
+        claim,
+        output,
+        harm,
+        target,
+        p.task.target,
+        strategy,
+        severity,
+        reward_now,
+        risk_aversion,
+        p.task.weight,
+        p.execution,
+    )
+    return reinforce(attractions, strategy, value, p.learning.forgetting, p.learning.learning_rate)
+
+
 def reinforce(attractions, strategy, value, forgetting, rate):
     """Roth–Erev with forgetting: A ← (1 − φ) A, then A_s += α U for the chosen s."""
     updated = (1.0 - forgetting) * np.asarray(attractions, dtype=float)
@@ -305,3 +555,14 @@ def reinforce(attractions, strategy, value, forgetting, rate):
 def update_belief(belief, sanctioned, peer_share, rate, peer_weight):
     """B ← (1 − γ) b + γ ((1 − ψ) own + ψ peers)."""
     return (1.0 - rate) * belief + rate * ((1.0 - peer_weight) * sanctioned + peer_weight * peer_share)
+
+
+def sanctioned(sanctions_now):
+    """1.0 for an official sanctioned this period, else 0.0: its own evidence."""
+    return (np.asarray(sanctions_now) > 0).astype(float)
+
+
+def peer_share(tally, own, siblings):
+    """Share of an official's siblings sanctioned this period: (tally − own) / (siblings − 1); own with none."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(siblings == 1, own, (tally - own) / (siblings - 1))

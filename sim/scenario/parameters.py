@@ -176,6 +176,12 @@ class Learning(_Group):
     peer_weight: float = Field(0.5, ge=0, le=1, description="weight of peers' sanctions (siblings) against one's own")
 
 
+def check_window(start: int, end: int | None) -> None:
+    """Refuse a campaign window that ends before it starts (the parameters' and the policy option's check)."""
+    if end is not None and end <= start:
+        raise ValueError(f"campaign end ({end}) must come after its start ({start})")
+
+
 class Campaign(_Group):
     """A temporary inspection surge (运动式执行); off while ``start`` is null."""
 
@@ -188,9 +194,13 @@ class Campaign(_Group):
 
     @model_validator(mode="after")
     def _window(self) -> Campaign:
-        if self.start is not None and self.end is not None and self.end <= self.start:
-            raise ValueError(f"campaign end ({self.end}) must come after its start ({self.start})")
+        if self.start is not None:
+            check_window(self.start, self.end)
         return self
+
+    def active(self, period: int) -> bool:
+        """Whether ``period`` (counted from 1) lies in the window: start <= period < end (no end: to the end)."""
+        return self.start is not None and self.start <= period and (self.end is None or period < self.end)
 
 
 class Parameters(_Group):

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sim.scenario.parameters import Parameters
+from sim.scenario.parameters import Parameters, check_window
 
 
 class Options(BaseModel):
@@ -180,8 +180,7 @@ class _Campaign(Options):
 
     @model_validator(mode="after")
     def _window(self) -> _Campaign:
-        if self.end <= self.start:
-            raise ValueError(f"end ({self.end}) must come after start ({self.start})")
+        check_window(self.start, self.end)
         return self
 
 

@@ -92,5 +92,7 @@ STRATEGIES: tuple[StrategySpec, ...] = (
 )
 """Every strategy, in code order (``STRATEGIES[code]``)."""
 
+N_STRATEGIES = len(STRATEGIES)
+
 if [spec.strategy for spec in STRATEGIES] != list(Strategy):  # pragma: no cover - a table edited out of order
     raise RuntimeError("STRATEGIES must list every Strategy once, in code order")

@@ -1,0 +1,166 @@
+"""The state engines work on: per-level arrays, the random draws of each phase, and the contract.
+
+Three things live here, and the engines import them instead of the Mesa model:
+
+- :data:`LEVEL_FIELDS`, the one list of per-official quantities (ODD section 2). A
+  :class:`LevelState` holds one numpy array per field for every official on a level, and
+  :class:`sim.model.agent_engine.Official` gets one attribute per field from the same list.
+- :class:`ExecutionDraws` and :class:`AccountabilityDraws`, the random numbers of the two
+  phases that need chance, one array per purpose. They are drawn in their fields' order,
+  whole levels at once, before any official acts, so results do not depend on activation
+  order; :meth:`at` gives one official's entries.
+- :class:`ChainState`, a Protocol listing exactly what an engine may read and write.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, Self
+
+import numpy as np
+
+from sim.scenario.strategies import N_STRATEGIES
+
+if TYPE_CHECKING:
+    from sim.model.hierarchy import Layout
+    from sim.scenario.parameters import Parameters
+
+FINDING_CHANNELS = 3
+"""Findings a unit can produce per period before ranking: inspection, incident, third party."""
+
+
+@dataclass(frozen=True)
+class LevelField:
+    """One per-official quantity: its name, numpy type, value before the first period, and meaning."""
+
+    name: str
+    dtype: type
+    initial: Any
+    meaning: str
+
+
+LEVEL_FIELDS: tuple[LevelField, ...] = (
+    LevelField("capacity", np.float64, 0.0, "capacity K (drawn at initialisation)"),
+    LevelField("risk_aversion", np.float64, 0.0, "risk aversion ρ (drawn at initialisation)"),
+    LevelField("belief", np.float64, 0.0, "believed chance of being sanctioned b"),
+    LevelField("target_received", np.float64, 0.0, "target T received this period"),
+    LevelField("clarity_received", np.float64, 0.0, "clarity c received this period"),
+    LevelField("resources_received", np.float64, 0.0, "resources r received this period"),
+    LevelField("escalation_applied", np.float64, 0.0, "escalation e_j applied when relaying"),
+    LevelField("damage", np.float64, 0.0, "how much this official's relay made the task harder"),
+    LevelField("output", np.float64, 0.0, "real output y (grassroots)"),
+    LevelField("claim", np.float64, 0.0, "claimed output m (grassroots)"),
+    LevelField("report", np.float64, 0.0, "report sent up"),
+    LevelField("harm", np.float64, 0.0, "collateral harm H (grassroots)"),
+    LevelField("paperwork", np.float64, 0.0, "paperwork load π (grassroots)"),
+    LevelField("hosting", np.float64, 0.0, "capacity spent hosting last period's inspections h"),
+    LevelField("free", np.float64, 0.0, "free capacity F"),
+    LevelField("capacity_used", np.float64, 0.0, "share of capacity used (NaN above the grassroots)"),
+    LevelField("burden_share", np.float64, 0.0, "share of capacity taken by paperwork and hosting"),
+    LevelField("severity_now", np.float64, 0.0, "severity of this period's sanctions S"),
+    LevelField("reward_now", np.float64, 0.0, "this period's reward"),
+    LevelField("strategy_code", np.int64, -1, "strategy chosen this period (-1: none)"),
+    LevelField("sanctions", np.int64, 0, "sanctions received so far"),
+    LevelField("sanctions_now", np.int64, 0, "sanctions received this period"),
+    LevelField("wrongful_now", np.int64, 0, "wrongful sanctions received this period"),
+    LevelField("principals", np.int64, 0, "principals the unit answers to (grassroots)"),
+    LevelField("failed", np.bool_, False, "whether this period's genuine attempt failed"),
+)
+"""Every per-official array of a level, in a fixed order (plus ``attractions``, one row per official)."""
+
+PER_PERIOD = ("sanctions_now", "wrongful_now", "severity_now", "reward_now")
+"""Fields that count one period's events: set to zero at the start of every period."""
+
+
+class LevelState:
+    """The state of every official on one level, as numpy arrays (ODD section 2).
+
+    One array per :data:`LEVEL_FIELDS` entry, plus ``attractions`` (officials × strategies).
+
+    Args:
+        size: Officials on the level.
+    """
+
+    def __init__(self, size: int) -> None:
+        for field in LEVEL_FIELDS:
+            setattr(self, field.name, np.full(size, field.initial, dtype=field.dtype))
+        self.attractions = np.zeros((size, N_STRATEGIES))
+
+    def start_period(self) -> None:
+        """Zero the counts of one period's events."""
+        for name in PER_PERIOD:
+            getattr(self, name)[:] = 0
+
+
+class _Draws:
+    """Random numbers of one phase: one array per field, drawn in field order."""
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator, units: int, **columns: int) -> Self:
+        """Draw every field for ``units`` units, in field order; a field with ``columns`` metadata is 2-D.
+
+        Args:
+            rng: The model's generator.
+            units: Units the phase acts on (the grassroots).
+            **columns: Width of each 2-D field's rows, by the name its metadata gives.
+        """
+        values = {}
+        for field in dataclasses.fields(cls):
+            width = field.metadata.get("columns")
+            values[field.name] = rng.random(units if width is None else (units, columns[width]))
+        return cls(**values)
+
+    def at(self, index: int) -> Self:
+        """One unit's entries (rows of the 2-D fields), as the agent engine reads them."""
+        return type(self)(**{field.name: getattr(self, field.name)[index] for field in dataclasses.fields(self)})
+
+
+@dataclass(frozen=True)
+class ExecutionDraws(_Draws):
+    """The execute phase's uniforms: the strategy choice, then the risk of failing."""
+
+    choice: np.ndarray
+    risk: np.ndarray
+
+
+@dataclass(frozen=True)
+class AccountabilityDraws(_Draws):
+    """The accountability phase's uniforms (ODD 7.4-7.5), in the order they are drawn."""
+
+    inspect: np.ndarray = dataclasses.field(metadata={"columns": "slots"})  # one column per principal slot
+    onsite: np.ndarray
+    detect: np.ndarray
+    visible: np.ndarray
+    third_party: np.ndarray
+    tp_detect: np.ndarray
+    excuse: np.ndarray = dataclasses.field(metadata={"columns": "channels"})  # one column per finding channel
+    blame: np.ndarray = dataclasses.field(metadata={"columns": "channels"})
+    rank: np.ndarray
+
+
+class ChainState(Protocol):
+    """What an engine may read and write: nothing else of the model is its business.
+
+    Attributes:
+        p: The resolved parameters (read only).
+        layout: The hierarchy's index arrays (read only).
+        relays: Number of relays *L*; the grassroots are level *L*.
+        levels: Per level, the :class:`LevelState` arrays (read and written).
+        officials: Per level, the agents in state order (the agent engine calls their methods).
+        execution_draws: This period's execute-phase draws (read only).
+        accountability_draws: This period's accountability-phase draws (read only).
+    """
+
+    p: Parameters
+    layout: Layout
+    relays: int
+    levels: list[LevelState]
+    officials: Sequence[Sequence[Any]]
+    execution_draws: ExecutionDraws
+    accountability_draws: AccountabilityDraws
+
+    def inspection_intensity(self) -> tuple[float, float]:
+        """Inspection rate per principal and on-site share this period."""
+        ...
