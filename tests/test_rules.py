@@ -64,8 +64,10 @@ def test_inverse_cdf_choice_matches_probabilities():
 
 
 def test_failure_risk_only_for_genuine_attempts():
-    risks = [rules.failure_risk(s, 0.1, 3.0) for s in S]
-    assert risks == pytest.approx([0.1, 0, 0, 0, 0.3, 0])
+    for s in S:
+        expected = {"task": 0.1, "innovation": 0.3, "none": 0.0}[s.spec.risk]
+        assert rules.failure_risk(s, 0.1, 3.0) == pytest.approx(expected), s.label
+    assert [s for s in S if s.spec.risk != "none"] == [S.SUBSTANTIVE, S.INNOVATE]
     assert rules.failure_risk(S.INNOVATE, 0.5, 3.0) == 1.0
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import operator
 from collections.abc import Sequence
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import mesa
@@ -95,8 +94,7 @@ class BureauModel(mesa.Model):
         self.engine = ENGINES[engine or scenario.engine]()
         self.record_agents = record_agents
         self.p = _resolve(scenario, arm, policies, parameters)
-        base_dir = Path(scenario.source).parent if scenario.source else None
-        self.layout, self._graph = build_layout(scenario.hierarchy, self.rng, base_dir)
+        self.layout, self._graph = build_layout(scenario.hierarchy, self.rng, scenario.folder)
         self.relays = self.layout.depth
         self.level_names = scenario.hierarchy.levels or default_level_names(self.relays + 1)
         if len(self.level_names) != self.relays + 1:

@@ -54,9 +54,7 @@ def build_layout(
         else:
             parents = _parents_from_branching(spec.branching_or_default)
         return _layout_from_parents(parents, 1 + spec.extra_principals), None
-    path = Path(spec.file)
-    if not path.is_absolute() and base_dir is not None:
-        path = base_dir / path
+    path = spec.file_in(base_dir)
     graph = read_hierarchy(path)
     check_hierarchy(graph, source=str(path))
     _set_principals(graph, 1 + spec.extra_principals, source=str(path))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import re
 import typing
+from pathlib import Path
 from typing import Any, Literal
 
 import yaml
@@ -84,6 +85,13 @@ class HierarchySpec(_Section):
         if self.branching is not None:
             return list(self.branching)
         return list(DEFAULT_BRANCHING) if self.counts is None and self.file is None else []
+
+    def file_in(self, folder: Path | None) -> Path | None:
+        """The graph file's path, a relative ``file`` read from ``folder`` (the scenario's); ``None`` without one."""
+        if self.file is None:
+            return None
+        path = Path(self.file)
+        return folder / path if folder is not None and not path.is_absolute() else path
 
 
 class PolicyChoice(_Section):
@@ -308,6 +316,16 @@ class Scenario(_Section):
             except ValueError as error:
                 raise ValueError(f"robustness.discover.{index}.when: {error}") from None
         return self
+
+    @property
+    def folder(self) -> Path | None:
+        """The folder of the file this scenario was read from (``None`` if it was not read from a file)."""
+        return Path(self.source).parent if self.source else None
+
+    @property
+    def graph_file(self) -> Path | None:
+        """The hierarchy's graph file, resolved from the scenario's folder; ``None`` for a generated hierarchy."""
+        return self.hierarchy.file_in(self.folder)
 
     @property
     def burn_in_periods(self) -> int:
