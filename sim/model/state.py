@@ -15,6 +15,7 @@ Three things live here, and the engines import them instead of the Mesa model:
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, Self
@@ -114,7 +115,13 @@ class _Draws:
 
     def at(self, index: int) -> Self:
         """One unit's entries (rows of the 2-D fields), as the agent engine reads them."""
-        return type(self)(**{field.name: getattr(self, field.name)[index] for field in dataclasses.fields(self)})
+        return type(self)(*(getattr(self, name)[index] for name in _field_names(type(self))))
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    """A draws class's field names, in order (looked up once per class: the agent engine asks per official)."""
+    return tuple(field.name for field in dataclasses.fields(cls))
 
 
 @dataclass(frozen=True)
