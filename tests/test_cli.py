@@ -17,7 +17,7 @@ from sim.app.cli import main
 from sim.scenario.output_names import MODEL_OUTPUTS, STRATEGY_SHARES
 from sim.scenario.parameters import parameter_paths
 from sim.scenario.policies import REGISTRY
-from sim.storage.results_folder import DEPENDENCIES
+from sim.storage.provenance import DEPENDENCIES
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIO_FILES = sorted((REPO / "scenarios").glob("**/*.yaml"))

@@ -31,7 +31,8 @@ from sim.scenario.parameters import parameter_paths
 from sim.scenario.policies import REGISTRY
 from sim.scenario.schema import Scenario
 from sim.storage.locks import output_lock
-from sim.storage.results_folder import check_output, default_output, write_results
+from sim.storage.output_checks import check_output_file, check_run_folder
+from sim.storage.results_folder import default_output, write_results
 
 EXIT_USAGE = 2
 
@@ -175,9 +176,9 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     if args.arm is not None:
         scenario.resolved_parameters(args.arm)  # an unknown arm is a user mistake, reported now
     out = args.out or default_output(scenario)
-    check_output(out)
+    check_run_folder(out)
     with output_lock(out):
-        check_output(out)  # again, now that no other command can be writing there
+        check_run_folder(out)  # again, now that no other command can be writing there
         return _run_locked(args, scenario, out, console)
 
 
@@ -444,15 +445,6 @@ def _bench(args: argparse.Namespace, console: Console) -> int:
     print(text)
     print(f"written to {args.out}")
     return 0
-
-
-def check_output_file(path: Path) -> None:
-    """Refuse a report path whose folder cannot be written, before measuring anything."""
-    parent = path.parent if str(path.parent) else Path(".")
-    while not parent.exists():
-        parent = parent.parent
-    if path.is_dir() or not os.access(parent, os.W_OK):
-        raise ScenarioError("cannot be written", source=str(path))
 
 
 def _range(info: Any) -> str:
