@@ -17,7 +17,7 @@ from sim.app.cli import main
 from sim.scenario.output_names import MODEL_OUTPUTS, STRATEGY_SHARES
 from sim.scenario.parameters import parameter_paths
 from sim.scenario.policies import REGISTRY
-from sim.storage.results_folder import DEPENDENCIES
+from sim.storage.provenance import DEPENDENCIES
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIO_FILES = sorted((REPO / "scenarios").glob("**/*.yaml"))
@@ -415,3 +415,35 @@ def test_describe_into_a_closed_pipe_is_not_an_error():
     done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=120)
     assert done.stdout.startswith("PARAMETERS")
     assert "Traceback" not in done.stderr
+
+
+HEAVY = ("matplotlib", "pandas", "pyarrow", "mesa")
+"""Libraries that ``--version`` and ``import sim`` must not load: each costs a noticeable part of a second."""
+
+RUN_AS_MAIN = """
+import runpy, sys
+sys.argv = ["sim", "--version"]
+try:
+    runpy.run_module("sim", run_name="__main__")
+except SystemExit:
+    pass
+"""
+"""``python -m sim --version``, run so that the modules it loaded can be listed afterwards."""
+
+
+def _loaded_after(code: str) -> list[str]:
+    """The heavy libraries ``sys.modules`` holds after ``code`` runs in a new interpreter."""
+    probe = f"{code}\nimport sys\nprint('loaded:', *(n for n in {HEAVY!r} if n in sys.modules))"
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    line = next(line for line in done.stdout.splitlines() if line.startswith("loaded:"))
+    return line.split()[1:]
+
+
+def test_version_loads_no_heavy_library():
+    assert _loaded_after(RUN_AS_MAIN) == []
+
+
+def test_import_sim_loads_no_heavy_library():
+    assert _loaded_after("import sim") == []

@@ -24,12 +24,13 @@ from pandas.testing import assert_frame_equal
 from rich.console import Console
 from scipy import stats
 
-import sim.experiments.template
+import sim.experiments.executors
 from sim import compare
 from sim.analysis.statistics import band, paired_effects, streaming_bands
 from sim.app.cli import main
 from sim.errors import ScenarioError
-from sim.experiments.template import RunProgress, execute_run, payload_for
+from sim.experiments.executors import execute_run, payload_for
+from sim.experiments.progress import RunProgress
 from sim.model.run import replication_seeds
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
@@ -39,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FAULT_TOLERANCE = ROOT / "scenarios" / "reforms" / "fault_tolerance.yaml"
 SMALL = ["replications=3", "steps=12", "hierarchy.branching=[2, 3, 4]"]
 ARMS = ["status_quo", "fault_tolerance", "fault_tolerance_onsite", "fault_tolerance_precise"]
-REAL_RUN_ONE = sim.experiments.template.run_one
+REAL_RUN_ONE = sim.experiments.executors.run_one
 
 
 def small_comparison() -> Scenario:
@@ -297,7 +298,7 @@ def test_a_failing_run_does_not_stop_the_others_and_can_be_retried(baseline, tmp
             raise RuntimeError("injected failure")
         return REAL_RUN_ONE(scenario, seed, arm=arm, replication=replication, **options)
 
-    monkeypatch.setattr(sim.experiments.template, "run_one", failing)
+    monkeypatch.setattr(sim.experiments.executors, "run_one", failing)
     out = tmp_path / "out"
     result = run_compare(small_comparison(), out)
     key = f"fault_tolerance/p00000-r00001-s{replication_seeds(result.scenario.seed, 3)[1]}"
@@ -327,7 +328,7 @@ def test_a_failing_run_does_not_stop_the_others_and_can_be_retried(baseline, tmp
         calls.append((arm, replication))
         return REAL_RUN_ONE(scenario, seed, arm=arm, replication=replication, **options)
 
-    monkeypatch.setattr(sim.experiments.template, "run_one", counting)
+    monkeypatch.setattr(sim.experiments.executors, "run_one", counting)
     retried = run_compare(small_comparison(), out, retry_failed=True)
     assert calls == [("fault_tolerance", 1)]
     assert retried.failures == {}
@@ -564,7 +565,7 @@ def test_when_every_run_fails_the_exit_status_is_1_not_a_user_mistake(tmp_path, 
     def broken(*args, **kwargs):
         raise RuntimeError("model exploded")
 
-    monkeypatch.setattr(sim.experiments.template, "run_one", broken)
+    monkeypatch.setattr(sim.experiments.executors, "run_one", broken)
     path = write_scenario(small_comparison(), tmp_path / "s.yaml")
     assert main(["compare", str(path), "--out", str(tmp_path / "out"), "--workers", "1", "--quiet"]) == 1
     err = capsys.readouterr().err

@@ -26,21 +26,19 @@ from pandas.testing import assert_frame_equal
 from scipy import stats
 
 import sim
-import sim.experiments.template
-from sim.analysis.statistics import run_values
-from sim.app.cli import main
-from sim.errors import ScenarioError
-from sim.experiments.robustness import (
-    RobustnessResult,
-    discover_condition,
+import sim.experiments.executors
+from sim.analysis.regret import (
     distribution_table,
-    draw_futures,
     future_values,
     rank_arms,
     regret_table,
     satisficing_table,
     summarise_regret,
 )
+from sim.analysis.statistics import run_values
+from sim.app.cli import main
+from sim.errors import ScenarioError
+from sim.experiments.robustness import RobustnessResult, discover_condition, draw_futures
 from sim.model.run import replication_seeds, run_one
 from sim.scenario.conditions import Condition, parse_condition
 from sim.scenario.loader import parse_scenario
@@ -119,7 +117,7 @@ def no_runs(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("nothing should run")
 
-    monkeypatch.setattr(sim.experiments.template, "run_one", refuse)
+    monkeypatch.setattr(sim.experiments.executors, "run_one", refuse)
 
 
 # --- the tables, by hand ---------------------------------------------------------------------------

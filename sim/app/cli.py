@@ -10,30 +10,21 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
-from typing import Any
-
-import annotated_types
-import matplotlib
-import numpy as np
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from sim import __version__
-from sim.analysis.statistics import summarise
 from sim.errors import RunsFailed, ScenarioError, UserError
-from sim.model.hierarchy import build_layout
-from sim.model.run import replication_seeds, run_replications
-from sim.scenario.loader import load_scenario
-from sim.scenario.parameters import parameter_paths
-from sim.scenario.policies import REGISTRY
-from sim.scenario.schema import Scenario
-from sim.storage.locks import output_lock
-from sim.storage.results_folder import check_output, default_output, write_results
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from sim.experiments.template import ExperimentOptions
+    from sim.scenario.schema import Scenario
 
 EXIT_USAGE = 2
+RETRY_HINTS = {"compare": "re-run with --retry-failed to run only those"}
+"""What the message about failed runs advises, by command (default: re-run with --retry-failed)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -122,28 +113,22 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``bureausim`` and ``python -m sim``; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
-    matplotlib.use("Agg")  # figures go to files; no display is needed or wanted
     args.argv = argv
-    console = Console(stderr=True)
     try:
         if args.command == "run":
-            return _run(args, console)
+            return _run(args)
         if args.command == "validate":
             return _validate(args.scenarios)
-        if args.command == "compare":
-            return _compare(args, console)
-        if args.command in ("sweep", "sensitivity"):
-            return _explore(args, console)
-        if args.command == "robustness":
-            return _robustness(args, console)
+        if args.command in ("compare", "sweep", "sensitivity", "robustness"):
+            return _experiment(args)
         if args.command == "report":
             return _report(args)
         if args.command == "viz":
             return _viz(args)
         if args.command == "validation":
-            return _validation(args, console)
+            return _validation(args)
         if args.command == "bench":
-            return _bench(args, console)
+            return _bench(args)
         return _describe()
     except UserError as error:
         print(f"bureausim: error: {error}", file=sys.stderr)
@@ -163,7 +148,28 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def _run(args: argparse.Namespace, console: Console) -> int:
+def _stderr_console() -> Console:
+    """A console on standard error, for progress and log lines."""
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _figures_to_files() -> None:
+    """Draw figures for files only: no display is needed or wanted."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from sim.experiments.scenario_checks import check_hierarchy_source
+    from sim.scenario.loader import load_scenario
+    from sim.storage.locks import output_lock
+    from sim.storage.output_checks import check_run_folder
+    from sim.storage.results_folder import default_output
+
+    _figures_to_files()
     scenario = load_scenario(args.scenario)
     assignments = list(args.assignments)
     for option in ("seed", "steps", "replications"):
@@ -175,13 +181,21 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     if args.arm is not None:
         scenario.resolved_parameters(args.arm)  # an unknown arm is a user mistake, reported now
     out = args.out or default_output(scenario)
-    check_output(out)
+    check_run_folder(out)
     with output_lock(out):
-        check_output(out)  # again, now that no other command can be writing there
-        return _run_locked(args, scenario, out, console)
+        check_run_folder(out)  # again, now that no other command can be writing there
+        return _run_locked(args, scenario, out, _stderr_console())
 
 
 def _run_locked(args: argparse.Namespace, scenario: Scenario, out: Path, console: Console) -> int:
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from sim.app.console import print_summary
+    from sim.model.run import replication_seeds, run_replications
+    from sim.storage.results_folder import write_results
+
     start = time.perf_counter()
     with Progress(
         TextColumn("{task.description}"),
@@ -198,31 +212,15 @@ def _run_locked(args: argparse.Namespace, scenario: Scenario, out: Path, console
     seeds = replication_seeds(scenario.seed, scenario.replications)
     out = write_results(out, scenario, tables, seeds=seeds, wall_time=wall, command=["bureausim", *args.argv])
     if not args.quiet:
-        _print_summary(scenario, tables.steps, console)
+        print_summary(scenario, tables.steps, console)
     print(out)
     return 0
 
 
-def check_hierarchy_source(scenario: Scenario) -> None:
-    """Read and check a scenario's hierarchy (graph file or counts) without running it."""
-    base_dir = Path(scenario.source).parent if scenario.source else None
-    build_layout(scenario.hierarchy, np.random.default_rng(scenario.seed), base_dir)
-
-
-def _print_summary(scenario: Scenario, steps: Any, console: Console) -> None:
-    names = [o.name for o in scenario.outcomes if o.name in steps.columns]
-    summary = summarise(steps, names)
-    final = summary[summary["statistic"] == "final"]
-    table = Table(title=f"{scenario.name}: last period, {scenario.replications} replications")
-    for column in ("outcome", "mean", "95% CI"):
-        table.add_column(column, justify="left" if column == "outcome" else "right")
-    for row in final.itertuples():
-        interval = "—" if row.replications < 2 else f"[{row.ci_low:.3f}, {row.ci_high:.3f}]"
-        table.add_row(row.output, f"{row.mean:.3f}", interval)
-    console.print(table)
-
-
 def _validate(paths: list[Path]) -> int:
+    from sim.experiments.scenario_checks import check_hierarchy_source
+    from sim.scenario.loader import load_scenario
+
     failures = 0
     for path in paths:
         try:
@@ -246,130 +244,52 @@ def _experiment_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="print only the results folder")
 
 
-def _experiment_scenario(args: argparse.Namespace) -> Scenario:
-    """The scenario of an experiment command, with its ``--set`` overrides, checked before anything runs."""
-    scenario = load_scenario(args.scenario)
-    if args.assignments:
-        scenario = scenario.with_overrides(args.assignments)
-    check_hierarchy_source(scenario)
-    return scenario
+def _options(args: argparse.Namespace) -> ExperimentOptions:
+    """The options every experiment command shares, with its ``--set`` overrides, checked before anything runs."""
+    from sim.experiments.template import ExperimentOptions
 
-
-def _execution(args: argparse.Namespace) -> dict[str, Any]:
-    """The keyword arguments every experiment function takes from the shared options."""
-    return {
-        "out": args.out,
-        "workers": args.workers,
-        "scheduler": args.scheduler,
-        "retry_failed": args.retry_failed,
-        "progress": not args.quiet,
-        "command": ["bureausim", *args.argv],
-    }
-
-
-def _compare(args: argparse.Namespace, console: Console) -> int:
-    from sim.experiments.compare import compare
-
-    result = compare(
-        _experiment_scenario(args),
-        precision=args.precision,
-        max_replications=args.max_replications,
-        **_execution(args),
+    return ExperimentOptions(
+        out=args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        retry_failed=args.retry_failed,
+        overrides=tuple(args.assignments),
+        progress=not args.quiet,
+        command=("bureausim", *args.argv),
+        check_hierarchy=True,
     )
+
+
+def _experiment(args: argparse.Namespace) -> int:
+    """``compare``, ``sweep``, ``sensitivity`` and ``robustness``: run, print the summary, report failures.
+
+    The kind's own options (``--precision``, ``--method``, ``--futures``, ...) are the command's
+    options of the same names.
+    """
+    import dataclasses
+
+    from sim.app.console import print_result
+    from sim.experiments.kinds import KINDS
+    from sim.experiments.template import run_experiment
+
+    _figures_to_files()
+    console = _stderr_console()
+    kind_type = KINDS[args.command]
+    kind = kind_type(**{option.name: getattr(args, option.name) for option in dataclasses.fields(kind_type)})
+    result = run_experiment(kind, args.scenario, _options(args))
     if not args.quiet:
-        _print_effects(result, console)
+        print_result(args.command, result, console)
     print(result.folder)
     if result.failures:
-        print(
-            f"bureausim: {len(result.failures)} run(s) failed (see failures.jsonl); "
-            "re-run with --retry-failed to run only those",
-            file=sys.stderr,
-        )
+        hint = RETRY_HINTS.get(args.command, "re-run with --retry-failed")
+        print(f"bureausim: {len(result.failures)} run(s) failed (see failures.jsonl); {hint}", file=sys.stderr)
         return 1
     return 0
-
-
-def _explore(args: argparse.Namespace, console: Console) -> int:
-    """``sweep`` and ``sensitivity``: run, print the summary table, report failures."""
-    scenario = _experiment_scenario(args)
-    options = _execution(args)
-    if args.command == "sweep":
-        from sim.experiments.sweep import sweep
-
-        result = sweep(scenario, **options)
-        table = result.table.merge(result.points, on="point")
-    else:
-        from sim.experiments.sensitivity import sensitivity
-
-        result = sensitivity(scenario, method=args.method, samples=args.samples, **options)
-        table = result.indices
-    if not args.quiet:
-        text = table.to_string(index=False, float_format=lambda v: f"{v:.4f}")
-        Console(file=console.file, width=max(console.width, 150)).print(text)
-    print(result.folder)
-    if result.failures:
-        print(
-            f"bureausim: {len(result.failures)} run(s) failed (see failures.jsonl); re-run with --retry-failed",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
-
-
-def _robustness(args: argparse.Namespace, console: Console) -> int:
-    from sim.experiments.robustness import robustness
-
-    scenario = _experiment_scenario(args)
-    for assignment in args.assignments:
-        path = assignment.partition("=")[0].removeprefix("parameters.")
-        if path in scenario.uncertainties:
-            raise ScenarioError(
-                f"{path} is uncertain in this scenario, so every future replaces its value; "
-                "change its range under uncertainties: instead",
-                source="--set",
-                field=assignment.partition("=")[0],
-            )
-    result = robustness(scenario, futures=args.futures, discover=args.discover, **_execution(args))
-    if not args.quiet:
-        _print_robustness(result, console)
-    print(result.folder)
-    return 0
-
-
-def _print_robustness(result: Any, console: Console) -> None:
-    """Per arm, for the first outcome: mean, maximum and 90th-percentile regret, satisficing; with ranks."""
-    scenario = result.scenario
-    first = scenario.outcomes[0].name
-    criteria = {
-        f"mean {first}": "mean",
-        f"max regret {first}": "max regret",
-        f"p90 regret {first}": "p90 regret",
-        "satisficing (all thresholds)": "satisficing",
-    }
-    ranks = result.rankings.set_index(["criterion", "arm"])
-    table = Table(
-        title=f"{scenario.name}: {first} over {len(result.futures)} futures, "
-        f"{scenario.replications} replications per arm and future (rank in brackets)"
-    )
-    table.add_column("arm")
-    shown = [c for c in criteria if c in ranks.index.get_level_values("criterion")]
-    for criterion in shown:
-        table.add_column(criteria[criterion], justify="right")
-    for arm in scenario.arms:
-        cells = [f"{ranks.at[(c, arm.name), 'value']:.3f} ({ranks.at[(c, arm.name), 'rank']})" for c in shown]
-        table.add_row(arm.name, *cells)
-    wide = Console(file=console.file, width=max(console.width, 120))
-    wide.print(table)
-    for found in result.discoveries:
-        stats = found.stats
-        line = f"discovery, {stats['condition']}: holds in {stats['cases']} of {stats['futures']} futures"
-        if found.chosen is not None:
-            line += f"; box coverage {stats['coverage']:.2f}, density {stats['density']:.2f}: {stats['restricted']}"
-        wide.print(line + (f" ({found.note})" if found.note else ""))
 
 
 def _report(args: argparse.Namespace) -> int:
     from sim.app.report import write_report
+    from sim.storage.output_checks import check_output_file
 
     out = args.out or args.folder / "report.html"
     check_output_file(out)
@@ -377,33 +297,12 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_effects(result: Any, console: Console) -> None:
-    effects = result.effects
-    table = Table(title=f"{result.scenario.name}: against {result.scenario.reference_arm} (paired, 95% CI)")
-    for column in ("arm", "outcome", "mean [95% CI]", "difference [95% CI]", "effect", "verdict"):
-        table.add_column(column)
-    for row in effects.itertuples():
-        if row.verdict == "reference":
-            difference = effect = ""
-        else:
-            difference = f"{row.difference:+.3f} [{row.difference_low:+.3f}, {row.difference_high:+.3f}]"
-            effect = f"{row.effect_size:+.2f}"
-        table.add_row(
-            row.arm,
-            row.outcome,
-            f"{row.mean:.3f} [{row.ci_low:.3f}, {row.ci_high:.3f}]",
-            difference,
-            effect,
-            row.verdict,
-        )
-    Console(file=console.file, width=max(console.width, 150)).print(table)
-    if result.stop_reason:
-        console.print(result.stop_reason)
-
-
 def _viz(args: argparse.Namespace) -> int:
     import importlib.util
     import subprocess
+
+    from sim.experiments.scenario_checks import check_hierarchy_source
+    from sim.scenario.loader import load_scenario
 
     if importlib.util.find_spec("solara") is None:
         raise ScenarioError("needs the optional viz extra: pip install 'bureausim[viz]'", source="viz")
@@ -416,8 +315,12 @@ def _viz(args: argparse.Namespace) -> int:
     return subprocess.call([*command, "--production"], env=environment)
 
 
-def _validation(args: argparse.Namespace, console: Console) -> int:
+def _validation(args: argparse.Namespace) -> int:
     from sim.checks.validation import Settings, build_report, write_markdown
+    from sim.storage.output_checks import check_output_file
+
+    _figures_to_files()
+    console = _stderr_console()
 
     check_output_file(args.out)
     for needed in ("patterns", "validation"):
@@ -431,8 +334,12 @@ def _validation(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _bench(args: argparse.Namespace, console: Console) -> int:
+def _bench(args: argparse.Namespace) -> int:
     from sim.checks.bench import report, run_benchmarks
+    from sim.storage.output_checks import check_output_file
+
+    _figures_to_files()
+    console = _stderr_console()
 
     if args.repeats < 1:
         raise ScenarioError("must be at least 1", source="--repeats")
@@ -446,16 +353,9 @@ def _bench(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def check_output_file(path: Path) -> None:
-    """Refuse a report path whose folder cannot be written, before measuring anything."""
-    parent = path.parent if str(path.parent) else Path(".")
-    while not parent.exists():
-        parent = parent.parent
-    if path.is_dir() or not os.access(parent, os.W_OK):
-        raise ScenarioError("cannot be written", source=str(path))
-
-
 def _range(info: Any) -> str:
+    import annotated_types
+
     low = high = None
     low_open = high_open = False
     for item in info.metadata:
@@ -480,6 +380,9 @@ def _type_name(annotation: Any) -> str:
 
 
 def _describe() -> int:
+    from sim.scenario.parameters import parameter_paths
+    from sim.scenario.policies import REGISTRY
+
     print("PARAMETERS (scenario path: parameters.<group>.<name>; keyword argument: <group>_<name>)\n")
     for path, info in parameter_paths().items():
         default = info.default.name.lower() if hasattr(info.default, "name") else info.default

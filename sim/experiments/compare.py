@@ -12,16 +12,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pandas as pd
 
 from sim.analysis.plots import forest_plot, series_by_arm
 from sim.analysis.statistics import paired_effects
 from sim.errors import ScenarioError
-from sim.experiments.template import Experiment
-from sim.model.run import replication_seeds
-from sim.scenario.loader import load_scenario
+from sim.experiments.template import AnotherRound, Design, Experiment, ExperimentKind, ExperimentOptions, run_experiment
 from sim.scenario.schema import Scenario
+from sim.storage.results_folder import read_table
 from sim.storage.run_store import RunSpec, RunStore
 
 EFFECT_COLUMNS = [
@@ -115,54 +115,101 @@ def compare(
     Returns:
         The comparison's tables, also written to ``out``.
     """
-    if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
-    if not scenario.arms:
-        raise ScenarioError("has no arms to compare; add an arms: section", source=scenario.source, field="arms")
-    if precision is not None and not precision > 0:
-        raise ScenarioError("must be positive", source="--precision")
-    cap = max_replications or 10 * scenario.replications
-    if cap < scenario.replications:
-        raise ScenarioError(
-            f"is below the scenario's {scenario.replications} replications", source="--max-replications"
-        )
-    outcomes = [(o.name, o.direction) for o in scenario.outcomes]
-    replications = scenario.replications
-    stop_reason = None
-    with Experiment(scenario, "compare", out, workers, scheduler, progress) as experiment:
-        while True:
-            experiment.run(_specs(scenario, replications), retry_failed=retry_failed)
-            retry_failed = False
-            values = _in_arm_order(experiment.values(replications), scenario)
-            effects = paired_effects(values, outcomes, scenario.reference_arm)
-            if precision is None:
-                break
+    options = ExperimentOptions(
+        out=out, workers=workers, scheduler=scheduler, retry_failed=retry_failed, progress=progress, command=command
+    )
+    return run_experiment(CompareKind(precision, max_replications), scenario, options)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompareDesign(Design):
+    """Every arm × replications; with a precision, the replication cap that the rounds may reach."""
+
+    cap: int
+
+    def specs(self, replications: int) -> list[RunSpec]:
+        """Replication *k* of every arm, with the same seed in every arm."""
+        seeds = self.seeds(replications)
+        return [RunSpec(arm.name, 0, k, seeds[k]) for arm in self.scenario.arms for k in range(replications)]
+
+
+@dataclass(frozen=True)
+class CompareKind(ExperimentKind):
+    """``compare``: paired effects of every arm against the reference arm.
+
+    Attributes:
+        precision: Add replications until every paired-difference CI half-width is at most this.
+        max_replications: Cap on replications per arm with ``precision`` (default 10 × the scenario's).
+    """
+
+    precision: float | None = None
+    max_replications: int | None = None
+    name: ClassVar[str] = "compare"
+
+    def design(self, scenario: Scenario, options: ExperimentOptions) -> CompareDesign:
+        """Refuse a scenario without arms, and a precision or cap that cannot be met."""
+        if not scenario.arms:
+            raise ScenarioError("has no arms to compare; add an arms: section", source=scenario.source, field="arms")
+        if self.precision is not None and not self.precision > 0:
+            raise ScenarioError("must be positive", source="--precision")
+        cap = self.max_replications or 10 * scenario.replications
+        if cap < scenario.replications:
+            raise ScenarioError(
+                f"is below the scenario's {scenario.replications} replications", source="--max-replications"
+            )
+        return CompareDesign(scenario=scenario, replications=scenario.replications, cap=cap)
+
+    def analyse(
+        self, design: CompareDesign, runs: pd.DataFrame, replications: int, experiment: Experiment
+    ) -> CompareResult | AnotherRound:
+        """Paired effects; with a precision not yet reached (and the cap not hit), another, larger round."""
+        scenario = design.scenario
+        values = _in_arm_order(runs, scenario)
+        outcomes = [(o.name, o.direction) for o in scenario.outcomes]
+        effects = paired_effects(values, outcomes, scenario.reference_arm)
+        stop_reason = None
+        if self.precision is not None:
             widest = _widest_half_width(effects)
-            if widest <= precision:
+            if widest <= self.precision:
                 stop_reason = (
-                    f"precision reached: widest CI half-width {widest:.4g} <= {precision} "
+                    f"precision reached: widest CI half-width {widest:.4g} <= {self.precision} "
                     f"with {replications} replications"
                 )
-                break
-            if replications >= cap:
-                stop_reason = f"replication cap {cap} reached: widest CI half-width {widest:.4g} > {precision}"
-                break
-            if math.isinf(widest):  # a CI is not known yet (fewer than 2 pairs): double
-                needed = 2 * replications
-            else:  # the ratio is capped so that squaring it cannot overflow
-                needed = math.ceil(replications * min(widest / precision, cap) ** 2)
-            replications = min(cap, max(replications + 2, needed))
-        result = CompareResult(
-            experiment.folder, scenario, effects[EFFECT_COLUMNS], values, experiment.store.failures(), stop_reason
-        )
-        _write_outputs(result)
-        experiment.write_manifest(replications, command, reference=scenario.reference_arm, stop_reason=stop_reason)
-    return result
+            elif replications >= design.cap:
+                stop_reason = (
+                    f"replication cap {design.cap} reached: widest CI half-width {widest:.4g} > {self.precision}"
+                )
+            else:
+                return AnotherRound(_next_replications(replications, widest, self.precision, design.cap))
+        failures = experiment.store.failures()
+        return CompareResult(experiment.folder, scenario, effects[EFFECT_COLUMNS], values, failures, stop_reason)
+
+    def write(self, design: CompareDesign, result: CompareResult) -> dict[str, Any]:
+        """``effects.csv``, ``runs.parquet`` and the forest and series plots."""
+        folder = result.folder
+        result.effects.to_csv(folder / "effects.csv", index=False)
+        result.runs.to_parquet(folder / "runs.parquet", index=False)
+        plots = folder / "plots"
+        plots.mkdir(exist_ok=True)
+        result.plot_forest(plots / "forest.png")
+        result.plot_series(path=plots / "series.png")
+        return {"reference": design.scenario.reference_arm, "stop_reason": result.stop_reason}
+
+    @classmethod
+    def read(
+        cls, folder: Path, scenario: Scenario, manifest: dict, runs: pd.DataFrame, failures: dict
+    ) -> CompareResult:
+        """The effects as written, and why adding replications stopped."""
+        effects = read_table(folder / "effects.csv")
+        return CompareResult(folder, scenario, effects, runs, failures, manifest.get("stop_reason"))
 
 
-def _specs(scenario: Scenario, replications: int) -> list[RunSpec]:
-    seeds = replication_seeds(scenario.seed, replications)
-    return [RunSpec(arm.name, 0, k, seeds[k]) for arm in scenario.arms for k in range(replications)]
+def _next_replications(replications: int, widest: float, precision: float, cap: int) -> int:
+    """Replications for the next round: enough for the widest half-width to reach ``precision``, at most ``cap``."""
+    if math.isinf(widest):  # a CI is not known yet (fewer than 2 pairs): double
+        return min(cap, max(replications + 2, 2 * replications))
+    needed = math.ceil(replications * min(widest / precision, cap) ** 2)  # capped, so squaring cannot overflow
+    return min(cap, max(replications + 2, needed))
 
 
 def _in_arm_order(values: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
@@ -178,13 +225,3 @@ def _widest_half_width(effects: pd.DataFrame) -> float:
     others = effects[effects["verdict"] != "reference"]
     half = (others["difference_high"] - others["difference_low"]) / 2
     return float(half.max()) if half.notna().all() else math.inf
-
-
-def _write_outputs(result: CompareResult) -> None:
-    folder = result.folder
-    result.effects.to_csv(folder / "effects.csv", index=False)
-    result.runs.to_parquet(folder / "runs.parquet", index=False)
-    plots = folder / "plots"
-    plots.mkdir(exist_ok=True)
-    result.plot_forest(plots / "forest.png")
-    result.plot_series(path=plots / "series.png")

@@ -10,9 +10,10 @@ import pandas as pd
 
 from sim.errors import ScenarioError
 from sim.experiments.compare import CompareResult
-from sim.experiments.robustness import RobustnessResult, read_robustness
+from sim.experiments.kinds import KINDS
+from sim.experiments.robustness import RobustnessResult
 from sim.experiments.sensitivity import SensitivityResult
-from sim.experiments.sweep import SweepResult, summarise_points
+from sim.experiments.sweep import SweepResult
 from sim.scenario.schema import Scenario
 from sim.storage.results_folder import read_table
 from sim.storage.run_store import RunStore
@@ -51,15 +52,4 @@ def load_results(
         )
     store = RunStore(folder, scenario, kind, readonly=True)
     runs = pd.read_parquet(folder / "runs.parquet")
-    if kind == "compare":
-        effects = read_table(folder / "effects.csv")
-        return CompareResult(folder, scenario, effects, runs, store.failures(), manifest.get("stop_reason"))
-    if kind == "sweep":
-        points = read_table(folder / "points.csv")
-        table = summarise_points(runs, [o.name for o in scenario.outcomes])
-        return SweepResult(folder, scenario, points, table, runs, store.failures())
-    if kind == "robustness":
-        return read_robustness(folder, scenario, runs, store.failures())
-    samples = read_table(folder / "samples.csv")
-    indices = read_table(folder / "indices.csv")
-    return SensitivityResult(folder, scenario, manifest["method"], samples, indices, runs, store.failures())
+    return KINDS[kind].read(folder, scenario, manifest, runs, store.failures())

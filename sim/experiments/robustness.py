@@ -18,9 +18,9 @@ overrides then act on them, as they act on the scenario's values in ``compare``.
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -29,11 +29,20 @@ from pydantic import ValidationError
 from sim.analysis import discovery
 from sim.analysis.discovery import Discovery
 from sim.analysis.plots import outcome_ranges, regret_boxes
+from sim.analysis.regret import (
+    OPERATORS,
+    distribution_table,
+    future_values,
+    rank_arms,
+    regret_table,
+    satisficing_table,
+    summarise_regret,
+)
+from sim.analysis.sampling import latin_hypercube
 from sim.errors import RunsFailed, ScenarioError
-from sim.experiments.template import Experiment
-from sim.model.run import replication_seeds
+from sim.experiments.template import Design, Experiment, ExperimentKind, ExperimentOptions, run_experiment
 from sim.scenario.conditions import parse_condition
-from sim.scenario.loader import load_scenario, validate_scenario
+from sim.scenario.loader import validate_scenario
 from sim.scenario.messages import user_error
 from sim.scenario.parameters import typed_values, with_values
 from sim.scenario.schema import DEFAULT_MIN_DENSITY, Scenario
@@ -44,8 +53,6 @@ MAX_FUTURES = 100_000
 """Most futures one analysis may draw."""
 MAX_RUNS = 10_000_000
 """Most runs (futures x arms x replications) one results folder may hold."""
-OPERATORS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
-PERCENTILES = (10, 50, 90)
 
 
 @dataclass
@@ -128,51 +135,110 @@ def robustness(
     Returns:
         The tables, also written to ``out`` with their plots.
     """
-    if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
-    scenario = _with_questions(scenario, discover or [])
-    if len(scenario.arms) < 2:
-        raise ScenarioError("needs at least two arms to compare", source=scenario.source, field="arms")
-    if not scenario.uncertainties:
-        raise ScenarioError(
-            "needs uncertain parameters to draw futures from", source=scenario.source, field="uncertainties"
+    options = ExperimentOptions(
+        out=out, workers=workers, scheduler=scheduler, retry_failed=retry_failed, progress=progress, command=command
+    )
+    return run_experiment(RobustnessKind(futures, discover), scenario, options)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RobustnessDesign(Design):
+    """Every arm in every future × replications: the futures drawn, each a set of the scenario's own values."""
+
+    futures: pd.DataFrame
+
+    def specs(self, replications: int) -> list[RunSpec]:
+        """Replication *k* of every arm in every future, with the same seed everywhere."""
+        seeds = self.seeds(replications)
+        worlds = self.futures.drop(columns="future").to_dict("records")
+        return [
+            RunSpec(arm.name, future, k, seed, world=world)
+            for arm in self.scenario.arms
+            for future, world in enumerate(worlds)
+            for k, seed in enumerate(seeds)
+        ]
+
+
+@dataclass(frozen=True)
+class RobustnessKind(ExperimentKind):
+    """``robustness``: every arm in many futures, judged by regret, satisficing and scenario discovery.
+
+    Attributes:
+        futures: Futures to draw (default: the scenario's ``robustness.futures``).
+        discover: Extra discovery questions, each ``"ARM: CONDITION"``.
+    """
+
+    futures: int | None = None
+    discover: list[str] | None = None
+    name: ClassVar[str] = "robustness"
+
+    def design(self, scenario: Scenario, options: ExperimentOptions) -> RobustnessDesign:
+        """Refuse too few arms, no uncertainties, a bad number of futures or an invalid future; draw the futures."""
+        _check_overrides(scenario, options.overrides)
+        scenario = _with_questions(scenario, self.discover or [])
+        if len(scenario.arms) < 2:
+            raise ScenarioError("needs at least two arms to compare", source=scenario.source, field="arms")
+        if not scenario.uncertainties:
+            raise ScenarioError(
+                "needs uncertain parameters to draw futures from", source=scenario.source, field="uncertainties"
+            )
+        count = scenario.robustness.futures if self.futures is None else self.futures
+        if not 2 <= count <= MAX_FUTURES:
+            raise ScenarioError(f"must be from 2 to {MAX_FUTURES:,}", source="--futures")
+        runs = count * len(scenario.arms) * scenario.replications
+        if runs > MAX_RUNS:
+            raise ScenarioError(
+                f"{count:,} futures x {len(scenario.arms)} arms x {scenario.replications} replications is "
+                f"{runs:,} runs; at most {MAX_RUNS:,} are allowed in one folder",
+                source="--futures" if self.futures is not None else scenario.source,
+                field=None if self.futures is not None else "robustness.futures",
+            )
+        sample = draw_futures(scenario, count)
+        _check_futures(scenario, sample.drop(columns="future").to_dict("records"))
+        return RobustnessDesign(
+            scenario=scenario,
+            replications=scenario.replications,
+            identity={"futures": count, "sample": table_digest(sample)},
+            conditions=_condition_outcomes(scenario),
+            futures=sample,
         )
-    count = scenario.robustness.futures if futures is None else futures
-    if not 2 <= count <= MAX_FUTURES:
-        raise ScenarioError(f"must be from 2 to {MAX_FUTURES:,}", source="--futures")
-    runs = count * len(scenario.arms) * scenario.replications
-    if runs > MAX_RUNS:
-        raise ScenarioError(
-            f"{count:,} futures x {len(scenario.arms)} arms x {scenario.replications} replications is {runs:,} runs; "
-            f"at most {MAX_RUNS:,} are allowed in one folder",
-            source="--futures" if futures is not None else scenario.source,
-            field=None if futures is not None else "robustness.futures",
-        )
-    sample = draw_futures(scenario, count)
-    worlds = sample.drop(columns="future").to_dict("records")
-    _check_futures(scenario, worlds)
-    seeds = replication_seeds(scenario.seed, scenario.replications)
-    specs = [
-        RunSpec(arm.name, future, k, seed, world=world)
-        for arm in scenario.arms
-        for future, world in enumerate(worlds)
-        for k, seed in enumerate(seeds)
-    ]
-    design = {"futures": count, "sample": table_digest(sample)}
-    conditions = _condition_outcomes(scenario)
-    with Experiment(scenario, "robustness", out, workers, scheduler, progress, design, conditions) as experiment:
-        experiment.run(specs, retry_failed=retry_failed)
-        runs = experiment.values(scenario.replications)
-        failures = experiment.store.failures()
-        if failures or len(runs) < len(specs):
+
+    def analyse(
+        self, design: RobustnessDesign, runs: pd.DataFrame, replications: int, experiment: Experiment
+    ) -> RobustnessResult:
+        """Every table of the analysis; regret needs every arm in every future, so every run must have finished."""
+        expected = len(design.futures) * len(design.scenario.arms) * replications
+        if experiment.store.failures() or len(runs) < expected:
             raise RunsFailed(
-                f"{len(specs) - len(runs)} of {len(specs)} runs did not finish, and regret needs every arm in every "
+                f"{expected - len(runs)} of {expected} runs did not finish, and regret needs every arm in every "
                 f"future; see {experiment.folder / 'failures.jsonl'} and re-run with --retry-failed"
             )
-        result = analyse(experiment.folder, scenario, sample, runs)
+        return judge_arms(experiment.folder, design.scenario, design.futures, runs)
+
+    def write(self, design: RobustnessDesign, result: RobustnessResult) -> dict[str, Any]:
+        """Every table as CSV and the plots as PNG."""
         write_outputs(result)
-        experiment.write_manifest(scenario.replications, command, futures=count)
-    return result
+        return {"futures": len(design.futures)}
+
+    @classmethod
+    def read(
+        cls, folder: Path, scenario: Scenario, manifest: dict, runs: pd.DataFrame, failures: dict
+    ) -> RobustnessResult:
+        """The tables as written; discovery questions are answered again (fast)."""
+        return read_robustness(folder, scenario, runs, failures)
+
+
+def _check_overrides(scenario: Scenario, overrides: tuple[str, ...]) -> None:
+    """Refuse a ``--set`` of an uncertain parameter: every future replaces its value."""
+    for assignment in overrides:
+        path = assignment.partition("=")[0].removeprefix("parameters.")
+        if path in scenario.uncertainties:
+            raise ScenarioError(
+                f"{path} is uncertain in this scenario, so every future replaces its value; "
+                "change its range under uncertainties: instead",
+                source="--set",
+                field=assignment.partition("=")[0],
+            )
 
 
 def _condition_outcomes(scenario: Scenario) -> dict[str, str]:
@@ -232,12 +298,9 @@ def _with_questions(scenario: Scenario, questions: list[str]) -> Scenario:
 
 def draw_futures(scenario: Scenario, count: int) -> pd.DataFrame:
     """``count`` futures by Latin hypercube over the uncertainties, seeded with the scenario's seed."""
-    from scipy.stats import qmc  # imported here: scipy.stats is slow to import, and most commands never need it
-
     names = list(scenario.uncertainties)
-    low, high = np.array(list(scenario.uncertainties.values()), dtype=float).T
-    unit = qmc.LatinHypercube(d=len(names), seed=scenario.seed).random(count)
-    rows = [typed_values(dict(zip(names, row, strict=True))) for row in qmc.scale(unit, low, high).tolist()]
+    sample = latin_hypercube(scenario.uncertainties, count, scenario.seed)
+    rows = [typed_values(dict(zip(names, row, strict=True))) for row in sample.tolist()]
     frame = pd.DataFrame(rows, columns=names)
     frame.insert(0, "future", np.arange(count))
     return frame
@@ -246,7 +309,7 @@ def draw_futures(scenario: Scenario, count: int) -> pd.DataFrame:
 # --- the tables --------------------------------------------------------------------------------
 
 
-def analyse(folder: Path, scenario: Scenario, futures: pd.DataFrame, runs: pd.DataFrame) -> RobustnessResult:
+def judge_arms(folder: Path, scenario: Scenario, futures: pd.DataFrame, runs: pd.DataFrame) -> RobustnessResult:
     """Every table of a robustness analysis, from its finished runs."""
     outcomes = [(o.name, o.direction) for o in scenario.outcomes]
     arms = [arm.name for arm in scenario.arms]
@@ -270,111 +333,6 @@ def answer_questions(scenario: Scenario, futures: pd.DataFrame, values: pd.DataF
         for q in scenario.robustness.discover
         for found in discover_condition(scenario, futures, values, q.arm, q.when, q.density, q.boxes)
     ]
-
-
-def future_values(runs: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
-    """One row per arm and future: every output's mean over the replications, arms in scenario order."""
-    outputs = [c for c in runs.columns if c not in ("arm", "point", "replication", "seed")]
-    values = runs.groupby(["arm", "point"], sort=False)[outputs].mean().reset_index()
-    values = values.rename(columns={"point": "future"})
-    values["arm"] = pd.Categorical(values["arm"], categories=arms, ordered=True)
-    values = values.sort_values(["arm", "future"]).reset_index(drop=True)
-    values["arm"] = values["arm"].astype(str)
-    return values
-
-
-def distribution_table(values: pd.DataFrame, outcomes: list[tuple[str, str]]) -> pd.DataFrame:
-    """Per arm and outcome: the mean over futures and the 10th, 50th and 90th percentiles."""
-    rows = []
-    for arm, group in values.groupby("arm", sort=False):
-        for name, direction in outcomes:
-            column = group[name].to_numpy(dtype=float)
-            p10, p50, p90 = np.percentile(column, PERCENTILES)
-            rows.append(
-                {"arm": arm, "outcome": name, "direction": direction, "futures": len(column), "mean": column.mean()}
-                | {"p10": p10, "p50": p50, "p90": p90}
-            )
-    return pd.DataFrame(rows)
-
-
-def regret_table(values: pd.DataFrame, outcomes: list[tuple[str, str]]) -> pd.DataFrame:
-    """Per future, arm and outcome: the arm's value, the best value in that future, and the regret.
-
-    Regret is the shortfall from the best arm in the same future, in the outcome's direction
-    (the best value minus the arm's for an outcome to maximise, the reverse to minimise); it
-    is 0 for the best arm and never negative.
-    """
-    frames = []
-    for name, direction in outcomes:
-        best = values.groupby("future")[name].transform("max" if direction == "maximize" else "min")
-        shortfall = best - values[name] if direction == "maximize" else values[name] - best
-        frames.append(
-            pd.DataFrame(
-                {
-                    "future": values["future"],
-                    "arm": values["arm"],
-                    "outcome": name,
-                    "value": values[name],
-                    "best": best,
-                    "regret": shortfall.clip(lower=0.0),
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
-
-
-def summarise_regret(regret: pd.DataFrame) -> pd.DataFrame:
-    """Per arm and outcome: mean, 90th percentile and maximum regret over futures."""
-    grouped = regret.groupby(["arm", "outcome"], sort=False)["regret"]
-    return pd.DataFrame(
-        {
-            "mean_regret": grouped.mean(),
-            "p90_regret": grouped.quantile(0.9),
-            "max_regret": grouped.max(),
-        }
-    ).reset_index()
-
-
-def satisficing_table(values: pd.DataFrame, conditions: list[str], arms: list[str]) -> pd.DataFrame:
-    """Per arm: the share of futures in which each threshold holds, and all of them together."""
-    rows = []
-    for arm in arms:
-        group = values[values["arm"] == arm]
-        row: dict[str, object] = {"arm": arm, "futures": len(group)}
-        every = np.ones(len(group), dtype=bool)
-        for text in conditions:
-            condition = parse_condition(text)
-            met = OPERATORS[condition.op](group[condition.outcome].to_numpy(), condition.value)
-            row[str(condition)] = met.mean()
-            every &= met
-        row["all"] = every.mean() if conditions else np.nan
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def rank_arms(
-    distribution: pd.DataFrame,
-    regret_summary: pd.DataFrame,
-    satisficing: pd.DataFrame,
-    outcomes: list[tuple[str, str]],
-) -> pd.DataFrame:
-    """Every arm's rank under each criterion (1 is best; ties share the better rank)."""
-    criteria = []
-    for name, direction in outcomes:
-        rows = distribution[distribution["outcome"] == name]
-        criteria.append((f"mean {name}", rows["arm"], rows["mean"], direction == "maximize"))
-    for name, _ in outcomes:
-        rows = regret_summary[regret_summary["outcome"] == name]
-        criteria.append((f"max regret {name}", rows["arm"], rows["max_regret"], False))
-        criteria.append((f"p90 regret {name}", rows["arm"], rows["p90_regret"], False))
-    if satisficing["all"].notna().all():
-        criteria.append(("satisficing (all thresholds)", satisficing["arm"], satisficing["all"], True))
-    frames = []
-    for criterion, arms, value, higher_is_better in criteria:
-        frame = pd.DataFrame({"criterion": criterion, "arm": arms.to_numpy(), "value": value.to_numpy()})
-        frame["rank"] = frame["value"].rank(method="min", ascending=not higher_is_better).astype(int)
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
 
 
 def discover_condition(

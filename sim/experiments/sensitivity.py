@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis.plots import sensitivity_bars
 from sim.errors import RunsFailed, ScenarioError
-from sim.experiments.template import Experiment
-from sim.model.run import replication_seeds
-from sim.scenario.loader import load_scenario
+from sim.experiments.template import Design, Experiment, ExperimentKind, ExperimentOptions, run_experiment
 from sim.scenario.parameters import typed_values
 from sim.scenario.schema import Scenario
+from sim.storage.results_folder import read_table
 from sim.storage.run_store import RunSpec, table_digest
 
 METHODS = ("morris", "sobol")
@@ -81,58 +81,115 @@ def sensitivity(
         progress: Show progress.
         command: The command line, for the manifest.
     """
-    if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
-    if method not in METHODS:
-        raise ScenarioError(f"unknown method {method!r}; one of {', '.join(METHODS)}", source="--method")
-    if len(scenario.uncertainties) < 2:
-        raise ScenarioError("needs at least two uncertain parameters", source=scenario.source, field="uncertainties")
-    if samples < 2 or (method == "sobol" and samples & (samples - 1)):
-        raise ScenarioError("must be at least 2 (and a power of two for sobol)", source="--samples")
-    problem = {
-        "num_vars": len(scenario.uncertainties),
-        "names": list(scenario.uncertainties),
-        "bounds": [list(bounds) for bounds in scenario.uncertainties.values()],
-    }
-    matrix = _sample(problem, method, samples, scenario.seed)
-    design = pd.DataFrame(matrix, columns=problem["names"])
-    seeds = replication_seeds(scenario.seed, scenario.replications)
-    specs = [
-        RunSpec("", point, k, seed, typed_values(row))
-        for point, row in enumerate(design.to_dict("records"))
-        for k, seed in enumerate(seeds)
-    ]
-    identity = {"method": method, "samples": samples, "sample": table_digest(design)}
-    with Experiment(scenario, "sensitivity", out, workers, scheduler, progress, identity) as experiment:
-        experiment.run(specs, retry_failed=retry_failed)
-        runs = experiment.values(scenario.replications)
+    options = ExperimentOptions(
+        out=out, workers=workers, scheduler=scheduler, retry_failed=retry_failed, progress=progress, command=command
+    )
+    return run_experiment(SensitivityKind(method, samples), scenario, options)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SensitivityDesign(Design):
+    """SALib's problem and sample matrix: every row a point, run for the scenario's replications."""
+
+    problem: dict
+    matrix: np.ndarray
+    sample: pd.DataFrame
+
+    def specs(self, replications: int) -> list[RunSpec]:
+        """Replication *k* of every point, with the same seed at every point; integer parameters rounded."""
+        seeds = self.seeds(replications)
+        return [
+            RunSpec("", point, k, seed, typed_values(row))
+            for point, row in enumerate(self.sample.to_dict("records"))
+            for k, seed in enumerate(seeds)
+        ]
+
+
+@dataclass(frozen=True)
+class SensitivityKind(ExperimentKind):
+    """``sensitivity``: Morris elementary effects or Sobol indices over the scenario's uncertainties.
+
+    Attributes:
+        method: ``morris`` (``samples`` trajectories) or ``sobol`` (``samples`` base samples, a power of two).
+        samples: Morris trajectories, or Sobol base samples.
+    """
+
+    method: str = "morris"
+    samples: int = 16
+    name: ClassVar[str] = "sensitivity"
+
+    def design(self, scenario: Scenario, options: ExperimentOptions) -> SensitivityDesign:
+        """Refuse an unknown method, fewer than two uncertainties, or a bad sample count; draw the sample."""
+        method, samples = self.method, self.samples
+        if method not in METHODS:
+            raise ScenarioError(f"unknown method {method!r}; one of {', '.join(METHODS)}", source="--method")
+        if len(scenario.uncertainties) < 2:
+            raise ScenarioError(
+                "needs at least two uncertain parameters", source=scenario.source, field="uncertainties"
+            )
+        if samples < 2 or (method == "sobol" and samples & (samples - 1)):
+            raise ScenarioError("must be at least 2 (and a power of two for sobol)", source="--samples")
+        problem = {
+            "num_vars": len(scenario.uncertainties),
+            "names": list(scenario.uncertainties),
+            "bounds": [list(bounds) for bounds in scenario.uncertainties.values()],
+        }
+        matrix = _sample(problem, method, samples, scenario.seed)
+        sample = pd.DataFrame(matrix, columns=problem["names"])
+        identity = {"method": method, "samples": samples, "sample": table_digest(sample)}
+        return SensitivityDesign(
+            scenario=scenario,
+            replications=scenario.replications,
+            identity=identity,
+            problem=problem,
+            matrix=matrix,
+            sample=sample,
+        )
+
+    def analyse(
+        self, design: SensitivityDesign, runs: pd.DataFrame, replications: int, experiment: Experiment
+    ) -> SensitivityResult:
+        """Each point's mean over its replications, and the indices computed from them; every point must have run."""
+        scenario = design.scenario
         means = runs.groupby("point").mean(numeric_only=True)
-        missing = sorted(set(range(len(design))) - set(means.index))
+        missing = sorted(set(range(len(design.sample))) - set(means.index))
         if missing:
             raise RunsFailed(
                 f"{len(missing)} point(s) have no finished run, so indices cannot be computed; "
                 f"see {experiment.folder / 'failures.jsonl'} and re-run with --retry-failed"
             )
         outcomes = [o.name for o in scenario.outcomes]
-        indices = _analyse(problem, method, matrix, means.sort_index(), outcomes, scenario.seed)
-        result = SensitivityResult(
+        indices = _analyse(design.problem, self.method, design.matrix, means.sort_index(), outcomes, scenario.seed)
+        return SensitivityResult(
             experiment.folder,
             scenario,
-            method,
-            design.reset_index(names="point"),
+            self.method,
+            design.sample.reset_index(names="point"),
             indices,
             runs,
             experiment.store.failures(),
         )
-        result.samples.to_csv(experiment.folder / "samples.csv", index=False)
-        indices.to_csv(experiment.folder / "indices.csv", index=False)
-        runs.to_parquet(experiment.folder / "runs.parquet", index=False)
-        plots = experiment.folder / "plots"
+
+    def write(self, design: SensitivityDesign, result: SensitivityResult) -> dict[str, Any]:
+        """``samples.csv``, ``indices.csv``, ``runs.parquet`` and one bar chart per outcome."""
+        folder = result.folder
+        result.samples.to_csv(folder / "samples.csv", index=False)
+        result.indices.to_csv(folder / "indices.csv", index=False)
+        result.runs.to_parquet(folder / "runs.parquet", index=False)
+        plots = folder / "plots"
         plots.mkdir(exist_ok=True)
-        for outcome in outcomes:
-            result.plot(outcome, plots / f"{method}_{outcome}.png")
-        experiment.write_manifest(scenario.replications, command, method=method, samples=samples, points=len(design))
-    return result
+        for outcome in design.scenario.outcomes:
+            result.plot(outcome.name, plots / f"{self.method}_{outcome.name}.png")
+        return {"method": self.method, "samples": self.samples, "points": len(design.sample)}
+
+    @classmethod
+    def read(
+        cls, folder: Path, scenario: Scenario, manifest: dict, runs: pd.DataFrame, failures: dict
+    ) -> SensitivityResult:
+        """The sample and indices as written."""
+        samples = read_table(folder / "samples.csv")
+        indices = read_table(folder / "indices.csv")
+        return SensitivityResult(folder, scenario, manifest["method"], samples, indices, runs, failures)
 
 
 def _sample(problem: dict, method: str, samples: int, seed: int) -> np.ndarray:

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pandas as pd
 
 from sim.analysis.plots import sweep_heatmap, sweep_lines
 from sim.analysis.statistics import describe
 from sim.errors import ScenarioError
-from sim.experiments.template import Experiment
-from sim.model.run import replication_seeds
-from sim.scenario.loader import load_scenario
+from sim.experiments.template import Design, Experiment, ExperimentKind, ExperimentOptions, run_experiment
 from sim.scenario.schema import Scenario
+from sim.storage.results_folder import read_table
 from sim.storage.run_store import RunSpec, RunStore
 
 
@@ -79,32 +79,70 @@ def sweep(
         progress: Show progress.
         command: The command line, for the manifest.
     """
-    if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
-    if scenario.sweep is None:
-        raise ScenarioError("has no sweep: section to run", source=scenario.source, field="sweep")
-    designs = scenario.sweep.points()
-    seeds = replication_seeds(scenario.seed, scenario.replications)
-    specs = [
-        RunSpec("", point, k, seed, overrides)
-        for point, overrides in enumerate(designs)
-        for k, seed in enumerate(seeds)
-    ]
-    points = pd.DataFrame([{"point": point, **overrides} for point, overrides in enumerate(designs)])
-    with Experiment(scenario, "sweep", out, workers, scheduler, progress) as experiment:
-        experiment.run(specs, retry_failed=retry_failed)
-        runs = experiment.values(scenario.replications)
+    options = ExperimentOptions(
+        out=out, workers=workers, scheduler=scheduler, retry_failed=retry_failed, progress=progress, command=command
+    )
+    return run_experiment(SweepKind(), scenario, options)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SweepDesign(Design):
+    """The sweep's points (each a set of parameter values by dotted path) × replications."""
+
+    points: list[dict[str, Any]]
+
+    def specs(self, replications: int) -> list[RunSpec]:
+        """Replication *k* of every point, with the same seed at every point."""
+        seeds = self.seeds(replications)
+        return [
+            RunSpec("", point, k, seed, overrides)
+            for point, overrides in enumerate(self.points)
+            for k, seed in enumerate(seeds)
+        ]
+
+    def table(self) -> pd.DataFrame:
+        """One row per point: ``point`` and the value of every swept parameter."""
+        return pd.DataFrame([{"point": point, **overrides} for point, overrides in enumerate(self.points)])
+
+
+@dataclass(frozen=True)
+class SweepKind(ExperimentKind):
+    """``sweep``: the scenario's ``sweep:`` points, each summarised with its means and 95% CIs."""
+
+    name: ClassVar[str] = "sweep"
+
+    def design(self, scenario: Scenario, options: ExperimentOptions) -> SweepDesign:
+        """Refuse a scenario without a ``sweep:`` section."""
+        if scenario.sweep is None:
+            raise ScenarioError("has no sweep: section to run", source=scenario.source, field="sweep")
+        return SweepDesign(scenario=scenario, replications=scenario.replications, points=scenario.sweep.points())
+
+    def analyse(
+        self, design: SweepDesign, runs: pd.DataFrame, replications: int, experiment: Experiment
+    ) -> SweepResult:
+        """Per point and outcome: replications, mean and 95% CI."""
+        scenario = design.scenario
         table = summarise_points(runs, [o.name for o in scenario.outcomes])
-        result = SweepResult(experiment.folder, scenario, points, table, runs, experiment.store.failures())
-        points.to_csv(experiment.folder / "points.csv", index=False)
-        table.merge(points, on="point").to_csv(experiment.folder / "sweep.csv", index=False)
-        runs.to_parquet(experiment.folder / "runs.parquet", index=False)
-        plots = experiment.folder / "plots"
+        return SweepResult(experiment.folder, scenario, design.table(), table, runs, experiment.store.failures())
+
+    def write(self, design: SweepDesign, result: SweepResult) -> dict[str, Any]:
+        """``points.csv``, ``sweep.csv``, ``runs.parquet`` and one plot per outcome."""
+        folder = result.folder
+        result.points.to_csv(folder / "points.csv", index=False)
+        result.table.merge(result.points, on="point").to_csv(folder / "sweep.csv", index=False)
+        result.runs.to_parquet(folder / "runs.parquet", index=False)
+        plots = folder / "plots"
         plots.mkdir(exist_ok=True)
-        for outcome in scenario.outcomes:
+        for outcome in design.scenario.outcomes:
             result.plot(outcome.name, plots / f"sweep_{outcome.name}.png")
-        experiment.write_manifest(scenario.replications, command, points=len(designs))
-    return result
+        return {"points": len(design.points)}
+
+    @classmethod
+    def read(cls, folder: Path, scenario: Scenario, manifest: dict, runs: pd.DataFrame, failures: dict) -> SweepResult:
+        """The points as written; the summary table is computed again from the runs (fast)."""
+        points = read_table(folder / "points.csv")
+        table = summarise_points(runs, [o.name for o in scenario.outcomes])
+        return SweepResult(folder, scenario, points, table, runs, failures)
 
 
 def summarise_points(runs: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:

@@ -10,40 +10,18 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
-import subprocess
-import sys
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from sim.analysis.plots import write_plots
 from sim.analysis.statistics import summarise
-from sim.errors import ScenarioError
 from sim.model.run import RunTables
 from sim.scenario.output_names import model_output_names
 from sim.scenario.schema import Scenario
-
-DEPENDENCIES = (
-    "mesa",
-    "numpy",
-    "networkx",
-    "pandas",
-    "pyarrow",
-    "pydantic",
-    "matplotlib",
-    "scipy",
-    "pyyaml",
-    "rich",
-    "SALib",
-    "dask",
-    "distributed",
-    "ema_workbench",
-)
+from sim.storage.provenance import build_manifest
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -58,21 +36,6 @@ def default_output(scenario: Scenario, root: Path = Path("results")) -> Path:
     """``results/<name>/<UTC timestamp>/``."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     return root / scenario.name / stamp
-
-
-def check_output(out: Path) -> None:
-    """Refuse an output folder that exists with content, or whose location cannot be written.
-
-    Raises:
-        ScenarioError: before anything is run or written.
-    """
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ScenarioError("exists and is not an empty folder; choose a new --out", source=str(out))
-    parent = out.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ScenarioError(f"cannot be created: {parent} is not writable", source=str(out))
 
 
 def write_results(
@@ -92,55 +55,9 @@ def write_results(
         manifest = build_manifest(scenario, seeds=seeds, wall_time=wall_time, command=command)
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
         if out.exists():
-            out.rmdir()  # check_output allowed only an empty folder
+            out.rmdir()  # check_run_folder allowed only an empty folder
         staging.rename(out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out
-
-
-def build_manifest(scenario: Scenario, *, seeds: list[int], wall_time: float, command: list[str]) -> dict[str, Any]:
-    """Everything needed to reproduce and cite a run."""
-    return {
-        "kind": "run",
-        "bureausim": _version("bureausim"),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": command,
-        "scenario_file": scenario.source,
-        "scenario": scenario.model_dump(mode="json"),
-        "resolved_parameters": scenario.resolved_parameters().model_dump(mode="json"),
-        "master_seed": scenario.seed,
-        "replication_seeds": seeds,
-        "wall_time_seconds": round(wall_time, 3),
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "dependencies": {name: _version(name) for name in DEPENDENCIES},
-        "git_commit": _git_commit(),
-    }
-
-
-def _version(distribution: str) -> str | None:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _git_commit() -> str | None:
-    """The commit of the source tree this package runs from, marked ``-dirty`` if modified."""
-    source = Path(__file__).resolve().parent.parent
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(source), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(source), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return commit + ("-dirty" if dirty else "")

@@ -1,0 +1,124 @@
+"""What the command line prints on the terminal: the tables that summarise a run or an experiment.
+
+Results folders hold every table in full; these are the short views printed after a command
+finishes (unless ``--quiet``), as rich tables or plain text wide enough not to wrap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.table import Table
+
+from sim.analysis.statistics import summarise
+from sim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.experiments.compare import CompareResult
+    from sim.experiments.robustness import RobustnessResult
+    from sim.experiments.sensitivity import SensitivityResult
+    from sim.experiments.sweep import SweepResult
+
+
+def print_summary(scenario: Scenario, steps: pd.DataFrame, console: Console) -> None:
+    """A run's outcomes in the last period: mean and 95% CI over the replications."""
+    names = [o.name for o in scenario.outcomes if o.name in steps.columns]
+    summary = summarise(steps, names)
+    final = summary[summary["statistic"] == "final"]
+    table = Table(title=f"{scenario.name}: last period, {scenario.replications} replications")
+    for column in ("outcome", "mean", "95% CI"):
+        table.add_column(column, justify="left" if column == "outcome" else "right")
+    for row in final.itertuples():
+        interval = "—" if row.replications < 2 else f"[{row.ci_low:.3f}, {row.ci_high:.3f}]"
+        table.add_row(row.output, f"{row.mean:.3f}", interval)
+    console.print(table)
+
+
+def print_result(kind: str, result: Any, console: Console) -> None:
+    """The summary of an experiment of ``kind``: its effects, points, indices or judgement of the arms."""
+    PRINTERS[kind](result, console)
+
+
+def print_effects(result: CompareResult, console: Console) -> None:
+    """A comparison: every arm's mean and its paired difference from the reference arm, with verdicts."""
+    effects = result.effects
+    table = Table(title=f"{result.scenario.name}: against {result.scenario.reference_arm} (paired, 95% CI)")
+    for column in ("arm", "outcome", "mean [95% CI]", "difference [95% CI]", "effect", "verdict"):
+        table.add_column(column)
+    for row in effects.itertuples():
+        if row.verdict == "reference":
+            difference = effect = ""
+        else:
+            difference = f"{row.difference:+.3f} [{row.difference_low:+.3f}, {row.difference_high:+.3f}]"
+            effect = f"{row.effect_size:+.2f}"
+        table.add_row(
+            row.arm,
+            row.outcome,
+            f"{row.mean:.3f} [{row.ci_low:.3f}, {row.ci_high:.3f}]",
+            difference,
+            effect,
+            row.verdict,
+        )
+    Console(file=console.file, width=max(console.width, 150)).print(table)
+    if result.stop_reason:
+        console.print(result.stop_reason)
+
+
+def print_sweep(result: SweepResult, console: Console) -> None:
+    """A sweep: per point and outcome, the mean and 95% CI, with the point's parameter values."""
+    _print_frame(result.table.merge(result.points, on="point"), console)
+
+
+def print_indices(result: SensitivityResult, console: Console) -> None:
+    """A sensitivity analysis: every outcome's indices per parameter."""
+    _print_frame(result.indices, console)
+
+
+def print_robustness(result: RobustnessResult, console: Console) -> None:
+    """Per arm, for the first outcome: mean, maximum and 90th-percentile regret, satisficing; with ranks."""
+    scenario = result.scenario
+    first = scenario.outcomes[0].name
+    criteria = {
+        f"mean {first}": "mean",
+        f"max regret {first}": "max regret",
+        f"p90 regret {first}": "p90 regret",
+        "satisficing (all thresholds)": "satisficing",
+    }
+    ranks = result.rankings.set_index(["criterion", "arm"])
+    table = Table(
+        title=f"{scenario.name}: {first} over {len(result.futures)} futures, "
+        f"{scenario.replications} replications per arm and future (rank in brackets)"
+    )
+    table.add_column("arm")
+    shown = [c for c in criteria if c in ranks.index.get_level_values("criterion")]
+    for criterion in shown:
+        table.add_column(criteria[criterion], justify="right")
+    for arm in scenario.arms:
+        cells = [f"{ranks.at[(c, arm.name), 'value']:.3f} ({ranks.at[(c, arm.name), 'rank']})" for c in shown]
+        table.add_row(arm.name, *cells)
+    wide = Console(file=console.file, width=max(console.width, 120))
+    wide.print(table)
+    for found in result.discoveries:
+        stats = found.stats
+        line = f"discovery, {stats['condition']}: holds in {stats['cases']} of {stats['futures']} futures"
+        if found.chosen is not None:
+            line += f"; box coverage {stats['coverage']:.2f}, density {stats['density']:.2f}: {stats['restricted']}"
+        wide.print(line + (f" ({found.note})" if found.note else ""))
+
+
+def _print_frame(table: pd.DataFrame, console: Console) -> None:
+    """A table as plain text, four decimals, on a console wide enough not to wrap it."""
+    text = table.to_string(index=False, float_format=lambda v: f"{v:.4f}")
+    Console(file=console.file, width=max(console.width, 150)).print(text)
+
+
+PRINTERS = {
+    "compare": print_effects,
+    "sweep": print_sweep,
+    "sensitivity": print_indices,
+    "robustness": print_robustness,
+}
+"""The summary printer of every experiment kind, by name."""

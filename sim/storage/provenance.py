@@ -1,0 +1,94 @@
+"""Provenance of a results folder: the manifest of a run, the versions it ran with, the commit of the code.
+
+Everything needed to reproduce and cite a result is recorded beside it: the scenario and its
+seeds, the Python and platform, the version of every dependency that can change a number, and
+the git commit of the source tree the package runs from.
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from sim.scenario.schema import Scenario
+
+DEPENDENCIES = (
+    "mesa",
+    "numpy",
+    "networkx",
+    "pandas",
+    "pyarrow",
+    "pydantic",
+    "matplotlib",
+    "scipy",
+    "pyyaml",
+    "rich",
+    "SALib",
+    "dask",
+    "distributed",
+    "ema_workbench",
+)
+"""Distributions whose versions every manifest records."""
+
+
+def build_manifest(scenario: Scenario, *, seeds: list[int], wall_time: float, command: list[str]) -> dict[str, Any]:
+    """Everything needed to reproduce and cite a run."""
+    return {
+        "kind": "run",
+        "bureausim": version("bureausim"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": command,
+        "scenario_file": scenario.source,
+        "scenario": scenario.model_dump(mode="json"),
+        "resolved_parameters": scenario.resolved_parameters().model_dump(mode="json"),
+        "master_seed": scenario.seed,
+        "replication_seeds": seeds,
+        "wall_time_seconds": round(wall_time, 3),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "dependencies": {name: version(name) for name in DEPENDENCIES},
+        "git_commit": git_commit(),
+    }
+
+
+def version(distribution: str) -> str | None:
+    """The installed version of ``distribution``, or ``None`` if it is not installed."""
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def git_commit(*, short: bool = False, mark_dirty: bool = True) -> str | None:
+    """The commit of the source tree this package runs from, or ``None`` outside a git checkout.
+
+    Args:
+        short: Abbreviate the commit as ``git rev-parse --short`` does.
+        mark_dirty: Append ``-dirty`` if tracked files have been modified since the commit.
+    """
+    source = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(source), "rev-parse", *(["--short"] if short else []), "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        if not mark_dirty:
+            return commit
+        dirty = subprocess.run(
+            ["git", "-C", str(source), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("-dirty" if dirty else "")
