@@ -24,12 +24,18 @@ def test_readme_quick_start_and_outputs():
     assert not missing, f"README.md does not list: {missing}"
 
 
-def test_readme_layout_names_every_module():
-    modules = sorted(
-        path.name for path in (ROOT / "sim").glob("*.py") if path.name not in ("__init__.py", "__main__.py")
-    )
-    missing = [name for name in modules if f"sim/{name}" not in README]
-    assert not missing, f"the README's layout does not list: {missing}"
+def test_architecture_names_every_module_and_the_readme_every_layer():
+    architecture = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    rows = {line.split("`")[1]: line for line in architecture.splitlines() if line.startswith("| `")}
+    packages = sorted(path.parent for path in (ROOT / "sim").glob("*/__init__.py"))
+    assert packages, "no sub-packages found"
+    for package in packages:
+        row = rows.get(f"{package.name}/")
+        assert row is not None, f"docs/ARCHITECTURE.md has no row for {package.name}/"
+        stems = sorted(path.stem for path in package.glob("*.py") if path.name != "__init__.py")
+        missing = [stem for stem in stems if f"`{stem}`" not in row]
+        assert not missing, f"docs/ARCHITECTURE.md's row for {package.name}/ does not list: {missing}"
+        assert f"sim/{package.name}/" in README, f"the README's layout does not show sim/{package.name}/"
 
 
 def test_readme_command_line_lists_every_command():

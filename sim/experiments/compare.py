@@ -12,14 +12,22 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Unpack
 
 import pandas as pd
 
 from sim.analysis.plots import forest_plot, series_by_arm
 from sim.analysis.statistics import paired_effects
 from sim.errors import ScenarioError
-from sim.experiments.template import AnotherRound, Design, Experiment, ExperimentKind, ExperimentOptions, run_experiment
+from sim.experiments.template import (
+    AnotherRound,
+    Design,
+    ExecutionKeywords,
+    Experiment,
+    ExperimentKind,
+    ExperimentOptions,
+    run_experiment,
+)
 from sim.scenario.schema import Scenario
 from sim.storage.results_folder import read_table
 from sim.storage.run_store import RunSpec, RunStore
@@ -89,36 +97,24 @@ class CompareResult:
 def compare(
     scenario: Scenario | str | Path,
     *,
-    out: str | Path | None = None,
-    workers: int | None = 1,
-    scheduler: str | None = None,
     precision: float | None = None,
     max_replications: int | None = None,
-    retry_failed: bool = False,
-    progress: bool = True,
-    command: list[str] | None = None,
+    **execution: Unpack[ExecutionKeywords],
 ) -> CompareResult:
     """Compare the scenario's arms over replications with common random numbers.
 
     Args:
         scenario: A scenario, or the path of a scenario file.
-        out: Results folder (default ``results/<name>/<timestamp>/``). An existing folder of
-            the same comparison is resumed: only missing runs are run.
-        workers: Local processes (1 runs in this process; ``None`` uses every core).
-        scheduler: A Dask scheduler address, or ``"local"`` for a new LocalCluster.
         precision: Add replications until every paired-difference CI half-width is at most this.
         max_replications: Cap on replications per arm with ``precision`` (default 10 × the scenario's).
-        retry_failed: Run only the runs that failed before.
-        progress: Show progress.
-        command: The command line, for the manifest.
+        **execution: Where and how it runs, as for every experiment (``out``, ``workers``,
+            ``scheduler``, ``retry_failed``, ``overrides``, ``progress``, ``command``): see
+            :class:`sim.experiments.template.ExperimentOptions`.
 
     Returns:
         The comparison's tables, also written to ``out``.
     """
-    options = ExperimentOptions(
-        out=out, workers=workers, scheduler=scheduler, retry_failed=retry_failed, progress=progress, command=command
-    )
-    return run_experiment(CompareKind(precision, max_replications), scenario, options)
+    return run_experiment(CompareKind(precision, max_replications), scenario, ExperimentOptions(**execution))
 
 
 @dataclass(frozen=True, kw_only=True)

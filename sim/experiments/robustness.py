@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Unpack
 
 import numpy as np
 import pandas as pd
@@ -40,7 +40,14 @@ from sim.analysis.regret import (
 )
 from sim.analysis.sampling import latin_hypercube
 from sim.errors import RunsFailed, ScenarioError
-from sim.experiments.template import Design, Experiment, ExperimentKind, ExperimentOptions, run_experiment
+from sim.experiments.template import (
+    Design,
+    ExecutionKeywords,
+    Experiment,
+    ExperimentKind,
+    ExperimentOptions,
+    run_experiment,
+)
 from sim.scenario.conditions import parse_condition
 from sim.scenario.loader import validate_scenario
 from sim.scenario.messages import user_error
@@ -111,12 +118,7 @@ def robustness(
     *,
     futures: int | None = None,
     discover: list[str] | None = None,
-    out: str | Path | None = None,
-    workers: int | None = 1,
-    scheduler: str | None = None,
-    retry_failed: bool = False,
-    progress: bool = True,
-    command: list[str] | None = None,
+    **execution: Unpack[ExecutionKeywords],
 ) -> RobustnessResult:
     """Run every arm in every future and judge the arms across futures.
 
@@ -124,21 +126,14 @@ def robustness(
         scenario: A scenario with ``arms:`` and ``uncertainties:``, or its path.
         futures: Futures to draw (default: the scenario's ``robustness.futures``).
         discover: Extra discovery questions, each ``"ARM: CONDITION"``.
-        out: Results folder; an existing folder of the same analysis is resumed, and one that
-            is complete is only re-analysed (thresholds and questions may have changed).
-        workers: Local processes (1 runs in this process; ``None`` uses every core).
-        scheduler: A Dask scheduler address, or ``"local"``.
-        retry_failed: Run only the runs that failed before.
-        progress: Show progress.
-        command: The command line, for the manifest.
+        **execution: Where and how it runs, as for every experiment (``out``, ``workers``,
+            ``scheduler``, ``retry_failed``, ``overrides``, ``progress``, ``command``): see
+            :class:`sim.experiments.template.ExperimentOptions`.
 
     Returns:
         The tables, also written to ``out`` with their plots.
     """
-    options = ExperimentOptions(
-        out=out, workers=workers, scheduler=scheduler, retry_failed=retry_failed, progress=progress, command=command
-    )
-    return run_experiment(RobustnessKind(futures, discover), scenario, options)
+    return run_experiment(RobustnessKind(futures, discover), scenario, ExperimentOptions(**execution))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,8 +8,6 @@ into runs that all fail.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from sim.errors import ScenarioError
@@ -50,5 +48,4 @@ def check_outcomes(scenario: Scenario, wanted: dict[str, str]) -> None:
 
 def _build(scenario: Scenario) -> tuple:
     """The scenario's hierarchy, built as a run builds it (graph files are read relative to the scenario)."""
-    base_dir = Path(scenario.source).parent if scenario.source else None
-    return build_layout(scenario.hierarchy, np.random.default_rng(scenario.seed), base_dir)
+    return build_layout(scenario.hierarchy, np.random.default_rng(scenario.seed), scenario.folder)

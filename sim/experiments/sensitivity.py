@@ -10,14 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Unpack
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis.plots import sensitivity_bars
 from sim.errors import RunsFailed, ScenarioError
-from sim.experiments.template import Design, Experiment, ExperimentKind, ExperimentOptions, run_experiment
+from sim.experiments.template import (
+    Design,
+    ExecutionKeywords,
+    Experiment,
+    ExperimentKind,
+    ExperimentOptions,
+    run_experiment,
+)
 from sim.scenario.parameters import typed_values
 from sim.scenario.schema import Scenario
 from sim.storage.results_folder import read_table
@@ -60,12 +67,7 @@ def sensitivity(
     *,
     method: str = "morris",
     samples: int = 16,
-    out: str | Path | None = None,
-    workers: int | None = 1,
-    scheduler: str | None = None,
-    retry_failed: bool = False,
-    progress: bool = True,
-    command: list[str] | None = None,
+    **execution: Unpack[ExecutionKeywords],
 ) -> SensitivityResult:
     """Sample the uncertainties, run every point, and compute sensitivity indices.
 
@@ -74,17 +76,11 @@ def sensitivity(
         method: ``morris`` (``samples`` trajectories) or ``sobol`` (``samples`` base samples,
             a power of two; Saltelli's scheme without second-order terms).
         samples: Morris trajectories, or Sobol base samples.
-        out: Results folder; an existing folder of the same analysis is resumed.
-        workers: Local processes (1 runs in this process; ``None`` uses every core).
-        scheduler: A Dask scheduler address, or ``"local"``.
-        retry_failed: Run only the runs that failed before.
-        progress: Show progress.
-        command: The command line, for the manifest.
+        **execution: Where and how it runs, as for every experiment (``out``, ``workers``,
+            ``scheduler``, ``retry_failed``, ``overrides``, ``progress``, ``command``): see
+            :class:`sim.experiments.template.ExperimentOptions`.
     """
-    options = ExperimentOptions(
-        out=out, workers=workers, scheduler=scheduler, retry_failed=retry_failed, progress=progress, command=command
-    )
-    return run_experiment(SensitivityKind(method, samples), scenario, options)
+    return run_experiment(SensitivityKind(method, samples), scenario, ExperimentOptions(**execution))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,14 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Unpack
 
 import pandas as pd
 
 from sim.analysis.plots import sweep_heatmap, sweep_lines
 from sim.analysis.statistics import describe
 from sim.errors import ScenarioError
-from sim.experiments.template import Design, Experiment, ExperimentKind, ExperimentOptions, run_experiment
+from sim.experiments.template import (
+    Design,
+    ExecutionKeywords,
+    Experiment,
+    ExperimentKind,
+    ExperimentOptions,
+    run_experiment,
+)
 from sim.scenario.schema import Scenario
 from sim.storage.results_folder import read_table
 from sim.storage.run_store import RunSpec, RunStore
@@ -60,29 +67,17 @@ class SweepResult:
 
 def sweep(
     scenario: Scenario | str | Path,
-    *,
-    out: str | Path | None = None,
-    workers: int | None = 1,
-    scheduler: str | None = None,
-    retry_failed: bool = False,
-    progress: bool = True,
-    command: list[str] | None = None,
+    **execution: Unpack[ExecutionKeywords],
 ) -> SweepResult:
     """Run the scenario's ``sweep:`` points, each for the scenario's replications.
 
     Args:
         scenario: A scenario with a ``sweep:`` section, or its path.
-        out: Results folder; an existing folder of the same sweep is resumed.
-        workers: Local processes (1 runs in this process; ``None`` uses every core).
-        scheduler: A Dask scheduler address, or ``"local"``.
-        retry_failed: Run only the runs that failed before.
-        progress: Show progress.
-        command: The command line, for the manifest.
+        **execution: Where and how it runs, as for every experiment (``out``, ``workers``,
+            ``scheduler``, ``retry_failed``, ``overrides``, ``progress``, ``command``): see
+            :class:`sim.experiments.template.ExperimentOptions`.
     """
-    options = ExperimentOptions(
-        out=out, workers=workers, scheduler=scheduler, retry_failed=retry_failed, progress=progress, command=command
-    )
-    return run_experiment(SweepKind(), scenario, options)
+    return run_experiment(SweepKind(), scenario, ExperimentOptions(**execution))
 
 
 @dataclass(frozen=True, kw_only=True)

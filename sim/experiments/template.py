@@ -20,10 +20,10 @@ import json
 import os
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict
 
 import pandas as pd
 
@@ -70,6 +70,18 @@ class ExperimentOptions:
     def __post_init__(self) -> None:
         object.__setattr__(self, "overrides", tuple(self.overrides))
         object.__setattr__(self, "command", tuple(self.command or ()))
+
+
+class ExecutionKeywords(TypedDict, total=False):
+    """The keyword arguments of ``sim.compare``, ``sim.sweep``, ... that become :class:`ExperimentOptions`."""
+
+    out: str | os.PathLike | None
+    workers: int | None
+    scheduler: str | None
+    retry_failed: bool
+    overrides: Sequence[str]
+    progress: bool
+    command: Sequence[str] | None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -77,10 +77,8 @@ def scenario_hash(scenario: Scenario) -> str:
     """
     data = scenario.model_dump(mode="json", exclude=NOT_HASHED)
     digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8"))
-    if scenario.hierarchy.file is not None:
-        path = Path(scenario.hierarchy.file)
-        if not path.is_absolute() and scenario.source:
-            path = Path(scenario.source).parent / path
+    path = scenario.graph_file
+    if path is not None:
         digest.update(path.read_bytes() if path.is_file() else b"missing")
     return digest.hexdigest()[:16]
 
