@@ -24,6 +24,7 @@ from pandas.testing import assert_frame_equal
 from rich.console import Console
 from scipy import stats
 
+import sim
 import sim.experiments.executors
 from sim import compare
 from sim.analysis.statistics import band, paired_effects, streaming_bands
@@ -653,3 +654,15 @@ def test_comparison_bands_use_the_replications_of_its_effects_and_refuse_unknown
     assert len(bands) == len(scenario.arms) * scenario.steps
     with pytest.raises(ValueError, match=r"unknown outputs \['nope'\]"):
         result.bands(["nope"])
+
+
+def test_a_missing_graph_file_is_refused_from_python_before_anything_is_written(tmp_path):
+    scenario_file = tmp_path / "graph.yaml"
+    scenario_file.write_text(
+        "name: graph\nsteps: 4\nreplications: 2\nhierarchy: {file: missing.graphml}\n"
+        "arms: [{name: a}, {name: b, policies: [fault_tolerance]}]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(sim.GraphFileError, match="no such graph file"):
+        compare(scenario_file, out=tmp_path / "out")
+    assert not (tmp_path / "out").exists()

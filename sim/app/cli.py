@@ -256,7 +256,6 @@ def _options(args: argparse.Namespace) -> ExperimentOptions:
         overrides=tuple(args.assignments),
         progress=not args.quiet,
         command=("bureausim", *args.argv),
-        check_hierarchy=True,
     )
 
 

@@ -54,8 +54,6 @@ class ExperimentOptions:
         overrides: ``--set PATH=VALUE`` assignments applied to the scenario before anything else.
         progress: Show progress.
         command: The command line, for the manifest.
-        check_hierarchy: Build the hierarchy (read a graph file) before anything runs, so that a
-            bad one is a user mistake rather than runs that all fail; the command line asks for it.
     """
 
     out: str | os.PathLike | None = None
@@ -65,7 +63,6 @@ class ExperimentOptions:
     overrides: tuple[str, ...] = ()
     progress: bool = True
     command: tuple[str, ...] | None = ()
-    check_hierarchy: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "overrides", tuple(self.overrides))
@@ -157,8 +154,7 @@ def run_experiment(kind: ExperimentKind, scenario: Scenario | str | os.PathLike,
         scenario = load_scenario(scenario)
     if options.overrides:
         scenario = scenario.with_overrides(list(options.overrides))
-    if options.check_hierarchy:
-        check_hierarchy_source(scenario)
+    check_hierarchy_source(scenario)  # a bad graph file is a user mistake, not runs that all fail
     design = kind.design(scenario, options)
     with Experiment(design.scenario, kind.name, options, design.identity, design.conditions) as experiment:
         replications, retry_failed = design.replications, options.retry_failed
