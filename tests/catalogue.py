@@ -376,6 +376,85 @@ CASES: tuple[Case, ...] = (
         {"out/notes.txt": "mine"},
         ("out", "no manifest.json"),
     ),
+    # YAML 1.2 core schema: yes/no/on/off are text, 1:30 is not a number, and nothing is coerced into one
+    Case(
+        "yaml11_yes",
+        "YAML 1.1 'yes' for a number",
+        RUN,
+        scenario("name: x\nparameters:\n  relay:\n    escalation: yes\n"),
+        ("s.yaml:4", "parameters.relay.escalation", "'yes' is text, not a number"),
+    ),
+    Case(
+        "yaml11_no_strategy",
+        "YAML 1.1 'no' for a strategy",
+        RUN,
+        scenario("name: x\nparameters:\n  execution:\n    fixed_strategy: no\n"),
+        ("s.yaml:4", "parameters.execution.fixed_strategy", "unknown strategy 'no'"),
+    ),
+    Case(
+        "yaml11_no_cap",
+        "YAML 1.1 'no' for a cap",
+        RUN,
+        scenario("name: x\nparameters:\n  accountability:\n    inspection_cap: no\n"),
+        ("s.yaml:4", "parameters.accountability.inspection_cap", "text"),
+    ),
+    Case(
+        "sexagesimal",
+        "sexagesimal steps (1:30)",
+        RUN,
+        scenario("name: x\nsteps: 1:30\n"),
+        ("s.yaml:2", "steps", "'1:30'"),
+    ),
+    Case(
+        "bool_number",
+        "a boolean for a number",
+        RUN,
+        scenario("name: x\nparameters:\n  relay:\n    escalation: true\n"),
+        ("s.yaml:4", "parameters.relay.escalation", "true is a boolean"),
+    ),
+    Case(
+        "bool_strategy",
+        "a boolean for a strategy",
+        RUN,
+        scenario("name: x\nparameters:\n  execution:\n    fixed_strategy: true\n"),
+        ("s.yaml:4", "parameters.execution.fixed_strategy", "boolean"),
+    ),
+    Case(
+        "bool_in_list",
+        "a boolean among branching factors",
+        RUN,
+        scenario("name: x\nhierarchy:\n  branching: [4, true]\n"),
+        ("s.yaml:3", "hierarchy.branching", "boolean"),
+    ),
+    Case("bool_seed", "a boolean seed", RUN, scenario("name: x\nseed: false\n"), ("s.yaml:2", "seed", "boolean")),
+    Case(
+        "quoted_number",
+        "a quoted number",
+        RUN,
+        scenario('name: x\nparameters:\n  relay:\n    escalation: "0.2"\n'),
+        ("s.yaml:4", "parameters.relay.escalation", "text"),
+    ),
+    Case(
+        "bool_option",
+        "a boolean policy option",
+        RUN,
+        scenario("name: x\npolicies:\n  - fault_tolerance: {strength: true}\n"),
+        ("s.yaml:3", "strength", "boolean"),
+    ),
+    Case(
+        "set_yes",
+        "--set with YAML 1.1 'yes' for a number",
+        (*RUN, "--set", "parameters.relay.escalation=yes"),
+        scenario(GOOD),
+        ("--set", "parameters.relay.escalation", "text"),
+    ),
+    Case(
+        "set_bool",
+        "--set with a boolean for a count",
+        (*RUN, "--set", "replications=true"),
+        scenario(GOOD),
+        ("--set", "replications", "boolean"),
+    ),
 )
 
 
@@ -447,6 +526,11 @@ def write_report(path: Path) -> None:
         "| every run raises | exit 1, 'no run finished', no traceback | `tests/test_experiments.py` |",
         "| SIGKILL to a comparison | the same command resumes; tables equal an uninterrupted run's | "
         "`tests/test_experiments.py` |",
+        "| resuming a folder started under other code (another version, an edited model, or a bureausim "
+        "that recorded no code) | refused before any run, naming both codes (version and model-source hash); "
+        "`--allow-other-code` resumes and the manifest records it | `tests/test_experiments.py` |",
+        "| `--out` a symlink to (or a path through a symlinked parent of) a folder another command is writing "
+        "| refused: the lock belongs to the resolved folder | `tests/test_experiments.py` |",
         "| SIGKILL to a worker process | exit 1 with a resume hint, no traceback; the same command completes "
         "the batch, no run lost or duplicated | `tests/test_reliability.py` |",
         "| a Dask worker lost (SIGKILL) | its tasks run again; tables equal a serial run's | "

@@ -666,3 +666,68 @@ def test_a_missing_graph_file_is_refused_from_python_before_anything_is_written(
     with pytest.raises(sim.GraphFileError, match="no such graph file"):
         compare(scenario_file, out=tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+# --- resuming under other code -----------------------------------------------------------------
+
+
+def _record_code(folder: Path, code: dict | None) -> None:
+    """Make a folder look as if an experiment was started in it by other code (or by a bureausim without the check)."""
+    path = folder / "experiment.json"
+    identity = json.loads(path.read_text(encoding="utf-8"))
+    if code is None:
+        identity.pop("code")
+    else:
+        identity["code"] = code
+    path.write_text(json.dumps(identity) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("code", [{"bureausim": "0.0.9", "model_source": "0123456789abcdef"}, None])
+def test_a_resume_under_other_code_is_refused_naming_both_unless_allowed(tmp_path, code):
+    from sim.storage.provenance import code_identity
+
+    out = tmp_path / "out"
+    scenario = small_comparison()
+    compare(scenario, out=out, progress=False)
+    _record_code(out, code)
+    (out / "effects.csv").unlink()
+    with pytest.raises(ScenarioError) as refused:
+        compare(scenario, out=out, progress=False)
+    message = str(refused.value)
+    assert "other code" in message and code_identity()["model_source"] in message
+    assert ("0123456789abcdef" in message) if code else ("recorded no code identity" in message)
+    assert not (out / "effects.csv").exists()  # nothing was analysed or written
+    again = compare(scenario, out=out, progress=False, allow_other_code=True)
+    assert not again.effects.empty
+    last = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["invocations"][-1]
+    assert last["resumed_under_other_code"] == (code or {}) and last["code"] == code_identity()
+    assert last["runs_run"] == 0
+
+
+def test_the_code_identity_changes_with_the_model_source_only(tmp_path):
+    from sim.storage.provenance import source_digest
+
+    package = tmp_path / "sim"
+    shutil.copytree(ROOT / "sim", package, ignore=shutil.ignore_patterns("__pycache__"))
+    before = source_digest(package)
+    (package / "app" / "cli.py").write_text("# the command line changed\n", encoding="utf-8")
+    assert source_digest(package) == before
+    rules = package / "model" / "rules.py"
+    rules.write_text(rules.read_text(encoding="utf-8").replace("1.0 - dilution", "1.0 - 0.5 * dilution"))
+    assert source_digest(package) != before
+
+
+def test_the_one_writer_lock_belongs_to_the_folder_not_its_name(tmp_path):
+    from sim.errors import FolderBusy
+    from sim.storage.locks import output_lock
+
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "alias").symlink_to(real)
+    (tmp_path / "parent").symlink_to(tmp_path)
+    with output_lock(real):
+        for other in (tmp_path / "alias", tmp_path / "parent" / "real", tmp_path / "." / "real"):
+            with pytest.raises(FolderBusy, match="being written by another bureausim command"), output_lock(other):
+                pass
+    with output_lock(tmp_path / "alias"):  # free again once the holder is done
+        pass

@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from sim.errors import HierarchyError, ScenarioError
 from sim.scenario.loader import load_scenario, parse_scenario
@@ -808,3 +809,66 @@ def test_block_style_arm_policies_point_at_the_entry():
 def test_outcomes_must_be_distinct():
     error = parse_error("name: x\noutcomes:\n  - {name: burden}\n  - {name: burden, direction: minimize}\n")
     assert error.field == "outcomes" and "burden more than once" in error.message
+
+
+# --- YAML 1.2 core schema, and no coercion into numbers ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1e-2", 0.01),
+        ("-2.5E+1", -25.0),
+        (".5", 0.5),
+        ("010", 10),
+        ("0o17", 15),
+        ("0x1F", 31),
+        ("1:30", "1:30"),
+        ("yes", "yes"),
+        ("no", "no"),
+        ("on", "on"),
+        ("Off", "Off"),
+        ("y", "y"),
+        ("true", True),
+        ("FALSE", False),
+        ("~", None),
+        ("null", None),
+        ("1_000", "1_000"),
+        (".inf", float("inf")),
+        ("[1e-2, 5e-2, 1e-1]", [0.01, 0.05, 0.1]),
+        ("{on: 1, no: 2}", {"on": 1, "no": 2}),
+    ],
+)
+def test_values_are_read_with_yaml_1_2_core_meaning(text, value):
+    from sim.scenario.yaml12 import load_value
+
+    assert load_value(text) == value
+    assert type(load_value(text)) is type(value)
+
+
+def test_a_sweep_over_scientific_notation_is_numeric():
+    scenario = parse_scenario("name: x\nsweep:\n  grid:\n    relay.escalation: [1e-2, 5e-2, 1e-1]\n")
+    assert [point["relay.escalation"] for point in scenario.sweep.points()] == [0.01, 0.05, 0.1]
+
+
+def test_yaml_1_1_words_are_names_where_names_belong():
+    scenario = parse_scenario("name: no\narms: [{name: yes}, {name: off}]\n")
+    assert scenario.name == "no" and [arm.name for arm in scenario.arms] == ["yes", "off"]
+    assert parse_scenario("name: x\nsteps: 010\n").steps == 10
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "fragment"),
+    [
+        ("relay.escalation", True, "true is a boolean"),
+        ("relay.escalation", "0.2", "text"),
+        ("accountability.inspection_cap", False, "boolean"),
+        ("execution.fixed_strategy", True, "boolean"),
+        ("task.target", [1.0], "valid number"),
+    ],
+)
+def test_nothing_is_coerced_into_a_number(path, value, fragment):
+    from sim.scenario.parameters import Parameters, with_values
+
+    with pytest.raises(ValidationError, match=fragment):
+        with_values(Parameters(), {path: value})

@@ -239,6 +239,11 @@ def _experiment_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scheduler", help="Dask scheduler address, or 'local' to start a LocalCluster")
     parser.add_argument("--retry-failed", action="store_true", help="run only the runs that failed before")
     parser.add_argument(
+        "--allow-other-code",
+        action="store_true",
+        help="resume a folder started under other code (another version or an edited model); recorded in the manifest",
+    )
+    parser.add_argument(
         "--set", dest="assignments", action="append", default=[], metavar="PATH=VALUE", help="override a scenario value"
     )
     parser.add_argument("--quiet", action="store_true", help="print only the results folder")
@@ -253,6 +258,7 @@ def _options(args: argparse.Namespace) -> ExperimentOptions:
         workers=args.workers,
         scheduler=args.scheduler,
         retry_failed=args.retry_failed,
+        allow_other_code=args.allow_other_code,
         overrides=tuple(args.assignments),
         progress=not args.quiet,
         command=("bureausim", *args.argv),

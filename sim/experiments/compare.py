@@ -108,7 +108,7 @@ def compare(
         precision: Add replications until every paired-difference CI half-width is at most this.
         max_replications: Cap on replications per arm with ``precision`` (default 10 × the scenario's).
         **execution: Where and how it runs, as for every experiment (``out``, ``workers``,
-            ``scheduler``, ``retry_failed``, ``overrides``, ``progress``, ``command``): see
+            ``scheduler``, ``retry_failed``, ``allow_other_code``, ``overrides``, ``progress``, ``command``): see
             :class:`sim.experiments.template.ExperimentOptions`.
 
     Returns:

@@ -127,7 +127,7 @@ def robustness(
         futures: Futures to draw (default: the scenario's ``robustness.futures``).
         discover: Extra discovery questions, each ``"ARM: CONDITION"``.
         **execution: Where and how it runs, as for every experiment (``out``, ``workers``,
-            ``scheduler``, ``retry_failed``, ``overrides``, ``progress``, ``command``): see
+            ``scheduler``, ``retry_failed``, ``allow_other_code``, ``overrides``, ``progress``, ``command``): see
             :class:`sim.experiments.template.ExperimentOptions`.
 
     Returns:

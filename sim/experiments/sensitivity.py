@@ -77,7 +77,7 @@ def sensitivity(
             a power of two; Saltelli's scheme without second-order terms).
         samples: Morris trajectories, or Sobol base samples.
         **execution: Where and how it runs, as for every experiment (``out``, ``workers``,
-            ``scheduler``, ``retry_failed``, ``overrides``, ``progress``, ``command``): see
+            ``scheduler``, ``retry_failed``, ``allow_other_code``, ``overrides``, ``progress``, ``command``): see
             :class:`sim.experiments.template.ExperimentOptions`.
     """
     return run_experiment(SensitivityKind(method, samples), scenario, ExperimentOptions(**execution))

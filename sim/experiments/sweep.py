@@ -74,7 +74,7 @@ def sweep(
     Args:
         scenario: A scenario with a ``sweep:`` section, or its path.
         **execution: Where and how it runs, as for every experiment (``out``, ``workers``,
-            ``scheduler``, ``retry_failed``, ``overrides``, ``progress``, ``command``): see
+            ``scheduler``, ``retry_failed``, ``allow_other_code``, ``overrides``, ``progress``, ``command``): see
             :class:`sim.experiments.template.ExperimentOptions`.
     """
     return run_experiment(SweepKind(), scenario, ExperimentOptions(**execution))

@@ -51,6 +51,8 @@ class ExperimentOptions:
         workers: Local processes (1 runs in this process; ``None`` uses every core).
         scheduler: A Dask scheduler address, or ``"local"``.
         retry_failed: Run only the runs that failed before.
+        allow_other_code: Resume a folder started under other code (another version, or an
+            edited model), mixing runs of both; the manifest records it.
         overrides: ``--set PATH=VALUE`` assignments applied to the scenario before anything else.
         progress: Show progress.
         command: The command line, for the manifest.
@@ -60,6 +62,7 @@ class ExperimentOptions:
     workers: int | None = 1
     scheduler: str | None = None
     retry_failed: bool = False
+    allow_other_code: bool = False
     overrides: tuple[str, ...] = ()
     progress: bool = True
     command: tuple[str, ...] | None = ()
@@ -76,6 +79,7 @@ class ExecutionKeywords(TypedDict, total=False):
     workers: int | None
     scheduler: str | None
     retry_failed: bool
+    allow_other_code: bool
     overrides: Sequence[str]
     progress: bool
     command: Sequence[str] | None
@@ -201,7 +205,7 @@ class Experiment:
         self._cleanup.callback(self.executor.close)
         try:
             self._cleanup.enter_context(output_lock(self.folder))
-            self.store = RunStore(self.folder, scenario, kind, design)
+            self.store = RunStore(self.folder, scenario, kind, design, allow_other_code=options.allow_other_code)
         except BaseException:
             self._cleanup.close()
             raise
@@ -260,8 +264,12 @@ class Experiment:
         }
         manifest["invocations"] = [
             *earlier,
-            {key: manifest[key] for key in ("created", "command", "executor", "wall_time_seconds", "git_commit")}
-            | {"runs_run": self.runs_run},
+            {
+                key: manifest[key]
+                for key in ("created", "command", "executor", "wall_time_seconds", "git_commit", "code")
+            }
+            | {"runs_run": self.runs_run}
+            | ({"resumed_under_other_code": self.store.other_code} if self.store.other_code is not None else {}),
         ]
         text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
         path.write_text(text, encoding="utf-8")

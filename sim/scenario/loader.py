@@ -1,7 +1,8 @@
 """Reading scenario files: a line-aware YAML loader and validation with file:line:field errors.
 
 Files are read with ``yaml.safe_load`` semantics only (no tags that build objects, no
-aliases), the line of every key and item is recorded, and the first schema error is
+aliases) and YAML 1.2 core-schema meaning (:mod:`sim.scenario.yaml12`: ``no`` is text,
+``1e-2`` a number); the line of every key and item is recorded, and the first schema error is
 reported as a :class:`sim.errors.ScenarioError` naming the file, the line and the field
 path, with "did you mean ..." for near misses.
 """
@@ -18,10 +19,11 @@ from pydantic import ValidationError
 from sim.errors import ScenarioError
 from sim.scenario.messages import describe_error
 from sim.scenario.schema import Scenario
+from sim.scenario.yaml12 import CoreLoader
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A safe loader that refuses aliases (``*name``), which allow exponential expansion."""
+class _LineLoader(CoreLoader):
+    """A safe, YAML 1.2 core-schema loader that refuses aliases (``*name``), which allow exponential expansion."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from typing import Any, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_serializer, field_validator, model_validator
 
+from sim.scenario.exact import ExactModel
 from sim.scenario.strategies import Strategy
 
 
-class _Group(BaseModel):
+class _Group(ExactModel):
     """A parameter group: unknown keys are errors, values are checked on assignment too."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)

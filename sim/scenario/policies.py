@@ -12,12 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
+from sim.scenario.exact import ExactModel
 from sim.scenario.parameters import Parameters, check_window
 
 
-class Options(BaseModel):
+class Options(ExactModel):
     """Base of every policy's tunable options: unknown options are errors."""
 
     model_config = ConfigDict(extra="forbid")

@@ -16,14 +16,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.errors import ScenarioError
 from sim.scenario.conditions import check_outcome_name, number_condition, parse_condition
+from sim.scenario.exact import ExactModel
 from sim.scenario.messages import describe_error, did_you_mean, user_error
 from sim.scenario.output_names import DIRECTIONS
 from sim.scenario.parameters import Parameters, parameter_paths, with_values
 from sim.scenario.policies import REGISTRY, apply_policies
+from sim.scenario.yaml12 import load_value
 
 DEFAULT_BRANCHING = (16, 8, 12)
 """The chain used when a scenario gives no hierarchy: one province, 1,681 officials."""
@@ -34,7 +36,7 @@ MAX_OFFICIALS = 2_000_000
 _IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_-]*$"
 
 
-class _Section(BaseModel):
+class _Section(ExactModel):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -381,7 +383,7 @@ class Scenario(_Section):
             if not sep or not path:
                 raise ScenarioError("expected dotted.path=value", source="--set", field=assignment)
             try:
-                value = yaml.safe_load(text)
+                value = load_value(text)
             except yaml.YAMLError:
                 raise ScenarioError(f"cannot read value {text!r}", source="--set", field=path) from None
             node = data

@@ -19,8 +19,12 @@ from sim.errors import FolderBusy
 
 @contextlib.contextmanager
 def output_lock(folder: Path) -> Iterator[None]:
-    """Hold the lock of ``folder`` for the duration of the block, or refuse if another process holds it."""
-    folder = Path(folder)
+    """Hold the lock of ``folder`` for the duration of the block, or refuse if another process holds it.
+
+    The lock belongs to the folder itself, not to the name it was given by: a symlink to a
+    folder another command is writing (or a path through a symlinked parent) finds that lock.
+    """
+    folder = Path(folder).resolve()
     folder.parent.mkdir(parents=True, exist_ok=True)
     path = folder.parent / f".{folder.name}.lock"
     handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)

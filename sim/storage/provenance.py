@@ -7,6 +7,8 @@ the git commit of the source tree the package runs from.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import platform
 import subprocess
 import sys
@@ -36,6 +38,31 @@ DEPENDENCIES = (
 """Distributions whose versions every manifest records."""
 
 
+NUMBERS_SOURCE = ("scenario", "model", "analysis/statistics.py")
+"""The parts of the package whose code decides a run's numbers: what an experiment's identity hashes."""
+
+
+@functools.cache
+def code_identity() -> dict[str, str | None]:
+    """The code an experiment's runs come from: bureausim's version and a hash of the source that decides numbers.
+
+    The hash covers every module of the scenario and model layers and the statistics that
+    turn a run into its outcome values (:data:`NUMBERS_SOURCE`), file names included, so it
+    changes with any edit that can change a number, whether or not the tree is committed.
+    """
+    return {"bureausim": version("bureausim"), "model_source": source_digest(Path(__file__).resolve().parents[1])}
+
+
+def source_digest(package: Path) -> str:
+    """A short hash of the :data:`NUMBERS_SOURCE` modules of the package at ``package``, names and bytes."""
+    digest = hashlib.sha256()
+    for part in NUMBERS_SOURCE:
+        path = package / part
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(file.relative_to(package).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def build_manifest(scenario: Scenario, *, seeds: list[int], wall_time: float, command: list[str]) -> dict[str, Any]:
     """Everything needed to reproduce and cite a run."""
     return {
@@ -53,6 +80,7 @@ def build_manifest(scenario: Scenario, *, seeds: list[int], wall_time: float, co
         "platform": platform.platform(),
         "dependencies": {name: version(name) for name in DEPENDENCIES},
         "git_commit": git_commit(),
+        "code": code_identity(),
     }
 
 

@@ -29,6 +29,7 @@ import pyarrow.parquet
 from sim.analysis.statistics import run_values, streaming_bands
 from sim.errors import ScenarioError
 from sim.scenario.schema import Scenario
+from sim.storage.provenance import code_identity
 
 FLUSH_RUNS = 50
 """Finished runs gathered into one Parquet part, at most."""
@@ -99,10 +100,23 @@ class RunStore:
             method, size and sample; a robustness analysis's futures); must match the folder's too.
         readonly: Open a finished folder for reading only: no identity check, nothing
             created, cleaned or rewritten (``sim.load_results``).
+        allow_other_code: Resume a folder whose runs came from other code (another version, or
+            an edited model): its runs and this code's are then mixed, and
+            :attr:`other_code` says which code the folder was started under.
+
+    Attributes:
+        other_code: The code identity recorded in the folder, when it differs from this
+            code's and ``allow_other_code`` let the folder be resumed; else ``None``.
     """
 
     def __init__(
-        self, folder: Path, scenario: Scenario, kind: str, design: dict | None = None, readonly: bool = False
+        self,
+        folder: Path,
+        scenario: Scenario,
+        kind: str,
+        design: dict | None = None,
+        readonly: bool = False,
+        allow_other_code: bool = False,
     ) -> None:
         self.folder = Path(folder)
         self.hash = scenario_hash(scenario)
@@ -111,6 +125,8 @@ class RunStore:
         self.readonly = readonly
         identity = self.folder / "experiment.json"
         wanted = {"kind": kind, "scenario_hash": self.hash, "design": design or {}}
+        code = code_identity()
+        self.other_code = None
         if identity.exists() and not readonly:
             recorded = json.loads(identity.read_text(encoding="utf-8"))
             if {key: recorded.get(key, {} if key == "design" else None) for key in wanted} != wanted:
@@ -121,10 +137,19 @@ class RunStore:
                     "choose a new --out",
                     source=str(self.folder),
                 )
+            if recorded.get("code") != code:
+                if not allow_other_code:
+                    raise ScenarioError(
+                        f"was started under other code ({_describe_code(recorded.get('code'))}; this is "
+                        f"{_describe_code(code)}), and resuming would mix runs of both; choose a new --out, or "
+                        "pass --allow-other-code to resume anyway (the manifest records it)",
+                        source=str(self.folder),
+                    )
+                self.other_code = recorded.get("code") or {}
         if not readonly:
             self.runs.mkdir(parents=True, exist_ok=True)
             if not identity.exists():
-                _write_atomically(identity, json.dumps(wanted) + "\n")
+                _write_atomically(identity, json.dumps(wanted | {"code": code}) + "\n")
         self._buffer: list[tuple[RunSpec, pd.DataFrame, dict[str, Any]]] = []
         self._flushed = time.monotonic()
         self._index = self._rebuild_index()
@@ -259,6 +284,13 @@ class RunStore:
         if rebuilt != recorded and not self.readonly:
             _write_atomically(index, "".join(json.dumps(r) + "\n" for r in rebuilt.values()))
         return rebuilt
+
+
+def _describe_code(code: dict | None) -> str:
+    """A code identity in words: version and model-source hash (or that none was recorded)."""
+    if not code:
+        return "an earlier bureausim, which recorded no code identity"
+    return f"bureausim {code.get('bureausim')}, model source {code.get('model_source')}"
 
 
 def _spec_record(spec: RunSpec) -> dict[str, Any]:
