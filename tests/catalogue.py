@@ -531,6 +531,11 @@ def write_report(path: Path) -> None:
         "`--allow-other-code` resumes and the manifest records it | `tests/test_experiments.py` |",
         "| `--out` a symlink to (or a path through a symlinked parent of) a folder another command is writing "
         "| refused: the lock belongs to the resolved folder | `tests/test_experiments.py` |",
+        "| an edited line in `index.jsonl` (a changed value, or another part named) | the line fails its "
+        "check and is recomputed from its part on resume: the tables equal an undisturbed run's | "
+        "`tests/test_experiments.py` |",
+        "| a run part that cannot be read | moved to `runs/damaged/`, named on stderr and in the manifest; its "
+        "runs are run again and the tables equal an undisturbed run's | `tests/test_experiments.py` |",
         "| SIGKILL to a worker process | exit 1 with a resume hint, no traceback; the same command completes "
         "the batch, no run lost or duplicated | `tests/test_reliability.py` |",
         "| a Dask worker lost (SIGKILL) | its tasks run again; tables equal a serial run's | "

@@ -731,3 +731,46 @@ def test_the_one_writer_lock_belongs_to_the_folder_not_its_name(tmp_path):
                 pass
     with output_lock(tmp_path / "alias"):  # free again once the holder is done
         pass
+
+
+# --- the parts are the truth -------------------------------------------------------------------
+
+
+def _finished(tmp_path: Path) -> tuple[Path, pd.DataFrame, pd.DataFrame]:
+    out = tmp_path / "out"
+    result = compare(small_comparison(), out=out, progress=False)
+    return out, result.effects, pd.read_parquet(out / "runs.parquet")
+
+
+def _resumed(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    result = compare(small_comparison(), out=out, progress=False)
+    return result.effects, pd.read_parquet(out / "runs.parquet")
+
+
+def test_an_edited_index_line_is_recomputed_from_its_part(tmp_path):
+    out, effects, runs = _finished(tmp_path)
+    lines = (out / "index.jsonl").read_text(encoding="utf-8").splitlines()
+    record = json.loads(lines[0])
+    record["values"]["goal_attainment"] = 0.999  # an edit by hand, or a flipped bit
+    lines[0] = json.dumps(record)
+    wrong_part = json.loads(lines[1]) | {"part": "part-000099.parquet"}
+    lines[1] = json.dumps(wrong_part)
+    (out / "index.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    again_effects, again_runs = _resumed(out)
+    assert_frame_equal(again_effects, effects)
+    assert_frame_equal(again_runs, runs)
+    healed = [json.loads(line) for line in (out / "index.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {r["key"]: r["values"]["goal_attainment"] for r in healed}[record["key"]] != 0.999
+
+
+def test_an_unreadable_part_is_set_aside_reported_and_its_runs_run_again(tmp_path, capsys):
+    out, effects, runs = _finished(tmp_path)
+    part = next((out / "runs").glob("part-*.parquet"))
+    part.write_bytes(b"not a parquet file")
+    again_effects, again_runs = _resumed(out)
+    assert "could not be read" in capsys.readouterr().err
+    assert (out / "runs" / "damaged" / part.name).read_bytes() == b"not a parquet file"
+    assert_frame_equal(again_effects, effects)
+    assert_frame_equal(again_runs, runs)
+    last = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["invocations"][-1]
+    assert last["parts_set_aside"] == [part.name] and last["runs_run"] == len(runs)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
@@ -206,6 +207,12 @@ class Experiment:
         try:
             self._cleanup.enter_context(output_lock(self.folder))
             self.store = RunStore(self.folder, scenario, kind, design, allow_other_code=options.allow_other_code)
+            if self.store.set_aside:
+                print(
+                    f"bureausim: {len(self.store.set_aside)} part(s) of {self.folder / 'runs'} could not be read "
+                    f"({', '.join(self.store.set_aside)}) and were moved to runs/damaged/; their runs are run again",
+                    file=sys.stderr,
+                )
         except BaseException:
             self._cleanup.close()
             raise
@@ -269,7 +276,8 @@ class Experiment:
                 for key in ("created", "command", "executor", "wall_time_seconds", "git_commit", "code")
             }
             | {"runs_run": self.runs_run}
-            | ({"resumed_under_other_code": self.store.other_code} if self.store.other_code is not None else {}),
+            | ({"resumed_under_other_code": self.store.other_code} if self.store.other_code is not None else {})
+            | ({"parts_set_aside": self.store.set_aside} if self.store.set_aside else {}),
         ]
         text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
         path.write_text(text, encoding="utf-8")

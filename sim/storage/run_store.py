@@ -7,7 +7,11 @@ temporary file and renamed into place, so a part is either complete or absent. A
 finished once its part is in place; runs taken but not yet written when a process dies are
 simply run again on resume, so nothing is lost or stored twice. The parts are the truth:
 ``index.jsonl`` (one line per run with its outcome values, so summaries never need to load
-the parts) is rebuilt from them whenever the store is opened.
+the parts) is rebuilt from them whenever the store is opened. Every index line carries a
+check of its own content; a line that fails it (edited, or cut short), or that names another
+part than the one holding its run, is recomputed from the part. A part that cannot be read
+is moved aside to ``runs/damaged/`` and named in :attr:`RunStore.set_aside`, and its runs
+count as not run, so they are run again.
 Failed runs are recorded in ``failures.jsonl`` with their tracebacks. A store belongs to one
 scenario: opening it for another (a different hash) is refused.
 """
@@ -105,6 +109,8 @@ class RunStore:
             :attr:`other_code` says which code the folder was started under.
 
     Attributes:
+        set_aside: Parts that could not be read when the store was opened, moved to
+            ``runs/damaged/``; their runs are run again.
         other_code: The code identity recorded in the folder, when it differs from this
             code's and ``allow_other_code`` let the folder be resumed; else ``None``.
     """
@@ -174,7 +180,7 @@ class RunStore:
         temporary = self.runs / f"{name}.tmp-{os.getpid()}"
         pd.concat([steps for _, steps, _ in self._buffer], ignore_index=True).to_parquet(temporary, index=False)
         os.replace(temporary, self.runs / name)
-        records = [record | {"part": name} for _, _, record in self._buffer]
+        records = [_checked(record | {"part": name}) for _, _, record in self._buffer]
         with open(self.folder / "index.jsonl", "a", encoding="utf-8") as index:
             index.write("".join(json.dumps(record) + "\n" for record in records))
         self._index.update((record["key"], record) for record in records)
@@ -253,37 +259,53 @@ class RunStore:
         recorded: dict[str, dict[str, Any]] = {}
         index = self.folder / "index.jsonl"
         if index.exists():
-            for line in index.read_text(encoding="utf-8").splitlines():
+            for line in index.read_text(encoding="utf-8", errors="replace").splitlines():
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError:
                     continue  # a line cut short by a crash; its run is re-read from its part below
-                recorded[record["key"]] = record
+                if isinstance(record, dict) and record.get("check") == _record_check(record):
+                    recorded[record["key"]] = record  # else edited or damaged: recomputed from its part
         if not self.readonly:
             for temporary in self.runs.glob("*.tmp-*"):
                 temporary.unlink()
         parts = sorted(self.runs.glob("part-*.parquet"))
         self._next_part = 1 + max((int(p.stem.split("-")[1]) for p in parts), default=0)
+        self.set_aside: list[str] = []
         rebuilt: dict[str, dict[str, Any]] = {}
         for part in parts:
-            keys = pyarrow.parquet.read_table(part, columns=list(KEY_COLUMNS)).to_pandas().drop_duplicates()
-            missing = []
-            for arm, point, replication, seed in keys.itertuples(index=False):
-                key = RunSpec(arm, int(point), int(replication), int(seed)).key
-                if key in recorded:
-                    rebuilt[key] = recorded[key]
-                else:
-                    missing.append(key)
-            if missing:
-                steps = pd.read_parquet(part)
-                for (arm, point, replication, seed), run in steps.groupby(list(KEY_COLUMNS), sort=False):
-                    spec = RunSpec(arm, int(point), int(replication), int(seed))
-                    if spec.key in missing:
-                        values = run_values(run, self.burn_in)
-                        rebuilt[spec.key] = _spec_record(spec) | {"seconds": None, "values": values, "part": part.name}
+            try:
+                rebuilt.update(self._index_part(part, recorded))
+            except (OSError, pyarrow.ArrowException, ValueError, KeyError):
+                self.set_aside.append(part.name)
+                if not self.readonly:
+                    damaged = self.runs / "damaged"
+                    damaged.mkdir(exist_ok=True)
+                    os.replace(part, damaged / part.name)
         if rebuilt != recorded and not self.readonly:
             _write_atomically(index, "".join(json.dumps(r) + "\n" for r in rebuilt.values()))
         return rebuilt
+
+    def _index_part(self, part: Path, recorded: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """The index records of one part's runs: the recorded ones that check out, the others recomputed."""
+        keys = pyarrow.parquet.read_table(part, columns=list(KEY_COLUMNS)).to_pandas().drop_duplicates()
+        found: dict[str, dict[str, Any]] = {}
+        missing = set()
+        for arm, point, replication, seed in keys.itertuples(index=False):
+            key = RunSpec(arm, int(point), int(replication), int(seed)).key
+            if key in recorded and recorded[key].get("part") == part.name:
+                found[key] = recorded[key]
+            else:
+                missing.add(key)
+        if missing:
+            steps = pd.read_parquet(part)
+            for (arm, point, replication, seed), run in steps.groupby(list(KEY_COLUMNS), sort=False):
+                spec = RunSpec(arm, int(point), int(replication), int(seed))
+                if spec.key in missing:
+                    values = run_values(run, self.burn_in)
+                    record = _spec_record(spec) | {"seconds": None, "values": values, "part": part.name}
+                    found[spec.key] = _checked(record)
+        return found
 
 
 def _describe_code(code: dict | None) -> str:
@@ -291,6 +313,17 @@ def _describe_code(code: dict | None) -> str:
     if not code:
         return "an earlier bureausim, which recorded no code identity"
     return f"bureausim {code.get('bureausim')}, model source {code.get('model_source')}"
+
+
+def _record_check(record: dict[str, Any]) -> str:
+    """A short hash of an index record's content (without its check): what makes an edited line visible."""
+    content = {key: value for key, value in record.items() if key != "check"}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+
+
+def _checked(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with its check."""
+    return record | {"check": _record_check(record)}
 
 
 def _spec_record(spec: RunSpec) -> dict[str, Any]:
