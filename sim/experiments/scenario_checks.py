@@ -22,19 +22,18 @@ def check_hierarchy_source(scenario: Scenario) -> None:
 
 
 def check_outcomes(scenario: Scenario, wanted: dict[str, str]) -> None:
-    """Refuse, before any run, outcomes the scenario's hierarchy does not produce.
+    """Refuse, before any run, a hierarchy that cannot be built, and outcomes it does not produce.
 
     A sanction share names a level (``sanction_share_village``); the scenario schema accepts
-    any level name, and only the hierarchy says which levels exist, so it is built once here.
+    any level name, and only the hierarchy says which levels exist. The hierarchy is built once
+    here, which also refuses a bad graph file as a user mistake.
 
     Args:
         scenario: The experiment's scenario.
         wanted: Outcome names by the field that names them (``outcomes.0``, ``robustness.satisficing.1``).
     """
-    shares = {field: name for field, name in wanted.items() if name.startswith("sanction_share_")}
-    if not shares:
-        return
     layout, _ = _build(scenario)
+    shares = {field: name for field, name in wanted.items() if name.startswith("sanction_share_")}
     produced = model_output_names(scenario.hierarchy.levels or default_level_names(layout.depth + 1))
     for field, name in shares.items():
         if name not in produced:

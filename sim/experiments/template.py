@@ -31,7 +31,7 @@ import pandas as pd
 from sim.errors import RunsFailed
 from sim.experiments.executors import make_executor, payload_for
 from sim.experiments.progress import RunProgress
-from sim.experiments.scenario_checks import check_hierarchy_source, check_outcomes
+from sim.experiments.scenario_checks import check_outcomes
 from sim.model.run import replication_seeds
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
@@ -159,7 +159,6 @@ def run_experiment(kind: ExperimentKind, scenario: Scenario | str | os.PathLike,
         scenario = load_scenario(scenario)
     if options.overrides:
         scenario = scenario.with_overrides(list(options.overrides))
-    check_hierarchy_source(scenario)  # a bad graph file is a user mistake, not runs that all fail
     design = kind.design(scenario, options)
     with Experiment(design.scenario, kind.name, options, design.identity, design.conditions) as experiment:
         replications, retry_failed = design.replications, options.retry_failed
