@@ -40,9 +40,21 @@ def _graph(kind: str) -> str:
         graph.add_edge("a", "d")
     elif kind == "principals":
         graph.nodes["a"]["principals"] = 0
+    elif kind == "float_level":
+        for node, level in (("top", 0.0), ("a", 1.0), ("b", 1.5)):
+            graph.nodes[node]["level"] = level
+    elif kind == "float_principals":
+        graph.nodes["a"]["principals"] = 1.5
     buffer = io.BytesIO()
     nx.write_graphml(graph, buffer)
-    return buffer.getvalue().decode()
+    text = buffer.getvalue().decode()
+    if kind == "twice":  # the same edge given twice (networkx cannot write that from a DiGraph)
+        text = text.replace('<edge source="top" target="a" />', '<edge source="top" target="a" />' * 2)
+    return text
+
+
+class Fifo:
+    """A named pipe in place of a file: reading it would wait for a writer forever."""
 
 
 def _bomb() -> str:
@@ -60,7 +72,7 @@ class Case:
     id: str
     what: str
     args: tuple[str, ...]
-    files: dict[str, str | bytes] = field(default_factory=dict)
+    files: dict[str, str | bytes | Fifo] = field(default_factory=dict)
     expect: tuple[str, ...] = ()
 
 
@@ -69,6 +81,16 @@ def scenario(text: str) -> dict[str, str]:
 
 
 RUN = ("run", "s.yaml", "--out", "out", "--quiet")
+COMPARE = ("compare", "s.yaml", "--out", "out", "--quiet", "--workers", "1")
+SWEEP = ("sweep", "s.yaml", "--out", "out", "--quiet", "--workers", "1")
+SENSITIVITY = ("sensitivity", "s.yaml", "--out", "out", "--quiet", "--workers", "1")
+VALIDATE = ("validate", "s.yaml")
+# a 200-relay chain: finite at the default escalation, beyond floating point at escalation 5
+DEEP = "name: x\nsteps: 2\nreplications: 1\nhierarchy: {branching: [" + ", ".join(["1"] * 200) + "]}\n"
+# two lines of arms, the second with a campaign that ends before it starts (line 6)
+ARM_WINDOW = GOOD + "arms:\n  - {name: a}\n  - {name: b, set: {campaign.start: 50, campaign.end: 10}}\n"
+SWEEP_WINDOW = GOOD + "sweep: {grid: {campaign.start: [1, 50], campaign.end: [10, 60]}}\n"
+RANGES_WINDOW = GOOD + "uncertainties: {campaign.start: [1, 50], campaign.end: [10, 60]}\n"
 ROBUST = ("robustness", "s.yaml", "--out", "out", "--quiet", "--workers", "1")
 # six lines: two arms and one uncertainty, enough for robustness; a robustness: section goes on line 7
 ROBUST_GOOD = GOOD + "arms: [{name: a}, {name: b}]\nuncertainties: {relay.escalation: [0, 0.3]}\n"
@@ -81,7 +103,7 @@ CASES: tuple[Case, ...] = (
     Case("latin1", "not UTF-8", RUN, scenario("name: caf\xe9\n".encode("latin-1")), ("s.yaml", "UTF-8")),
     Case("list", "a list, not a mapping", RUN, scenario("- a\n- b\n"), ("s.yaml:1", "mapping")),
     Case("scalar", "a bare scalar", RUN, scenario("42\n"), ("s.yaml:1", "mapping")),
-    Case("missing", "no such file", ("run", "nothing.yaml"), {}, ("nothing.yaml", "no such file")),
+    Case("missing", "no such file", ("run", "nothing.yaml"), {}, ("nothing.yaml", "no such scenario file")),
     Case("directory", "a directory", ("run", "."), {}, ("directory",)),
     Case("type_steps", "wrong type (text for a number)", RUN, scenario("name: x\nsteps: ten\n"), ("s.yaml:2", "steps")),
     Case(
@@ -376,6 +398,216 @@ CASES: tuple[Case, ...] = (
         {"out/notes.txt": "mine"},
         ("out", "no manifest.json"),
     ),
+    # every check before the first run: targets that stay finite, and values that must agree
+    Case(
+        "overflow",
+        "a chain whose escalated targets could leave floating point",
+        RUN,
+        scenario(DEEP + "parameters: {relay: {escalation: 5}}\n"),
+        ("s.yaml:5", "parameters.relay.escalation", "200 relays", "beyond what floating point holds"),
+    ),
+    Case(
+        "overflow_validate",
+        "validate on that chain",
+        VALIDATE,
+        scenario(DEEP + "parameters: {relay: {escalation: 5}}\n"),
+        ("s.yaml:5", "parameters.relay.escalation", "beyond what floating point holds"),
+    ),
+    Case(
+        "overflow_arm",
+        "an arm that escalates a deep chain beyond floating point",
+        COMPARE,
+        scenario(DEEP + "arms: [{name: a}, {name: b, set: {relay.escalation: 5}}]\n"),
+        ("s.yaml:5", "arms.1.set", "arm b: 200 relays"),
+    ),
+    Case(
+        "overflow_point",
+        "a sweep point that escalates a deep chain beyond floating point",
+        SWEEP,
+        scenario(DEEP + "sweep: {grid: {relay.escalation: [0.1, 5]}}\n"),
+        ("s.yaml:5", "sweep", "point 1 (relay.escalation=5)", "beyond what floating point holds"),
+    ),
+    Case(
+        "arm_window",
+        "an arm whose campaign ends before it starts",
+        COMPARE,
+        scenario(ARM_WINDOW),
+        ("s.yaml:7", "arms.1.set", "campaign end (10) must come after its start (50)"),
+    ),
+    Case(
+        "arm_window_validate",
+        "validate on that arm",
+        VALIDATE,
+        scenario(ARM_WINDOW),
+        ("s.yaml:7", "arms.1.set", "campaign end (10)"),
+    ),
+    Case(
+        "arm_window_run",
+        "run --arm on that arm",
+        (*RUN, "--arm", "b"),
+        scenario(ARM_WINDOW),
+        ("s.yaml:7", "arms.1.set", "campaign end (10)"),
+    ),
+    Case(
+        "sweep_window",
+        "a sweep point whose campaign ends before it starts",
+        SWEEP,
+        scenario(SWEEP_WINDOW),
+        ("s.yaml:5", "sweep", "point 2 (campaign.start=50, campaign.end=10)", "not a valid set of parameters"),
+    ),
+    Case(
+        "sweep_window_validate",
+        "validate on that sweep",
+        VALIDATE,
+        scenario(SWEEP_WINDOW),
+        ("s.yaml:5", "sweep", "point 2"),
+    ),
+    Case(
+        "ranges_window",
+        "sensitivity ranges that give campaigns ending before they start",
+        SENSITIVITY,
+        scenario(RANGES_WINDOW),
+        ("s.yaml:5", "uncertainties", "is not a valid set of parameters", "narrow the ranges"),
+    ),
+    Case(
+        "ranges_window_validate",
+        "validate on those ranges",
+        VALIDATE,
+        scenario(RANGES_WINDOW),
+        ("s.yaml:5", "uncertainties", "narrow the ranges"),
+    ),
+    Case(
+        "graph_level_names",
+        "three level names for a two-level graph file",
+        COMPARE,
+        {
+            "s.yaml": "name: x\nhierarchy: {file: g.graphml, levels: [a, b, c]}\narms: [{name: a}, {name: b}]\n",
+            "g.graphml": _graph("ok"),
+        },
+        ("s.yaml:2", "hierarchy.levels", "3 level names for a hierarchy of 2 levels"),
+    ),
+    # files that are not regular files, or too large, are refused before a byte is read
+    Case("scenario_fifo", "a FIFO as scenario file", ("run", "f.yaml"), {"f.yaml": Fifo()}, ("f.yaml", "is a FIFO")),
+    Case("scenario_device", "/dev/zero as scenario file", ("run", "/dev/zero"), {}, ("/dev/zero", "is a device")),
+    Case(
+        "scenario_huge",
+        "a 5 MiB scenario file",
+        RUN,
+        scenario("name: x\n" + "# padding\n" * 524_288),
+        ("s.yaml", "larger than the 4.0 MiB a scenario file may have (5.0 MiB)"),
+    ),
+    Case(
+        "graph_fifo",
+        "a FIFO as graph file",
+        RUN,
+        {"s.yaml": "name: x\nhierarchy: {file: g.edges}\n", "g.edges": Fifo()},
+        ("g.edges", "is a FIFO"),
+    ),
+    Case(
+        "graph_device",
+        "/dev/zero as graph file (absolute paths allowed)",
+        (*RUN, "--allow-absolute-paths"),
+        scenario("name: x\nhierarchy: {file: /dev/zero}\n"),
+        ("/dev/zero", "is a device, not a graph file"),
+    ),
+    Case(
+        "graph_absolute",
+        "an absolute graph-file path",
+        RUN,
+        scenario("name: x\nhierarchy:\n  file: /etc/passwd\n"),
+        ("s.yaml:3", "hierarchy.file", "absolute path", "--allow-absolute-paths"),
+    ),
+    Case(
+        "graph_absolute_set",
+        "an absolute graph-file path given with --set",
+        (*RUN, "--set", "hierarchy.file=/etc/passwd", "--set", "hierarchy.branching=null"),
+        scenario(GOOD),
+        ("--set", "hierarchy.file", "absolute path"),
+    ),
+    Case(
+        "graph_not_a_graph",
+        "a text file that is not a graph (its text is not echoed)",
+        RUN,
+        {"s.yaml": "name: x\nhierarchy: {file: notes.txt}\n", "notes.txt": "my password is hunter2\n"},
+        ("notes.txt:1", "expected two names", "found 4"),
+    ),
+    Case(
+        "graph_float_level",
+        "a GraphML level of 1.5",
+        RUN,
+        {"s.yaml": "name: x\nhierarchy: {file: g.graphml}\n", "g.graphml": _graph("float_level")},
+        ("g.graphml", "node 'b' has a non-integer level 1.5"),
+    ),
+    Case(
+        "graph_float_principals",
+        "a GraphML principals of 1.5",
+        RUN,
+        {"s.yaml": "name: x\nhierarchy: {file: g.graphml}\n", "g.graphml": _graph("float_principals")},
+        ("g.graphml", "node 'a' has a non-integer principals 1.5"),
+    ),
+    Case(
+        "graph_edge_twice",
+        "a GraphML edge given twice",
+        RUN,
+        {"s.yaml": "name: x\nhierarchy: {file: g.graphml}\n", "g.graphml": _graph("twice")},
+        ("g.graphml", "'top' -> 'a' is given more than once"),
+    ),
+    Case(
+        "edges_twice",
+        "an edge-list line given twice",
+        RUN,
+        {"s.yaml": "name: x\nhierarchy: {file: g.edges}\n", "g.edges": "top a\ntop b\ntop a\n"},
+        ("g.edges:3", "'top' -> 'a' is given twice (first on line 1)"),
+    ),
+    # sizes judged before anything is allocated: a refusal gives the count and the time it would take
+    Case(
+        "sweep_huge",
+        "a sweep grid of 10^12 points",
+        SWEEP,
+        scenario(
+            GOOD
+            + "sweep: {grid: {"
+            + ", ".join(
+                f"{p}: [{', '.join(['0.1'] * 1000)}]"
+                for p in ("relay.escalation", "relay.dilution", "relay.stripping", "relay.report_inflation")
+            )
+            + "}}\n"
+        ),
+        (
+            "s.yaml:5",
+            "sweep",
+            "1,000 x 1,000 x 1,000 x 1,000 points x 1 replication is 1,000,000,000,000 runs",
+            "years on one core",
+        ),
+    ),
+    Case(
+        "samples_huge",
+        "sensitivity with --samples 10^9",
+        (*SENSITIVITY, "--samples", "1000000000"),
+        scenario(GOOD + "uncertainties: {relay.escalation: [0, 0.3], relay.dilution: [0, 0.2]}\n"),
+        ("--samples", "1,000,000,000 morris samples x 3 points each x 1 replication", "at most 10,000,000"),
+    ),
+    Case(
+        "max_replications_huge",
+        "compare --precision with --max-replications 10^9",
+        (*COMPARE, "--precision", "0.01", "--max-replications", "1000000000"),
+        scenario(GOOD + "arms: [{name: a}, {name: b}]\n"),
+        ("--max-replications", "2 arms x 1,000,000,000 replications is 2,000,000,000 runs"),
+    ),
+    Case(
+        "scheduler_no_port",
+        "a --scheduler address without a port",
+        ("compare", "s.yaml", "--out", "out", "--quiet", "--scheduler", "tcp://"),
+        scenario(GOOD + "arms: [{name: a}, {name: b}]\n"),
+        ("--scheduler", "is not a scheduler address", "tcp://10.0.0.5:8786"),
+    ),
+    Case(
+        "scheduler_bad_port",
+        "a --scheduler port out of range",
+        ("sweep", "s.yaml", "--out", "out", "--quiet", "--scheduler", "10.0.0.5:99999"),
+        scenario(GOOD + "sweep: {grid: {relay.escalation: [0.1, 0.2]}}\n"),
+        ("--scheduler", "port 99999 is not 1 to 65535"),
+    ),
     # YAML 1.2 core schema: yes/no/on/off are text, 1:30 is not a number, and nothing is coerced into one
     Case(
         "yaml11_yes",
@@ -469,12 +701,16 @@ class Observation:
 
 def observe(case: Case, folder: Path) -> Observation:
     """Run one case in ``folder`` (empty), in this process, as the command line would."""
+    import os
+
     from sim.app.cli import main
 
     for name, content in case.files.items():
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
+        if isinstance(content, Fifo):
+            os.mkfifo(path)
+        elif isinstance(content, bytes):
             path.write_bytes(content)
         else:
             path.write_text(content, encoding="utf-8")
@@ -551,6 +787,17 @@ def write_report(path: Path) -> None:
         "attraction finite | `tests/test_reliability.py` |",
         "| many runs in one process | models are released (Mesa 3.3 keeps them otherwise, mesa issue #3179) | "
         "`tests/test_reliability.py` |",
+        "| the deepest chain the overflow bound accepts, at several spreads of risk aversion | every output "
+        "finite; one relay more is refused; without the check a deeper chain gives an infinite output "
+        "(negative control) | `tests/test_model.py` |",
+        "| a graph file that is not a graph (passwd-like, notes, keys, broken XML, binary) | refused by line "
+        "or position; none of its text is echoed | `tests/test_reliability.py` |",
+        "| a graph file with more officials than allowed (GraphML or edge list) | refused before networkx "
+        "parses or builds anything | `tests/test_hierarchy.py` |",
+        "| `--workers` beyond the cores or the runs | lowered to them, and said on stderr; a remote "
+        "scheduler's count is left alone | `tests/test_experiments.py` |",
+        "| `validate` on a scenario with arms, a sweep and uncertainties | makes the checks of run and of "
+        "every kind the scenario allows; refuses what they refuse | `tests/test_experiment_kinds.py` |",
         "",
         "Clamps in the model: free capacity at 0; funded share and capacity used at 1; denominators of "
         "targets and capacities at 1e-12; logit weights of a near-zero temperature underflow to 0 by design "

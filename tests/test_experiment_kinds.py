@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
+from sim.errors import ScenarioError
 from sim.experiments.kinds import KINDS
 from sim.experiments.reopen import load_results
 from sim.experiments.template import ExperimentOptions, run_experiment
@@ -110,3 +111,20 @@ def test_the_result_pickles_and_reopens(finished):
         assert_frame_equal(frames(copy)[table], frame, check_exact=True, obj=table)
         if table in frames(reopened) and not frames(reopened)[table].empty:  # as written: index not kept
             assert_frame_equal(frames(reopened)[table].reset_index(drop=True), frame.reset_index(drop=True), obj=table)
+
+
+def test_validate_checks_every_kind_a_scenario_allows(tmp_path):
+    """check_every_command designs every kind the scenario has what it needs for, and refuses what they refuse."""
+    from sim.experiments.kinds import KINDS, check_every_command
+    from sim.scenario.loader import load_scenario
+
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: x\nsteps: 3\nreplications: 1\nhierarchy: {branching: [2, 2]}\n"
+        "arms: [{name: a}, {name: b}]\nsweep: {grid: {relay.escalation: [0.1, 0.2]}}\n"
+        "uncertainties: {relay.escalation: [0, 0.3], campaign.start: [1, 30]}\nparameters: {campaign: {end: 20}}\n"
+    )
+    with pytest.raises(ScenarioError, match=r"uncertainties: .* not a valid set of parameters"):
+        check_every_command(load_scenario(path))  # some drawn campaigns start after period 20
+    path.write_text(path.read_text().replace("campaign.start: [1, 30]", "campaign.start: [1, 19]"))
+    assert check_every_command(load_scenario(path)) == list(KINDS)

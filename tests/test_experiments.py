@@ -774,3 +774,81 @@ def test_an_unreadable_part_is_set_aside_reported_and_its_runs_run_again(tmp_pat
     assert_frame_equal(again_runs, runs)
     last = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["invocations"][-1]
     assert last["parts_set_aside"] == [part.name] and last["runs_run"] == len(runs)
+
+
+@pytest.mark.parametrize(
+    "workers, runs, expected, note",
+    [
+        (64, 1000, 16, "--workers 64 is more than this machine's 16 cores; using 16"),
+        (8, 3, 3, "--workers 8 is more than the 3 runs to do; using 3"),
+        (4, 1000, 4, None),
+        (None, 1000, 16, None),
+        (None, 5, 5, None),
+    ],
+)
+def test_workers_beyond_the_cores_or_the_runs_are_lowered_and_said(monkeypatch, workers, runs, expected, note):
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    assert sim.experiments.executors.worker_count(workers, runs) == (expected, note)
+
+
+def test_a_remote_scheduler_keeps_the_worker_count_it_was_given(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert sim.experiments.executors.worker_count(64, 10, "tcp://10.0.0.1:8786") == (64, None)
+
+
+def test_the_lowered_worker_count_is_said_on_stderr(tmp_path, capsys):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: w\nsteps: 2\nreplications: 1\nhierarchy: {branching: [2]}\narms: [{name: a}]\n")
+    compare(str(scenario), out=tmp_path / "out", workers=50, progress=False)
+    assert "--workers 50 is more than" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "address, fragment",
+    [
+        ("tcp://", "missing port"),
+        ("not an address", "missing port"),
+        ("tcp://host:notaport", "not a scheduler address"),
+        ("foo://x:1", "unknown address scheme"),
+        ("127.0.0.1:99999", "port 99999 is not 1 to 65535"),
+        ("inproc://x", "in-process address"),
+    ],
+)
+def test_a_malformed_scheduler_address_is_a_user_mistake(address, fragment):
+    with pytest.raises(sim.ScenarioError, match=fragment) as error:
+        sim.experiments.executors.make_executor(2, address)
+    assert error.value.source == "--scheduler"
+
+
+@pytest.mark.parametrize("reply", [b"", b"HTTP/1.1 200 OK\r\n\r\nhello"])
+def test_an_address_that_answers_but_is_no_scheduler_gives_up_in_time(monkeypatch, reply):
+    """A silent server, and a web server (Dask would read a garbage frame length), fail within the deadline."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    held = []
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            held.append(connection)
+            if reply:
+                connection.sendall(reply)
+
+    threading.Thread(target=serve, daemon=True).start()
+    monkeypatch.setattr(sim.experiments.executors, "CONNECT_SECONDS", 6)
+    started = time.monotonic()
+    try:
+        with pytest.raises(sim.ClusterUnreachable, match="Dask scheduler"):
+            sim.experiments.executors.make_executor(2, f"tcp://127.0.0.1:{server.getsockname()[1]}")
+    finally:
+        server.close()
+        for connection in held:
+            connection.close()
+    assert time.monotonic() - started < 6 + 2

@@ -401,7 +401,7 @@ def test_principals_from_a_file_must_be_sensible(tmp_path, principals):
     graph.add_edge("top", "a")
     path = tmp_path / "bad.graphml"
     nx.write_graphml(graph, path)
-    with pytest.raises(HierarchyError, match="'a' has principals"):
+    with pytest.raises(HierarchyError, match=r"'a' has (a non-integer )?principals"):
         build_hierarchy(HierarchySpec(file=str(path)), np.random.default_rng(0))
 
 
@@ -458,3 +458,33 @@ def test_an_edge_list_that_is_not_utf8_names_the_line(tmp_path):
     with pytest.raises(HierarchyError, match="is not UTF-8 text") as caught:
         read_hierarchy(path)
     assert caught.value.line == 2
+
+
+@pytest.mark.parametrize("kind", ["graphml", "edges"])
+def test_a_graph_file_over_the_official_cap_is_refused_before_the_graph_is_built(tmp_path, monkeypatch, kind):
+    """The cap on officials holds for graph files too, judged before networkx builds anything."""
+    import sim.model.graph_files as graph_files
+
+    monkeypatch.setattr(graph_files, "MAX_OFFICIALS", 5)
+    monkeypatch.setattr(nx, "read_graphml", lambda *a, **k: pytest.fail("the graph was parsed"))
+    monkeypatch.setattr(nx.DiGraph, "add_edges_from", lambda *a, **k: pytest.fail("the graph was built"))
+    edges = [("top", f"n{k}") for k in range(6)]
+    if kind == "graphml":
+        path = tmp_path / "g.graphml"
+        nodes = "".join(f'<node id="{name}"/>' for name in ["top", *(child for _, child in edges)])
+        path.write_text(f'<graphml><graph edgedefault="directed">{nodes}</graph></graphml>')
+    else:
+        path = tmp_path / "g.edges"
+        path.write_text("".join(f"{a} {b}\n" for a, b in edges))
+    with pytest.raises(HierarchyError, match=r"holds more than 5 officials .* at most 5 are allowed"):
+        read_hierarchy(path)
+
+
+def test_an_integral_float_level_is_read_as_the_integer(tmp_path):
+    graph = nx.DiGraph()
+    graph.add_node("top", level=0.0)
+    graph.add_node("a", level=1.0)
+    graph.add_edge("top", "a")
+    nx.write_graphml(graph, tmp_path / "g.graphml")
+    levels = dict(read_hierarchy(tmp_path / "g.graphml").nodes(data="level"))
+    assert levels == {"top": 0, "a": 1} and all(type(level) is int for level in levels.values())

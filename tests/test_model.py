@@ -240,3 +240,49 @@ def test_campaign_window_must_end_after_it_starts():
         BureauModel(small(), campaign_start=10, campaign_end=5)
     model = BureauModel(small(), policies=["campaign"], campaign_start=50, campaign_end=60)
     assert (model.p.campaign.start, model.p.campaign.end) == (50, 60)
+
+
+def test_a_chain_whose_targets_could_overflow_is_refused_with_the_figure():
+    with pytest.raises(ScenarioError, match=r"400 relays, .* to about 1e\d{3}, beyond what floating point holds") as e:
+        BureauModel(branching=[1] * 400, relay_escalation=5.0, seed=1)
+    assert e.value.field == "parameters.relay.escalation"
+
+
+def test_without_the_check_that_chain_does_give_an_infinite_output(monkeypatch):
+    """Negative control: the refusal guards a real failure, not a hypothetical one."""
+    import sim.model.bureau_model as bureau_model
+
+    monkeypatch.setattr(bureau_model, "check_finite_targets", lambda *args, **kwargs: None)
+    model = BureauModel(branching=[1] * 400, relay_escalation=5.0, seed=1)
+    with np.errstate(all="ignore"):
+        for _ in range(3):
+            model.step()
+    assert not all(np.isfinite(value) for value in model.outputs.values())
+
+
+@pytest.mark.parametrize("sd", [0.3, 1.5, 3.0])
+def test_every_output_is_finite_just_inside_the_bound(sd):
+    """The deepest chain the bound accepts, at several spreads of risk aversion, keeps every output finite."""
+    from sim.model.bounds import log10_target_bound
+    from sim.scenario.parameters import with_values
+
+    values = {"relay.escalation": 5.0, "relay.escalation_pressure": 20.0, "execution.risk_aversion_sd": sd}
+    parameters = with_values(small().parameters, values)
+    per_relay = log10_target_bound(parameters, 1, 1) - log10_target_bound(parameters, 0, 1)
+    depth = int(300 / per_relay)
+    keywords = {path.replace(".", "_", 1): value for path, value in values.items()}
+    model = BureauModel(branching=[1] * depth, seed=3, **keywords)
+    with pytest.raises(ScenarioError, match="beyond what floating point holds"):
+        BureauModel(branching=[1] * (depth + 1), seed=3, **keywords)
+    for _ in range(6):
+        model.step()
+        assert all(np.isfinite(value) for value in model.outputs.values()), model.outputs
+    assert max(float(level.target_received.max()) for level in model.levels) < 1e300
+
+
+def test_risk_aversion_stays_below_its_stated_ceiling():
+    from sim.model.bounds import risk_aversion_ceiling
+
+    model = BureauModel(small(), execution_risk_aversion_sd=3.0, seed=5)
+    drawn = max(float(level.risk_aversion.max()) for level in model.levels)
+    assert 0 < drawn <= risk_aversion_ceiling(model.p.execution)

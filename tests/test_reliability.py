@@ -237,3 +237,25 @@ def test_finished_runs_leave_no_model_alive():
     for seed in range(30):
         run_one(scenario, seed, agents=False)
     assert alive() == before
+
+
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("passwd", "root:x:0:0:SECRET:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin\n"),
+        ("notes.txt", "SECRET is the word\n"),
+        ("keys", "a b\nSECRET\n"),
+        ("g.graphml", "<graphml><graph edgedefault='directed'><node id='SECRET'/><oops SECRET</graph>"),
+        ("g.graphml", "SECRET, not XML at all"),
+        ("binary.edges", "\xff\xfeSECRET\x00"),
+    ],
+)
+def test_a_graph_file_that_is_not_a_graph_discloses_nothing_of_its_text(tmp_path, name, content):
+    """A path to a file that is not a graph (/etc/passwd, notes, keys) is refused without echoing its text."""
+    from catalogue import Case
+
+    case = Case("x", "x", ("run", "s.yaml", "--quiet"), {"s.yaml": f"name: x\nhierarchy: {{file: {name}}}\n"})
+    (tmp_path / name).write_bytes(content.encode("latin-1"))
+    seen = observe(case, tmp_path)
+    assert seen.status == 2 and "Traceback" not in seen.message
+    assert "SECRET" not in seen.message, seen.message

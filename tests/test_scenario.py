@@ -412,7 +412,7 @@ def test_missing_file(tmp_path):
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     assert info.value.source == str(path)
-    assert "no such file" in info.value.message
+    assert "no such scenario file" in info.value.message
 
 
 def test_directory_instead_of_file(tmp_path):

@@ -52,9 +52,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="override any scenario value, e.g. --set parameters.relay.escalation=0.2 (repeatable)",
     )
     run.add_argument("--quiet", action="store_true", help="print only the results folder")
+    run.add_argument(
+        "--allow-absolute-paths",
+        action="store_true",
+        help="read a graph file the scenario names by an absolute path (by default only paths relative to it)",
+    )
 
     validate = commands.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("scenarios", type=Path, nargs="+", help="scenario YAML files")
+    validate.add_argument(
+        "--allow-absolute-paths",
+        action="store_true",
+        help="read a graph file the scenario names by an absolute path (by default only paths relative to it)",
+    )
 
     compare = commands.add_parser("compare", help="compare a scenario's arms over replications (paired effects)")
     compare.add_argument("scenario", type=Path, help="scenario YAML file with arms")
@@ -99,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     viz.add_argument("scenario", type=Path, nargs="?", help="scenario YAML file (default: the one-province default)")
     viz.add_argument("--port", type=int, default=8765, help="port on localhost (default 8765)")
     viz.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    viz.add_argument(
+        "--allow-absolute-paths",
+        action="store_true",
+        help="read a graph file the scenario names by an absolute path (by default only paths relative to it)",
+    )
 
     commands.add_parser("describe", help="list every parameter and policy")
 
@@ -118,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return _run(args)
         if args.command == "validate":
-            return _validate(args.scenarios)
+            return _validate(args.scenarios, args.allow_absolute_paths)
         if args.command in ("compare", "sweep", "sensitivity", "robustness"):
             return _experiment(args)
         if args.command == "report":
@@ -163,23 +178,24 @@ def _figures_to_files() -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from sim.experiments.scenario_checks import check_hierarchy_source
+    from sim.experiments.scenario_checks import check_runs
     from sim.scenario.loader import load_scenario
     from sim.storage.locks import output_lock
     from sim.storage.output_checks import check_run_folder
     from sim.storage.results_folder import default_output
+    from sim.storage.run_store import RunSpec
 
     _figures_to_files()
-    scenario = load_scenario(args.scenario)
+    scenario = load_scenario(args.scenario, allow_absolute_paths=args.allow_absolute_paths)
     assignments = list(args.assignments)
     for option in ("seed", "steps", "replications"):
         if getattr(args, option) is not None:
             assignments.append(f"{option}={getattr(args, option)}")
     if assignments:
         scenario = scenario.with_overrides(assignments)
-    check_hierarchy_source(scenario)
     if args.arm is not None:
         scenario.resolved_parameters(args.arm)  # an unknown arm is a user mistake, reported now
+    check_runs(scenario, [RunSpec(args.arm or "", 0, 0, 0)])
     out = args.out or default_output(scenario)
     check_run_folder(out)
     with output_lock(out):
@@ -217,19 +233,19 @@ def _run_locked(args: argparse.Namespace, scenario: Scenario, out: Path, console
     return 0
 
 
-def _validate(paths: list[Path]) -> int:
-    from sim.experiments.scenario_checks import check_hierarchy_source
+def _validate(paths: list[Path], allow_absolute_paths: bool) -> int:
+    from sim.experiments.kinds import check_every_command
     from sim.scenario.loader import load_scenario
 
     failures = 0
     for path in paths:
         try:
-            check_hierarchy_source(load_scenario(path))
+            checked = check_every_command(load_scenario(path, allow_absolute_paths=allow_absolute_paths))
         except ScenarioError as error:
             print(f"bureausim: error: {error}", file=sys.stderr)
             failures += 1
         else:
-            print(f"{path}: ok")
+            print(f"{path}: ok" + (f" (run, {', '.join(checked)})" if checked else " (run)"))
     return EXIT_USAGE if failures else 0
 
 
@@ -247,6 +263,11 @@ def _experiment_options(parser: argparse.ArgumentParser) -> None:
         "--set", dest="assignments", action="append", default=[], metavar="PATH=VALUE", help="override a scenario value"
     )
     parser.add_argument("--quiet", action="store_true", help="print only the results folder")
+    parser.add_argument(
+        "--allow-absolute-paths",
+        action="store_true",
+        help="read a graph file the scenario names by an absolute path (by default only paths relative to it)",
+    )
 
 
 def _options(args: argparse.Namespace) -> ExperimentOptions:
@@ -259,6 +280,7 @@ def _options(args: argparse.Namespace) -> ExperimentOptions:
         scheduler=args.scheduler,
         retry_failed=args.retry_failed,
         allow_other_code=args.allow_other_code,
+        allow_absolute_paths=args.allow_absolute_paths,
         overrides=tuple(args.assignments),
         progress=not args.quiet,
         command=("bureausim", *args.argv),
@@ -306,15 +328,16 @@ def _viz(args: argparse.Namespace) -> int:
     import importlib.util
     import subprocess
 
-    from sim.experiments.scenario_checks import check_hierarchy_source
+    from sim.experiments.scenario_checks import check_runs
     from sim.scenario.loader import load_scenario
 
     if importlib.util.find_spec("solara") is None:
         raise ScenarioError("needs the optional viz extra: pip install 'bureausim[viz]'", source="viz")
     environment = dict(os.environ)
     if args.scenario is not None:
-        check_hierarchy_source(load_scenario(args.scenario))  # mistakes are reported here, not in the page
+        check_runs(load_scenario(args.scenario, allow_absolute_paths=args.allow_absolute_paths))  # not in the page
         environment["BUREAUSIM_SCENARIO"] = str(args.scenario.resolve())
+        environment["BUREAUSIM_ALLOW_ABSOLUTE_PATHS"] = "1" if args.allow_absolute_paths else ""
     command = [sys.executable, "-m", "solara", "run", "sim.app.viz_app", "--host", args.host, "--port", str(args.port)]
     print(f"bureausim: serving http://{args.host}:{args.port}/ (Ctrl-C stops)", file=sys.stderr)
     return subprocess.call([*command, "--production"], env=environment)

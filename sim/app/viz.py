@@ -31,6 +31,9 @@ from sim.scenario.strategies import STRATEGIES
 SCENARIO_VARIABLE = "BUREAUSIM_SCENARIO"
 """Environment variable through which ``bureausim viz`` passes the scenario file to the page."""
 
+ABSOLUTE_PATHS_VARIABLE = "BUREAUSIM_ALLOW_ABSOLUTE_PATHS"
+"""Set (non-empty) when ``bureausim viz --allow-absolute-paths`` was given."""
+
 LEVERS = {
     "relay_escalation": ("Escalation per relay", 0.0, 0.5, 0.01),
     "relay_dilution": ("Dilution per relay", 0.0, 0.3, 0.01),
@@ -139,4 +142,5 @@ def build_page(scenario: Scenario):
 def scenario_from_environment() -> Scenario:
     """The scenario ``bureausim viz`` named (through ``BUREAUSIM_SCENARIO``), or the default."""
     path = os.environ.get(SCENARIO_VARIABLE)
-    return load_scenario(Path(path)) if path else Scenario(name="default")
+    allowed = bool(os.environ.get(ABSOLUTE_PATHS_VARIABLE))
+    return load_scenario(Path(path), allow_absolute_paths=allowed) if path else Scenario(name="default")

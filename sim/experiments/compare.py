@@ -19,6 +19,7 @@ import pandas as pd
 from sim.analysis.plots import forest_plot, series_by_arm
 from sim.analysis.statistics import paired_effects
 from sim.errors import ScenarioError
+from sim.experiments.budget import check_run_count, counted
 from sim.experiments.template import (
     AnotherRound,
     Design,
@@ -128,6 +129,10 @@ class CompareDesign(Design):
         seeds = self.seeds(replications)
         return [RunSpec(arm.name, 0, k, seeds[k]) for arm in self.scenario.arms for k in range(replications)]
 
+    def most_runs(self) -> int:
+        """Every arm at the replication cap: what the rounds of ``--precision`` may reach."""
+        return len(self.scenario.arms) * self.cap
+
 
 @dataclass(frozen=True)
 class CompareKind(ExperimentKind):
@@ -142,6 +147,11 @@ class CompareKind(ExperimentKind):
     max_replications: int | None = None
     name: ClassVar[str] = "compare"
 
+    @staticmethod
+    def applies(scenario: Scenario) -> bool:
+        """A scenario with arms can be compared."""
+        return bool(scenario.arms)
+
     def design(self, scenario: Scenario, options: ExperimentOptions) -> CompareDesign:
         """Refuse a scenario without arms, and a precision or cap that cannot be met."""
         if not scenario.arms:
@@ -153,6 +163,14 @@ class CompareKind(ExperimentKind):
             raise ScenarioError(
                 f"is below the scenario's {scenario.replications} replications", source="--max-replications"
             )
+        most = cap if self.precision is not None else scenario.replications
+        check_run_count(
+            len(scenario.arms) * most,
+            f"{len(scenario.arms)} arms x {counted(most, 'replication')}",
+            scenario,
+            source="--max-replications" if self.precision is not None else scenario.source,
+            field=None if self.precision is not None else "replications",
+        )
         return CompareDesign(scenario=scenario, replications=scenario.replications, cap=cap)
 
     def analyse(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
 import traceback
 from collections.abc import Iterator
@@ -147,10 +148,7 @@ class DaskExecutor:
             self.client = Client(self.cluster)
             self.description = f"Dask LocalCluster, {workers} workers"
         else:
-            try:
-                self.client = Client(scheduler, timeout=30)
-            except OSError as error:
-                raise ClusterUnreachable(f"cannot reach the Dask scheduler: {error}", source="--scheduler") from None
+            self.client = _connect(Client, check_scheduler_address(scheduler))
             self.description = f"Dask cluster at {scheduler}"
 
     def map_unordered(self, payload: dict[str, Any], specs: list[RunSpec]) -> Iterator[RunOutcome]:
@@ -174,11 +172,103 @@ class DaskExecutor:
             self.cluster.close()
 
 
-def make_executor(workers: int | None = None, scheduler: str | None = None):
-    """The executor for ``--workers`` / ``--scheduler``: all cores by default, in-process for 1."""
-    count = workers if workers is not None else (os.cpu_count() or 1)
-    if count < 1:
+CONNECT_SECONDS = 30
+"""How long a Dask scheduler has to answer, and to answer as a scheduler, before the command gives up."""
+
+
+def check_scheduler_address(address: str) -> str:
+    """A ``--scheduler`` address checked for form: ``[scheme://]host:port`` with a scheme Dask knows and a real port.
+
+    Raises:
+        ScenarioError: for a malformed address (a user mistake, exit 2), before any connection.
+    """
+    from distributed.comm import parse_address, parse_host_port
+    from distributed.comm.registry import backends
+
+    hint = "give 'local' or an address like tcp://10.0.0.5:8786"
+    try:
+        scheme, location = parse_address(address)
+        if scheme == "inproc":
+            raise ValueError("an in-process address cannot be reached from another process")
+        if scheme not in backends:
+            raise ValueError(f"unknown address scheme {scheme!r}; one of {', '.join(sorted(backends))}")
+        host, port = parse_host_port(location)
+    except ValueError as error:
+        raise ScenarioError(f"{address!r} is not a scheduler address ({error}); {hint}", source="--scheduler") from None
+    if not host or not 1 <= port <= 65_535:
+        raise ScenarioError(
+            f"{address!r} is not a scheduler address (port {port} is not 1 to 65535); {hint}", source="--scheduler"
+        )
+    return address
+
+
+def _connect(client_type, address: str):
+    """A Dask client of the scheduler at ``address``, or :class:`ClusterUnreachable` within :data:`CONNECT_SECONDS`.
+
+    ``Client(timeout=...)`` bounds reaching the address but not the handshake after it: a
+    server that accepts and stays silent would hold the command for ever, and one that answers
+    with something else (a web server) makes Dask read a garbage frame length and fail with a
+    ``MemoryError``. So the connection is made in a daemon thread: the address must be reached
+    within 25 s (Dask's own timeout) and the whole handshake done within 30 s; anything but a
+    client by then is reported as the scheduler's fault.
+    """
+    outcome: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            outcome["client"] = client_type(address, timeout=max(CONNECT_SECONDS - 5, 1))
+        except BaseException as error:  # reported below, in the calling thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=connect, name="bureausim-dask-connect", daemon=True)
+    thread.start()
+    thread.join(CONNECT_SECONDS)
+    if "client" in outcome:
+        return outcome["client"]
+    if thread.is_alive():
+        problem = f"it accepted the connection but did not answer as a Dask scheduler within {CONNECT_SECONDS} s"
+    elif isinstance(outcome.get("error"), OSError):
+        problem = str(outcome["error"])
+    else:
+        error = outcome.get("error")
+        problem = f"it answered, but not as a Dask scheduler ({type(error).__name__})"
+    raise ClusterUnreachable(f"cannot use the Dask scheduler at {address}: {problem}", source="--scheduler")
+
+
+def worker_count(workers: int | None, runs: int | None, scheduler: str | None = None) -> tuple[int, str | None]:
+    """The processes to start for ``--workers``, and a note when fewer than asked for.
+
+    More local processes than cores only slow each other down, and more than there are runs
+    sit idle, so a count beyond either is lowered to it (and said); without ``--workers`` every
+    core is used, up to the number of runs. A remote Dask scheduler has its own workers, so its
+    count is left alone.
+
+    Raises:
+        ScenarioError: for a count below 1.
+    """
+    if workers is not None and workers < 1:
         raise ScenarioError("must be at least 1", source="--workers")
-    if scheduler is not None:
-        return DaskExecutor(scheduler, count)
-    return SerialExecutor() if count == 1 else ProcessExecutor(count)
+    if scheduler not in (None, "local"):
+        return workers or 1, None
+    cores = os.cpu_count() or 1
+    count = min(workers or cores, cores, max(runs or 1, 1) if runs is not None else cores)
+    if workers is None or count == workers:
+        return count, None
+    reason = f"this machine's {cores} cores" if count == cores else f"the {runs:,} runs to do"
+    return count, f"--workers {workers} is more than {reason}; using {count}"
+
+
+def make_executor(workers: int | None = None, scheduler: str | None = None, runs: int | None = None):
+    """The executor for ``--workers`` / ``--scheduler``: all cores by default (at most one per run), in-process for 1.
+
+    A count beyond the cores or the runs is lowered (see :func:`worker_count`); the executor's
+    ``note`` says so, or is ``None``.
+    """
+    count, note = worker_count(workers, runs, scheduler)
+    executor = (
+        DaskExecutor(scheduler, count)
+        if scheduler is not None
+        else (SerialExecutor() if count == 1 else ProcessExecutor(count))
+    )
+    executor.note = note
+    return executor

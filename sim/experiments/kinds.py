@@ -10,11 +10,35 @@ from __future__ import annotations
 
 from sim.experiments.compare import CompareKind
 from sim.experiments.robustness import RobustnessKind
+from sim.experiments.scenario_checks import check_runs
 from sim.experiments.sensitivity import SensitivityKind
 from sim.experiments.sweep import SweepKind
-from sim.experiments.template import ExperimentKind
+from sim.experiments.template import ExperimentKind, ExperimentOptions, check_design
+from sim.scenario.schema import Scenario
 
 KINDS: dict[str, type[ExperimentKind]] = {
     kind.name: kind for kind in (CompareKind, SweepKind, SensitivityKind, RobustnessKind)
 }
 """Every experiment kind, by the name its command and its results folders use."""
+
+
+def check_every_command(scenario: Scenario) -> list[str]:
+    """Make every check that ``run`` and each experiment the scenario allows would make before its first run.
+
+    This is ``bureausim validate``: the scenario alone and under each arm (what ``run`` and
+    ``run --arm`` check), then, for every kind the scenario has what it needs for, that kind's
+    design with its default options and every one of its runs (:func:`check_design`).
+
+    Returns:
+        The names of the experiment kinds checked.
+
+    Raises:
+        UserError: the first mistake any of those commands would refuse.
+    """
+    check_runs(scenario)
+    checked = []
+    for name, kind in KINDS.items():
+        if kind.applies(scenario):
+            check_design(kind().design(scenario, ExperimentOptions(progress=False)))
+            checked.append(name)
+    return checked

@@ -24,7 +24,6 @@ from typing import Any, ClassVar, Unpack
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
 
 from sim.analysis import discovery
 from sim.analysis.discovery import Discovery
@@ -40,6 +39,7 @@ from sim.analysis.regret import (
 )
 from sim.analysis.sampling import latin_hypercube
 from sim.errors import RunsFailed, ScenarioError
+from sim.experiments.budget import check_run_count, counted
 from sim.experiments.template import (
     Design,
     ExecutionKeywords,
@@ -50,16 +50,13 @@ from sim.experiments.template import (
 )
 from sim.scenario.conditions import parse_condition
 from sim.scenario.loader import validate_scenario
-from sim.scenario.messages import user_error
-from sim.scenario.parameters import typed_values, with_values
+from sim.scenario.parameters import typed_values
 from sim.scenario.schema import DEFAULT_MIN_DENSITY, Scenario
 from sim.storage.results_folder import read_table
 from sim.storage.run_store import RunSpec, table_digest
 
 MAX_FUTURES = 100_000
 """Most futures one analysis may draw."""
-MAX_RUNS = 10_000_000
-"""Most runs (futures x arms x replications) one results folder may hold."""
 
 
 @dataclass
@@ -140,6 +137,8 @@ def robustness(
 class RobustnessDesign(Design):
     """Every arm in every future × replications: the futures drawn, each a set of the scenario's own values."""
 
+    points_field: ClassVar[str] = "uncertainties"
+
     futures: pd.DataFrame
 
     def specs(self, replications: int) -> list[RunSpec]:
@@ -167,6 +166,11 @@ class RobustnessKind(ExperimentKind):
     discover: list[str] | None = None
     name: ClassVar[str] = "robustness"
 
+    @staticmethod
+    def applies(scenario: Scenario) -> bool:
+        """A scenario with two or more arms and uncertainties can be judged for robustness."""
+        return len(scenario.arms) >= 2 and bool(scenario.uncertainties)
+
     def design(self, scenario: Scenario, options: ExperimentOptions) -> RobustnessDesign:
         """Refuse too few arms, no uncertainties, a bad number of futures or an invalid future; draw the futures."""
         _check_overrides(scenario, options.overrides)
@@ -180,16 +184,14 @@ class RobustnessKind(ExperimentKind):
         count = scenario.robustness.futures if self.futures is None else self.futures
         if not 2 <= count <= MAX_FUTURES:
             raise ScenarioError(f"must be from 2 to {MAX_FUTURES:,}", source="--futures")
-        runs = count * len(scenario.arms) * scenario.replications
-        if runs > MAX_RUNS:
-            raise ScenarioError(
-                f"{count:,} futures x {len(scenario.arms)} arms x {scenario.replications} replications is "
-                f"{runs:,} runs; at most {MAX_RUNS:,} are allowed in one folder",
-                source="--futures" if self.futures is not None else scenario.source,
-                field=None if self.futures is not None else "robustness.futures",
-            )
+        check_run_count(
+            count * len(scenario.arms) * scenario.replications,
+            f"{count:,} futures x {len(scenario.arms)} arms x {counted(scenario.replications, 'replication')}",
+            scenario,
+            source="--futures" if self.futures is not None else scenario.source,
+            field=None if self.futures is not None else "robustness.futures",
+        )
         sample = draw_futures(scenario, count)
-        _check_futures(scenario, sample.drop(columns="future").to_dict("records"))
         return RobustnessDesign(
             scenario=scenario,
             replications=scenario.replications,
@@ -246,28 +248,6 @@ def _condition_outcomes(scenario: Scenario) -> dict[str, str]:
     for index, question in enumerate(scenario.robustness.discover):
         named[f"robustness.discover.{index}.when"] = parse_condition(question.when, arms).outcome
     return named
-
-
-def _check_futures(scenario: Scenario, worlds: list[dict]) -> None:
-    """Refuse, before any run, a future that is not a valid set of parameters alone or under some arm.
-
-    Each range is checked end by end when the scenario is read; values that must agree with each
-    other (a campaign that ends before it starts) can only be checked once the futures are drawn.
-    """
-    for number, world in enumerate(worlds):
-        try:
-            base = scenario.model_copy(update={"parameters": with_values(scenario.parameters, world)})
-            for arm in scenario.arms:
-                base.resolved_parameters(arm.name)
-        except (ValidationError, ScenarioError) as error:
-            detail = (user_error(error) if isinstance(error, ValidationError) else error).message
-            values = ", ".join(f"{path}={value:.4g}" for path, value in world.items())
-            raise ScenarioError(
-                f"future {number} ({values}) is not a valid set of parameters: {detail}; "
-                "narrow the ranges so that every combination is valid",
-                source=scenario.source,
-                field="uncertainties",
-            ) from None
 
 
 def _with_questions(scenario: Scenario, questions: list[str]) -> Scenario:

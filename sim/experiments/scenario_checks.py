@@ -1,50 +1,148 @@
-"""Checks of a scenario that need its hierarchy built, made before anything runs.
+"""Every check of a scenario's runs, made before the first run of any command.
 
-The scenario schema checks each value alone; whether a graph file can be read, and which
-levels (so which sanction-share outputs) a hierarchy has, is known only once the hierarchy is
-built. Building it here turns such a mistake into a user error before any run, rather than
-into runs that all fail.
+The scenario schema checks each value alone. What is known only once the hierarchy is built
+(whether a graph file can be read, how many levels it has, which sanction-share outputs it
+produces), what holds only for values together (a campaign window set by an arm, a sweep
+point or a drawn sample point), and whether a run's targets stay within floating point (ODD
+7.1) is checked here, for every distinct run configuration an experiment will run. So a
+mistake is a user error before anything is written, and a run that fails later is a bug.
+``bureausim validate`` calls the same checks as the commands do.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import numpy as np
+from pydantic import ValidationError
 
 from sim.errors import ScenarioError
-from sim.model.hierarchy import build_layout, default_level_names
+from sim.model.bounds import check_finite_targets
+from sim.model.bureau_model import run_parameters
+from sim.model.hierarchy import Layout, build_layout, level_names
+from sim.model.run import in_world
+from sim.scenario.messages import user_error
 from sim.scenario.output_names import model_output_names
 from sim.scenario.schema import Scenario
+from sim.storage.run_store import RunSpec
 
 
-def check_hierarchy_source(scenario: Scenario) -> None:
-    """Read and check a scenario's hierarchy (graph file or counts) without running it."""
-    _build(scenario)
+def check_hierarchy_source(scenario: Scenario) -> Layout:
+    """Read and check a scenario's hierarchy (graph file or counts) and its level names, without running it."""
+    layout, _ = build_layout(scenario.hierarchy, np.random.default_rng(scenario.seed), scenario.folder)
+    level_names(scenario.hierarchy, layout.depth + 1, scenario.source, scenario.line_of("hierarchy", "levels"))
+    return layout
 
 
-def check_outcomes(scenario: Scenario, wanted: dict[str, str]) -> None:
-    """Refuse, before any run, a hierarchy that cannot be built, and outcomes it does not produce.
+_HINTS = {
+    "sweep": "change the sweep's values so that every point is valid",
+    "uncertainties": "narrow the ranges so that every combination is valid",
+}
 
-    A sanction share names a level (``sanction_share_village``); the scenario schema accepts
-    any level name, and only the hierarchy says which levels exist. The hierarchy is built once
-    here, which also refuses a bad graph file as a user mistake.
+
+def check_runs(
+    scenario: Scenario,
+    specs: Iterable[RunSpec] = (),
+    *,
+    wanted: dict[str, str] | None = None,
+    points_field: str = "sweep",
+) -> None:
+    """Refuse, before any run, a scenario whose runs could not all run or could not give finite outputs.
+
+    The hierarchy is built once (refusing a bad graph file or level names); outcomes must be
+    outputs of it; then every distinct configuration of ``specs`` (arm, point values, future)
+    must resolve to valid parameters whose targets stay finite on this hierarchy.
 
     Args:
-        scenario: The experiment's scenario.
+        scenario: The scenario the runs use.
+        specs: The runs; without any, the scenario itself (no arm) and each of its arms.
         wanted: Outcome names by the field that names them (``outcomes.0``, ``robustness.satisficing.1``).
+        points_field: The scenario field the specs' point values come from, for messages.
     """
-    layout, _ = _build(scenario)
-    shares = {field: name for field, name in wanted.items() if name.startswith("sanction_share_")}
-    produced = model_output_names(scenario.hierarchy.levels or default_level_names(layout.depth + 1))
-    for field, name in shares.items():
-        if name not in produced:
+    layout = check_hierarchy_source(scenario)
+    _check_outcomes(scenario, layout, wanted or {})
+    configurations: dict[tuple, RunSpec] = {}
+    for spec in specs or _plain_specs(scenario):
+        key = (spec.arm, tuple(sorted(spec.overrides.items())), tuple(sorted(spec.world.items())))
+        configurations.setdefault(key, spec)
+    for spec in configurations.values():
+        _check_configuration(scenario, layout, spec, points_field)
+
+
+def _plain_specs(scenario: Scenario) -> list[RunSpec]:
+    """The scenario alone and under each of its arms, as runs to check."""
+    return [RunSpec("", 0, 0, 0), *(RunSpec(arm.name, 0, 0, 0) for arm in scenario.arms)]
+
+
+def _check_outcomes(scenario: Scenario, layout: Layout, wanted: dict[str, str]) -> None:
+    """Refuse a sanction share of a level this hierarchy does not have (the schema accepts any level name)."""
+    produced = model_output_names(level_names(scenario.hierarchy, layout.depth + 1))
+    for field, name in wanted.items():
+        if name.startswith("sanction_share_") and name not in produced:
             levels = ", ".join(output for output in produced if output.startswith("sanction_share_"))
             raise ScenarioError(
                 f"{name} is not an output of this hierarchy, whose levels give {levels}",
                 source=scenario.source,
+                line=scenario.line_of(*_path(field)),
                 field=field,
             )
 
 
-def _build(scenario: Scenario) -> tuple:
-    """The scenario's hierarchy, built as a run builds it (graph files are read relative to the scenario)."""
-    return build_layout(scenario.hierarchy, np.random.default_rng(scenario.seed), scenario.folder)
+def _check_configuration(scenario: Scenario, layout: Layout, spec: RunSpec, points_field: str) -> None:
+    """One run configuration's parameters: valid together, and with finite targets on ``layout``."""
+    try:
+        parameters = run_parameters(in_world(scenario, spec.world), spec.arm or None, spec.overrides)
+    except ValidationError as error:
+        problem = user_error(error)
+        raise _refusal(scenario, spec, points_field, problem.message, f"parameters.{problem.field}", True) from None
+    except ScenarioError as error:
+        raise _refusal(scenario, spec, points_field, error.message, error.field, True) from None
+    try:
+        check_finite_targets(parameters, layout.depth, layout.sizes[-1])
+    except ScenarioError as error:
+        raise _refusal(scenario, spec, points_field, error.message, error.field, False) from None
+
+
+def _refusal(
+    scenario: Scenario, spec: RunSpec, points_field: str, message: str, field: str | None, invalid: bool
+) -> ScenarioError:
+    """The error for one configuration, naming the arm, point or future it belongs to and that field's line.
+
+    ``invalid`` says whether the values are not valid together (else they are valid, but refused).
+    """
+    values = spec.overrides or spec.world
+    arm = f" in arm {spec.arm}" if spec.arm and not (values and invalid and _invalid_alone(scenario, spec)) else ""
+    if values:
+        shown = ", ".join(f"{path}={_shown(value)}" for path, value in values.items())
+        named = f"{'future' if spec.world else 'point'} {spec.point} ({shown}){arm}"
+        detail = f"{field.removeprefix('parameters.')}: {message}" if field else message
+        if invalid:
+            message = f"{named} is not a valid set of parameters: {detail}; {_HINTS[points_field]}"
+        else:
+            message = f"{named}: {message}"
+        field = points_field
+    elif spec.arm:
+        at = f"arms.{[arm.name for arm in scenario.arms].index(spec.arm)}.set"
+        message = message if field == at else f"arm {spec.arm}: {message}"
+        field = at
+    return ScenarioError(message, source=scenario.source, line=scenario.line_of(*_path(field or "")), field=field)
+
+
+def _invalid_alone(scenario: Scenario, spec: RunSpec) -> bool:
+    """Whether a point's or future's values are invalid without any arm (so the arm need not be named)."""
+    try:
+        run_parameters(in_world(scenario, spec.world), None, spec.overrides)
+    except (ValidationError, ScenarioError):
+        return True
+    return False
+
+
+def _path(field: str) -> tuple[Any, ...]:
+    """A dotted field as a path into the scenario file (list indices as integers)."""
+    return tuple(int(part) if part.isdigit() else part for part in field.split("."))
+
+
+def _shown(value: Any) -> str:
+    """A point's value as the message shows it (floats to four significant digits)."""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from sim.analysis.plots import sensitivity_bars
 from sim.errors import RunsFailed, ScenarioError
+from sim.experiments.budget import check_run_count, counted
 from sim.experiments.template import (
     Design,
     ExecutionKeywords,
@@ -87,6 +88,8 @@ def sensitivity(
 class SensitivityDesign(Design):
     """SALib's problem and sample matrix: every row a point, run for the scenario's replications."""
 
+    points_field: ClassVar[str] = "uncertainties"
+
     problem: dict
     matrix: np.ndarray
     sample: pd.DataFrame
@@ -114,6 +117,11 @@ class SensitivityKind(ExperimentKind):
     samples: int = 16
     name: ClassVar[str] = "sensitivity"
 
+    @staticmethod
+    def applies(scenario: Scenario) -> bool:
+        """A scenario with two or more uncertainties can be analysed."""
+        return len(scenario.uncertainties) >= 2
+
     def design(self, scenario: Scenario, options: ExperimentOptions) -> SensitivityDesign:
         """Refuse an unknown method, fewer than two uncertainties, or a bad sample count; draw the sample."""
         method, samples = self.method, self.samples
@@ -125,6 +133,15 @@ class SensitivityKind(ExperimentKind):
             )
         if samples < 2 or (method == "sobol" and samples & (samples - 1)):
             raise ScenarioError("must be at least 2 (and a power of two for sobol)", source="--samples")
+        k = len(scenario.uncertainties)
+        per_sample = k + 1 if method == "morris" else 2 * k + 2
+        replications = counted(scenario.replications, "replication")
+        check_run_count(
+            samples * per_sample * scenario.replications,
+            f"{samples:,} {method} samples x {per_sample} points each x {replications}",
+            scenario,
+            source="--samples",
+        )
         problem = {
             "num_vars": len(scenario.uncertainties),
             "names": list(scenario.uncertainties),

@@ -8,6 +8,7 @@ as heat maps (two), or against the point number (more, or zipped lists).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Unpack
@@ -17,6 +18,7 @@ import pandas as pd
 from sim.analysis.plots import sweep_heatmap, sweep_lines
 from sim.analysis.statistics import describe
 from sim.errors import ScenarioError
+from sim.experiments.budget import check_run_count, counted
 from sim.experiments.template import (
     Design,
     ExecutionKeywords,
@@ -106,10 +108,25 @@ class SweepKind(ExperimentKind):
 
     name: ClassVar[str] = "sweep"
 
+    @staticmethod
+    def applies(scenario: Scenario) -> bool:
+        """A scenario with a ``sweep:`` section can be swept."""
+        return scenario.sweep is not None
+
     def design(self, scenario: Scenario, options: ExperimentOptions) -> SweepDesign:
         """Refuse a scenario without a ``sweep:`` section."""
         if scenario.sweep is None:
             raise ScenarioError("has no sweep: section to run", source=scenario.source, field="sweep")
+        lengths = [len(values) for values in (scenario.sweep.grid or scenario.sweep.zip).values()]
+        points = math.prod(lengths) if scenario.sweep.grid is not None else lengths[0]
+        shape = " x ".join(f"{length:,}" for length in lengths) if scenario.sweep.grid is not None else f"{points:,}"
+        check_run_count(
+            points * scenario.replications,
+            f"a sweep of {shape} points x {counted(scenario.replications, 'replication')}",
+            scenario,
+            source=scenario.source,
+            field="sweep",
+        )
         return SweepDesign(scenario=scenario, replications=scenario.replications, points=scenario.sweep.points())
 
     def analyse(

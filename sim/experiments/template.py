@@ -31,7 +31,7 @@ import pandas as pd
 from sim.errors import RunsFailed
 from sim.experiments.executors import make_executor, payload_for
 from sim.experiments.progress import RunProgress
-from sim.experiments.scenario_checks import check_outcomes
+from sim.experiments.scenario_checks import check_runs
 from sim.model.run import replication_seeds
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
@@ -54,6 +54,7 @@ class ExperimentOptions:
         retry_failed: Run only the runs that failed before.
         allow_other_code: Resume a folder started under other code (another version, or an
             edited model), mixing runs of both; the manifest records it.
+        allow_absolute_paths: Read a graph file that a scenario file names by an absolute path.
         overrides: ``--set PATH=VALUE`` assignments applied to the scenario before anything else.
         progress: Show progress.
         command: The command line, for the manifest.
@@ -64,6 +65,7 @@ class ExperimentOptions:
     scheduler: str | None = None
     retry_failed: bool = False
     allow_other_code: bool = False
+    allow_absolute_paths: bool = False
     overrides: tuple[str, ...] = ()
     progress: bool = True
     command: tuple[str, ...] | None = ()
@@ -81,6 +83,7 @@ class ExecutionKeywords(TypedDict, total=False):
     scheduler: str | None
     retry_failed: bool
     allow_other_code: bool
+    allow_absolute_paths: bool
     overrides: Sequence[str]
     progress: bool
     command: Sequence[str] | None
@@ -103,14 +106,35 @@ class Design(ABC):
     replications: int
     identity: dict | None = None
     conditions: dict[str, str] | None = None
+    points_field: ClassVar[str] = "sweep"
+    """The scenario field the runs' point values come from, named when one is refused."""
 
     @abstractmethod
     def specs(self, replications: int) -> list[RunSpec]:
         """The experiment's runs with ``replications`` replications."""
 
+    def most_runs(self) -> int:
+        """The most runs the experiment may make over all its rounds (a kind with rounds says more)."""
+        return len(self.specs(self.replications))
+
     def seeds(self, replications: int) -> list[int]:
         """The seed of every replication, the same in every arm and point (common random numbers)."""
         return replication_seeds(self.scenario.seed, replications)
+
+
+def check_design(design: Design) -> None:
+    """Check every run of a design's first round, and the outcomes it names, before any run.
+
+    A later round only adds replications of the same configurations, so this covers them too.
+    """
+    scenario = design.scenario
+    outcomes = {f"outcomes.{index}": outcome.name for index, outcome in enumerate(scenario.outcomes)}
+    check_runs(
+        scenario,
+        design.specs(design.replications),
+        wanted=outcomes | (design.conditions or {}),
+        points_field=design.points_field,
+    )
 
 
 @dataclass(frozen=True)
@@ -129,6 +153,11 @@ class ExperimentKind(ABC):
 
     name: ClassVar[str]
     """The kind's name: its command, and what its results folder records."""
+
+    @staticmethod
+    @abstractmethod
+    def applies(scenario: Scenario) -> bool:
+        """Whether the scenario has what this kind needs (``bureausim validate`` then checks its runs too)."""
 
     @abstractmethod
     def design(self, scenario: Scenario, options: ExperimentOptions) -> Design:
@@ -156,11 +185,11 @@ def run_experiment(kind: ExperimentKind, scenario: Scenario | str | os.PathLike,
         RunsFailed: when the runs give nothing to analyse.
     """
     if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
+        scenario = load_scenario(scenario, allow_absolute_paths=options.allow_absolute_paths)
     if options.overrides:
         scenario = scenario.with_overrides(list(options.overrides))
     design = kind.design(scenario, options)
-    with Experiment(design.scenario, kind.name, options, design.identity, design.conditions) as experiment:
+    with Experiment(design, kind.name, options) as experiment:
         replications, retry_failed = design.replications, options.retry_failed
         while True:
             experiment.run(design.specs(replications), retry_failed=retry_failed)
@@ -179,33 +208,31 @@ class Experiment:
 
     Use as a context manager: the executor's workers start once and stop at the end.
 
+    Every run of the design is checked (:func:`check_design`) before the folder is touched.
+
     Args:
-        scenario: The experiment's scenario.
+        design: The experiment's design (its scenario, runs and identity).
         kind: The kind's name (``compare``, ``sweep``, ...).
         options: Where and how it runs.
-        design: What besides the scenario decides the runs (see :class:`sim.storage.run_store.RunStore`).
-        conditions: Outcomes named elsewhere than ``outcomes:``, by field, checked with them.
     """
 
-    def __init__(
-        self,
-        scenario: Scenario,
-        kind: str,
-        options: ExperimentOptions,
-        design: dict | None = None,
-        conditions: dict[str, str] | None = None,
-    ) -> None:
+    def __init__(self, design: Design, kind: str, options: ExperimentOptions) -> None:
+        scenario = design.scenario
         self.scenario, self.kind, self.progress = scenario, kind, options.progress
         self.folder = Path(options.out) if options.out is not None else default_output(scenario)
         check_experiment_folder(self.folder)
-        outcomes = {f"outcomes.{index}": outcome.name for index, outcome in enumerate(scenario.outcomes)}
-        check_outcomes(scenario, outcomes | (conditions or {}))
+        check_design(design)
         self._cleanup = contextlib.ExitStack()
-        self.executor = make_executor(options.workers, options.scheduler)  # refuses bad options before any write
+        # refuses bad options before any write
+        self.executor = make_executor(options.workers, options.scheduler, runs=design.most_runs())
+        if self.executor.note:
+            print(f"bureausim: {self.executor.note}", file=sys.stderr)
         self._cleanup.callback(self.executor.close)
         try:
             self._cleanup.enter_context(output_lock(self.folder))
-            self.store = RunStore(self.folder, scenario, kind, design, allow_other_code=options.allow_other_code)
+            self.store = RunStore(
+                self.folder, scenario, kind, design.identity, allow_other_code=options.allow_other_code
+            )
             if self.store.set_aside:
                 print(
                     f"bureausim: {len(self.store.set_aside)} part(s) of {self.folder / 'runs'} could not be read "

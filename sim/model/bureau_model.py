@@ -21,8 +21,9 @@ from pydantic import ValidationError
 
 from sim.errors import ScenarioError
 from sim.model.agent_engine import Official
+from sim.model.bounds import RISK_AVERSION_Z_CLIP, check_finite_targets
 from sim.model.engines import ENGINES
-from sim.model.hierarchy import build_layout, default_level_names, graph_from_layout
+from sim.model.hierarchy import build_layout, graph_from_layout, level_names
 from sim.model.rules import paperwork_load
 from sim.model.state import FINDING_CHANNELS, AccountabilityDraws, ExecutionDraws, LevelState
 from sim.scenario.messages import user_error
@@ -96,12 +97,10 @@ class BureauModel(mesa.Model):
         self.p = _resolve(scenario, arm, policies, parameters)
         self.layout, self._graph = build_layout(scenario.hierarchy, self.rng, scenario.folder)
         self.relays = self.layout.depth
-        self.level_names = scenario.hierarchy.levels or default_level_names(self.relays + 1)
-        if len(self.level_names) != self.relays + 1:
-            raise ScenarioError(
-                f"{len(self.level_names)} level names for a hierarchy of {self.relays + 1} levels",
-                field="hierarchy.levels",
-            )
+        self.level_names = level_names(
+            scenario.hierarchy, self.relays + 1, scenario.source, scenario.line_of("hierarchy", "levels")
+        )
+        check_finite_targets(self.p, self.relays, self.layout.sizes[-1], source=scenario.source)
         self._initialise_state()
         self._create_officials()
         self.outputs = dict.fromkeys(model_output_names(self.level_names), 0.0)
@@ -143,7 +142,8 @@ class BureauModel(mesa.Model):
         total = sum(sizes)
         execution = self.p.execution
         capacity = _mean_one_lognormal(self.rng.standard_normal(total), execution.capacity_sd)
-        aversion = _mean_one_lognormal(self.rng.standard_normal(total), execution.risk_aversion_sd)
+        aversion_z = np.clip(self.rng.standard_normal(total), -RISK_AVERSION_Z_CLIP, RISK_AVERSION_Z_CLIP)
+        aversion = _mean_one_lognormal(aversion_z, execution.risk_aversion_sd)
         self.levels = []
         start = 0
         for size in sizes:
@@ -286,11 +286,9 @@ def _mean_one_lognormal(z: np.ndarray, sigma: float) -> np.ndarray:
 
 def _resolve(scenario: Scenario, arm: str | None, policies: Sequence[str], overrides: dict[str, Any]) -> Parameters:
     """Scenario parameters, arm, extra policies, then keyword overrides, all validated."""
-    parameters = scenario.resolved_parameters(arm)
     unknown = [name for name in policies if name not in REGISTRY]
     if unknown:
         raise ScenarioError(f"unknown policies {unknown}; known: {', '.join(REGISTRY)}", field="policies")
-    parameters = apply_policies(parameters, [(name, {}) for name in policies])
     paths = parameter_paths()
     values = {key.replace("_", ".", 1): value for key, value in overrides.items()}
     for key, path in zip(overrides, values, strict=True):
@@ -300,6 +298,22 @@ def _resolve(scenario: Scenario, arm: str | None, policies: Sequence[str], overr
                 field=key,
             )
     try:
-        return with_values(parameters, values)
+        return run_parameters(scenario, arm, values, policies)
     except ValidationError as error:
         raise user_error(error) from None
+
+
+def run_parameters(
+    scenario: Scenario, arm: str | None = None, values: dict[str, Any] | None = None, policies: Sequence[str] = ()
+) -> Parameters:
+    """The parameters a model uses: the scenario's and its policies, the arm's, extra policies, then ``values``.
+
+    ``values`` are by dotted path (a sweep or sample point). This is how every run resolves its
+    parameters, so that an experiment can check all of its runs' parameters before the first.
+
+    Raises:
+        ScenarioError: for an unknown arm or a bad arm setting.
+        pydantic.ValidationError: for values that are not valid together.
+    """
+    parameters = apply_policies(scenario.resolved_parameters(arm), [(name, {}) for name in policies])
+    return with_values(parameters, values or {})

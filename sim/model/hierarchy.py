@@ -20,7 +20,8 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from sim.errors import GraphFileError
+from sim.errors import GraphFileError, ScenarioError
+from sim.model.graph_files import integer_attribute, read_hierarchy
 from sim.scenario.schema import HierarchySpec
 
 DEFAULT_LEVEL_NAMES = ("centre", "province", "municipality", "county", "township")
@@ -31,6 +32,25 @@ def default_level_names(depth: int) -> list[str]:
     if depth <= len(DEFAULT_LEVEL_NAMES):
         return list(DEFAULT_LEVEL_NAMES[-depth:])
     return [f"level_{k}" for k in range(depth)]
+
+
+def level_names(spec: HierarchySpec, levels: int, source: str | None = None, line: int | None = None) -> list[str]:
+    """The names of a hierarchy's ``levels`` levels, top first: the scenario's, or the defaults.
+
+    Raises:
+        ScenarioError: when the scenario names another number of levels than the hierarchy has
+            (known for a graph file only once it is read).
+    """
+    if spec.levels is None:
+        return default_level_names(levels)
+    if len(spec.levels) != levels:
+        raise ScenarioError(
+            f"{len(spec.levels)} level names for a hierarchy of {levels} levels",
+            source=source,
+            line=line,
+            field="hierarchy.levels",
+        )
+    return list(spec.levels)
 
 
 def build_layout(
@@ -105,83 +125,13 @@ def _set_principals(graph: nx.DiGraph, default: int, source: str) -> None:
     for node, data in graph.nodes(data=True):
         if data["level"] != depth:
             continue
-        data.setdefault("principals", default)
-        try:
-            data["principals"] = int(data["principals"])
-        except (TypeError, ValueError):
-            data["principals"] = -1
+        data["principals"] = integer_attribute(node, "principals", data.get("principals", default), source)
         if not 1 <= data["principals"] <= 21:
             raise GraphFileError(
-                f"node {node!r} has principals {graph.nodes[node]['principals']!r}; "
+                f"node {node!r} has principals {data['principals']!r}; "
                 "a grassroots unit has 1 to 21 principals (itself plus up to 20 line departments)",
                 source=source,
             )
-
-
-def read_hierarchy(path: Path) -> nx.DiGraph:
-    """Read a GraphML file (``.graphml``, with ``level`` on every node) or an edge list.
-
-    An edge list has one ``superior subordinate`` pair per line; its levels are the depths
-    from the root.
-    """
-    if not path.exists():
-        raise GraphFileError("no such graph file", source=str(path))
-    try:
-        if path.suffix.lower() == ".graphml":
-            graph = nx.read_graphml(path)
-            for node, data in graph.nodes(data=True):
-                if "level" not in data:
-                    raise GraphFileError(f"node {node!r} has no 'level' attribute", source=str(path))
-                try:
-                    data["level"] = int(data["level"])
-                except (TypeError, ValueError):
-                    raise GraphFileError(
-                        f"node {node!r} has a non-integer level {data['level']!r}", source=str(path)
-                    ) from None
-        else:
-            graph = _read_edge_list(path)
-            _assign_depths(graph)
-    except GraphFileError:
-        raise
-    except Exception as error:  # a parser error is a user mistake in the file
-        raise GraphFileError(f"cannot read graph: {error}", source=str(path)) from None
-    if not graph.is_directed():
-        raise GraphFileError("the graph must be directed (superior -> subordinate)", source=str(path))
-    return nx.DiGraph(graph)
-
-
-def _read_edge_list(path: Path) -> nx.DiGraph:
-    """An edge list, one ``superior subordinate`` pair per line (``#`` starts a comment).
-
-    Lines end at a line feed (a carriage return before it is dropped); a line with other than two names is
-    refused with its number (networkx alone would ignore extra names), and a UTF-8 byte-order
-    mark is not taken for part of the first name.
-    """
-    pairs = []
-    with open(path, "rb") as lines:
-        for number, raw in enumerate(lines, start=1):
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError:
-                raise GraphFileError("is not UTF-8 text", source=str(path), line=number) from None
-            names = line.split("#", 1)[0].split()
-            if names and len(names) != 2:
-                raise GraphFileError(
-                    f"expected two names, 'superior subordinate', but found {len(names)}: {' '.join(names)[:80]!r}",
-                    source=str(path),
-                    line=number,
-                )
-            if names:
-                pairs.append(" ".join(names))
-    return nx.parse_edgelist(pairs, create_using=nx.DiGraph, nodetype=str, data=False)
-
-
-def _assign_depths(graph: nx.DiGraph) -> None:
-    roots = [n for n, d in graph.in_degree() if d == 0]
-    if len(roots) == 1 and nx.is_directed_acyclic_graph(graph):
-        for node, depth in nx.single_source_shortest_path_length(graph, roots[0]).items():
-            graph.nodes[node]["level"] = depth
-    # anything else (cycles, several roots) is reported by check_hierarchy with the node named
 
 
 def check_hierarchy(graph: nx.DiGraph, source: str | None = None) -> None:

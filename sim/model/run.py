@@ -68,8 +68,7 @@ def run_one(
     Returns:
         The replication's tables, tagged with ``replication``, ``seed`` and ``arm``.
     """
-    if world:
-        scenario = scenario.model_copy(update={"parameters": with_values(scenario.parameters, world)})
+    scenario = in_world(scenario, world)
     keywords = {path.replace(".", "_", 1): value for path, value in (overrides or {}).items()}
     model = BureauModel(scenario, seed=seed, arm=arm, record_agents=False, **keywords)
     periods = steps or scenario.steps
@@ -94,6 +93,17 @@ def run_one(
     return RunTables(
         steps=frame.reset_index(drop=True), agents=tables[1] if agents else None, level_names=model.level_names
     )
+
+
+def in_world(scenario: Scenario, world: dict[str, Any] | None) -> Scenario:
+    """The scenario with its own parameter values replaced by a future's (by dotted path), before policies and arms.
+
+    Raises:
+        pydantic.ValidationError: for values that are not valid together.
+    """
+    if not world:
+        return scenario
+    return scenario.model_copy(update={"parameters": with_values(scenario.parameters, world)})
 
 
 def run_replications(

@@ -17,8 +17,9 @@ import yaml
 from pydantic import ValidationError
 
 from sim.errors import ScenarioError
+from sim.scenario.files import SCENARIO_FILE_CAP, read_regular_file
 from sim.scenario.messages import describe_error
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, line_in
 from sim.scenario.yaml12 import CoreLoader
 
 
@@ -68,15 +69,12 @@ def _entry_named(loc: tuple[Any, ...], message: str, lines: dict[tuple[Any, ...]
     return named[0] if len(named) == 1 else loc
 
 
-def _line_of(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:
-    for end in range(len(loc), -1, -1):
-        if loc[:end] in lines:
-            return lines[loc[:end]]
-    return None
+def parse_scenario(text: str, source: str = "<scenario>", *, allow_absolute_paths: bool = False) -> Scenario:
+    """Read a scenario from YAML text; ``source`` names the file in error messages.
 
-
-def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
-    """Read a scenario from YAML text; ``source`` names the file in error messages."""
+    A graph file is named relative to the scenario's folder; an absolute path is refused
+    unless ``allow_absolute_paths`` (see :func:`check_paths`).
+    """
     lines: dict[tuple[Any, ...], int] = {}
     try:
         loader = _LineLoader(text)
@@ -107,7 +105,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
             type(data), type(data).__name__
         )
         raise ScenarioError(f"a scenario is a mapping of sections, not {kind}", source=source, line=1)
-    return validate_scenario(data, source=source, lines=lines, origin=source)
+    return validate_scenario(data, source=source, lines=lines, origin=source, allow_absolute_paths=allow_absolute_paths)
 
 
 _NAMED_FIELD = re.compile(r"^([a-z_]+(?:\.[A-Za-z0-9_]+)+): (.+)$", re.DOTALL)
@@ -115,9 +113,22 @@ _ENTRY = re.compile(r"^entry (\d+): (.+)$", re.DOTALL)
 
 
 def validate_scenario(
-    data: dict[str, Any], *, source: str, lines: dict[tuple[Any, ...], int], origin: str | None
+    data: dict[str, Any],
+    *,
+    source: str,
+    lines: dict[tuple[Any, ...], int],
+    origin: str | None,
+    allow_absolute_paths: bool = False,
 ) -> Scenario:
-    """Validate a scenario mapping, turning the first schema error into a :class:`ScenarioError`."""
+    """Validate a scenario mapping, turning the first schema error into a :class:`ScenarioError`.
+
+    Args:
+        data: The scenario as read.
+        source: Where the values came from (the file, or ``--set``), for messages.
+        lines: The line of every value in ``source``.
+        origin: The scenario file, which relative paths are read from.
+        allow_absolute_paths: Accept an absolute graph-file path (see :func:`check_paths`).
+    """
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as error:
@@ -141,28 +152,45 @@ def validate_scenario(
         raise ScenarioError(
             message + more,
             source=source,
-            line=_line_of(_entry_named(loc, message, lines), lines),
+            line=line_in(lines, _entry_named(loc, message, lines)),
             field=".".join(str(p) for p in loc) or None,
         ) from None
     scenario.source = origin
+    scenario._lines = lines
+    scenario._absolute_paths_allowed = allow_absolute_paths
+    if origin is not None:  # a scenario built in Python names its files as its code pleases
+        check_paths(scenario, source)
     return scenario
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file."""
+def check_paths(scenario: Scenario, source: str) -> None:
+    """Refuse an absolute graph-file path in a scenario unless it was allowed.
+
+    The policy for paths in scenario files: a graph file is named relative to the scenario's
+    folder (``..`` may climb out of it), so that a scenario moves and is shared with its data;
+    an absolute path needs ``--allow-absolute-paths`` (``allow_absolute_paths=True`` from
+    Python). Whatever the path, only a regular file is read, and its text is never echoed.
+    """
+    name = scenario.hierarchy.file
+    if name is None or scenario._absolute_paths_allowed or not Path(name).is_absolute():
+        return
+    raise ScenarioError(
+        f"{name!r} is an absolute path; name the graph file relative to the scenario's folder, "
+        "or pass --allow-absolute-paths to read it anyway",
+        source=source,
+        line=scenario.line_of("hierarchy", "file"),
+        field="hierarchy.file",
+    )
+
+
+def load_scenario(path: str | Path, *, allow_absolute_paths: bool = False) -> Scenario:
+    """Read and validate a scenario file (an absolute graph-file path only with ``allow_absolute_paths``)."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError("no such file", source=str(path)) from None
-    except IsADirectoryError:
-        raise ScenarioError("is a directory, not a scenario file", source=str(path)) from None
-    except PermissionError:
-        raise ScenarioError("cannot be read (permission denied)", source=str(path)) from None
+    raw = read_regular_file(path, SCENARIO_FILE_CAP, "scenario file")
     if b"\x00" in raw:
         raise ScenarioError("is a binary file, not YAML", source=str(path))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ScenarioError("is not a UTF-8 text file", source=str(path)) from None
-    return parse_scenario(text, source=str(path))
+    return parse_scenario(text, source=str(path), allow_absolute_paths=allow_absolute_paths)

@@ -61,16 +61,17 @@ def describe_error(detail: dict[str, Any], root: type[BaseModel] | None = None) 
 
 
 def user_error(
-    error: ValidationError, *, source: str | None = None, field: str | None = None, root=None
+    error: ValidationError, *, source: str | None = None, line: int | None = None, field: str | None = None, root=None
 ) -> ScenarioError:
     """The first error of a pydantic ``ValidationError`` as a :class:`ScenarioError`.
 
     Args:
         error: What pydantic raised.
         source: The file or option the values came from.
+        line: The line of ``source`` the values are on, when known.
         field: The field to name; by default the error's own location, dotted.
         root: The model validated, so that an unknown key can list the allowed ones.
     """
     detail = error.errors()[0]
     where = field if field is not None else ".".join(str(part) for part in detail["loc"]) or None
-    return ScenarioError(describe_error(detail, root), source=source, field=where)
+    return ScenarioError(describe_error(detail, root), source=source, line=line, field=where)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import AfterValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from sim.errors import ScenarioError
 from sim.scenario.conditions import check_outcome_name, number_condition, parse_condition
@@ -31,7 +31,16 @@ DEFAULT_BRANCHING = (16, 8, 12)
 """The chain used when a scenario gives no hierarchy: one province, 1,681 officials."""
 
 MAX_OFFICIALS = 2_000_000
-"""Largest hierarchy a scenario may ask for (about 1 KB of state per official)."""
+"""Largest hierarchy a scenario may ask for, from any source (counts, branching or a graph file)."""
+
+BYTES_PER_OFFICIAL = 1_600
+"""Peak memory of a run per official, as measured at village level (benchmarks/results.md: 1.1 GB for 692k)."""
+
+
+def officials_memory(count: int) -> str:
+    """What a run of ``count`` officials needs in memory, in words (``about 3.2 GB``)."""
+    return f"about {count * BYTES_PER_OFFICIAL / 1e9:,.1f} GB"
+
 
 _IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_-]*$"
 
@@ -60,17 +69,12 @@ class HierarchySpec(_Section):
         if len(given) > 1:
             raise ValueError(f"give one of branching, counts or file, not {' and '.join(given)}")
         sizes = self.branching_or_default if self.counts is None else self.counts
-        if self.file is None:
-            total = 1
-            width = 1
-            for size in sizes:
-                width = width * size if self.counts is None else size
-                total += width
-            if total > MAX_OFFICIALS:
-                raise ValueError(
-                    f"asks for {total:,} officials (about {total // 1_000_000 + 1} GB of state); "
-                    f"at most {MAX_OFFICIALS:,} are allowed"
-                )
+        total = self.officials
+        if total is not None and total > MAX_OFFICIALS:
+            raise ValueError(
+                f"asks for {total:,} officials (a run would need {officials_memory(total)}); "
+                f"at most {MAX_OFFICIALS:,} are allowed"
+            )
         if self.levels is not None:
             for name in self.levels:
                 if not re.match(_IDENTIFIER, name):
@@ -80,6 +84,19 @@ class HierarchySpec(_Section):
             if self.file is None and len(self.levels) != len(sizes) + 1:
                 raise ValueError(f"{len(self.levels)} level names for {len(sizes) + 1} levels")
         return self
+
+    @property
+    def officials(self) -> int | None:
+        """How many officials a generated hierarchy has (``None`` for a graph file, known once read)."""
+        if self.file is not None:
+            return None
+        if self.counts is not None:
+            return 1 + sum(self.counts)
+        total = width = 1
+        for size in self.branching_or_default:
+            width *= size
+            total += width
+        return total
 
     @property
     def branching_or_default(self) -> list[int]:
@@ -271,6 +288,16 @@ class Scenario(_Section):
         default_factory=RobustnessSpec, description="futures, thresholds and questions for bureausim robustness"
     )
     source: str | None = Field(None, exclude=True, description="the file this scenario was read from")
+    _lines: dict[tuple[Any, ...], int] = PrivateAttr(default_factory=dict)
+    _absolute_paths_allowed: bool = PrivateAttr(default=False)
+
+    def line_of(self, *path: Any) -> int | None:
+        """The line of ``source`` that holds the value at ``path`` (or the nearest enclosing one), if known.
+
+        Checks made after loading (a run's resolved parameters, a graph file's depth) name the
+        line of the value they refuse with it.
+        """
+        return line_in(self._lines, path)
 
     _policies = field_validator("policies", mode="before")(_parse_policies)
 
@@ -368,7 +395,9 @@ class Scenario(_Section):
         try:
             return with_values(parameters, chosen.set)
         except ValidationError as error:
-            raise user_error(error, source=self.source, field=f"arms.{arm}.set", root=Scenario) from None
+            index = self.arms.index(chosen)
+            line = self.line_of("arms", index, "set")
+            raise user_error(error, source=self.source, line=line, field=f"arms.{index}.set", root=Scenario) from None
 
     def with_overrides(self, assignments: list[str]) -> Scenario:
         """Apply ``--set dotted.path=value`` assignments and validate the result.
@@ -400,7 +429,17 @@ class Scenario(_Section):
             node[keys[-1]] = value
         from sim.scenario.loader import validate_scenario  # the loader builds on this schema
 
-        return validate_scenario(data, source="--set", lines={}, origin=self.source)
+        return validate_scenario(
+            data, source="--set", lines={}, origin=self.source, allow_absolute_paths=self._absolute_paths_allowed
+        )
+
+
+def line_in(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> int | None:
+    """The line of the value at ``path`` in a file's line map, or of the nearest enclosing value."""
+    for end in range(len(path), -1, -1):
+        if path[:end] in lines:
+            return lines[path[:end]]
+    return None
 
 
 def _validated_value(path: str, value: Any) -> Any:
