@@ -36,6 +36,7 @@ validation: $(VENV)/.installed
 reliability: $(VENV)/.installed-dev
 	$(BIN)/python tests/catalogue.py docs/RELIABILITY.md
 	$(BIN)/python tests/soak.py docs/RELIABILITY.md
+	$(BIN)/python tests/faults.py docs/RELIABILITY.md
 
 notebook: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[notebook]'

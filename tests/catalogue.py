@@ -57,6 +57,13 @@ class Fifo:
     """A named pipe in place of a file: reading it would wait for a writer forever."""
 
 
+@dataclass(frozen=True)
+class Symlink:
+    """A symbolic link to ``target`` in place of a file."""
+
+    target: str
+
+
 def _bomb() -> str:
     lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     for i in range(1, 9):
@@ -72,7 +79,7 @@ class Case:
     id: str
     what: str
     args: tuple[str, ...]
-    files: dict[str, str | bytes | Fifo] = field(default_factory=dict)
+    files: dict[str, str | bytes | Fifo | Symlink] = field(default_factory=dict)
     expect: tuple[str, ...] = ()
 
 
@@ -398,6 +405,106 @@ CASES: tuple[Case, ...] = (
         {"out/notes.txt": "mine"},
         ("out", "no manifest.json"),
     ),
+    # output paths the file system cannot hold, or that lead nowhere
+    Case(
+        "out_name_too_long",
+        "--out with a 300-byte name",
+        ("run", "s.yaml", "--out", "a" * 300, "--quiet"),
+        scenario(GOOD),
+        ("has a name of 300 bytes", "at most 255"),
+    ),
+    Case(
+        "out_name_no_room",
+        "--out with a 250-byte name (no room for the lock beside it)",
+        ("compare", "s.yaml", "--out", "b" * 250, "--quiet", "--workers", "1"),
+        scenario(GOOD + "arms: [{name: a}, {name: b}]\n"),
+        ("has a name of 250 bytes", "room for the hidden lock"),
+    ),
+    Case(
+        "out_dangling",
+        "--out a symlink to nowhere",
+        COMPARE,
+        {**scenario(GOOD + "arms: [{name: a}, {name: b}]\n"), "out": Symlink("/nonexistent/folder")},
+        ("out", "is a symlink to /nonexistent/folder, which does not exist"),
+    ),
+    Case(
+        "out_through_dangling",
+        "--out below a symlink to nowhere",
+        ("run", "s.yaml", "--out", "link/out", "--quiet"),
+        {**scenario(GOOD), "link": Symlink("/nonexistent/folder")},
+        ("link/out", "goes through link, which is a symlink to /nonexistent/folder"),
+    ),
+    Case(
+        "out_under_a_file",
+        "--out inside a file",
+        ("sweep", "s.yaml", "--out", "s.yaml/out", "--quiet", "--workers", "1"),
+        scenario(GOOD + "sweep: {grid: {relay.escalation: [0.1]}}\n"),
+        ("s.yaml/out", "cannot be created: s.yaml is not a folder"),
+    ),
+    Case(
+        "report_out_folder",
+        "report --out an existing folder",
+        ("report", "res", "--out", "res"),
+        {"res/manifest.json": '{"kind": "run", "scenario": {"name": "x"}}'},
+        ("res", "is a folder, not a file to write"),
+    ),
+    # damaged results folders: one paragraph and exit 2 from report, resume and load_results
+    Case(
+        "report_garbage_manifest",
+        "report on a folder whose manifest is garbage",
+        ("report", "out"),
+        {"out/manifest.json": "\x00garbage{"},
+        ("out", "manifest.json is damaged (not JSON)"),
+    ),
+    Case(
+        "report_manifest_list",
+        "report on a manifest that is a JSON list",
+        ("report", "out"),
+        {"out/manifest.json": "[1, 2]"},
+        ("out", "manifest.json is damaged (not a JSON object)"),
+    ),
+    Case(
+        "report_manifest_no_scenario",
+        "report on a manifest without its scenario",
+        ("report", "out"),
+        {"out/manifest.json": '{"kind": "compare"}'},
+        ("out", "its 'scenario' is missing or of the wrong type"),
+    ),
+    Case(
+        "report_manifest_bad_scenario",
+        "report on a manifest whose scenario is not valid",
+        ("report", "out"),
+        {"out/manifest.json": '{"kind": "run", "scenario": {"steps": "many"}}'},
+        ("out", "its scenario is not valid", "steps"),
+    ),
+    Case(
+        "report_unknown_kind",
+        "report on a folder of an unknown kind",
+        ("report", "out"),
+        {"out/manifest.json": '{"kind": "forecast", "scenario": {}}'},
+        ("out", "unknown kind 'forecast'", "known: run, compare"),
+    ),
+    Case(
+        "report_missing_table",
+        "report on a run folder whose tables were removed",
+        ("report", "out"),
+        {"out/manifest.json": '{"kind": "run", "scenario": {"name": "x"}}'},
+        ("out", "a table or the manifest is missing or damaged"),
+    ),
+    Case(
+        "resume_garbage_identity",
+        "resuming a folder whose experiment.json is garbage",
+        COMPARE,
+        {**scenario(GOOD + "arms: [{name: a}, {name: b}]\n"), "out/experiment.json": "not json"},
+        ("out", "experiment.json is damaged (not JSON)", "cannot be resumed"),
+    ),
+    Case(
+        "resume_identity_shape",
+        "resuming a folder whose experiment.json has the wrong shape",
+        COMPARE,
+        {**scenario(GOOD + "arms: [{name: a}, {name: b}]\n"), "out/experiment.json": '{"kind": 3}'},
+        ("out", "experiment.json is damaged (its 'kind' is missing or of the wrong type)"),
+    ),
     # every check before the first run: targets that stay finite, and values that must agree
     Case(
         "overflow",
@@ -608,6 +715,49 @@ CASES: tuple[Case, ...] = (
         scenario(GOOD + "sweep: {grid: {relay.escalation: [0.1, 0.2]}}\n"),
         ("--scheduler", "port 99999 is not 1 to 65535"),
     ),
+    # --set reaches list entries and merges mappings; it never reads an empty value as null
+    Case(
+        "set_empty",
+        "--set with an empty value",
+        (*RUN, "--set", "hierarchy.branching="),
+        scenario(GOOD),
+        ("--set", "hierarchy.branching", "empty value"),
+    ),
+    Case(
+        "set_list_index",
+        "--set on a list entry that does not exist",
+        (*RUN, "--set", "arms.3.name=x"),
+        scenario(GOOD + "arms: [{name: a}, {name: b}]\n"),
+        ("--set", "arms.3", "arms has 2 entries, numbered from 0"),
+    ),
+    Case(
+        "set_into_value",
+        "--set below a single value",
+        (*RUN, "--set", "steps.count=3"),
+        scenario(GOOD),
+        ("--set: steps:", "is a single value, with no 'count' inside it"),
+    ),
+    Case(
+        "set_mapping_typo",
+        "--set a mapping with a misspelt key",
+        (*RUN, "--set", "parameters.relay={escalaton: 0.3}"),
+        scenario(GOOD),
+        ("--set", "parameters.relay.escalaton", "did you mean 'escalation'"),
+    ),
+    Case(
+        "complex_key",
+        "a YAML complex key (a list as a key)",
+        RUN,
+        scenario("name: x\nparameters:\n  ? [relay, task]\n  : {escalation: 0.2}\n"),
+        ("s.yaml:3", "parameters", "a key must be a name, not a list"),
+    ),
+    Case(
+        "complex_key_top",
+        "a mapping as a top-level key",
+        RUN,
+        scenario("name: x\n? {steps: 3}\n: 4\n"),
+        ("s.yaml:2", "a key must be a name, not a mapping"),
+    ),
     # YAML 1.2 core schema: yes/no/on/off are text, 1:30 is not a number, and nothing is coerced into one
     Case(
         "yaml11_yes",
@@ -710,6 +860,8 @@ def observe(case: Case, folder: Path) -> Observation:
         path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, Fifo):
             os.mkfifo(path)
+        elif isinstance(content, Symlink):
+            path.symlink_to(content.target)
         elif isinstance(content, bytes):
             path.write_bytes(content)
         else:
@@ -780,8 +932,11 @@ def write_report(path: Path) -> None:
         "`tests/test_reliability.py` |",
         "| two commands writing one folder | the second exits 2 ('being written by another bureausim command') | "
         "`tests/test_reliability.py` |",
-        "| any YAML document | loads or raises the project's error, nothing else; valid ones run with finite "
-        "outputs (300 examples in CI; 3,000 passed with `FUZZ_EXAMPLES=3000`) | `tests/test_fuzz.py` |",
+        "| any YAML document, including complex keys (`? [a, b]`), huge integers, YAML 1.1 booleans, "
+        "sexagesimal, hex, octal and special floats in numeric fields | loads or raises the project's error, "
+        "nothing else; valid ones run with finite outputs; a numeric field holds exactly the YAML 1.2 number "
+        "its text means, or is refused naming the field (300 examples each in CI; 3,000 each passed with "
+        "`FUZZ_EXAMPLES=3000`) | `tests/test_fuzz.py` |",
         "| extreme parameters (all zero, all one, zero temperature, huge and tiny capacity, saturated "
         "inspection, maximal pressure) on one official, a chain of depth 10, a small tree | every output and "
         "attraction finite | `tests/test_reliability.py` |",
@@ -796,6 +951,16 @@ def write_report(path: Path) -> None:
         "parses or builds anything | `tests/test_hierarchy.py` |",
         "| `--workers` beyond the cores or the runs | lowered to them, and said on stderr; a remote "
         "scheduler's count is left alone | `tests/test_experiments.py` |",
+        "| SIGTERM or SIGHUP to `run` | exit 143 or 129, 'interrupted (SIGTERM)', no traceback, nothing written "
+        "| `tests/test_reliability.py` |",
+        "| SIGTERM and SIGKILL to a comparison at random moments, resumed each time | nothing it started "
+        "(workers, forkserver, resource tracker) is left; the finished tables equal an undisturbed run's "
+        "(see Kills at random moments below) | `tests/test_reliability.py`, `tests/faults.py` |",
+        "| a crash while a table, plot, manifest or report is written | the old file or the new one, never a "
+        "truncated one; a killed writer's temporary files (and a killed `run`'s hidden folder) are removed "
+        "at the next start | `tests/test_atomic.py` |",
+        "| `--set` on list entries, parameter-keyed maps, a mapping value, an empty value | works (entries by "
+        "index, mappings merged) or is refused; nothing returns to its default unasked | `tests/test_scenario.py` |",
         "| `validate` on a scenario with arms, a sweep and uncertainties | makes the checks of run and of "
         "every kind the scenario allows; refuses what they refuse | `tests/test_experiment_kinds.py` |",
         "",

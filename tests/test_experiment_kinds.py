@@ -7,6 +7,7 @@ the same tables with two worker processes as with one, and return a result that 
 
 import json
 import pickle
+import re
 from dataclasses import fields
 from pathlib import Path
 
@@ -128,3 +129,31 @@ def test_validate_checks_every_kind_a_scenario_allows(tmp_path):
         check_every_command(load_scenario(path))  # some drawn campaigns start after period 20
     path.write_text(path.read_text().replace("campaign.start: [1, 30]", "campaign.start: [1, 19]"))
     assert check_every_command(load_scenario(path)) == list(KINDS)
+
+
+@pytest.mark.parametrize(
+    "damage, fragment",
+    [
+        ({"manifest.json": "not json"}, "manifest.json is damaged (not JSON)"),
+        ({"manifest.json": "[]"}, "not a JSON object"),
+        ({"manifest.json": '{"kind": "forecast", "scenario": {}}'}, "unknown kind 'forecast'"),
+        ({"manifest.json": '{"kind": "run", "scenario": {"steps": -1}}'}, "its scenario is not valid"),
+        ({"steps.parquet": "PAR1 cut short"}, "a table is missing or damaged"),
+        ({"summary.csv": None}, "a table is missing or damaged"),
+    ],
+)
+def test_load_results_on_a_damaged_folder_says_so_in_one_paragraph(tmp_path, damage, fragment):
+    from sim.app.cli import main
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: x\nsteps: 2\nreplications: 1\nhierarchy: {branching: [2]}\n")
+    assert main(["run", str(scenario), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    load_results(tmp_path / "out")  # whole, it reads back
+    for name, text in damage.items():
+        if text is None:
+            (tmp_path / "out" / name).unlink()
+        else:
+            (tmp_path / "out" / name).write_text(text)
+    with pytest.raises(ScenarioError, match=re.escape(fragment)) as error:
+        load_results(tmp_path / "out")
+    assert len(str(error.value).splitlines()) == 1

@@ -3,6 +3,8 @@ a one-paragraph message with the expected fragments, no traceback, nothing writt
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 from catalogue import CASES, observe
 from conftest import ROOT
@@ -259,3 +261,40 @@ def test_a_graph_file_that_is_not_a_graph_discloses_nothing_of_its_text(tmp_path
     seen = observe(case, tmp_path)
     assert seen.status == 2 and "Traceback" not in seen.message
     assert "SECRET" not in seen.message, seen.message
+
+
+def test_killed_by_sigterm_and_sigkill_at_random_moments_it_resumes_to_the_same_tables(tmp_path):
+    """A shorter run of tests/faults.py: four kills, nothing left running, tables equal an undisturbed run's."""
+    from faults import attack
+
+    record, same = attack(tmp_path, kills=4, replications=600, seed=7, window=(4.5, 8.0))
+    assert record.signals == ["SIGTERM", "SIGKILL", "SIGTERM", "SIGKILL"], record
+    assert set(record.statuses) <= {128 + signal.SIGTERM, -signal.SIGTERM, -signal.SIGKILL}, record
+    assert 128 + signal.SIGTERM in record.statuses, "a SIGTERM should have been handled as a clean stop"
+    assert record.left_behind == [0, 0, 0, 0], record
+    assert record.stored[-1] > 0, "some kills should have landed after runs were stored"
+    assert same
+
+
+def test_sigterm_and_sighup_stop_a_run_cleanly_with_their_status(tmp_path):
+    """`run` stopped by SIGTERM (143) or SIGHUP (129): a message, no traceback, nothing written."""
+    import subprocess
+    import sys
+    import time
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: x\nsteps: 400\nreplications: 20\nhierarchy: {branching: [8, 8, 8]}\n")
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        out = tmp_path / f"out-{number}"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sim", "run", str(scenario), "--out", str(out), "--quiet"],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(5)
+        assert process.poll() is None, process.stderr.read()
+        process.send_signal(number)
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 128 + number, stderr
+        assert f"interrupted ({signal.Signals(number).name})" in stderr and "Traceback" not in stderr
+        assert not out.exists() and not list(tmp_path.glob(f".{out.name}.partial-*"))

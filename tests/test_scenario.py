@@ -872,3 +872,45 @@ def test_nothing_is_coerced_into_a_number(path, value, fragment):
 
     with pytest.raises(ValidationError, match=fragment):
         with_values(Parameters(), {path: value})
+
+
+def test_set_reaches_list_entries_and_path_keyed_mappings():
+    scenario = parse_scenario(
+        "name: x\narms: [{name: a}, {name: b, set: {relay.dilution: 0.2}}]\n"
+        "uncertainties: {relay.escalation: [0, 0.3]}\nparameters: {relay: {dilution: 0.3, stripping: 0.2}}\n"
+    )
+    changed = scenario.with_overrides(
+        [
+            "arms.1.name=bb",
+            "arms.1.set.relay.dilution=0.4",
+            "outcomes.0.direction=minimize",
+            "uncertainties.relay.escalation=[0, 0.5]",
+            "uncertainties.campaign.start=[1, 9]",
+        ]
+    )
+    assert [arm.name for arm in changed.arms] == ["a", "bb"]
+    assert changed.arms[1].set == {"relay.dilution": 0.4}
+    assert changed.outcomes[0].direction == "minimize"
+    assert changed.uncertainties == {"relay.escalation": (0, 0.5), "campaign.start": (1, 9)}
+
+
+def test_set_merges_a_mapping_value_instead_of_restoring_defaults():
+    scenario = parse_scenario("name: x\nparameters: {relay: {dilution: 0.3, stripping: 0.2}}\n")
+    relay = scenario.with_overrides(["parameters.relay={escalation: 0.3}"]).parameters.relay
+    assert (relay.escalation, relay.dilution, relay.stripping) == (0.3, 0.3, 0.2)
+
+
+@pytest.mark.parametrize(
+    "assignment, fragment",
+    [
+        ("hierarchy.branching=", "empty value"),
+        ("hierarchy.branching=  ", "empty value"),
+        ("arms.2.name=x", "arms has 2 entries"),
+        ("arms.first.name=x", "arms has 2 entries"),
+        ("steps.x=3", "is a single value"),
+    ],
+)
+def test_set_refuses_empty_values_and_paths_that_lead_nowhere(assignment, fragment):
+    scenario = parse_scenario("name: x\narms: [{name: a}, {name: b}]\n")
+    with pytest.raises(ScenarioError, match=fragment):
+        scenario.with_overrides([assignment])

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from sim.analysis.statistics import band
+from sim.atomic import save_figure
 from sim.scenario.output_names import STRATEGY_SHARES, sanction_share_name
 
 
@@ -134,7 +135,7 @@ def series_by_arm(bands: pd.DataFrame, outputs: list[str], path: Path | None = N
 def finish(fig, path: Path | None, dpi: int = 110):
     """Return ``fig``; with ``path``, write it there as PNG first and close it."""
     if path is not None:
-        fig.savefig(path, dpi=dpi)
+        save_figure(fig, path, dpi=dpi)
         plt.close(fig)
     return fig
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -124,11 +126,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the command is, so that it stops as cleanly as on Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise Stopped(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``bureausim`` and ``python -m sim``; returns the exit status."""
+    """Entry point of ``bureausim`` and ``python -m sim``; returns the exit status.
+
+    SIGTERM and SIGHUP stop a command as Ctrl-C does (finished runs kept, the same command
+    resumes), with the conventional status 128 + the signal's number (143, 129; 130 for Ctrl-C).
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     args.argv = argv
+    in_main_thread = threading.current_thread() is threading.main_thread()  # only it may set handlers
+    stops = (signal.SIGTERM, signal.SIGHUP) if in_main_thread else ()
+    previous = {number: signal.signal(number, _stop) for number in stops}
+    try:
+        return _dispatch(args)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the command ``args`` names; turn user mistakes and interruptions into a message and a status."""
     try:
         if args.command == "run":
             return _run(args)
@@ -151,16 +181,26 @@ def main(argv: list[str] | None = None) -> int:
     except RunsFailed as error:
         print(f"bureausim: {error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interruption:
+        number = getattr(interruption, "signum", signal.SIGINT)
         print(
-            "bureausim: interrupted. A run writes its results folder only at the end, so nothing was written; "
-            "compare, sweep, sensitivity and robustness keep the runs that finished: the same command resumes them",
+            f"bureausim: interrupted ({signal.Signals(number).name}). A run writes its results folder only at the "
+            "end, so nothing was written; compare, sweep, sensitivity and robustness keep the runs that finished: "
+            "the same command resumes them",
             file=sys.stderr,
         )
-        return 130
+        return 128 + number
     except BrokenPipeError:  # output piped into a reader that stopped early, e.g. `| head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as error:  # a genuine I/O fault (a full disk, a failing device): said, not a traceback
+        where = f"{error.filename}: " if error.filename else ""
+        print(
+            f"bureausim: error: {where}{error.strerror or error}; nothing was left half-written (every file is "
+            "written whole or not at all): run the same command again once this is put right",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def _stderr_console() -> Console:
@@ -344,6 +384,7 @@ def _viz(args: argparse.Namespace) -> int:
 
 
 def _validation(args: argparse.Namespace) -> int:
+    from sim.atomic import write_text
     from sim.checks.validation import Settings, build_report, write_markdown
     from sim.storage.output_checks import check_output_file
 
@@ -357,12 +398,13 @@ def _validation(args: argparse.Namespace) -> int:
     settings = Settings.quick() if args.quick else Settings()
     figures = args.out.parent / "figures"
     report = build_report(args.scenarios, figures, settings, say=lambda m: console.log(m))
-    args.out.write_text(write_markdown(report, settings, figures_link="figures"), encoding="utf-8")
+    write_text(args.out, write_markdown(report, settings, figures_link="figures"))
     print(f"written to {args.out} and {figures}/")
     return 0
 
 
 def _bench(args: argparse.Namespace) -> int:
+    from sim.atomic import write_text
     from sim.checks.bench import report, run_benchmarks
     from sim.storage.output_checks import check_output_file
 
@@ -375,7 +417,7 @@ def _bench(args: argparse.Namespace) -> int:
     results = run_benchmarks(repeats=args.repeats, villages=not args.no_villages, say=lambda m: console.log(m))
     text = report(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
+    write_text(args.out, text)
     print(text)
     print(f"written to {args.out}")
     return 0

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +17,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from sim.atomic import write_text
 from sim.errors import ScenarioError
+from sim.experiments.reopen import read_manifest
 from sim.storage.results_folder import read_table
 
 MAX_ROWS = 300
@@ -51,28 +51,19 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
         ScenarioError: when ``folder`` is not a results folder.
     """
     folder = Path(folder)
-    manifest_path = folder / "manifest.json"
-    if not manifest_path.is_file():
-        if (folder / "experiment.json").is_file():
-            raise ScenarioError(
-                "holds an experiment that has not finished (no manifest.json yet); run the command that started it "
-                "again, with the same --out, to finish it",
-                source=str(folder),
-            )
-        raise ScenarioError("is not a results folder (no manifest.json)", source=str(folder))
+    manifest, _, kind = read_manifest(folder)
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ScenarioError(f"manifest.json cannot be read: {error}", source=str(folder)) from None
-    kind = manifest.get("kind", "run")
-    if kind not in KIND_TITLES:
-        raise ScenarioError(f"holds an experiment of unknown kind {kind!r}", source=str(folder))
-    page = render(folder, manifest, tables_for(kind, folder, manifest), figures_in(folder))
+        page = render(folder, manifest, tables_for(kind, folder, manifest), figures_in(folder))
+    except (OSError, ValueError, KeyError, TypeError) as error:  # a table removed, cut short or edited
+        detail = f"{type(error).__name__}: {error}"[:200]
+        raise ScenarioError(
+            f"cannot be reported: a table or the manifest is missing or damaged ({detail}); run the command that "
+            "wrote it again into a new --out",
+            source=str(folder),
+        ) from None
     out = Path(out) if out is not None else folder / "report.html"
     out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    temporary.write_text(page, encoding="utf-8")
-    os.replace(temporary, out)
+    write_text(out, page)
     return out
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 
 from sim.analysis.sampling import latin_hypercube
 from sim.analysis.statistics import describe, run_values
+from sim.atomic import save_figure
 from sim.checks.patterns import PATTERNS, ClaimResult, Pattern, evaluate, pattern_scenario
 from sim.model.bureau_model import BureauModel
 from sim.model.run import replication_seeds, run_one
@@ -128,7 +129,7 @@ def plot_closed_forms(frame: pd.DataFrame, folder: Path) -> None:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
         fig.tight_layout()
-        fig.savefig(folder / f"{pattern.lower()}_closed_form.png", dpi=100)
+        save_figure(fig, folder / f"{pattern.lower()}_closed_form.png", dpi=100)
         plt.close(fig)
 
 
@@ -150,7 +151,7 @@ def plot_pattern(pattern: Pattern, results: list[ClaimResult], folder: Path) -> 
     ax.set_title(textwrap.fill(f"{pattern.id}: {pattern.title}", 80), fontsize=9)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(folder / f"{pattern.id.lower()}.png", dpi=100)
+    save_figure(fig, folder / f"{pattern.id.lower()}.png", dpi=100)
     plt.close(fig)
 
 
@@ -243,7 +244,7 @@ def plot_calibration(frame: pd.DataFrame, at_defaults: dict[str, float], folder:
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(folder / "calibration.png", dpi=100)
+    save_figure(fig, folder / "calibration.png", dpi=100)
     plt.close(fig)
 
 
@@ -307,7 +308,7 @@ def plot_robustness(frame: pd.DataFrame, folder: Path) -> None:
     ax.set_title(f"Where each pattern holds ({frame['point'].nunique()} Latin hypercube points)")
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(folder / "robustness.png", dpi=100)
+    save_figure(fig, folder / "robustness.png", dpi=100)
     plt.close(fig)
 
 
@@ -350,7 +351,7 @@ def plot_replications(frame: pd.DataFrame, folder: Path) -> None:
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(folder / "replications.png", dpi=100)
+    save_figure(fig, folder / "replications.png", dpi=100)
     plt.close(fig)
 
 

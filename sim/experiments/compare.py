@@ -18,6 +18,7 @@ import pandas as pd
 
 from sim.analysis.plots import forest_plot, series_by_arm
 from sim.analysis.statistics import paired_effects
+from sim.atomic import write_table
 from sim.errors import ScenarioError
 from sim.experiments.budget import check_run_count, counted
 from sim.experiments.template import (
@@ -201,8 +202,8 @@ class CompareKind(ExperimentKind):
     def write(self, design: CompareDesign, result: CompareResult) -> dict[str, Any]:
         """``effects.csv``, ``runs.parquet`` and the forest and series plots."""
         folder = result.folder
-        result.effects.to_csv(folder / "effects.csv", index=False)
-        result.runs.to_parquet(folder / "runs.parquet", index=False)
+        write_table(result.effects, folder / "effects.csv")
+        write_table(result.runs, folder / "runs.parquet")
         plots = folder / "plots"
         plots.mkdir(exist_ok=True)
         result.plot_forest(plots / "forest.png")

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -57,6 +58,60 @@ def _scenario(payload: dict[str, Any]) -> Scenario:
         scenario.source = payload["source"]
         _SCENARIOS[cache_key] = scenario
     return scenario
+
+
+COMMAND_POLL_SECONDS = 0.5
+"""How often a worker process checks that the command that started it is still there."""
+
+
+def watch_command(command: int) -> None:
+    """In a worker process: exit as soon as the command (process ``command``) has gone.
+
+    A pool's workers are children of the forkserver, which outlives a command killed by
+    SIGKILL (as does the resource tracker, held open by the workers); without a watch a worker
+    would finish its run and wait for work for ever, keeping its memory. So a daemon thread
+    polls the command and ends the worker (``os._exit``) once it has ended; the forkserver and
+    the resource tracker then end too, their last client gone.
+    """
+    born = _started(command)
+    if born is not None:  # with /proc: the very process (by its start time), and not a zombie
+
+        def alive() -> bool:
+            return _started(command) == born
+    else:
+
+        def alive() -> bool:
+            return _exists(command)
+
+    def watch() -> None:
+        while alive():
+            time.sleep(COMMAND_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="bureausim-command-watch", daemon=True).start()
+
+
+def _started(pid: int) -> str | None:
+    """When process ``pid`` started (from /proc, so a reused pid is not taken for it); ``None`` if gone or unknown.
+
+    A zombie, killed but not yet collected by its parent, counts as gone.
+    """
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] == "Z" else fields[19]
+
+
+def _exists(pid: int) -> bool:
+    """Whether process ``pid`` exists (where /proc is not available)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def execute_run(payload: dict[str, Any], spec: RunSpec) -> RunOutcome:
@@ -108,7 +163,9 @@ class ProcessExecutor:
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         if context.get_start_method() == "forkserver":
             context.set_forkserver_preload(["sim.experiments.executors"])
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        self.pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=watch_command, initargs=(os.getpid(),)
+        )
         self.description = f"{workers} local processes ({context.get_start_method()})"
 
     def map_unordered(self, payload: dict[str, Any], specs: list[RunSpec]) -> Iterator[RunOutcome]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from pydantic import ValidationError
 
 from sim.errors import ScenarioError
 from sim.experiments.compare import CompareResult
@@ -14,7 +14,9 @@ from sim.experiments.kinds import KINDS
 from sim.experiments.robustness import RobustnessResult
 from sim.experiments.sensitivity import SensitivityResult
 from sim.experiments.sweep import SweepResult
+from sim.scenario.messages import user_error
 from sim.scenario.schema import Scenario
+from sim.storage.records import read_record
 from sim.storage.results_folder import read_table
 from sim.storage.run_store import RunStore
 
@@ -35,21 +37,55 @@ def load_results(
 ) -> RunResult | CompareResult | SweepResult | SensitivityResult | RobustnessResult:
     """Reopen a results folder as the result object of the command that wrote it."""
     folder = Path(folder)
+    manifest, scenario, kind = read_manifest(folder)
     try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError("is not a results folder (no manifest.json)", source=str(folder)) from None
-    scenario = Scenario.model_validate(manifest["scenario"])
-    scenario.source = manifest.get("scenario_file")
+        if kind == "run":
+            return RunResult(
+                folder,
+                scenario,
+                pd.read_parquet(folder / "steps.parquet"),
+                pd.read_parquet(folder / "agents.parquet"),
+                read_table(folder / "summary.csv"),
+            )
+        store = RunStore(folder, scenario, kind, readonly=True)
+        runs = pd.read_parquet(folder / "runs.parquet")
+        return KINDS[kind].read(folder, scenario, manifest, runs, store.failures())
+    except (OSError, ValueError, KeyError, TypeError) as error:  # a table removed, cut short or edited
+        detail = f"{type(error).__name__}: {error}"[:200]
+        raise ScenarioError(
+            f"cannot be read back: a table is missing or damaged ({detail}); run the command that wrote it "
+            "again into a new --out",
+            source=str(folder),
+        ) from None
+
+
+def read_manifest(folder: Path) -> tuple[dict, Scenario, str]:
+    """A results folder's manifest, its scenario and its kind, each checked (see :mod:`sim.storage.records`)."""
+    if not (folder / "manifest.json").exists():
+        if (folder / "experiment.json").is_file():
+            raise ScenarioError(
+                "holds an experiment that has not finished (no manifest.json yet); run the command that started it "
+                "again, with the same --out, to finish it",
+                source=str(folder),
+            )
+        raise ScenarioError("is not a results folder (no manifest.json)", source=str(folder))
+    hint = "run the command that wrote the folder again, with the same --out, to write it anew"
+    manifest = read_record(folder / "manifest.json", {"scenario": dict}, hint=hint)
     kind = manifest.get("kind", "run")
-    if kind == "run":
-        return RunResult(
-            folder,
-            scenario,
-            pd.read_parquet(folder / "steps.parquet"),
-            pd.read_parquet(folder / "agents.parquet"),
-            read_table(folder / "summary.csv"),
+    known = ["run", *KINDS]
+    if kind not in known:
+        raise ScenarioError(
+            f"holds an experiment of unknown kind {kind!r} (known: {', '.join(known)}); it was written by another "
+            "program or another version of bureausim",
+            source=str(folder),
         )
-    store = RunStore(folder, scenario, kind, readonly=True)
-    runs = pd.read_parquet(folder / "runs.parquet")
-    return KINDS[kind].read(folder, scenario, manifest, runs, store.failures())
+    try:
+        scenario = Scenario.model_validate(manifest["scenario"])
+    except ValidationError as error:
+        problem = user_error(error, root=Scenario)
+        raise ScenarioError(
+            f"manifest.json is damaged (its scenario is not valid: {problem}); {hint}", source=str(folder)
+        ) from None
+    source = manifest.get("scenario_file")
+    scenario.source = source if isinstance(source, str) else None
+    return manifest, scenario, kind

@@ -38,6 +38,7 @@ from sim.analysis.regret import (
     summarise_regret,
 )
 from sim.analysis.sampling import latin_hypercube
+from sim.atomic import write_table
 from sim.errors import RunsFailed, ScenarioError
 from sim.experiments.budget import check_run_count, counted
 from sim.experiments.template import (
@@ -367,14 +368,14 @@ def read_robustness(folder: Path, scenario: Scenario, runs: pd.DataFrame, failur
 def write_outputs(result: RobustnessResult) -> None:
     """The tables as CSV and the plots as PNG, into the results folder."""
     folder = result.folder
-    result.futures.to_csv(folder / "futures.csv", index=False)
-    result.values.to_csv(folder / "values.csv", index=False)
-    result.distribution.to_csv(folder / "distribution.csv", index=False)
-    result.regret.to_csv(folder / "regret.csv", index=False)
-    result.regret_summary.to_csv(folder / "regret_summary.csv", index=False)
-    result.satisficing.to_csv(folder / "satisficing.csv", index=False)
-    result.rankings.to_csv(folder / "rankings.csv", index=False)
-    result.runs.to_parquet(folder / "runs.parquet", index=False)
+    write_table(result.futures, folder / "futures.csv")
+    write_table(result.values, folder / "values.csv")
+    write_table(result.distribution, folder / "distribution.csv")
+    write_table(result.regret, folder / "regret.csv")
+    write_table(result.regret_summary, folder / "regret_summary.csv")
+    write_table(result.satisficing, folder / "satisficing.csv")
+    write_table(result.rankings, folder / "rankings.csv")
+    write_table(result.runs, folder / "runs.parquet")
     plots = folder / "plots"
     plots.mkdir(exist_ok=True)
     for stale in plots.glob("discovery_*.png"):  # questions may have changed since the last analysis
@@ -403,9 +404,9 @@ def write_outputs(result: RobustnessResult) -> None:
         if not frames:
             path.unlink(missing_ok=True)
         elif name == "discovery.csv":
-            pd.DataFrame(frames).to_csv(path, index=False)
+            write_table(pd.DataFrame(frames), path)
         else:
-            pd.concat(frames, ignore_index=True).to_csv(path, index=False)
+            write_table(pd.concat(frames, ignore_index=True), path)
 
 
 def _question_first(frame: pd.DataFrame) -> pd.DataFrame:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.plots import sensitivity_bars
+from sim.atomic import write_table
 from sim.errors import RunsFailed, ScenarioError
 from sim.experiments.budget import check_run_count, counted
 from sim.experiments.template import (
@@ -186,9 +187,9 @@ class SensitivityKind(ExperimentKind):
     def write(self, design: SensitivityDesign, result: SensitivityResult) -> dict[str, Any]:
         """``samples.csv``, ``indices.csv``, ``runs.parquet`` and one bar chart per outcome."""
         folder = result.folder
-        result.samples.to_csv(folder / "samples.csv", index=False)
-        result.indices.to_csv(folder / "indices.csv", index=False)
-        result.runs.to_parquet(folder / "runs.parquet", index=False)
+        write_table(result.samples, folder / "samples.csv")
+        write_table(result.indices, folder / "indices.csv")
+        write_table(result.runs, folder / "runs.parquet")
         plots = folder / "plots"
         plots.mkdir(exist_ok=True)
         for outcome in design.scenario.outcomes:

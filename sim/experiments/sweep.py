@@ -17,6 +17,7 @@ import pandas as pd
 
 from sim.analysis.plots import sweep_heatmap, sweep_lines
 from sim.analysis.statistics import describe
+from sim.atomic import write_table
 from sim.errors import ScenarioError
 from sim.experiments.budget import check_run_count, counted
 from sim.experiments.template import (
@@ -140,9 +141,9 @@ class SweepKind(ExperimentKind):
     def write(self, design: SweepDesign, result: SweepResult) -> dict[str, Any]:
         """``points.csv``, ``sweep.csv``, ``runs.parquet`` and one plot per outcome."""
         folder = result.folder
-        result.points.to_csv(folder / "points.csv", index=False)
-        result.table.merge(result.points, on="point").to_csv(folder / "sweep.csv", index=False)
-        result.runs.to_parquet(folder / "runs.parquet", index=False)
+        write_table(result.points, folder / "points.csv")
+        write_table(result.table.merge(result.points, on="point"), folder / "sweep.csv")
+        write_table(result.runs, folder / "runs.parquet")
         plots = folder / "plots"
         plots.mkdir(exist_ok=True)
         for outcome in design.scenario.outcomes:

@@ -28,6 +28,7 @@ from typing import Any, ClassVar, TypedDict
 
 import pandas as pd
 
+from sim.atomic import write_text
 from sim.errors import RunsFailed
 from sim.experiments.executors import make_executor, payload_for
 from sim.experiments.progress import RunProgress
@@ -306,7 +307,7 @@ class Experiment:
             | ({"parts_set_aside": self.store.set_aside} if self.store.set_aside else {}),
         ]
         text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-        path.write_text(text, encoding="utf-8")
+        write_text(path, text)
 
 
 @contextlib.contextmanager

@@ -37,13 +37,18 @@ class _LineLoader(CoreLoader):
 
 
 def _walk(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> None:
-    """Record the line of every key and item, and refuse duplicate keys."""
+    """Record the line of every key and item; refuse duplicate keys and keys that are not names."""
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
-            key = key_node.value
             line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):  # YAML's complex keys: ``? [a, b]``
+                kind = "a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping"
+                raise ScenarioError(
+                    f"a key must be a name, not {kind}", line=line, field=".".join(str(p) for p in path) or None
+                )
+            key = key_node.value
             if key in seen:
                 raise ScenarioError(
                     f"duplicate key {key!r} (first on line {seen[key]})",
@@ -108,7 +113,7 @@ def parse_scenario(text: str, source: str = "<scenario>", *, allow_absolute_path
     return validate_scenario(data, source=source, lines=lines, origin=source, allow_absolute_paths=allow_absolute_paths)
 
 
-_NAMED_FIELD = re.compile(r"^([a-z_]+(?:\.[A-Za-z0-9_]+)+): (.+)$", re.DOTALL)
+_NAMED_FIELD = re.compile(r"^([a-z_]+(?:\.[A-Za-z0-9_]+)*): (.+)$", re.DOTALL)
 _ENTRY = re.compile(r"^entry (\d+): (.+)$", re.DOTALL)
 
 
@@ -142,7 +147,9 @@ def validate_scenario(
         )
         message = describe_error(first, Scenario)
         named = _NAMED_FIELD.match(message) if not loc else None
-        if named is not None:  # a whole-scenario check that names the field it is about
+        if (
+            named is not None and named.group(1).split(".")[0] in Scenario.model_fields
+        ):  # a whole-scenario check that names the field it is about
             loc = tuple(int(part) if part.isdigit() else part for part in named.group(1).split("."))
             message = named.group(2)
         entry = _ENTRY.match(message)

@@ -332,7 +332,7 @@ class Scenario(_Section):
                 f"arms: {', '.join(names) or 'none'}"
             )
         if self.burn_in is not None and self.burn_in >= self.steps:
-            raise ValueError(f"burn_in ({self.burn_in}) must be shorter than the run ({self.steps} steps)")
+            raise ValueError(f"burn_in: {self.burn_in} periods must be shorter than the run ({self.steps} steps)")
         for index, question in enumerate(self.robustness.discover):
             # whole-scenario checks name their field first, so that the loader can point at its line
             if question.arm not in names:
@@ -404,34 +404,78 @@ class Scenario(_Section):
 
         Values are read as YAML scalars or flow collections (``3``, ``0.2``, ``true``,
         ``[4, 4]``). Paths start at the top of the scenario (``steps``,
-        ``parameters.relay.escalation``, ``hierarchy.branching``).
+        ``parameters.relay.escalation``, ``hierarchy.branching``); a list entry is named by its
+        index (``arms.1.name``, ``outcomes.0.direction``), and in a mapping keyed by parameter
+        paths (``uncertainties``, an arm's ``set``, a sweep's ``grid`` or ``zip``) the rest of the
+        path is the key (``uncertainties.relay.escalation=[0, 0.3]`` adds or replaces that range).
+        A mapping value is merged into the mapping it replaces (``parameters.relay={escalation:
+        0.3}`` changes only the escalation); an empty value is refused, never read as null.
         """
         data = self.model_dump(mode="json", exclude_none=False)
         for assignment in assignments:
             path, sep, text = assignment.partition("=")
             if not sep or not path:
                 raise ScenarioError("expected dotted.path=value", source="--set", field=assignment)
+            if not text.strip():
+                raise ScenarioError(
+                    "has an empty value; give one (null, explicitly, to clear an optional value)",
+                    source="--set",
+                    field=path,
+                )
             try:
                 value = load_value(text)
             except yaml.YAMLError:
                 raise ScenarioError(f"cannot read value {text!r}", source="--set", field=path) from None
-            node = data
-            keys = path.split(".")
-            for depth, key in enumerate(keys[:-1]):
-                if not isinstance(node, dict) or key not in node or not isinstance(node[key], dict):
-                    allowed = list(node) if isinstance(node, dict) else []
-                    raise ScenarioError(
-                        f"unknown path{did_you_mean(key, allowed)}", source="--set", field=".".join(keys[: depth + 1])
-                    )
-                node = node[key]
-            if keys[-1] not in node:
-                raise ScenarioError(f"unknown path{did_you_mean(keys[-1], list(node))}", source="--set", field=path)
-            node[keys[-1]] = value
+            _assign(data, path, value)
         from sim.scenario.loader import validate_scenario  # the loader builds on this schema
 
         return validate_scenario(
             data, source="--set", lines={}, origin=self.source, allow_absolute_paths=self._absolute_paths_allowed
         )
+
+
+PATH_KEYED = ("uncertainties", "set", "grid", "zip")
+"""Mappings whose keys are dotted parameter paths: in ``--set``, the rest of the path is one key."""
+
+
+def _assign(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set the value at a ``--set`` path in a scenario's data (see :meth:`Scenario.with_overrides`)."""
+    keys = path.split(".")
+    node: Any = data
+    depth = 0
+    while True:
+        key: Any = keys[depth]
+        if isinstance(node, dict) and depth and keys[depth - 1] in PATH_KEYED:
+            key, depth = ".".join(keys[depth:]), len(keys) - 1  # a parameter path, maybe not yet a key
+        elif isinstance(node, list):
+            if not key.isdigit() or int(key) >= len(node):
+                raise ScenarioError(
+                    f"{'.'.join(keys[:depth]) or 'the scenario'} has {len(node)} entries, numbered from 0",
+                    source="--set",
+                    field=".".join(keys[: depth + 1]),
+                )
+            key = int(key)
+        elif not isinstance(node, dict):
+            raise ScenarioError(
+                f"is a single value, with no {key!r} inside it", source="--set", field=".".join(keys[:depth])
+            )
+        elif key not in node:
+            raise ScenarioError(
+                f"unknown path{did_you_mean(key, list(node))}", source="--set", field=".".join(keys[: depth + 1])
+            )
+        if depth == len(keys) - 1:
+            break
+        node = node[key]
+        depth += 1
+    old = node[key] if not isinstance(node, dict) or key in node else None
+    node[key] = _merged(old, value)
+
+
+def _merged(old: Any, new: Any) -> Any:
+    """``new`` in place of ``old``; a mapping merged into a mapping, key by key, so unnamed keys keep their values."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return {**old, **{key: _merged(old.get(key), value) for key, value in new.items()}}
+    return new
 
 
 def line_in(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> int | None:

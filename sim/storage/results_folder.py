@@ -18,6 +18,7 @@ import pandas as pd
 
 from sim.analysis.plots import write_plots
 from sim.analysis.statistics import summarise
+from sim.atomic import write_table, write_text
 from sim.model.run import RunTables
 from sim.scenario.output_names import model_output_names
 from sim.scenario.schema import Scenario
@@ -44,16 +45,17 @@ def write_results(
     """Write the results folder for one run of a scenario and return its path."""
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.partial-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
+    for leftover in out.parent.glob(f".{out.name}.partial-*"):  # a killed run's (the caller holds the lock)
+        shutil.rmtree(leftover, ignore_errors=True)
     staging.mkdir()
     try:
-        tables.steps.to_parquet(staging / "steps.parquet", index=False)
-        tables.agents.to_parquet(staging / "agents.parquet", index=False)
+        write_table(tables.steps, staging / "steps.parquet")
+        write_table(tables.agents, staging / "agents.parquet")
         outputs = model_output_names(tables.level_names)
-        summarise(tables.steps, outputs).to_csv(staging / "summary.csv", index=False)
+        write_table(summarise(tables.steps, outputs), staging / "summary.csv")
         write_plots(tables.steps, tables.level_names, staging / "plots")
         manifest = build_manifest(scenario, seeds=seeds, wall_time=wall_time, command=command)
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        write_text(staging / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
         if out.exists():
             out.rmdir()  # check_run_folder allowed only an empty folder
         staging.rename(out)

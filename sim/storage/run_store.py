@@ -31,8 +31,10 @@ import pyarrow.dataset
 import pyarrow.parquet
 
 from sim.analysis.statistics import run_values, streaming_bands
+from sim.atomic import remove_leftovers, write_table, write_text
 from sim.errors import ScenarioError
 from sim.scenario.schema import Scenario
+from sim.storage.output_checks import read_identity
 from sim.storage.provenance import code_identity
 
 FLUSH_RUNS = 50
@@ -134,7 +136,7 @@ class RunStore:
         code = code_identity()
         self.other_code = None
         if identity.exists() and not readonly:
-            recorded = json.loads(identity.read_text(encoding="utf-8"))
+            recorded = read_identity(self.folder)
             if {key: recorded.get(key, {} if key == "design" else None) for key in wanted} != wanted:
                 raise ScenarioError(
                     f"holds a {recorded.get('kind')} of another scenario or design (hash "
@@ -155,7 +157,7 @@ class RunStore:
         if not readonly:
             self.runs.mkdir(parents=True, exist_ok=True)
             if not identity.exists():
-                _write_atomically(identity, json.dumps(wanted | {"code": code}) + "\n")
+                write_text(identity, json.dumps(wanted | {"code": code}) + "\n")
         self._buffer: list[tuple[RunSpec, pd.DataFrame, dict[str, Any]]] = []
         self._flushed = time.monotonic()
         self._index = self._rebuild_index()
@@ -177,9 +179,7 @@ class RunStore:
         if not self._buffer:
             return
         name = f"part-{self._next_part:06d}.parquet"
-        temporary = self.runs / f"{name}.tmp-{os.getpid()}"
-        pd.concat([steps for _, steps, _ in self._buffer], ignore_index=True).to_parquet(temporary, index=False)
-        os.replace(temporary, self.runs / name)
+        write_table(pd.concat([steps for _, steps, _ in self._buffer], ignore_index=True), self.runs / name)
         records = [_checked(record | {"part": name}) for _, _, record in self._buffer]
         with open(self.folder / "index.jsonl", "a", encoding="utf-8") as index:
             index.write("".join(json.dumps(record) + "\n" for record in records))
@@ -267,7 +267,8 @@ class RunStore:
                 if isinstance(record, dict) and record.get("check") == _record_check(record):
                     recorded[record["key"]] = record  # else edited or damaged: recomputed from its part
         if not self.readonly:
-            for temporary in self.runs.glob("*.tmp-*"):
+            remove_leftovers(self.folder)  # the folder's lock is held: a temporary file is a killed writer's
+            for temporary in self.runs.glob("part-*.tmp-*"):  # the temporary parts of bureausim 0.1
                 temporary.unlink()
         parts = sorted(self.runs.glob("part-*.parquet"))
         self._next_part = 1 + max((int(p.stem.split("-")[1]) for p in parts), default=0)
@@ -283,7 +284,7 @@ class RunStore:
                     damaged.mkdir(exist_ok=True)
                     os.replace(part, damaged / part.name)
         if rebuilt != recorded and not self.readonly:
-            _write_atomically(index, "".join(json.dumps(r) + "\n" for r in rebuilt.values()))
+            write_text(index, "".join(json.dumps(r) + "\n" for r in rebuilt.values()))
         return rebuilt
 
     def _index_part(self, part: Path, recorded: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -330,9 +331,3 @@ def _spec_record(spec: RunSpec) -> dict[str, Any]:
     record = asdict(spec)
     record["key"] = spec.key
     return record
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_suffix(f".tmp-{os.getpid()}")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
