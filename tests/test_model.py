@@ -110,8 +110,9 @@ def test_line_departments_add_paperwork_and_inspections():
 def test_outputs_have_their_fixed_names_and_ranges():
     model = stepped(BureauModel(small(), seed=6), 8)
     frame = model.datacollector.get_model_vars_dataframe()
-    assert list(frame.columns) == model_output_names(model.level_names)
-    body = frame.iloc[1:]
+    assert list(frame.columns) == ["seed", *model_output_names(model.level_names)]
+    assert (frame["seed"] == 6).all()
+    body = frame.iloc[1:].drop(columns="seed")
     shares = [c for c in body.columns if c.startswith("share_")]
     assert body[shares].sum(axis=1).to_numpy() == pytest.approx(1.0)
     for column in body.columns:
@@ -286,3 +287,43 @@ def test_risk_aversion_stays_below_its_stated_ceiling():
     model = BureauModel(small(), execution_risk_aversion_sd=3.0, seed=5)
     drawn = max(float(level.risk_aversion.max()) for level in model.levels)
     assert 0 < drawn <= risk_aversion_ceiling(model.p.execution)
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_batch_run_replications_differ_and_repeat_exactly_when_seeded(processes):
+    """Without a seed each model draws a fresh one (as Mesa's models do) and records it; with seeds, runs repeat."""
+    from mesa.batchrunner import batch_run
+
+    common = {"iterations": 3, "max_steps": 4, "number_processes": processes, "display_progress": False}
+    fresh = pd.DataFrame(batch_run(BureauModel, parameters={"branching": [(3, 4)]}, **common))
+    last = fresh[fresh["Step"] == 4]
+    assert last["seed"].nunique() == 3, "each replication has its own recorded seed"
+    assert last["goal_attainment"].nunique() == 3, "replications without a seed must differ"
+    seeded = {"branching": [(3, 4)], "seed": list(last["seed"])}
+    again = pd.DataFrame(batch_run(BureauModel, parameters=seeded, **{**common, "iterations": 1}))
+    once_more = pd.DataFrame(batch_run(BureauModel, parameters=seeded, **{**common, "iterations": 1}))
+
+    def in_order(frame: pd.DataFrame) -> pd.DataFrame:  # processes finish in any order, and number runs so
+        keys = [column for column in ("seed", "Step", "AgentID") if column in frame]
+        return frame.drop(columns="RunId").sort_values(keys, kind="stable").reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(in_order(again), in_order(once_more))
+    replayed = again[again["Step"] == 4].set_index("seed")["goal_attainment"]
+    assert replayed.to_dict() == last.set_index("seed")["goal_attainment"].to_dict(), "a recorded seed replays its run"
+
+
+def test_run_model_stops_after_the_scenarios_steps_or_the_steps_keyword():
+    model = BureauModel(small(steps=5), seed=1)
+    model.run_model()
+    assert (model.steps, model.running) == (5, False)
+    model = BureauModel(small(), steps=3, seed=1)
+    model.run_model()
+    assert (model.steps, model.running) == (3, False)
+    assert len(model.datacollector.get_model_vars_dataframe()) == 4  # the initial state and three periods
+
+
+def test_from_scenario_uses_the_scenarios_seed_and_the_constructor_records_a_fresh_one():
+    scenario = small()
+    assert BureauModel.from_scenario(scenario).seed == scenario.seed
+    first, second = BureauModel(scenario), BureauModel(scenario)
+    assert first.seed != second.seed and 0 <= first.seed < 2**63

@@ -114,7 +114,10 @@ def measure_throughput(size: str, repeats: int, budget: float) -> tuple[dict[str
     seconds (at least one), continuing the same two models.
     """
     scenario = scenario_for(SIZES[size])
-    models = {engine: BureauModel(scenario, engine=engine, record_agents=False) for engine in ("agents", "vectorized")}
+    models = {
+        engine: BureauModel(scenario, seed=scenario.seed, engine=engine, record_agents=False)
+        for engine in ("agents", "vectorized")
+    }
     officials = len(models["vectorized"].agents)
     periods = {}
     for engine, model in models.items():
@@ -134,7 +137,7 @@ def measure_throughput(size: str, repeats: int, budget: float) -> tuple[dict[str
 def measure_construction(size: str, repeats: int) -> float:
     """Median time to build the model (hierarchy, state arrays, Mesa agents)."""
     scenario = scenario_for(SIZES[size])
-    return median_time(lambda: BureauModel(scenario, record_agents=False), repeats)
+    return median_time(lambda: BureauModel(scenario, seed=scenario.seed, record_agents=False), repeats)
 
 
 def measure_memory(size: str = "national", periods: int = 5) -> tuple[float, float]:
@@ -146,7 +149,7 @@ def measure_memory(size: str = "national", periods: int = 5) -> tuple[float, flo
     scenario = scenario_for(SIZES[size])
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
-    model = BureauModel(scenario, record_agents=False)
+    model = BureauModel(scenario, seed=scenario.seed, record_agents=False)
     for _ in range(periods):
         model.step()
     current, peak = tracemalloc.get_traced_memory()
@@ -163,7 +166,7 @@ def measure_replication(repeats: int, periods: int = 120) -> float:
 
 def measure_overhead(repeats: int, periods: int = 200) -> float:
     """Seconds per vectorised period of a one-official model: the fixed cost a period pays."""
-    model = BureauModel(scenario_for({"branching": []}), record_agents=False)
+    model = BureauModel(scenario_for({"branching": []}), seed=1, record_agents=False)
 
     def run() -> None:
         for _ in range(periods):

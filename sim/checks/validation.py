@@ -102,11 +102,11 @@ def closed_forms(patterns_folder: Path, depths: tuple[int, ...]) -> pd.DataFrame
     for depth in depths:
         chain = [2] * depth
         for rate in (0.05, 0.1, 0.2, 0.3, 0.5):
-            model = BureauModel(p1, branching=chain, relay_escalation=rate)
+            model = BureauModel(p1, seed=p1.seed, branching=chain, relay_escalation=rate)
             model.step()
             rows.append(("P1", rate, depth, model.outputs["escalation_at_bottom"], (1 + rate) ** depth))
         for rate in (0.02, 0.05, 0.1, 0.2, 0.3):
-            model = BureauModel(p2, branching=chain, relay_dilution=rate)
+            model = BureauModel(p2, seed=p2.seed, branching=chain, relay_dilution=rate)
             model.step()
             rows.append(("P2", rate, depth, model.outputs["goal_attainment"], (1 - rate) ** depth))
     frame = pd.DataFrame(rows, columns=["pattern", "rate", "depth", "model", "closed_form"])

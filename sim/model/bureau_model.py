@@ -45,7 +45,12 @@ class BureauModel(mesa.Model):
     Args:
         scenario: Scenario to start from (default: all defaults, the one-province chain).
         arm: Name of one of the scenario's arms to apply.
-        seed: Seed of the model's random number generator (default: the scenario's seed).
+        seed: Seed of the model's random number generator. Without one, as with every Mesa
+            model, a fresh seed is drawn from the operating system and recorded (``seed``,
+            and a ``seed`` column in the collected data), so that replications differ and
+            each can be replayed; :meth:`from_scenario` uses the scenario's seed instead.
+        steps: Periods :meth:`run_model` runs before it sets ``running`` to ``False``
+            (default: the scenario's ``steps``).
         branching: Subordinates per official at each relay, replacing the scenario's hierarchy.
         policies: Names of policies to switch on, after the scenario's and the arm's.
         engine: ``"vectorized"`` (whole levels at once) or ``"agents"`` (official by
@@ -75,6 +80,7 @@ class BureauModel(mesa.Model):
         *,
         arm: str | None = None,
         seed: int | None = None,
+        steps: int | None = None,
         branching: Sequence[int] | None = None,
         policies: Sequence[str] = (),
         engine: str | None = None,
@@ -82,7 +88,11 @@ class BureauModel(mesa.Model):
         **parameters: Any,
     ) -> None:
         scenario = scenario or Scenario()
-        super().__init__(seed=scenario.seed if seed is None else seed)
+        self.seed = fresh_seed() if seed is None else seed
+        super().__init__(seed=self.seed)
+        self.max_steps = scenario.steps if steps is None else steps
+        if isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int) or self.max_steps < 1:
+            raise ScenarioError(f"must be a whole number of periods, at least 1 (got {steps!r})", field="steps")
         if branching is not None:
             scenario = scenario.model_copy(
                 update={
@@ -105,7 +115,7 @@ class BureauModel(mesa.Model):
         self._create_officials()
         self.outputs = dict.fromkeys(model_output_names(self.level_names), 0.0)
         self.datacollector = OutputCollector(
-            model_reporters={name: partial(_output, name=name) for name in self.outputs},
+            model_reporters={"seed": "seed"} | {name: partial(_output, name=name) for name in self.outputs},
             agent_reporters={name: operator.attrgetter(name) for name in AGENT_OUTPUTS},
         )
         self.datacollector.collect(self)
@@ -131,8 +141,8 @@ class BureauModel(mesa.Model):
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, seed: int | None = None, arm: str | None = None) -> BureauModel:
-        """Build the model a scenario describes (optionally one of its arms) with a given seed."""
-        return cls(scenario, arm=arm, seed=seed)
+        """Build the model a scenario describes (optionally one of its arms), with its seed unless one is given."""
+        return cls(scenario, arm=arm, seed=scenario.seed if seed is None else seed)
 
     # --- initialisation ----------------------------------------------------------------------
 
@@ -199,6 +209,8 @@ class BureauModel(mesa.Model):
         self.engine.learn(self)
         self.outputs = self._measure()
         self.datacollector.collect(self)
+        if self.steps >= self.max_steps:
+            self.running = False  # so that run_model() returns after the scenario's periods
 
     def _reset_period(self) -> None:
         for state in self.levels:
@@ -277,6 +289,11 @@ class OutputCollector(mesa.DataCollector):
 
 def _output(model: BureauModel, name: str) -> float:
     return model.outputs[name]
+
+
+def fresh_seed() -> int:
+    """A seed from the operating system's entropy, in the range a scenario's seed may take (0 to 2**63 - 1)."""
+    return int(np.random.SeedSequence().entropy % 2**63)
 
 
 def _mean_one_lognormal(z: np.ndarray, sigma: float) -> np.ndarray:

@@ -76,6 +76,7 @@ def run_one(
         model.record_agents = agents and period == periods  # the agents table holds the last period only
         model.step()
     frame = model.datacollector.get_model_vars_dataframe().iloc[1:]  # row 0 is the initial state
+    frame = frame.drop(columns="seed")  # the seed goes in front, with the arm and replication
     frame.insert(0, "period", np.arange(1, len(frame) + 1))
     tables = [frame]
     if agents:
