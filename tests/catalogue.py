@@ -291,14 +291,14 @@ CASES: tuple[Case, ...] = (
         "reference that is not an arm",
         RUN,
         scenario("name: x\narms: [{name: a}]\nreference: b\n"),
-        ("s.yaml", "reference 'b' is not an arm"),
+        ("s.yaml:3", "reference: 'b' is not an arm"),
     ),
     Case(
         "burn_in",
         "burn-in longer than the run",
         RUN,
         scenario("name: x\nsteps: 5\nburn_in: 9\n"),
-        ("s.yaml", "burn_in"),
+        ("s.yaml:3", "burn_in: 9 periods must be shorter than the run (5 steps)"),
     ),
     Case(
         "compare_no_arms",
@@ -757,6 +757,20 @@ CASES: tuple[Case, ...] = (
         RUN,
         scenario("name: x\n? {steps: 3}\n: 4\n"),
         ("s.yaml:2", "a key must be a name, not a mapping"),
+    ),
+    Case(
+        "set_wrong_group",
+        "--set a parameter under the wrong group",
+        (*RUN, "--set", "accountability.escalation=0.3"),
+        scenario(GOOD),
+        ("--set", "parameters.accountability.escalation", "did you mean 'relay.escalation'"),
+    ),
+    Case(
+        "sweep_wrong_group",
+        "a sweep over a parameter under the wrong group",
+        SWEEP,
+        scenario(GOOD + "sweep: {grid: {accountability.escalation: [0.1, 0.2]}}\n"),
+        ("s.yaml:5", "sweep", "did you mean 'relay.escalation'"),
     ),
     # YAML 1.2 core schema: yes/no/on/off are text, 1:30 is not a number, and nothing is coerced into one
     Case(

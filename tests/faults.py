@@ -72,8 +72,20 @@ def stored_runs(out: Path) -> int:
     return sum(1 for _ in index.open()) if index.exists() else 0
 
 
-def attack(folder: Path, kills: int, replications: int, seed: int = 1, window: tuple[float, float] = (0.5, 9.0)):
-    """Kill the comparison ``kills`` times, then finish it; return the attack and whether its tables match."""
+def attack(
+    folder: Path,
+    kills: int,
+    replications: int,
+    seed: int = 1,
+    window: tuple[float, float] = (0.5, 9.0),
+    from_workers: bool = False,
+):
+    """Kill the comparison ``kills`` times, then finish it; return the attack and whether its tables match.
+
+    Each kill lands a random time from ``window`` after the command starts or, with
+    ``from_workers``, after its worker processes are up (so that, on a loaded machine, the
+    kill still lands while runs are being made and stored rather than during start-up).
+    """
     rng = random.Random(seed)
     scenario = folder / "faults.yaml"
     scenario.write_text(scenario_text(replications))
@@ -84,6 +96,10 @@ def attack(folder: Path, kills: int, replications: int, seed: int = 1, window: t
         moment = rng.uniform(*window)
         process = subprocess.Popen(command(scenario, out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         started, seen = time.monotonic(), set()
+        while from_workers and len(seen) < 4 and process.poll() is None and time.monotonic() - started < 120:
+            seen |= descendants(process.pid)  # the resource tracker, the forkserver and two workers
+            time.sleep(0.05)
+        started = time.monotonic()
         while time.monotonic() - started < moment and process.poll() is None:
             seen |= descendants(process.pid)
             time.sleep(0.05)

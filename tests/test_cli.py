@@ -447,3 +447,28 @@ def test_version_loads_no_heavy_library():
 
 def test_import_sim_loads_no_heavy_library():
     assert _loaded_after("import sim") == []
+
+
+@pytest.mark.parametrize("command", ["compare", "sweep", "sensitivity", "robustness"])
+def test_dry_run_says_how_many_runs_and_runs_nothing(tmp_path, capsys, command):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "name: d\nsteps: 3\nreplications: 2\nhierarchy: {branching: [2]}\narms: [{name: a}, {name: b}]\n"
+        "sweep: {grid: {relay.escalation: [0.1, 0.2, 0.3]}}\n"
+        "uncertainties: {relay.escalation: [0, 0.3], relay.dilution: [0, 0.1]}\nrobustness: {futures: 4}\n"
+    )
+    out = tmp_path / "out"
+    assert main([command, str(scenario), "--out", str(out), "--dry-run", "--replications", "5", "--workers", "1"]) == 0
+    expected = {"compare": 2 * 5, "sweep": 3 * 5, "sensitivity": 16 * 3 * 5, "robustness": 4 * 2 * 5}[command]
+    assert f"{expected:,} runs on 1 worker" in capsys.readouterr().out
+    assert not out.exists() and not list(tmp_path.glob(".out*"))
+
+
+def test_experiments_take_steps_and_replications_like_run(tmp_path):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: d\nsteps: 9\nreplications: 4\nhierarchy: {branching: [2]}\narms: [{name: a}]\n")
+    out = tmp_path / "out"
+    assert main(["compare", str(scenario), "--out", str(out), "--steps", "2", "--replications", "3", "--quiet"]) == 0
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 3
+    assert json.loads((out / "manifest.json").read_text())["scenario"]["steps"] == 2

@@ -157,12 +157,21 @@ def test_keyword_arguments_are_validated():
     model = BureauModel(branching=[2, 2], relay_escalation=0.3, policies=["fault_tolerance"], seed=1)
     assert model.p.relay.escalation == 0.3
     assert model.p.accountability.excuse_genuine == 0.9
-    with pytest.raises(ScenarioError, match="relay_escalaton"):
+    with pytest.raises(ScenarioError, match=r"'relay_escalaton' \(did you mean 'relay_escalation'\?\)"):
         BureauModel(relay_escalaton=0.3)
     with pytest.raises(ScenarioError, match=r"relay\.dilution"):
         BureauModel(relay_dilution=1.5)
-    with pytest.raises(ScenarioError, match="unknown policies"):
+    with pytest.raises(ScenarioError, match=r"unknown policy 'fault_tolerence' \(did you mean 'fault_tolerance'\?\)"):
         BureauModel(policies=["fault_tolerence"])
+
+
+def test_policies_with_options_are_given_as_in_a_scenario_file():
+    strong = BureauModel(small(), policies=[{"fault_tolerance": {"strength": 0.5}}], seed=1)
+    default = BureauModel(small(), policies=["fault_tolerance"], seed=1)
+    assert strong.p != default.p
+    with pytest.raises(ScenarioError, match="policy 'fault_tolerance' option strength") as error:
+        BureauModel(small(), policies=[{"fault_tolerance": {"strength": 7}}])
+    assert error.value.field == "policies"
 
 
 def test_from_scenario_uses_the_scenario_seed_and_arms(pattern):

@@ -267,7 +267,7 @@ def test_killed_by_sigterm_and_sigkill_at_random_moments_it_resumes_to_the_same_
     """A shorter run of tests/faults.py: four kills, nothing left running, tables equal an undisturbed run's."""
     from faults import attack
 
-    record, same = attack(tmp_path, kills=4, replications=600, seed=7, window=(4.5, 8.0))
+    record, same = attack(tmp_path, kills=4, replications=800, seed=7, window=(0.5, 3.0), from_workers=True)
     assert record.signals == ["SIGTERM", "SIGKILL", "SIGTERM", "SIGKILL"], record
     assert set(record.statuses) <= {128 + signal.SIGTERM, -signal.SIGTERM, -signal.SIGKILL}, record
     assert 128 + signal.SIGTERM in record.statuses, "a SIGTERM should have been handled as a clean stop"

@@ -914,3 +914,26 @@ def test_set_refuses_empty_values_and_paths_that_lead_nowhere(assignment, fragme
     scenario = parse_scenario("name: x\narms: [{name: a}, {name: b}]\n")
     with pytest.raises(ScenarioError, match=fragment):
         scenario.with_overrides([assignment])
+
+
+@pytest.mark.parametrize(
+    "text, line, field",
+    [
+        ("name: x\narms: [{name: a}]\nsteps: 5\nreference: b\n", 4, "reference"),
+        ("name: x\nsteps: 5\nreplications: 2\nburn_in: 9\n", 4, "burn_in"),
+    ],
+)
+def test_cross_field_errors_point_at_the_fields_own_line(text, line, field):
+    with pytest.raises(ScenarioError) as error:
+        parse_scenario(text, "s.yaml")
+    assert (error.value.line, error.value.field) == (line, field)
+
+
+def test_set_takes_parameter_paths_without_the_prefix_and_suggests_across_groups():
+    scenario = parse_scenario("name: x\n")
+    assert scenario.with_overrides(["relay.escalation=0.3"]).parameters.relay.escalation == 0.3
+    for wrong in ("accountability.escalation=0.3", "parameters.accountability.escalation=0.3"):
+        with pytest.raises(ScenarioError, match=r"did you mean 'relay\.escalation'"):
+            scenario.with_overrides([wrong])
+    with pytest.raises(ScenarioError, match=r"unknown parameter 'accountability\.escalation' \(did you mean"):
+        parse_scenario("name: x\nsweep: {grid: {accountability.escalation: [0.1]}}\n")

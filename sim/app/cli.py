@@ -303,6 +303,11 @@ def _experiment_options(parser: argparse.ArgumentParser) -> None:
         "--set", dest="assignments", action="append", default=[], metavar="PATH=VALUE", help="override a scenario value"
     )
     parser.add_argument("--quiet", action="store_true", help="print only the results folder")
+    parser.add_argument("--steps", type=int, help="periods per replication (overrides the scenario's)")
+    parser.add_argument("--replications", type=int, help="replications (overrides the scenario's)")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="check everything, say how many runs and about how long; run nothing"
+    )
     parser.add_argument(
         "--allow-absolute-paths",
         action="store_true",
@@ -321,7 +326,14 @@ def _options(args: argparse.Namespace) -> ExperimentOptions:
         retry_failed=args.retry_failed,
         allow_other_code=args.allow_other_code,
         allow_absolute_paths=args.allow_absolute_paths,
-        overrides=tuple(args.assignments),
+        overrides=(
+            *args.assignments,
+            *(
+                f"{option}={getattr(args, option)}"
+                for option in ("steps", "replications")
+                if getattr(args, option) is not None
+            ),
+        ),
         progress=not args.quiet,
         command=("bureausim", *args.argv),
     )
@@ -343,6 +355,11 @@ def _experiment(args: argparse.Namespace) -> int:
     console = _stderr_console()
     kind_type = KINDS[args.command]
     kind = kind_type(**{option.name: getattr(args, option.name) for option in dataclasses.fields(kind_type)})
+    if args.dry_run:
+        from sim.experiments.template import dry_run
+
+        print(f"bureausim {args.command}: {dry_run(kind, args.scenario, _options(args)).describe()}")
+        return 0
     result = run_experiment(kind, args.scenario, _options(args))
     if not args.quiet:
         print_result(args.command, result, console)

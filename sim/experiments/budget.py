@@ -38,7 +38,7 @@ def duration_text(seconds: float) -> str:
     for unit, size in (("years", 365.25 * 86_400), ("days", 86_400), ("hours", 3_600), ("minutes", 60)):
         if seconds >= 2 * size:
             return f"{seconds / size:,.0f} {unit}"
-    return f"{seconds:,.0f} seconds"
+    return f"{seconds:,.0f} seconds" if seconds >= 1 else "under a second"
 
 
 def check_run_count(

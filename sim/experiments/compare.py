@@ -172,7 +172,7 @@ class CompareKind(ExperimentKind):
             source="--max-replications" if self.precision is not None else scenario.source,
             field=None if self.precision is not None else "replications",
         )
-        return CompareDesign(scenario=scenario, replications=scenario.replications, cap=cap)
+        return CompareDesign(scenario=scenario, replications=scenario.replications, cap=most)
 
     def analyse(
         self, design: CompareDesign, runs: pd.DataFrame, replications: int, experiment: Experiment

@@ -204,6 +204,52 @@ def run_experiment(kind: ExperimentKind, scenario: Scenario | str | os.PathLike,
     return answer
 
 
+@dataclass(frozen=True)
+class DryRun:
+    """What an experiment would do: its runs, and about how long they would take.
+
+    Attributes:
+        runs: Runs of the first round.
+        most_runs: The most runs its rounds may make (more than ``runs`` with ``--precision``).
+        workers: The processes it would use.
+        seconds: About how long the first round would take on them (``None`` for a graph file's hierarchy).
+    """
+
+    runs: int
+    most_runs: int
+    workers: int
+    seconds: float | None
+
+    def describe(self) -> str:
+        """One line: ``240 runs on 2 workers, about 30 seconds; nothing was run``."""
+        from sim.experiments.budget import counted, duration_text
+
+        upto = f" (up to {self.most_runs:,} with more rounds)" if self.most_runs > self.runs else ""
+        cost = ""
+        if self.seconds is not None:
+            text = duration_text(self.seconds)
+            cost = f", {text}" if text == "under a second" else f", about {text}"
+        return f"{counted(self.runs, 'run')}{upto} on {counted(self.workers, 'worker')}{cost}; nothing was run"
+
+
+def dry_run(kind: ExperimentKind, scenario: Scenario | str | os.PathLike, options: ExperimentOptions) -> DryRun:
+    """Design and check the experiment as :func:`run_experiment` would, and say what it would run; run nothing."""
+    from sim.experiments.budget import run_seconds
+    from sim.experiments.executors import worker_count
+
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario, allow_absolute_paths=options.allow_absolute_paths)
+    if options.overrides:
+        scenario = scenario.with_overrides(list(options.overrides))
+    design = kind.design(scenario, options)
+    check_design(design)
+    runs = len(design.specs(design.replications))
+    workers, _ = worker_count(options.workers, design.most_runs(), options.scheduler)
+    per_run = run_seconds(design.scenario)
+    seconds = None if per_run is None else per_run * runs / workers
+    return DryRun(runs=runs, most_runs=design.most_runs(), workers=workers, seconds=seconds)
+
+
 class Experiment:
     """The folder, store and executor of one experiment, kept for all of its rounds.
 

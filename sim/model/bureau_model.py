@@ -26,11 +26,11 @@ from sim.model.engines import ENGINES
 from sim.model.hierarchy import build_layout, graph_from_layout, level_names
 from sim.model.rules import paperwork_load
 from sim.model.state import FINDING_CHANNELS, AccountabilityDraws, ExecutionDraws, LevelState
-from sim.scenario.messages import user_error
+from sim.scenario.messages import did_you_mean, user_error
 from sim.scenario.output_names import AGENT_OUTPUTS, model_output_names, sanction_share_name
 from sim.scenario.parameters import Parameters, parameter_paths, with_values
-from sim.scenario.policies import REGISTRY, apply_policies
-from sim.scenario.schema import HierarchySpec, Scenario
+from sim.scenario.policies import apply_policies
+from sim.scenario.schema import HierarchySpec, Scenario, parse_policies
 from sim.scenario.strategies import N_STRATEGIES, Strategy
 
 
@@ -52,7 +52,7 @@ class BureauModel(mesa.Model):
         steps: Periods :meth:`run_model` runs before it sets ``running`` to ``False``
             (default: the scenario's ``steps``).
         branching: Subordinates per official at each relay, replacing the scenario's hierarchy.
-        policies: Names of policies to switch on, after the scenario's and the arm's.
+        policies: Policies to switch on, after the scenario's and the arm's: names, or ``{name: {option: value}}``.
         engine: ``"vectorized"`` (whole levels at once) or ``"agents"`` (official by
             official); default: the scenario's. Both give the same numbers.
         record_agents: Whether the DataCollector records agent outputs every period. Set
@@ -82,7 +82,7 @@ class BureauModel(mesa.Model):
         seed: int | None = None,
         steps: int | None = None,
         branching: Sequence[int] | None = None,
-        policies: Sequence[str] = (),
+        policies: Sequence[str | dict[str, Any]] = (),
         engine: str | None = None,
         record_agents: bool = True,
         **parameters: Any,
@@ -301,27 +301,38 @@ def _mean_one_lognormal(z: np.ndarray, sigma: float) -> np.ndarray:
     return np.exp(sigma * z - sigma**2 / 2)
 
 
-def _resolve(scenario: Scenario, arm: str | None, policies: Sequence[str], overrides: dict[str, Any]) -> Parameters:
-    """Scenario parameters, arm, extra policies, then keyword overrides, all validated."""
-    unknown = [name for name in policies if name not in REGISTRY]
-    if unknown:
-        raise ScenarioError(f"unknown policies {unknown}; known: {', '.join(REGISTRY)}", field="policies")
+def _resolve(
+    scenario: Scenario, arm: str | None, policies: Sequence[str | dict], overrides: dict[str, Any]
+) -> Parameters:
+    """Scenario parameters, arm, extra policies, then keyword overrides, all validated.
+
+    Policies are given as in a scenario file: a name, or ``{name: {option: value}}``.
+    """
+    try:
+        choices = parse_policies(list(policies))
+    except ValueError as error:
+        raise ScenarioError(str(error), field="policies") from None
     paths = parameter_paths()
     values = {key.replace("_", ".", 1): value for key, value in overrides.items()}
+    keywords = [path.replace(".", "_", 1) for path in paths]
     for key, path in zip(overrides, values, strict=True):
         if path not in paths:
             raise ScenarioError(
-                f"unknown keyword argument {key!r}; parameters are written group_name, e.g. relay_escalation",
+                f"unknown keyword argument {key!r}{did_you_mean(key, keywords)}; parameters are written "
+                "group_name, e.g. relay_escalation (bureausim describe lists them)",
                 field=key,
             )
     try:
-        return run_parameters(scenario, arm, values, policies)
+        return run_parameters(scenario, arm, values, [(choice.name, choice.options) for choice in choices])
     except ValidationError as error:
         raise user_error(error) from None
 
 
 def run_parameters(
-    scenario: Scenario, arm: str | None = None, values: dict[str, Any] | None = None, policies: Sequence[str] = ()
+    scenario: Scenario,
+    arm: str | None = None,
+    values: dict[str, Any] | None = None,
+    policies: Sequence[tuple[str, dict[str, Any]]] = (),
 ) -> Parameters:
     """The parameters a model uses: the scenario's and its policies, the arm's, extra policies, then ``values``.
 
@@ -332,5 +343,5 @@ def run_parameters(
         ScenarioError: for an unknown arm or a bad arm setting.
         pydantic.ValidationError: for values that are not valid together.
     """
-    parameters = apply_policies(scenario.resolved_parameters(arm), [(name, {}) for name in policies])
+    parameters = apply_policies(scenario.resolved_parameters(arm), list(policies))
     return with_values(parameters, values or {})

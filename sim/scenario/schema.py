@@ -120,7 +120,7 @@ class PolicyChoice(_Section):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
-def _parse_policies(value: Any) -> Any:
+def parse_policies(value: Any) -> Any:
     """Accept ``[name, {name: {option: value}}, ...]`` and check names and options."""
     if value is None:
         return []
@@ -171,8 +171,20 @@ def _policy_choice(entry: Any) -> PolicyChoice:
 def _check_path(path: str) -> str:
     paths = parameter_paths()
     if path not in paths:
-        raise ValueError(f"unknown parameter {path!r}{did_you_mean(path, paths)}")
+        raise ValueError(f"unknown parameter {path!r}{parameter_suggestion(path)}")
     return path
+
+
+def parameter_suggestion(path: str) -> str:
+    """`` (did you mean 'relay.escalation'?)`` for a parameter path: a name in another group, or a close spelling."""
+    paths = list(parameter_paths())
+    name = path.rsplit(".", 1)[-1]
+    same_name = [candidate for candidate in paths if candidate.rsplit(".", 1)[-1] == name]
+    if len(same_name) == 1:
+        return f" (did you mean {same_name[0]!r}?)"
+    return did_you_mean(path, paths) or did_you_mean(name, [p.rsplit(".", 1)[-1] for p in paths]).replace(
+        "did you mean '", "did you mean a parameter named '"
+    )
 
 
 class Arm(_Section):
@@ -183,7 +195,7 @@ class Arm(_Section):
     policies: list[PolicyChoice] = Field(default_factory=list, description="policies on top of the scenario's")
     set: dict[str, Any] = Field(default_factory=dict, description="parameter overrides by dotted path")
 
-    _policies = field_validator("policies", mode="before")(_parse_policies)
+    _policies = field_validator("policies", mode="before")(parse_policies)
 
     @field_validator("set")
     @classmethod
@@ -299,7 +311,7 @@ class Scenario(_Section):
         """
         return line_in(self._lines, path)
 
-    _policies = field_validator("policies", mode="before")(_parse_policies)
+    _policies = field_validator("policies", mode="before")(parse_policies)
 
     @field_validator("uncertainties")
     @classmethod
@@ -328,7 +340,7 @@ class Scenario(_Section):
         names = [arm.name for arm in self.arms]
         if self.reference is not None and self.reference not in names:
             raise ValueError(
-                f"reference {self.reference!r} is not an arm{did_you_mean(self.reference, names)}; "
+                f"reference: {self.reference!r} is not an arm{did_you_mean(self.reference, names)}; "
                 f"arms: {', '.join(names) or 'none'}"
             )
         if self.burn_in is not None and self.burn_in >= self.steps:
@@ -441,6 +453,8 @@ PATH_KEYED = ("uncertainties", "set", "grid", "zip")
 def _assign(data: dict[str, Any], path: str, value: Any) -> None:
     """Set the value at a ``--set`` path in a scenario's data (see :meth:`Scenario.with_overrides`)."""
     keys = path.split(".")
+    if keys[0] not in data and keys[0] in Parameters.model_fields:
+        keys = ["parameters", *keys]  # the parameters' own paths, as in set:, sweep: and uncertainties:
     node: Any = data
     depth = 0
     while True:
@@ -460,9 +474,10 @@ def _assign(data: dict[str, Any], path: str, value: Any) -> None:
                 f"is a single value, with no {key!r} inside it", source="--set", field=".".join(keys[:depth])
             )
         elif key not in node:
-            raise ScenarioError(
-                f"unknown path{did_you_mean(key, list(node))}", source="--set", field=".".join(keys[: depth + 1])
-            )
+            hint = did_you_mean(key, list(node))
+            if keys[0] == "parameters" and not hint:  # a parameter's name, perhaps in another group
+                hint = parameter_suggestion(".".join(keys[1:]))
+            raise ScenarioError(f"unknown path{hint}", source="--set", field=".".join(keys[: depth + 1]))
         if depth == len(keys) - 1:
             break
         node = node[key]
