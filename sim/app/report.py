@@ -19,7 +19,7 @@ import yaml
 
 from sim.atomic import write_text
 from sim.errors import ScenarioError
-from sim.experiments.reopen import read_manifest
+from sim.experiments.reopen import damaged_tables_refused, read_manifest
 from sim.storage.results_folder import read_table
 
 MAX_ROWS = 300
@@ -52,15 +52,8 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
     """
     folder = Path(folder)
     manifest, _, kind = read_manifest(folder)
-    try:
+    with damaged_tables_refused(folder, "cannot be reported: a table or the manifest is missing or damaged"):
         page = render(folder, manifest, tables_for(kind, folder, manifest), figures_in(folder))
-    except (OSError, ValueError, KeyError, TypeError) as error:  # a table removed, cut short or edited
-        detail = f"{type(error).__name__}: {error}"[:200]
-        raise ScenarioError(
-            f"cannot be reported: a table or the manifest is missing or damaged ({detail}); run the command that "
-            "wrote it again into a new --out",
-            source=str(folder),
-        ) from None
     out = Path(out) if out is not None else folder / "report.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     write_text(out, page)

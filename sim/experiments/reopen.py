@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +40,7 @@ def load_results(
     """Reopen a results folder as the result object of the command that wrote it."""
     folder = Path(folder)
     manifest, scenario, kind = read_manifest(folder)
-    try:
+    with damaged_tables_refused(folder, "cannot be read back: a table is missing or damaged"):
         if kind == "run":
             return RunResult(
                 folder,
@@ -50,12 +52,17 @@ def load_results(
         store = RunStore(folder, scenario, kind, readonly=True)
         runs = pd.read_parquet(folder / "runs.parquet")
         return KINDS[kind].read(folder, scenario, manifest, runs, store.failures())
-    except (OSError, ValueError, KeyError, TypeError) as error:  # a table removed, cut short or edited
+
+
+@contextlib.contextmanager
+def damaged_tables_refused(folder: Path, problem: str) -> Iterator[None]:
+    """Turn what reading a removed, cut or edited table raises into one :class:`ScenarioError` naming ``folder``."""
+    try:
+        yield
+    except (OSError, ValueError, KeyError, TypeError) as error:
         detail = f"{type(error).__name__}: {error}"[:200]
         raise ScenarioError(
-            f"cannot be read back: a table is missing or damaged ({detail}); run the command that wrote it "
-            "again into a new --out",
-            source=str(folder),
+            f"{problem} ({detail}); run the command that wrote it again into a new --out", source=str(folder)
         ) from None
 
 
