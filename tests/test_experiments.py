@@ -158,6 +158,32 @@ def test_executors_give_identical_numbers(baseline, tmp_path):
         assert_each_run_stored_once(result.folder, ARMS, 3, 12)
 
 
+UNGUARDED_SCRIPT = """
+import sim
+from sim.scenario.schema import Scenario
+scenario = Scenario.model_validate({scenario!r})
+result = sim.compare(scenario, workers=2, scheduler={scheduler!r}, out="out", progress=False)
+print("rows", len(result.effects), "runs", len(result.runs))
+"""
+
+
+@pytest.mark.parametrize("scheduler", [None, "local"])
+def test_a_plain_script_without_a_main_guard_runs_in_parallel(tmp_path, scheduler):
+    """Worker processes do not import the caller's script, so an unguarded call starts no experiment twice."""
+    scenario = small_comparison().model_dump(mode="json")
+    script = tmp_path / "script.py"
+    script.write_text(UNGUARDED_SCRIPT.format(scenario=scenario, scheduler=scheduler), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    rows = len(ARMS) * len(small_comparison().outcomes)
+    assert done.stdout.split() == ["rows", str(rows), "runs", str(len(ARMS) * 3)]
+    expected = "local processes" if scheduler is None else "Dask LocalCluster"
+    assert expected in manifest(tmp_path / "out")["executor"]
+
+
 def test_execute_run_returns_the_error_instead_of_raising():
     scenario = two_arms()
     outcome = execute_run(payload_for(scenario), RunSpec("no_such_arm", 0, 0, 1))

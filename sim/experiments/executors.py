@@ -9,11 +9,14 @@ whichever executor runs them and in whatever order runs finish.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import sys
 import threading
 import time
 import traceback
+import types
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -135,6 +138,27 @@ def execute_run(payload: dict[str, Any], spec: RunSpec) -> RunOutcome:
         return RunOutcome(spec, None, None, traceback.format_exc(), time.perf_counter() - start)
 
 
+@contextlib.contextmanager
+def main_module_hidden() -> Iterator[None]:
+    """While worker processes start: a bare ``__main__``, so that workers do not import the caller's script.
+
+    Processes started by ``forkserver`` or ``spawn`` import the main module of the process
+    that starts them (as ``__mp_main__``) unless it is hidden: a script whose call to
+    ``sim.compare(..., workers=2)`` is not under ``if __name__ == "__main__":`` would then start
+    the experiment again in every worker, and each would fail. Workers here need nothing from
+    the caller's script (a run is a scenario's data and a spec, executed by this module), so
+    the standard library is shown a module without a file while the processes start, and the
+    real one is put back at once. Scripts with the guard work the same, and start faster.
+    """
+    real = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if real is not None:
+            sys.modules["__main__"] = real
+
+
 class SerialExecutor:
     """Runs in this process, one after another."""
 
@@ -170,7 +194,8 @@ class ProcessExecutor:
 
     def map_unordered(self, payload: dict[str, Any], specs: list[RunSpec]) -> Iterator[RunOutcome]:
         """Execute ``specs`` on the pool, yielding outcomes as they finish."""
-        pending = {self.pool.submit(execute_run, payload, spec) for spec in specs}
+        with main_module_hidden():  # the pool starts its processes as work is submitted
+            pending = {self.pool.submit(execute_run, payload, spec) for spec in specs}
         try:
             for future in as_completed(pending):
                 pending.discard(future)  # so a consumed result is not kept until the batch ends
@@ -178,9 +203,8 @@ class ProcessExecutor:
                     yield future.result()
                 except BrokenProcessPool:
                     raise RunsFailed(
-                        "a worker process died (killed, or out of memory; or, in a script, the call that starts "
-                        "the experiment is not under `if __name__ == '__main__':`, which worker processes need); "
-                        "the runs that finished are stored: re-run the same command to resume"
+                        "a worker process died (killed, or out of memory); the runs that finished are stored: "
+                        "re-run the same command to resume"
                     ) from None
         finally:
             for future in pending:
@@ -201,7 +225,10 @@ class DaskExecutor:
             raise ScenarioError("needs the 'distributed' package", source="--scheduler") from None
         self.cluster = None
         if scheduler == "local":
-            self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            with main_module_hidden():  # its worker processes start now
+                self.cluster = LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                )
             self.client = Client(self.cluster)
             self.description = f"Dask LocalCluster, {workers} workers"
         else:
