@@ -336,3 +336,29 @@ def test_from_scenario_uses_the_scenarios_seed_and_the_constructor_records_a_fre
     assert BureauModel.from_scenario(scenario).seed == scenario.seed
     first, second = BureauModel(scenario), BureauModel(scenario)
     assert first.seed != second.seed and 0 <= first.seed < 2**63
+
+
+@pytest.mark.parametrize(
+    ("parameters", "field"),
+    [
+        ({"branching": [4, 6]}, "branching"),  # a sweep over branching=4 and branching=6
+        ({"policies": ["fault_tolerance", "onsite_inspection"]}, "policies"),  # policies='fault_tolerance', ...
+        ({"policies": [{"fault_tolerance": {"strength": 0.5}}]}, "policies"),
+    ],
+)
+def test_a_list_keyword_swept_by_batch_run_explains_mesas_list_rule(parameters, field):
+    """mesa.batch_run reads a list as a sweep over its items; the message says to wrap one list in another."""
+    from mesa.batchrunner import batch_run
+
+    with pytest.raises(ScenarioError, match="list of values is a sweep over its items") as raised:
+        batch_run(BureauModel, parameters=parameters, iterations=1, max_steps=2, display_progress=False)
+    assert raised.value.field == field
+    assert "wrap it in a list of one" in str(raised.value)
+    wrapped = {field: [list(parameters[field])]}  # the fix the message names runs
+    rows = batch_run(BureauModel, parameters=wrapped | {"seed": [1]}, iterations=1, max_steps=2, display_progress=False)
+    assert len(pd.DataFrame(rows)) > 0
+
+
+def test_a_bad_branching_keyword_is_a_scenario_error_not_a_pydantic_trace():
+    with pytest.raises(ScenarioError, match="branching"):
+        BureauModel(branching=(3, "a"), seed=1)

@@ -93,14 +93,14 @@ class BureauModel(mesa.Model):
         self.max_steps = scenario.steps if steps is None else steps
         if isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int) or self.max_steps < 1:
             raise ScenarioError(f"must be a whole number of periods, at least 1 (got {steps!r})", field="steps")
+        policies = _list_keyword("policies", policies, '[["fault_tolerance"]]')
         if branching is not None:
-            scenario = scenario.model_copy(
-                update={
-                    "hierarchy": HierarchySpec(
-                        branching=list(branching), extra_principals=scenario.hierarchy.extra_principals
-                    )
-                }
-            )
+            branching = _list_keyword("branching", branching, "[(4, 4, 6)]")
+            try:
+                hierarchy = HierarchySpec(branching=branching, extra_principals=scenario.hierarchy.extra_principals)
+            except ValidationError as error:
+                raise user_error(error) from None
+            scenario = scenario.model_copy(update={"hierarchy": hierarchy})
         self.scenario = scenario
         self.engine = ENGINES[engine or scenario.engine]()
         self.record_agents = record_agents
@@ -285,6 +285,22 @@ class OutputCollector(mesa.DataCollector):
                 )
             )
         return records
+
+
+def _list_keyword(name: str, value: Any, example: str) -> list:
+    """A keyword that takes a list (``branching``, ``policies``), refused with Mesa's sweep rule in mind if not one.
+
+    ``mesa.batch_run`` reads a list value as a sweep over its items, so
+    ``parameters={"branching": [4, 4, 6]}`` makes three models with ``branching=4``, ``4`` and
+    ``6``: the message says how to pass one list instead.
+    """
+    if isinstance(value, list | tuple):
+        return list(value)
+    raise ScenarioError(
+        f"must be a list, got {value!r}; in mesa.batch_run a list of values is a sweep over its items, so to give "
+        f"every model the same {name}, wrap it in a list of one: parameters={{{name!r}: {example}}}",
+        field=name,
+    )
 
 
 def _output(model: BureauModel, name: str) -> float:
