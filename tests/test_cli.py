@@ -142,6 +142,21 @@ def test_summary_csv(first_run):
     assert (summary["mean"] <= summary["ci_high"] + tolerance).all()
 
 
+def test_summary_means_are_the_runs_post_burn_in_values_and_the_last_period_is_apart(first_run):
+    """One definition: a run's value is its mean after the burn-in, as compare and sweep use it."""
+    from sim.analysis.statistics import run_values
+
+    summary = pd.read_csv(first_run["out"] / "summary.csv").set_index("output")
+    steps = pd.read_parquet(first_run["out"] / "steps.parquet")
+    burn_in = int(summary["burn_in"].iloc[0])
+    values = pd.DataFrame([run_values(run, burn_in) for _, run in steps.groupby("replication")])
+    last = steps[steps["period"] == steps["period"].max()]
+    for output in ("goal_attainment", "burden"):
+        assert summary.loc[output, "mean"] == pytest.approx(values[output].mean(), abs=1e-15)
+        assert summary.loc[output, "last_period_mean"] == pytest.approx(last[output].mean(), abs=1e-15)
+    assert burn_in == 1  # a third of the tiny scenario's 3 steps
+
+
 def test_manifest(first_run):
     manifest = json.loads((first_run["out"] / "manifest.json").read_text())
     assert manifest["scenario"]["name"] == "tiny"
@@ -410,10 +425,24 @@ def test_describe_lists_parameters_and_policies(capsys):
         assert policy.description in out
 
 
+def test_describe_states_the_default_seed_and_outcomes(capsys):
+    import re
+
+    from sim.scenario.output_names import DIRECTIONS
+
+    assert main(["describe"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^  seed +42 ", out, re.MULTILINE)
+    assert re.search(r"^  burn_in +a third of steps", out, re.MULTILINE)
+    for name, direction in DIRECTIONS.items():
+        assert re.search(rf"^ +{name} +{direction} ", out, re.MULTILINE), name
+    assert re.search(r"reported_attainment +none +reported, not judged", out)
+
+
 def test_describe_into_a_closed_pipe_is_not_an_error():
     command = f"{sys.executable} -m sim describe | head -1"
     done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=120)
-    assert done.stdout.startswith("PARAMETERS")
+    assert done.stdout.startswith("SCENARIO DEFAULTS")
     assert "Traceback" not in done.stderr
 
 
@@ -462,6 +491,44 @@ def test_dry_run_says_how_many_runs_and_runs_nothing(tmp_path, capsys, command):
     expected = {"compare": 2 * 5, "sweep": 3 * 5, "sensitivity": 16 * 3 * 5, "robustness": 4 * 2 * 5}[command]
     assert f"{expected:,} runs on 1 worker" in capsys.readouterr().out
     assert not out.exists() and not list(tmp_path.glob(".out*"))
+
+
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [
+        (["--min-effect", "-0.1"], "--min-effect: must be a positive number"),
+        (["--min-effect", "nan"], "--min-effect: must be a positive number"),
+        (["--adjust", "bonferroni"], "invalid choice: 'bonferroni'"),
+    ],
+)
+def test_bad_judgement_options_are_refused_before_anything_runs(tmp_path, capsys, options, fragment):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: d\nsteps: 3\nreplications: 2\nhierarchy: {branching: [2]}\narms: [{name: a}, {name: b}]")
+    try:
+        status = main(["compare", str(scenario), "--out", str(tmp_path / "out"), "--quiet", *options])
+    except SystemExit as stopped:  # argparse's own refusals
+        status = stopped.code
+    assert status == 2
+    assert fragment in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_compare_writes_adjusted_p_values_and_records_the_judgement(tmp_path):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "name: d\nsteps: 6\nreplications: 3\nhierarchy: {branching: [2, 3]}\n"
+        "arms: [{name: a}, {name: b, policies: [fault_tolerance]}]\n"
+    )
+    out = tmp_path / "out"
+    command = ["compare", str(scenario), "--out", str(out), "--quiet", "--adjust", "bh", "--min-effect", "0.5"]
+    assert main(command) == 0
+    effects = pd.read_csv(out / "effects.csv")
+    assert {"cohens_d", "paired_dz", "p_value", "p_adjusted"} <= set(effects.columns)
+    others = effects[effects["arm"] == "b"]
+    assert (others["p_adjusted"] >= others["p_value"] - 1e-15).all()
+    assert set(others["verdict"]) <= {"negligible", "no detectable difference", "better", "worse", "higher", "lower"}
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert (manifest["adjust"], manifest["min_effect"]) == ("bh", 0.5)
 
 
 def test_experiments_take_steps_and_replications_like_run(tmp_path):

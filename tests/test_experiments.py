@@ -491,6 +491,11 @@ VALUES = pd.DataFrame(
 VALUES["y"] = VALUES["x"]
 
 
+def up_values(outcome: str) -> np.ndarray:
+    """The ``up`` arm's values of ``outcome`` by replication."""
+    return VALUES[VALUES["arm"] == "up"].sort_values("replication")[outcome].to_numpy()
+
+
 def effects_of(values: pd.DataFrame, reference: str = "ref") -> pd.DataFrame:
     effects = paired_effects(values, [("x", "maximize"), ("y", "minimize")], reference)
     return effects.set_index(["arm", "outcome"])
@@ -508,7 +513,8 @@ def test_paired_effects_means_and_intervals():
         assert row["ci_high"] == pytest.approx(sample.mean() + t_half(sample), abs=1e-12)
     reference = effects.loc[("ref", "x")]
     assert reference["verdict"] == "reference"
-    assert np.isnan(reference[["difference", "difference_low", "difference_high", "effect_size"]].astype(float)).all()
+    unknown = ["difference", "difference_low", "difference_high", "cohens_d", "paired_dz", "p_value"]
+    assert np.isnan(reference[unknown].astype(float)).all()
 
 
 def test_paired_difference_is_the_mean_of_per_replication_differences():
@@ -518,13 +524,16 @@ def test_paired_difference_is_the_mean_of_per_replication_differences():
     assert up["difference"] != pytest.approx(1.0)  # not the difference of means
     assert up["difference_low"] == pytest.approx(1.5 - t_half(diff), abs=1e-12)
     assert up["difference_high"] == pytest.approx(1.5 + t_half(diff), abs=1e-12)
-    assert up["effect_size"] == pytest.approx(diff.mean() / diff.std(ddof=1), abs=1e-12)
+    assert up["paired_dz"] == pytest.approx(diff.mean() / diff.std(ddof=1), abs=1e-12)
+    pooled = np.sqrt((np.var(up_values("x"), ddof=1) + np.var(REFERENCE[[0, 1, 3]], ddof=1)) / 2)
+    assert up["cohens_d"] == pytest.approx(diff.mean() / pooled, abs=1e-12)
+    assert up["p_value"] == pytest.approx(stats.ttest_rel(up_values("x"), REFERENCE[[0, 1, 3]]).pvalue, abs=1e-12)
 
     down = effects_of(VALUES).loc[("down", "x")]
     assert down["n"] == 5
     diff = np.array([0.5, 1.4, 3.6, 2.3]) - REFERENCE
     assert down["difference"] == pytest.approx(diff.mean(), abs=1e-12)
-    assert down["effect_size"] == pytest.approx(diff.mean() / diff.std(ddof=1), abs=1e-12)
+    assert down["paired_dz"] == pytest.approx(diff.mean() / diff.std(ddof=1), abs=1e-12)
 
     # pairs are matched by replication, not by row position
     shuffled = VALUES.sample(frac=1.0, random_state=3)
@@ -543,6 +552,55 @@ def test_verdicts_follow_the_direction():
     noisy = effects.loc[("noisy", "x")]
     assert noisy["difference_low"] < 0 < noisy["difference_high"]
     assert noisy["verdict"] == effects.loc[("noisy", "y"), "verdict"] == "no detectable difference"
+
+
+def test_effect_sizes_are_labelled_and_a_zero_difference_is_zero():
+    """Cohen's d uses the arms' pooled spread; dz the spread of the differences; no difference is 0, not NaN."""
+    same = pd.DataFrame(
+        {"arm": ["a"] * 4 + ["b"] * 4, "replication": list(range(4)) * 2, "x": [1.0, 2.0, 3.0, 4.0] * 2}
+    )
+    row = paired_effects(same, [("x", "maximize")], "a").iloc[1]
+    assert (row["difference"], row["cohens_d"], row["paired_dz"], row["p_value"]) == (0.0, 0.0, 0.0, 1.0)
+    assert row["verdict"] == "no detectable difference"
+    shifted = same.assign(x=same["x"] + np.where(same["arm"] == "b", 0.5, 0.0))
+    row = paired_effects(shifted, [("x", "maximize")], "a").iloc[1]
+    assert row["paired_dz"] == np.inf, "a constant shift has no spread of differences"
+    assert row["cohens_d"] == pytest.approx(0.5 / np.std([1.0, 2.0, 3.0, 4.0], ddof=1), abs=1e-12)
+    assert (row["p_value"], row["verdict"]) == (0.0, "better")
+
+
+def test_an_outcome_without_a_direction_is_reported_but_never_judged():
+    effects = paired_effects(VALUES, [("x", "none")], "ref").set_index("arm")
+    assert effects.loc["up", "verdict"] == "higher"
+    assert effects.loc["down", "verdict"] == "lower"
+    assert effects.loc["noisy", "verdict"] == "no detectable difference"
+
+
+def test_a_difference_whose_interval_lies_within_the_smallest_effect_is_negligible():
+    up = VALUES[VALUES["arm"].isin(["ref", "up"])]
+    judged = paired_effects(up, [("x", "maximize", 10.0)], "ref").iloc[-1]
+    assert judged["verdict"] == "negligible", "detectable (CI above 0) but inside +-10"
+    judged = paired_effects(up, [("x", "maximize", 0.1)], "ref").iloc[-1]
+    assert judged["verdict"] == "better", "a CI reaching beyond the smallest effect keeps its verdict"
+    noisy = VALUES[VALUES["arm"].isin(["ref", "noisy"])]
+    wide = paired_effects(noisy, [("x", "maximize", 0.01)], "ref").iloc[-1]
+    assert wide["verdict"] == "no detectable difference", "a wide CI is not evidence of no effect"
+
+
+@pytest.mark.parametrize(("method", "name"), [("holm", "holm"), ("bh", "fdr_bh")])
+def test_adjusted_p_values_follow_statsmodels_and_decide_the_verdicts(method, name):
+    from statsmodels.stats.multitest import multipletests
+
+    outcomes = [("x", "maximize"), ("y", "minimize")]
+    plain = paired_effects(VALUES, outcomes, "ref")
+    adjusted = paired_effects(VALUES, outcomes, "ref", adjust=method)
+    judged = adjusted["verdict"] != "reference"
+    expected = multipletests(plain.loc[judged, "p_value"], method=name)[1]
+    np.testing.assert_allclose(adjusted.loc[judged, "p_adjusted"], expected, rtol=0, atol=1e-15)
+    assert (adjusted.loc[judged, "p_adjusted"] >= adjusted.loc[judged, "p_value"] - 1e-15).all()
+    detected = adjusted.loc[judged, "verdict"].isin(["better", "worse"])
+    assert (detected == (adjusted.loc[judged, "p_adjusted"] < 0.05)).all()
+    assert "p_adjusted" not in plain.columns
 
 
 def test_paired_effects_against_another_reference():

@@ -110,9 +110,10 @@ def test_line_departments_add_paperwork_and_inspections():
 def test_outputs_have_their_fixed_names_and_ranges():
     model = stepped(BureauModel(small(), seed=6), 8)
     frame = model.datacollector.get_model_vars_dataframe()
-    assert list(frame.columns) == ["seed", *model_output_names(model.level_names)]
+    run_values = [f"run_value_{outcome.name}" for outcome in small().outcomes]
+    assert list(frame.columns) == ["seed", *model_output_names(model.level_names), *run_values]
     assert (frame["seed"] == 6).all()
-    body = frame.iloc[1:].drop(columns="seed")
+    body = frame.iloc[1:].drop(columns=["seed", *run_values])
     shares = [c for c in body.columns if c.startswith("share_")]
     assert body[shares].sum(axis=1).to_numpy() == pytest.approx(1.0)
     for column in body.columns:
@@ -362,3 +363,29 @@ def test_a_list_keyword_swept_by_batch_run_explains_mesas_list_rule(parameters, 
 def test_a_bad_branching_keyword_is_a_scenario_error_not_a_pydantic_trace():
     with pytest.raises(ScenarioError, match="branching"):
         BureauModel(branching=(3, "a"), seed=1)
+
+
+def test_run_value_reporters_are_the_run_values_every_experiment_uses():
+    """batch_run's run_value_* columns equal run_one's post-burn-in means bit for bit, and are NaN until the end."""
+    from sim.analysis.statistics import run_values
+    from sim.model.run import run_one
+
+    scenario = small(steps=9, burn_in=4)
+    model = BureauModel.from_scenario(scenario, seed=3)
+    model.run_model()
+    frame = model.datacollector.get_model_vars_dataframe()
+    expected = run_values(run_one(scenario, 3, agents=False).steps, scenario.burn_in_periods)
+    for outcome in scenario.outcomes:
+        column = frame[f"run_value_{outcome.name}"]
+        assert column.iloc[:-1].isna().all(), "a run's value is not known before its last period"
+        assert column.iloc[-1] == expected[outcome.name]
+        after = frame[outcome.name].iloc[5:]  # periods 5..9: row 0 is the initial state
+        assert column.iloc[-1] == pytest.approx(after.mean(), abs=1e-15)
+    assert model.burn_in == 4 == scenario.burn_in_periods
+
+
+def test_the_default_burn_in_is_a_third_of_the_steps_the_model_runs():
+    assert BureauModel(small(steps=60), seed=1).burn_in == 20
+    assert BureauModel(small(steps=60), steps=30, seed=1).burn_in == 10
+    with pytest.raises(ScenarioError, match="leave none after"):
+        BureauModel(small(steps=60, burn_in=40), steps=30, seed=1)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from sim.analysis.statistics import band
 from sim.atomic import save_figure
-from sim.scenario.output_names import STRATEGY_SHARES, sanction_share_name
+from sim.scenario.output_names import STRATEGY_SHARES, direction_note, sanction_share_name
 
 
 def figure_groups(level_names: list[str]) -> dict[str, tuple[str, list[str]]]:
@@ -73,7 +73,7 @@ def forest_plot(effects: pd.DataFrame, reference: str | None, path: Path | None 
     others = effects[effects["verdict"] != "reference"]
     outcomes = list(dict.fromkeys(others["outcome"]))
     arms = list(dict.fromkeys(others["arm"]))
-    colours = {"better": "tab:green", "worse": "tab:red", "no detectable difference": "tab:gray"}
+    colours = {"better": "tab:green", "worse": "tab:red", "higher": "tab:blue", "lower": "tab:blue"}
     columns = max(1, min(4, len(outcomes)))
     lines = -(-max(1, len(outcomes)) // columns)
     width, height = 3.0 * columns + 1.8, (0.35 * len(arms) + 1.2) * lines + 0.5
@@ -87,12 +87,12 @@ def forest_plot(effects: pd.DataFrame, reference: str | None, path: Path | None 
         rows = others[others["outcome"] == outcome].set_index("arm").loc[arms]
         y = range(len(arms))
         for position, (_, row) in zip(y, rows.iterrows(), strict=True):
-            colour = colours.get(row["verdict"], "tab:blue")
+            colour = colours.get(row["verdict"], "tab:gray")  # no detectable difference, negligible
             ax.plot([row["difference_low"], row["difference_high"]], [position, position], color=colour, linewidth=2)
             ax.plot(row["difference"], position, "o", color=colour)
         ax.axvline(0, color="black", linewidth=0.8)
         direction = rows["direction"].iloc[0]
-        ax.set_title(f"{outcome}\n({'higher' if direction == 'maximize' else 'lower'} is better)", fontsize=8)
+        ax.set_title(f"{outcome}\n({direction_note(direction)})", fontsize=8)
         ax.set_yticks(list(y), arms, fontsize=8)
         ax.tick_params(axis="x", labelsize=7)
         ax.grid(axis="x", alpha=0.3)
@@ -197,9 +197,7 @@ def outcome_ranges(distribution: pd.DataFrame, outcome: str, path: Path | None =
     ax.plot(rows["mean"], list(y), "o", color="black", markersize=4, label="mean")
     ax.set_yticks(list(y), rows["arm"], fontsize=8)
     direction = rows["direction"].iloc[0] if len(rows) else "maximize"
-    ax.set_title(
-        f"{outcome} over the futures ({'higher' if direction == 'maximize' else 'lower'} is better)", fontsize=10
-    )
+    ax.set_title(f"{outcome} over the futures ({direction_note(direction)})", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=7, loc="best")
     return finish(fig, path)

@@ -5,11 +5,14 @@ Reads result tables only; never imports the model.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.special import stdtrit
+from scipy.special import stdtr, stdtrit
+from statsmodels.stats.multitest import multipletests
+
+from sim.scenario.outcome_values import run_value
 
 CONFIDENCE = 0.95
 
@@ -35,26 +38,32 @@ def describe(values) -> dict[str, float]:
     return {"n": n, "mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half}
 
 
-def summarise(steps: pd.DataFrame, outputs: list[str]) -> pd.DataFrame:
-    """Per output: mean, sd and 95% CI over replications, at the last period and over the run.
+def summarise(steps: pd.DataFrame, outputs: list[str], burn_in: int) -> pd.DataFrame:
+    """Per output: mean, sd and 95% CI over replications of its run value, and of its last period.
 
-    With one replication, sd and the interval are NaN: one run says nothing about variability.
+    A run's value of an output is its mean over the periods after ``burn_in``
+    (:func:`run_values`), as in every experiment; the last period's value is summarised beside
+    it, in columns named ``last_period_*``. With one replication, sd and the intervals are NaN:
+    one run says nothing about variability.
 
     Args:
         steps: One row per replication × period with a ``replication`` and ``period`` column.
         outputs: The output columns to summarise.
+        burn_in: Periods left out of each run's value.
 
     Returns:
-        One row per output and statistic (``final``: the last period; ``run_mean``: the mean
-        over all periods of each replication).
+        One row per output: ``output``, ``replications``, ``burn_in``, ``mean``, ``sd``,
+        ``ci_low``, ``ci_high``, ``last_period_mean``, ``last_period_sd``,
+        ``last_period_ci_low``, ``last_period_ci_high``.
     """
+    runs = steps.groupby("replication", sort=True)[["period", *outputs]]
+    values = pd.DataFrame([run_values(run, burn_in) for _, run in runs])
     last = steps[steps["period"] == steps["period"].max()].set_index("replication")[outputs]
-    over_run = steps.groupby("replication")[outputs].mean()
     rows = []
     for output in outputs:
-        for statistic, values in (("final", last[output]), ("run_mean", over_run[output])):
-            summary = describe(values)
-            rows.append({"output": output, "statistic": statistic, "replications": summary.pop("n")} | summary)
+        value, final = describe(values[output]), describe(last[output])
+        row = {"output": output, "replications": value.pop("n"), "burn_in": burn_in} | value
+        rows.append(row | {f"last_period_{key}": final[key] for key in ("mean", "sd", "ci_low", "ci_high")})
     return pd.DataFrame(rows)
 
 
@@ -113,14 +122,27 @@ def streaming_bands(batches: Iterable[pd.DataFrame], keys: list[str], outputs: l
 
 
 def run_values(steps: pd.DataFrame, burn_in: int) -> dict[str, float]:
-    """One run's value of every output: its mean over the periods after ``burn_in``."""
+    """One run's value of every output: its mean over the periods after ``burn_in`` (:func:`run_value`)."""
     skip = {"arm", "point", "replication", "seed", "period"}
-    outputs = [name for name in steps.columns if name not in skip]
-    means = steps.loc[steps["period"] > burn_in, outputs].to_numpy(dtype=float).mean(axis=0)
-    return dict(zip(outputs, means.tolist(), strict=True))
+    after = steps.loc[steps["period"] > burn_in]
+    return {name: run_value(after[name].to_numpy(dtype=float)) for name in steps.columns if name not in skip}
 
 
-def paired_effects(values: pd.DataFrame, outcomes: list[tuple[str, str]], reference: str) -> pd.DataFrame:
+ADJUSTMENTS = {"holm": "holm", "bh": "fdr_bh"}
+"""``--adjust`` methods: Holm's step-down (family-wise error) and Benjamini–Hochberg (false
+discovery rate), by their names in ``statsmodels.stats.multitest.multipletests``."""
+
+SIGNIFICANCE = 1 - CONFIDENCE
+"""The level at which an adjusted p-value counts as a detectable difference (matching the 95% CIs)."""
+
+
+def paired_effects(
+    values: pd.DataFrame,
+    outcomes: Sequence[tuple],
+    reference: str,
+    *,
+    adjust: str | None = None,
+) -> pd.DataFrame:
     """Each arm's mean and CI per outcome, and its paired difference from the reference arm.
 
     Replication *k* of every arm shares a seed, so differences are taken pair by pair
@@ -128,52 +150,99 @@ def paired_effects(values: pd.DataFrame, outcomes: list[tuple[str, str]], refere
 
     Args:
         values: One row per run with ``arm``, ``replication`` and one column per outcome.
-        outcomes: ``(name, direction)`` pairs, direction ``maximize`` or ``minimize``.
+        outcomes: ``(name, direction)`` or ``(name, direction, min_effect)`` tuples; direction
+            ``maximize``, ``minimize`` or ``none`` (reported, never judged better or worse);
+            ``min_effect`` the smallest difference of interest, or ``None``.
         reference: The arm the others are compared with.
+        adjust: Adjust the p-values over every arm × outcome: ``holm`` or ``bh``
+            (Benjamini–Hochberg); the verdicts then follow the adjusted p-values.
 
     Returns:
         One row per arm and outcome: ``n``, ``mean``, ``ci_low``, ``ci_high``, and for arms
-        other than the reference ``difference``, ``difference_low``, ``difference_high``,
-        ``effect_size`` (mean difference over the standard deviation of the differences) and
-        ``verdict`` (better, worse, or no detectable difference).
+        other than the reference ``difference`` (the raw mean paired difference) with its CI,
+        ``cohens_d`` (the difference over the two arms' pooled standard deviation),
+        ``paired_dz`` (the difference over the standard deviation of the differences: it
+        grows without bound as common random numbers make pairs alike), ``p_value`` (paired
+        t-test), ``p_adjusted`` (with ``adjust``) and ``verdict``. A difference of exactly zero
+        has both effect sizes 0; a non-zero difference with no spread has infinite ones.
     """
+    if adjust is not None and adjust not in ADJUSTMENTS:
+        raise ValueError(f"unknown adjustment {adjust!r}; one of {', '.join(ADJUSTMENTS)}")
     rows = []
     arms = list(dict.fromkeys(values["arm"]))
     base = values[values["arm"] == reference].set_index("replication")
     for arm in arms:
         mine = values[values["arm"] == arm].set_index("replication")
-        for name, direction in outcomes:
+        for name, direction, *rest in outcomes:
             summary = describe(mine[name])
             del summary["sd"]
             row = {"arm": arm, "outcome": name, "direction": direction} | summary
             if arm == reference:
-                row |= {"difference": np.nan, "difference_low": np.nan, "difference_high": np.nan}
-                row |= {"effect_size": np.nan, "verdict": "reference"}
+                row |= dict.fromkeys(DIFFERENCE_COLUMNS, np.nan) | {"verdict": "reference", "min_effect": None}
             else:
                 paired = mine[[name]].merge(
                     base[[name]], left_index=True, right_index=True, how="inner", suffixes=("", "_reference")
                 )
-                diff = (paired[name] - paired[f"{name}_reference"]).to_numpy(dtype=float)
-                row |= _difference(diff, direction)
+                pairs = paired[name].to_numpy(dtype=float), paired[f"{name}_reference"].to_numpy(dtype=float)
+                row |= _difference(*pairs) | {"min_effect": rest[0] if rest else None}
             rows.append(row)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    judged = frame["verdict"] != "reference"
+    significant = (frame["difference_low"] > 0) | (frame["difference_high"] < 0)
+    if adjust is not None:
+        frame.insert(frame.columns.get_loc("p_value") + 1, "p_adjusted", np.nan)
+        known = judged & frame["p_value"].notna()
+        if known.any():
+            frame.loc[known, "p_adjusted"] = multipletests(frame.loc[known, "p_value"], method=ADJUSTMENTS[adjust])[1]
+        significant = frame["p_adjusted"] < SIGNIFICANCE
+    rows = zip(frame[judged].itertuples(), significant[judged], strict=True)
+    frame.loc[judged, "verdict"] = [_verdict(row, bool(detected)) for row, detected in rows]
+    return frame.drop(columns="min_effect")
 
 
-def _difference(diff: np.ndarray, direction: str) -> dict[str, float | str]:
+DIFFERENCE_COLUMNS = ("difference", "difference_low", "difference_high", "cohens_d", "paired_dz", "p_value")
+
+
+def _difference(arm: np.ndarray, reference: np.ndarray) -> dict[str, float | str]:
+    """The paired difference of two arms' run values: mean and CI, both effect sizes, and the paired t-test's p."""
+    diff = arm - reference
     summary = describe(diff)
-    mean, sd, low, high = summary["mean"], summary["sd"], summary["ci_low"], summary["ci_high"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        effect = float(np.float64(mean) / sd)  # NaN when every difference is zero
-    if not (low > 0 or high < 0):
-        verdict = "no detectable difference"
-    elif (low > 0) == (direction == "maximize"):
-        verdict = "better"
+    mean, sd, n = summary["mean"], summary["sd"], summary["n"]
+    pooled = np.sqrt((np.var(arm, ddof=1) + np.var(reference, ddof=1)) / 2) if n > 1 else np.nan
+    if n > 1 and sd > 0:
+        p_value = float(2 * stdtr(n - 1, -abs(mean) / (sd / np.sqrt(n))))
+    elif n > 1:  # every pair differs by the same amount: no doubt about the difference
+        p_value = 1.0 if mean == 0 else 0.0
     else:
-        verdict = "worse"
+        p_value = np.nan
     return {
         "difference": mean,
-        "difference_low": low,
-        "difference_high": high,
-        "effect_size": effect,
-        "verdict": verdict,
+        "difference_low": summary["ci_low"],
+        "difference_high": summary["ci_high"],
+        "cohens_d": _standardised(mean, pooled),
+        "paired_dz": _standardised(mean, sd),
+        "p_value": p_value,
+        "verdict": "",
     }
+
+
+def _standardised(difference: float, spread: float) -> float:
+    """``difference / spread``: 0 for no difference, ±inf for a difference without spread, NaN if unknown."""
+    if np.isnan(difference) or np.isnan(spread):
+        return np.nan
+    if difference == 0:
+        return 0.0
+    return float(np.copysign(np.inf, difference)) if spread == 0 else float(difference / spread)
+
+
+def _verdict(row, detected: bool) -> str:
+    """*negligible* if the CI lies within ±min_effect; else *better*/*worse* (or *higher*/*lower*) if detected."""
+    low, high, smallest = row.difference_low, row.difference_high, row.min_effect
+    if smallest is not None and not pd.isna(smallest) and -smallest < low and high < smallest:
+        return "negligible"
+    if not detected:
+        return "no detectable difference"
+    up = row.difference > 0
+    if row.direction == "none":
+        return "higher" if up else "lower"
+    return "better" if up == (row.direction == "maximize") else "worse"

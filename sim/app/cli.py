@@ -75,6 +75,16 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--max-replications", type=int, help="cap on replications per arm with --precision (default 10x the scenario's)"
     )
+    compare.add_argument(
+        "--adjust",
+        choices=["holm", "bh"],
+        help="adjust p-values over every arm x outcome (Holm, or Benjamini-Hochberg); verdicts follow them",
+    )
+    compare.add_argument(
+        "--min-effect",
+        type=float,
+        help="smallest difference of interest, for outcomes without their own min_effect: a CI inside it is negligible",
+    )
 
     sweep = commands.add_parser("sweep", help="run a scenario's sweep: points over replications")
     sweep.add_argument("scenario", type=Path, help="scenario YAML file with a sweep: section")
@@ -467,10 +477,20 @@ def _type_name(annotation: Any) -> str:
 
 
 def _describe() -> int:
+    from sim.scenario.output_names import DIRECTIONS, direction_note
     from sim.scenario.parameters import parameter_paths
     from sim.scenario.policies import REGISTRY
+    from sim.scenario.schema import Scenario
 
-    print("PARAMETERS (scenario path: parameters.<group>.<name>; keyword argument: <group>_<name>)\n")
+    defaults = Scenario.model_fields
+    print("SCENARIO DEFAULTS (a scenario file that leaves them out gets these)\n")
+    for name in ("seed", "steps", "replications", "engine"):
+        print(f"  {name:40s} {defaults[name].default!s:27s} {defaults[name].description}")
+    print(f"  {'burn_in':40s} {'a third of steps':27s} periods left out of each run's outcome values")
+    print("\n  outcomes (a run's value of each: its mean over the periods after the burn-in)")
+    for name, direction in DIRECTIONS.items():
+        print(f"      {name:36s} {direction:27s} {direction_note(direction)}")
+    print("\nPARAMETERS (scenario path: parameters.<group>.<name>; keyword argument: <group>_<name>)\n")
     for path, info in parameter_paths().items():
         default = info.default.name.lower() if hasattr(info.default, "name") else info.default
         print(f"  {path:40s} {_type_name(info.annotation):18s} default {default!s:8s} {_range(info)}")

@@ -24,14 +24,17 @@ if TYPE_CHECKING:
 
 
 def print_summary(scenario: Scenario, steps: pd.DataFrame, console: Console) -> None:
-    """A run's outcomes in the last period: mean and 95% CI over the replications."""
+    """A run's outcomes: the mean of their run values (after the burn-in) and its 95% CI over the replications."""
     names = [o.name for o in scenario.outcomes if o.name in steps.columns]
-    summary = summarise(steps, names)
-    final = summary[summary["statistic"] == "final"]
-    table = Table(title=f"{scenario.name}: last period, {scenario.replications} replications")
+    summary = summarise(steps, names, scenario.burn_in_periods)
+    title = (
+        f"{scenario.name}: mean after the first {scenario.burn_in_periods} periods, "
+        f"{scenario.replications} replications"
+    )
+    table = Table(title=title)
     for column in ("outcome", "mean", "95% CI"):
         table.add_column(column, justify="left" if column == "outcome" else "right")
-    for row in final.itertuples():
+    for row in summary.itertuples():
         interval = "—" if row.replications < 2 else f"[{row.ci_low:.3f}, {row.ci_high:.3f}]"
         table.add_row(row.output, f"{row.mean:.3f}", interval)
     console.print(table)
@@ -46,14 +49,14 @@ def print_effects(result: CompareResult, console: Console) -> None:
     """A comparison: every arm's mean and its paired difference from the reference arm, with verdicts."""
     effects = result.effects
     table = Table(title=f"{result.scenario.name}: against {result.scenario.reference_arm} (paired, 95% CI)")
-    for column in ("arm", "outcome", "mean [95% CI]", "difference [95% CI]", "effect", "verdict"):
+    for column in ("arm", "outcome", "mean [95% CI]", "difference [95% CI]", "Cohen's d", "verdict"):
         table.add_column(column)
     for row in effects.itertuples():
         if row.verdict == "reference":
             difference = effect = ""
         else:
             difference = f"{row.difference:+.3f} [{row.difference_low:+.3f}, {row.difference_high:+.3f}]"
-            effect = f"{row.effect_size:+.2f}"
+            effect = f"{row.cohens_d:+.2f}"
         table.add_row(
             row.arm,
             row.outcome,

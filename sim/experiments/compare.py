@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Unpack
 import pandas as pd
 
 from sim.analysis.plots import forest_plot, series_by_arm
-from sim.analysis.statistics import paired_effects
+from sim.analysis.statistics import ADJUSTMENTS, paired_effects
 from sim.atomic import write_table
 from sim.errors import ScenarioError
 from sim.experiments.budget import check_run_count, counted
@@ -45,9 +45,13 @@ EFFECT_COLUMNS = [
     "difference",
     "difference_low",
     "difference_high",
-    "effect_size",
+    "cohens_d",
+    "paired_dz",
+    "p_value",
+    "p_adjusted",
     "verdict",
 ]
+"""The columns of ``effects.csv``, in order (``p_adjusted`` only with an adjustment)."""
 
 
 @dataclass
@@ -101,6 +105,8 @@ def compare(
     *,
     precision: float | None = None,
     max_replications: int | None = None,
+    adjust: str | None = None,
+    min_effect: float | None = None,
     **execution: Unpack[ExecutionKeywords],
 ) -> CompareResult:
     """Compare the scenario's arms over replications with common random numbers.
@@ -109,6 +115,9 @@ def compare(
         scenario: A scenario, or the path of a scenario file.
         precision: Add replications until every paired-difference CI half-width is at most this.
         max_replications: Cap on replications per arm with ``precision`` (default 10 × the scenario's).
+        adjust: Adjust p-values over every arm × outcome, ``"holm"`` or ``"bh"`` (Benjamini–Hochberg).
+        min_effect: Smallest difference of interest for the outcomes that do not set their own
+            ``min_effect``: a difference whose CI lies within ±min_effect is *negligible*.
         **execution: Where and how it runs, as for every experiment (``out``, ``workers``,
             ``scheduler``, ``retry_failed``, ``allow_other_code``, ``overrides``, ``progress``, ``command``): see
             :class:`sim.experiments.template.ExperimentOptions`.
@@ -116,7 +125,8 @@ def compare(
     Returns:
         The comparison's tables, also written to ``out``.
     """
-    return run_experiment(CompareKind(precision, max_replications), scenario, ExperimentOptions(**execution))
+    kind = CompareKind(precision, max_replications, adjust, min_effect)
+    return run_experiment(kind, scenario, ExperimentOptions(**execution))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,10 +152,14 @@ class CompareKind(ExperimentKind):
     Attributes:
         precision: Add replications until every paired-difference CI half-width is at most this.
         max_replications: Cap on replications per arm with ``precision`` (default 10 × the scenario's).
+        adjust: Adjust p-values over every arm × outcome (``holm`` or ``bh``); verdicts follow them.
+        min_effect: Smallest difference of interest for outcomes without their own.
     """
 
     precision: float | None = None
     max_replications: int | None = None
+    adjust: str | None = None
+    min_effect: float | None = None
     name: ClassVar[str] = "compare"
 
     @staticmethod
@@ -157,6 +171,7 @@ class CompareKind(ExperimentKind):
         """Refuse a scenario without arms, and a precision or cap that cannot be met."""
         if not scenario.arms:
             raise ScenarioError("has no arms to compare; add an arms: section", source=scenario.source, field="arms")
+        check_judgement(self.adjust, self.min_effect)
         if self.precision is not None and not self.precision > 0:
             raise ScenarioError("must be positive", source="--precision")
         cap = self.max_replications or 10 * scenario.replications
@@ -180,8 +195,8 @@ class CompareKind(ExperimentKind):
         """Paired effects; with a precision not yet reached (and the cap not hit), another, larger round."""
         scenario = design.scenario
         values = _in_arm_order(runs, scenario)
-        outcomes = [(o.name, o.direction) for o in scenario.outcomes]
-        effects = paired_effects(values, outcomes, scenario.reference_arm)
+        outcomes = judged_outcomes(scenario, self.min_effect)
+        effects = paired_effects(values, outcomes, scenario.reference_arm, adjust=self.adjust)
         stop_reason = None
         if self.precision is not None:
             widest = _widest_half_width(effects)
@@ -197,7 +212,8 @@ class CompareKind(ExperimentKind):
             else:
                 return AnotherRound(_next_replications(replications, widest, self.precision, design.cap))
         failures = experiment.store.failures()
-        return CompareResult(experiment.folder, scenario, effects[EFFECT_COLUMNS], values, failures, stop_reason)
+        effects = effects[[column for column in EFFECT_COLUMNS if column in effects]]
+        return CompareResult(experiment.folder, scenario, effects, values, failures, stop_reason)
 
     def write(self, design: CompareDesign, result: CompareResult) -> dict[str, Any]:
         """``effects.csv``, ``runs.parquet`` and the forest and series plots."""
@@ -208,7 +224,12 @@ class CompareKind(ExperimentKind):
         plots.mkdir(exist_ok=True)
         result.plot_forest(plots / "forest.png")
         result.plot_series(path=plots / "series.png")
-        return {"reference": design.scenario.reference_arm, "stop_reason": result.stop_reason}
+        return {
+            "reference": design.scenario.reference_arm,
+            "stop_reason": result.stop_reason,
+            "adjust": self.adjust,
+            "min_effect": self.min_effect,
+        }
 
     @classmethod
     def read(
@@ -217,6 +238,22 @@ class CompareKind(ExperimentKind):
         """The effects as written, and why adding replications stopped."""
         effects = read_table(folder / "effects.csv")
         return CompareResult(folder, scenario, effects, runs, failures, manifest.get("stop_reason"))
+
+
+def check_judgement(adjust: str | None, min_effect: float | None) -> None:
+    """Refuse an unknown ``--adjust`` method and a ``--min-effect`` that is not a positive number."""
+    if adjust is not None and adjust not in ADJUSTMENTS:
+        raise ScenarioError(
+            f"{adjust!r} is not an adjustment; one of {', '.join(ADJUSTMENTS)} (Holm, Benjamini-Hochberg)",
+            source="--adjust",
+        )
+    if min_effect is not None and (isinstance(min_effect, bool) or not math.isfinite(min_effect) or min_effect <= 0):
+        raise ScenarioError(f"must be a positive number (got {min_effect!r})", source="--min-effect")
+
+
+def judged_outcomes(scenario: Scenario, min_effect: float | None = None) -> list[tuple[str, str, float | None]]:
+    """``(name, direction, min_effect)`` of every outcome; ``min_effect`` fills in for outcomes without their own."""
+    return [(o.name, o.direction, o.min_effect if o.min_effect is not None else min_effect) for o in scenario.outcomes]
 
 
 def _next_replications(replications: int, widest: float, precision: float, cap: int) -> int:

@@ -288,14 +288,15 @@ def draw_futures(scenario: Scenario, count: int) -> pd.DataFrame:
 def judge_arms(folder: Path, scenario: Scenario, futures: pd.DataFrame, runs: pd.DataFrame) -> RobustnessResult:
     """Every table of a robustness analysis, from its finished runs."""
     outcomes = [(o.name, o.direction) for o in scenario.outcomes]
+    judged = [(name, direction) for name, direction in outcomes if direction != "none"]  # no regret without an aim
     arms = [arm.name for arm in scenario.arms]
     values = future_values(runs, arms)
-    regret = regret_table(values, outcomes)
+    regret = regret_table(values, judged)
     summary = summarise_regret(regret)
     distribution = distribution_table(values, outcomes)
     conditions = scenario.robustness.satisficing
     satisficing = satisficing_table(values, conditions, arms)
-    rankings = rank_arms(distribution, summary, satisficing, outcomes)
+    rankings = rank_arms(distribution, summary, satisficing, judged)
     discoveries = answer_questions(scenario, futures, values)
     return RobustnessResult(
         folder, scenario, futures, values, distribution, regret, summary, satisficing, rankings, discoveries, runs

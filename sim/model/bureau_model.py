@@ -27,6 +27,7 @@ from sim.model.hierarchy import build_layout, graph_from_layout, level_names
 from sim.model.rules import paperwork_load
 from sim.model.state import FINDING_CHANNELS, AccountabilityDraws, ExecutionDraws, LevelState
 from sim.scenario.messages import did_you_mean, user_error
+from sim.scenario.outcome_values import RUN_VALUE_PREFIX, burn_in_periods, run_value
 from sim.scenario.output_names import AGENT_OUTPUTS, model_output_names, sanction_share_name
 from sim.scenario.parameters import Parameters, parameter_paths, with_values
 from sim.scenario.policies import apply_policies
@@ -70,6 +71,11 @@ class BureauModel(mesa.Model):
         level_names: Name of each level, top first.
         relays: Number of relays *L*; the grassroots are level *L*.
         outputs: The model outputs of the last period (or of initialisation).
+        burn_in: Periods left out of the run's outcome values (the scenario's ``burn_in``, or a
+            third of ``steps``).
+        after_burn_in: Per outcome of the scenario, its values in the periods after the burn-in.
+            The model reporters ``run_value_<outcome>`` hold their mean (the run's value, as
+            every experiment defines it) from the run's last period on, NaN before.
         execution_draws: This period's random numbers of the execute phase.
         accountability_draws: This period's random numbers of the accountability phase.
     """
@@ -111,11 +117,26 @@ class BureauModel(mesa.Model):
             scenario.hierarchy, self.relays + 1, scenario.source, scenario.line_of("hierarchy", "levels")
         )
         check_finite_targets(self.p, self.relays, self.layout.sizes[-1], source=scenario.source)
+        self.burn_in = burn_in_periods(scenario.burn_in, self.max_steps)
+        if self.burn_in >= self.max_steps:
+            raise ScenarioError(
+                f"{self.max_steps} periods leave none after the scenario's burn_in of {self.burn_in}", field="steps"
+            )
         self._initialise_state()
         self._create_officials()
         self.outputs = dict.fromkeys(model_output_names(self.level_names), 0.0)
+        self.after_burn_in: dict[str, list[float]] = {outcome.name: [] for outcome in scenario.outcomes}
+        for index, name in enumerate(self.after_burn_in):
+            if name not in self.outputs:
+                raise ScenarioError(
+                    f"{name!r} is not an output of this hierarchy; its outputs: {', '.join(self.outputs)}",
+                    source=scenario.source,
+                    field=f"outcomes.{index}.name",
+                )
+        outputs = {name: partial(_output, name=name) for name in self.outputs}
+        run_values = {f"{RUN_VALUE_PREFIX}{name}": partial(_run_value, name=name) for name in self.after_burn_in}
         self.datacollector = OutputCollector(
-            model_reporters={"seed": "seed"} | {name: partial(_output, name=name) for name in self.outputs},
+            model_reporters={"seed": "seed"} | outputs | run_values,
             agent_reporters={name: operator.attrgetter(name) for name in AGENT_OUTPUTS},
         )
         self.datacollector.collect(self)
@@ -208,6 +229,9 @@ class BureauModel(mesa.Model):
         self.engine.hold_accountable(self)
         self.engine.learn(self)
         self.outputs = self._measure()
+        if self.steps > self.burn_in:
+            for name, values in self.after_burn_in.items():
+                values.append(self.outputs[name])
         self.datacollector.collect(self)
         if self.steps >= self.max_steps:
             self.running = False  # so that run_model() returns after the scenario's periods
@@ -305,6 +329,13 @@ def _list_keyword(name: str, value: Any, example: str) -> list:
 
 def _output(model: BureauModel, name: str) -> float:
     return model.outputs[name]
+
+
+def _run_value(model: BureauModel, name: str) -> float:
+    """The run's value of outcome ``name`` once the run has its ``steps`` periods (NaN before: not known yet)."""
+    if model.steps < model.max_steps:
+        return np.nan
+    return run_value(model.after_burn_in[name])
 
 
 def fresh_seed() -> int:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model.bureau_model import BureauModel
+from sim.scenario.outcome_values import RUN_VALUE_PREFIX
 from sim.scenario.parameters import with_values
 from sim.scenario.schema import Scenario
 
@@ -76,7 +77,8 @@ def run_one(
         model.record_agents = agents and period == periods  # the agents table holds the last period only
         model.step()
     frame = model.datacollector.get_model_vars_dataframe().iloc[1:]  # row 0 is the initial state
-    frame = frame.drop(columns="seed")  # the seed goes in front, with the arm and replication
+    run_values = [name for name in frame.columns if name.startswith(RUN_VALUE_PREFIX)]
+    frame = frame.drop(columns=["seed", *run_values])  # the seed goes in front; run values are the caller's to take
     frame.insert(0, "period", np.arange(1, len(frame) + 1))
     tables = [frame]
     if agents:

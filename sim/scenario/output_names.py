@@ -34,7 +34,7 @@ AGENT_OUTPUTS = (
 
 DIRECTIONS = {
     "goal_attainment": "maximize",
-    "reported_attainment": "maximize",
+    "reported_attainment": "none",  # what the top believes: reported, not an aim
     "implementation_gap": "minimize",
     "burden": "minimize",
     "wrongful_sanction_rate": "minimize",
@@ -42,6 +42,11 @@ DIRECTIONS = {
     "share_substantive": "maximize",
 }
 """Default direction of the outputs a scenario's ``outcomes`` lists by default."""
+
+
+def direction_note(direction: str) -> str:
+    """How an outcome is judged, in words: ``higher is better``, ``lower is better``, or neither."""
+    return {"maximize": "higher is better", "minimize": "lower is better"}.get(direction, "reported, not judged")
 
 
 def sanction_share_name(level_name: str) -> str:

@@ -19,6 +19,7 @@ import yaml
 from pydantic import AfterValidator, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from sim.errors import ScenarioError
+from sim.scenario import outcome_values
 from sim.scenario.conditions import check_outcome_name, number_condition, parse_condition
 from sim.scenario.exact import ExactModel
 from sim.scenario.messages import describe_error, did_you_mean, user_error
@@ -239,10 +240,22 @@ class Sweep(_Section):
 
 
 class Outcome(_Section):
-    """An output the scenario's question is about, and which way is better."""
+    """An output the scenario's question is about, which way is better, and the smallest difference that matters.
+
+    ``direction: none`` reports an output without judging it: ``reported_attainment`` is what
+    the top believes, and a reform that deflates inflated reports is not worse for it.
+    """
 
     name: str
-    direction: Literal["maximize", "minimize"] = "maximize"
+    direction: Literal["maximize", "minimize", "none"] = Field(
+        "maximize", description="which way is better; none: reported, never judged better or worse"
+    )
+    min_effect: float | None = Field(
+        None,
+        gt=0,
+        allow_inf_nan=False,
+        description="smallest difference of interest: a difference whose CI lies within it is negligible",
+    )
 
 
 DEFAULT_MIN_DENSITY = 0.8
@@ -370,8 +383,8 @@ class Scenario(_Section):
 
     @property
     def burn_in_periods(self) -> int:
-        """Periods left out of each run's outcome values: ``burn_in``, or a third of the run."""
-        return self.burn_in if self.burn_in is not None else self.steps // 3
+        """Periods left out of each run's outcome values: ``burn_in``, or a third of the run (see outcome_values)."""
+        return outcome_values.burn_in_periods(self.burn_in, self.steps)
 
     @property
     def reference_arm(self) -> str | None:

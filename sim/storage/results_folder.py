@@ -52,7 +52,7 @@ def write_results(
         write_table(tables.steps, staging / "steps.parquet")
         write_table(tables.agents, staging / "agents.parquet")
         outputs = model_output_names(tables.level_names)
-        write_table(summarise(tables.steps, outputs), staging / "summary.csv")
+        write_table(summarise(tables.steps, outputs, scenario.burn_in_periods), staging / "summary.csv")
         write_plots(tables.steps, tables.level_names, staging / "plots")
         manifest = build_manifest(scenario, seeds=seeds, wall_time=wall_time, command=command)
         write_text(staging / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
