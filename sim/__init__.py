@@ -39,6 +39,7 @@ _LAZY = {
     "load_scenario": ("sim.scenario.loader", "load_scenario"),
     "parse_scenario": ("sim.scenario.loader", "parse_scenario"),
     "robustness": ("sim.experiments.robustness", "robustness"),
+    "run": ("sim.experiments.replications", "run"),
     "run_one": ("sim.model.run", "run_one"),
     "sensitivity": ("sim.experiments.sensitivity", "sensitivity"),
     "sweep": ("sim.experiments.sweep", "sweep"),
@@ -48,6 +49,7 @@ _LAZY = {
 if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from sim.experiments.compare import compare
     from sim.experiments.reopen import load_results
+    from sim.experiments.replications import run
     from sim.experiments.robustness import robustness
     from sim.experiments.sensitivity import sensitivity
     from sim.experiments.sweep import sweep
@@ -95,6 +97,7 @@ __all__ = [
     "load_scenario",
     "parse_scenario",
     "robustness",
+    "run",
     "run_one",
     "sensitivity",
     "sweep",

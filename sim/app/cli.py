@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from sim.experiments.template import ExperimentOptions
-    from sim.scenario.schema import Scenario
 
 EXIT_USAGE = 2
 RETRY_HINTS = {"compare": "re-run with --retry-failed to run only those"}
@@ -228,41 +227,27 @@ def _figures_to_files() -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from sim.experiments.scenario_checks import check_runs
-    from sim.scenario.loader import load_scenario
-    from sim.storage.locks import output_lock
-    from sim.storage.output_checks import check_run_folder
-    from sim.storage.results_folder import default_output
-    from sim.storage.run_store import RunSpec
-
-    _figures_to_files()
-    scenario = load_scenario(args.scenario, allow_absolute_paths=args.allow_absolute_paths)
-    assignments = list(args.assignments)
-    for option in ("seed", "steps", "replications"):
-        if getattr(args, option) is not None:
-            assignments.append(f"{option}={getattr(args, option)}")
-    if assignments:
-        scenario = scenario.with_overrides(assignments)
-    if args.arm is not None:
-        scenario.resolved_parameters(args.arm)  # an unknown arm is a user mistake, reported now
-    check_runs(scenario, [RunSpec(args.arm or "", 0, 0, 0)])
-    out = args.out or default_output(scenario)
-    check_run_folder(out)
-    with output_lock(out):
-        check_run_folder(out)  # again, now that no other command can be writing there
-        return _run_locked(args, scenario, out, _stderr_console())
-
-
-def _run_locked(args: argparse.Namespace, scenario: Scenario, out: Path, console: Console) -> int:
-    import time
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from sim.app.console import print_summary
-    from sim.model.run import replication_seeds, run_replications
-    from sim.storage.results_folder import write_results
+    from sim.experiments.replications import prepared, run_prepared
+    from sim.storage.output_checks import check_run_folder
+    from sim.storage.results_folder import default_output
 
-    start = time.perf_counter()
+    _figures_to_files()
+    scenario = prepared(
+        args.scenario,
+        arm=args.arm,
+        seed=args.seed,
+        steps=args.steps,
+        replications=args.replications,
+        overrides=args.assignments,
+        allow_absolute_paths=args.allow_absolute_paths,
+    )
+    out = args.out or default_output(scenario)
+    check_run_folder(out)  # before the progress bar: a refusal is one paragraph
+    console = _stderr_console()
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -273,13 +258,16 @@ def _run_locked(args: argparse.Namespace, scenario: Scenario, out: Path, console
         transient=True,
     ) as progress:
         task = progress.add_task(f"{scenario.name}: replications", total=scenario.replications)
-        tables = run_replications(scenario, arm=args.arm, progress=lambda done: progress.update(task, completed=done))
-    wall = time.perf_counter() - start
-    seeds = replication_seeds(scenario.seed, scenario.replications)
-    out = write_results(out, scenario, tables, seeds=seeds, wall_time=wall, command=["bureausim", *args.argv])
+        result = run_prepared(
+            scenario,
+            arm=args.arm,
+            out=out,
+            progress=lambda done: progress.update(task, completed=done),
+            command=["bureausim", *args.argv],
+        )
     if not args.quiet:
-        print_summary(scenario, tables.steps, console)
-    print(out)
+        print_summary(scenario, result.summary, console)
+    print(result.folder)
     return 0
 
 

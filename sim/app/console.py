@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
-from sim.analysis.statistics import summarise
 from sim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -23,10 +22,17 @@ if TYPE_CHECKING:
     from sim.experiments.sweep import SweepResult
 
 
-def print_summary(scenario: Scenario, steps: pd.DataFrame, console: Console) -> None:
-    """A run's outcomes: the mean of their run values (after the burn-in) and its 95% CI over the replications."""
-    names = [o.name for o in scenario.outcomes if o.name in steps.columns]
-    summary = summarise(steps, names, scenario.burn_in_periods)
+def print_summary(scenario: Scenario, summary: pd.DataFrame, console: Console) -> None:
+    """A run's outcomes: the mean of their run values (after the burn-in) and its 95% CI over the replications.
+
+    Args:
+        scenario: The scenario run.
+        summary: Its ``summary.csv`` table (:func:`sim.analysis.statistics.summarise`).
+        console: Where to print.
+    """
+    names = [o.name for o in scenario.outcomes]
+    summary = summary.set_index("output").loc[[name for name in names if name in summary["output"].values]]
+    summary = summary.reset_index()
     title = (
         f"{scenario.name}: mean after the first {scenario.burn_in_periods} periods, "
         f"{scenario.replications} replications"

@@ -56,8 +56,11 @@ class BureauModel(mesa.Model):
         policies: Policies to switch on, after the scenario's and the arm's: names, or ``{name: {option: value}}``.
         engine: ``"vectorized"`` (whole levels at once) or ``"agents"`` (official by
             official); default: the scenario's. Both give the same numbers.
-        record_agents: Whether the DataCollector records agent outputs every period. Set
-            it to ``False`` for large runs and to ``True`` before the periods you need.
+        record_agents: In which periods the DataCollector records the agents' outputs:
+            ``True`` every period (and the initial state), ``False`` never, ``"end"`` only
+            the last of the ``steps`` periods, or a whole number *k* every *k*-th period. At
+            national scale recording every official every period costs more than half of a
+            period's time; it may be changed between steps.
         **parameters: Parameter overrides, e.g. ``accountability_onsite_share=0.8``.
 
     Attributes:
@@ -90,7 +93,7 @@ class BureauModel(mesa.Model):
         branching: Sequence[int] | None = None,
         policies: Sequence[str | dict[str, Any]] = (),
         engine: str | None = None,
-        record_agents: bool = True,
+        record_agents: bool | int | str = True,
         **parameters: Any,
     ) -> None:
         scenario = scenario or Scenario()
@@ -109,7 +112,7 @@ class BureauModel(mesa.Model):
             scenario = scenario.model_copy(update={"hierarchy": hierarchy})
         self.scenario = scenario
         self.engine = ENGINES[engine or scenario.engine]()
-        self.record_agents = record_agents
+        self.record_agents = _check_agent_periods(record_agents)
         self.p = _resolve(scenario, arm, policies, parameters)
         self.layout, self._graph = build_layout(scenario.hierarchy, self.rng, scenario.folder)
         self.relays = self.layout.depth
@@ -203,6 +206,15 @@ class BureauModel(mesa.Model):
             self.officials.append(row)
         self.agent_ids = [[official.unique_id for official in row] for row in self.officials]
 
+    def records_agents_now(self) -> bool:
+        """Whether this period's agent outputs are recorded (see ``record_agents``)."""
+        when = self.record_agents
+        if isinstance(when, bool):
+            return when
+        if when == "end":
+            return self.steps >= self.max_steps
+        return self.steps % when == 0
+
     # --- one period --------------------------------------------------------------------------
 
     @property
@@ -285,11 +297,11 @@ class OutputCollector(mesa.DataCollector):
     """A Mesa DataCollector that reads agent outputs straight from the level arrays.
 
     It records exactly what Mesa's attribute reporters would (same rows, same order), in a
-    fraction of the time, and only in periods where ``model.record_agents`` is true.
+    fraction of the time, and only in the periods ``model.record_agents`` names.
     """
 
     def _record_agents(self, model: BureauModel):
-        if not model.record_agents:
+        if not model.records_agents_now():
             return []
         labels = np.array([*(s.label for s in Strategy), None], dtype=object)  # code -1 reads as None
         records = []
@@ -309,6 +321,17 @@ class OutputCollector(mesa.DataCollector):
                 )
             )
         return records
+
+
+def _check_agent_periods(value: Any) -> bool | int | str:
+    """``record_agents`` checked: a boolean, ``"end"`` or a whole number of periods of at least 1."""
+    if isinstance(value, bool) or value == "end" or (isinstance(value, int) and value >= 1):
+        return value
+    raise ScenarioError(
+        f"must be True (every period), False (never), 'end' (the last period) or a whole number k >= 1 "
+        f"(every k-th period); got {value!r}",
+        field="record_agents",
+    )
 
 
 def _list_keyword(name: str, value: Any, example: str) -> list:

@@ -71,11 +71,10 @@ def run_one(
     """
     scenario = in_world(scenario, world)
     keywords = {path.replace(".", "_", 1): value for path, value in (overrides or {}).items()}
-    model = BureauModel(scenario, seed=seed, arm=arm, record_agents=False, **keywords)
     periods = steps or scenario.steps
-    for period in range(1, periods + 1):
-        model.record_agents = agents and period == periods  # the agents table holds the last period only
-        model.step()
+    recorded = "end" if agents else False  # the agents table holds the last period only
+    model = BureauModel(scenario, seed=seed, arm=arm, steps=periods, record_agents=recorded, **keywords)
+    model.run_model()
     frame = model.datacollector.get_model_vars_dataframe().iloc[1:]  # row 0 is the initial state
     run_values = [name for name in frame.columns if name.startswith(RUN_VALUE_PREFIX)]
     frame = frame.drop(columns=["seed", *run_values])  # the seed goes in front; run values are the caller's to take
