@@ -17,6 +17,7 @@ from typing import Any
 import mesa
 import networkx as nx
 import numpy as np
+import pandas as pd
 from pydantic import ValidationError
 
 from sim.errors import ScenarioError
@@ -299,6 +300,17 @@ class OutputCollector(mesa.DataCollector):
     It records exactly what Mesa's attribute reporters would (same rows, same order), in a
     fraction of the time, and only in the periods ``model.record_agents`` names.
     """
+
+    def get_agent_vars_dataframe(self):
+        """The agent outputs recorded, indexed by ``Step`` and ``AgentID``; empty, with those names, if none were.
+
+        Mesa 3.3 builds a frame of NaN rows from an empty record, which a model recording no
+        agents (``record_agents=False``) would otherwise return.
+        """
+        if any(self._agent_records.values()):
+            return super().get_agent_vars_dataframe()
+        index = pd.MultiIndex.from_arrays([[], []], names=["Step", "AgentID"])
+        return pd.DataFrame(index=index, columns=list(self.agent_reporters))
 
     def _record_agents(self, model: BureauModel):
         if not model.records_agents_now():
