@@ -488,7 +488,7 @@ def test_dry_run_says_how_many_runs_and_runs_nothing(tmp_path, capsys, command):
     )
     out = tmp_path / "out"
     assert main([command, str(scenario), "--out", str(out), "--dry-run", "--replications", "5", "--workers", "1"]) == 0
-    expected = {"compare": 2 * 5, "sweep": 3 * 5, "sensitivity": 16 * 3 * 5, "robustness": 4 * 2 * 5}[command]
+    expected = {"compare": 2 * 5, "sweep": 3 * 2 * 5, "sensitivity": 16 * 3 * 5, "robustness": 4 * 2 * 5}[command]
     assert f"{expected:,} runs on 1 worker" in capsys.readouterr().out
     assert not out.exists() and not list(tmp_path.glob(".out*"))
 

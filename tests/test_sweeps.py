@@ -52,6 +52,91 @@ def test_bad_sweeps_are_refused(section, message):
         sim.parse_scenario(json.dumps({"name": "x", "sweep": section}), "bad.yaml")
 
 
+ARMS = [{"name": "status_quo"}, {"name": "tolerant", "policies": [{"fault_tolerance": {"strength": 0.5}}]}]
+
+
+def run_values_of(scenario_: Scenario, seed: int, arm: str | None = None) -> dict[str, float]:
+    """A run's outcome values computed directly, as a sweep's runs must reproduce them."""
+    from sim.analysis.statistics import run_values
+    from sim.model.run import run_one
+
+    return run_values(run_one(scenario_, seed, arm=arm, agents=False).steps, scenario_.burn_in_periods)
+
+
+def test_a_sweep_crosses_its_points_with_every_arm_on_common_random_numbers(tmp_path):
+    swept = scenario(arms=ARMS, sweep={"grid": {"relay.escalation": [0.0, 0.3]}})
+    result = sim.sweep(swept, out=tmp_path / "sweep", progress=False)
+    assert len(result.runs) == 2 * 2 * 2  # arms x points x replications
+    seeds = result.runs.groupby(["arm", "point"])["seed"].apply(tuple)
+    assert seeds.nunique() == 1, "replication k has one seed in every arm and at every point"
+    table = pd.read_csv(tmp_path / "sweep" / "sweep.csv")
+    assert list(table.columns[:3]) == ["arm", "point", "outcome"]
+    assert list(dict.fromkeys(table["arm"])) == ["status_quo", "tolerant"]
+    row = result.runs.query("arm == 'tolerant' and point == 1 and replication == 0").iloc[0]
+    expected = run_values_of(swept.with_overrides(["parameters.relay.escalation=0.3"]), int(row["seed"]), "tolerant")
+    assert row["goal_attainment"] == expected["goal_attainment"]
+    assert json.loads((tmp_path / "sweep" / "manifest.json").read_text())["arms"] == ["status_quo", "tolerant"]
+
+
+def test_a_sweep_over_a_hierarchy_value_runs_each_hierarchy(tmp_path):
+    swept = scenario(sweep={"grid": {"hierarchy.extra_principals": [0, 2]}})
+    result = sim.sweep(swept, out=tmp_path / "sweep", progress=False)
+    row = result.runs.query("point == 1 and replication == 1").iloc[0]
+    two = scenario(hierarchy={"branching": [2, 3, 4], "extra_principals": 2})
+    assert row["burden"] == run_values_of(two, int(row["seed"]))["burden"]
+    burden = result.table.query("outcome == 'burden'").set_index("point")["mean"]
+    assert burden[1] > burden[0], "two line departments per township add paperwork"
+
+
+def test_a_sweep_over_a_policy_option_changes_the_arms_that_have_the_policy_only(tmp_path):
+    swept = scenario(arms=ARMS, sweep={"zip": {"policies.fault_tolerance.strength": [0.0, 1.0]}})
+    runs = sim.sweep(swept, out=tmp_path / "sweep", progress=False).runs.set_index(["arm", "point", "replication"])
+    status_quo = runs.loc["status_quo", "goal_attainment"]
+    assert (status_quo.xs(0, level="point") == status_quo.xs(1, level="point")).all()
+    tolerant = runs.loc["tolerant"]
+    seed = int(tolerant.loc[(1, 0), "seed"])
+    strong = scenario(arms=[ARMS[0], {"name": "tolerant", "policies": [{"fault_tolerance": {"strength": 1.0}}]}])
+    assert tolerant.loc[(1, 0), "goal_attainment"] == run_values_of(strong, seed, "tolerant")["goal_attainment"]
+    assert tolerant.loc[(0, 0), "goal_attainment"] != tolerant.loc[(1, 0), "goal_attainment"]
+
+
+@pytest.mark.parametrize(
+    ("sweep", "message"),
+    [
+        ({"grid": {"hierarchy.extra_principal": [1]}}, "did you mean 'extra_principals'"),
+        ({"grid": {"hierarchy.extra_principals": [99]}}, "hierarchy.extra_principals"),
+        ({"grid": {"policies.fault_tolerence.strength": [0.5]}}, "did you mean 'fault_tolerance'"),
+        ({"grid": {"policies.fault_tolerance.strenght": [0.5]}}, "did you mean 'strength'"),
+        ({"grid": {"policies.fault_tolerance.strength": [7]}}, "policies.fault_tolerance.strength"),
+    ],
+)
+def test_bad_hierarchy_and_policy_points_are_refused_with_the_path(sweep, message):
+    with pytest.raises(ScenarioError, match=message):
+        sim.parse_scenario(json.dumps({"name": "x", "sweep": sweep}), "bad.yaml")
+
+
+def test_a_policy_option_of_a_policy_switched_on_nowhere_is_refused_before_any_run(tmp_path):
+    swept = scenario(sweep={"grid": {"policies.fault_tolerance.strength": [0.5]}})
+    with pytest.raises(ScenarioError, match="fault_tolerance is not switched on in the scenario or any arm"):
+        sim.sweep(swept, out=tmp_path / "sweep", progress=False)
+    assert not (tmp_path / "sweep").exists()
+
+
+def test_hierarchy_values_are_bureau_model_keywords():
+    from sim import BureauModel
+
+    by_keyword = BureauModel(scenario(), extra_principals=2, seed=4)
+    by_scenario = BureauModel(scenario(hierarchy={"branching": [2, 3, 4], "extra_principals": 2}), seed=4)
+    assert (by_keyword.layout.principals == by_scenario.layout.principals).all()
+    by_keyword.run_model()
+    by_scenario.run_model()
+    pd.testing.assert_frame_equal(
+        by_keyword.datacollector.get_model_vars_dataframe(), by_scenario.datacollector.get_model_vars_dataframe()
+    )
+    counted = BureauModel(counts=[3, 7], spread="random", seed=1)
+    assert counted.layout.sizes == [1, 3, 7]
+
+
 def test_sweep_runs_every_point_with_common_random_numbers(tmp_path):
     rates = [0.0, 0.25, 1.0]
     result = sim.sweep(
@@ -153,3 +238,17 @@ def test_a_sensitivity_folder_refuses_another_method_or_sample_size(tmp_path):
             sim.sensitivity(base, out=tmp_path / "s", progress=False, **options)
     again = sim.sensitivity(base, method="morris", samples=2, out=tmp_path / "s", progress=False)
     assert len(again.samples) == 2 * 3
+
+
+def test_sweep_arms_chooses_the_arms_and_an_arm_setting_a_swept_path_is_refused(tmp_path):
+    arms = [*ARMS, {"name": "strict", "set": {"relay.escalation": 0.4}}]
+    grid = {"grid": {"relay.escalation": [0.0, 0.3]}}
+    with pytest.raises(ScenarioError, match=r"arm strict sets relay\.escalation, which the sweep varies"):
+        sim.parse_scenario(json.dumps({"name": "x", "arms": arms, "sweep": grid}), "s.yaml")
+    with pytest.raises(ScenarioError, match="did you mean 'tolerant'"):
+        sim.parse_scenario(json.dumps({"name": "x", "arms": arms, "sweep": grid | {"arms": ["tolerent"]}}), "s.yaml")
+    chosen = scenario(arms=arms, sweep=grid | {"arms": ["tolerant"]})
+    result = sim.sweep(chosen, out=tmp_path / "one", progress=False)
+    assert set(result.runs["arm"]) == {"tolerant"} and len(result.runs) == 2 * 2
+    alone = sim.sweep(scenario(arms=arms, sweep=grid | {"arms": []}), out=tmp_path / "alone", progress=False)
+    assert set(alone.runs["arm"]) == {""}, "sweep.arms: [] runs the scenario itself"

@@ -141,29 +141,37 @@ def finish(fig, path: Path | None, dpi: int = 110):
 
 
 def sweep_lines(rows: pd.DataFrame, x: str, outcome: str, path: Path | None = None):
-    """An outcome's mean with 95% CI against one swept parameter (or the point number)."""
-    rows = rows.sort_values(x)
+    """An outcome's mean with 95% CI against one swept parameter (or the point number), a line per arm."""
     fig, ax = plt.subplots(figsize=(6.5, 4.0), constrained_layout=True)
-    ax.plot(rows[x], rows["mean"], "o-", linewidth=1.6)
-    ax.fill_between(rows[x], rows["ci_low"], rows["ci_high"], alpha=0.2, linewidth=0)
+    arms = list(dict.fromkeys(rows["arm"])) if "arm" in rows else [""]
+    for arm in arms:
+        line = (rows[rows["arm"] == arm] if "arm" in rows else rows).sort_values(x)
+        ax.plot(line[x], line["mean"], "o-", linewidth=1.6, label=arm or None)
+        ax.fill_between(line[x], line["ci_low"], line["ci_high"], alpha=0.2, linewidth=0)
     ax.set_xlabel(x)
     ax.set_ylabel(f"{outcome} (mean, 95% CI)")
     ax.set_title(f"{outcome} against {x}")
     ax.grid(alpha=0.3)
+    if any(arms):
+        ax.legend(fontsize=8)
     return finish(fig, path)
 
 
 def sweep_heatmap(rows: pd.DataFrame, parameters: list[str], outcome: str, path: Path | None = None):
-    """An outcome's mean over a two-parameter grid."""
-    grid = rows.pivot_table(index=parameters[0], columns=parameters[1], values="mean")
-    fig, ax = plt.subplots(figsize=(6.5, 4.8), constrained_layout=True)
-    image = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
-    ax.set_xticks(range(len(grid.columns)), [f"{v:g}" for v in grid.columns], fontsize=8)
-    ax.set_yticks(range(len(grid.index)), [f"{v:g}" for v in grid.index], fontsize=8)
-    ax.set_xlabel(parameters[1])
-    ax.set_ylabel(parameters[0])
-    ax.set_title(f"{outcome} (mean over replications)")
-    fig.colorbar(image, ax=ax)
+    """An outcome's mean over a two-parameter grid, a panel per arm on one colour scale."""
+    arms = list(dict.fromkeys(rows["arm"])) if "arm" in rows else [""]
+    fig, axes = plt.subplots(1, len(arms), figsize=(5.2 * len(arms) + 1.3, 4.8), constrained_layout=True, squeeze=False)
+    low, high = rows["mean"].min(), rows["mean"].max()
+    for ax, arm in zip(axes.flat, arms, strict=True):
+        mine = rows[rows["arm"] == arm] if "arm" in rows else rows
+        grid = mine.pivot_table(index=parameters[0], columns=parameters[1], values="mean")
+        image = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap="viridis", vmin=low, vmax=high)
+        ax.set_xticks(range(len(grid.columns)), [f"{v:g}" for v in grid.columns], fontsize=8)
+        ax.set_yticks(range(len(grid.index)), [f"{v:g}" for v in grid.index], fontsize=8)
+        ax.set_xlabel(parameters[1])
+        ax.set_ylabel(parameters[0])
+        ax.set_title(f"{arm}: {outcome}" if arm else f"{outcome} (mean over replications)", fontsize=9)
+    fig.colorbar(image, ax=list(axes.flat))
     return finish(fig, path)
 
 

@@ -11,6 +11,7 @@ mistake is a user error before anything is written, and a run that fails later i
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -62,9 +63,9 @@ def check_runs(
     """
     layout = check_hierarchy_source(scenario)
     _check_outcomes(scenario, layout, wanted or {})
-    configurations: dict[tuple, RunSpec] = {}
+    configurations: dict[str, RunSpec] = {}
     for spec in specs or _plain_specs(scenario):
-        key = (spec.arm, tuple(sorted(spec.overrides.items())), tuple(sorted(spec.world.items())))
+        key = json.dumps([spec.arm, spec.overrides, spec.world], sort_keys=True, default=str)  # values may be lists
         configurations.setdefault(key, spec)
     for spec in configurations.values():
         _check_configuration(scenario, layout, spec, points_field)
@@ -90,9 +91,24 @@ def _check_outcomes(scenario: Scenario, layout: Layout, wanted: dict[str, str]) 
 
 
 def _check_configuration(scenario: Scenario, layout: Layout, spec: RunSpec, points_field: str) -> None:
-    """One run configuration's parameters: valid together, and with finite targets on ``layout``."""
+    """One run configuration's parameters: valid together, and with finite targets on its hierarchy.
+
+    ``layout`` is the scenario's hierarchy; a point that sets hierarchy values is checked on its own.
+    """
     try:
-        parameters = run_parameters(in_world(scenario, spec.world), spec.arm or None, spec.overrides)
+        moved, values = scenario.at_point(spec.overrides)
+    except ValidationError as error:
+        problem = user_error(error)
+        raise _refusal(scenario, spec, points_field, problem.message, f"hierarchy.{problem.field}", True) from None
+    except ScenarioError as error:
+        raise _refusal(scenario, spec, points_field, error.message, None, True) from None
+    if moved.hierarchy != scenario.hierarchy:
+        try:
+            layout = check_hierarchy_source(moved)
+        except ScenarioError as error:
+            raise _refusal(scenario, spec, points_field, error.message, None, False) from None
+    try:
+        parameters = run_parameters(in_world(moved, spec.world), spec.arm or None, values)
     except ValidationError as error:
         problem = user_error(error)
         raise _refusal(scenario, spec, points_field, problem.message, f"parameters.{problem.field}", True) from None

@@ -1,9 +1,14 @@
-"""Parameter sweeps: the scenario's ``sweep:`` points × replications, summarised per point.
+"""Parameter sweeps: the scenario's ``sweep:`` points × its arms × replications, summarised per arm and point.
 
-Replication *k* uses the same seed at every point (common random numbers), so differences
-between points are not blurred by different draws. Each point's outcomes are summarised with
-their means and 95% CIs; plots draw outcomes against the swept parameter (one parameter),
-as heat maps (two), or against the point number (more, or zipped lists).
+Replication *k* uses the same seed at every point and in every arm (common random numbers),
+so differences between points and arms are not blurred by different draws. A point may set
+parameters, hierarchy values (``hierarchy.extra_principals``) and policy options
+(``policies.fault_tolerance.strength``). A scenario with arms is swept in every arm, or in
+those ``sweep.arms`` lists (``[]``: the scenario alone); an arm that sets a swept path is
+refused, since the sweep would replace its value. Each
+arm's and point's outcomes are summarised with their means and 95% CIs; plots draw outcomes
+against the swept parameter (one parameter, a line per arm), as heat maps (two, a panel per
+arm), or against the point number (more, or zipped lists).
 """
 
 from __future__ import annotations
@@ -41,7 +46,8 @@ class SweepResult:
         folder: The results folder.
         scenario: The scenario swept.
         points: One row per point: ``point`` and the value of every swept parameter.
-        table: One row per point and outcome: ``n``, ``mean``, ``ci_low``, ``ci_high``.
+        table: One row per arm, point and outcome: ``n``, ``mean``, ``ci_low``, ``ci_high``
+            (``arm`` is empty for a scenario without arms).
         runs: One row per finished run with every output's value.
         failures: Runs that failed and have not finished since, by key.
     """
@@ -59,12 +65,13 @@ class SweepResult:
         return RunStore(self.folder, self.scenario, "sweep", readonly=True).steps()
 
     def plot(self, outcome: str = "goal_attainment", path: Path | None = None):
-        """The outcome against the swept parameters: lines with 95% CIs, or a heat map for two."""
+        """The outcome against the swept parameters: lines with 95% CIs (one per arm), or heat maps for two."""
         parameters = [c for c in self.points.columns if c != "point"]
         rows = self.table[self.table["outcome"] == outcome].merge(self.points, on="point")
-        if self.scenario.sweep.grid is not None and len(parameters) == 2:
+        numeric = all(pd.api.types.is_numeric_dtype(self.points[name]) for name in parameters)
+        if self.scenario.sweep.grid is not None and len(parameters) == 2 and numeric:
             return sweep_heatmap(rows, parameters, outcome, path)
-        x = parameters[0] if len(parameters) == 1 else "point"
+        x = parameters[0] if len(parameters) == 1 and numeric else "point"
         return sweep_lines(rows, x, outcome, path)
 
 
@@ -72,7 +79,7 @@ def sweep(
     scenario: Scenario | str | Path,
     **execution: Unpack[ExecutionKeywords],
 ) -> SweepResult:
-    """Run the scenario's ``sweep:`` points, each for the scenario's replications.
+    """Run the scenario's ``sweep:`` points, in each of its arms (if any), each for the scenario's replications.
 
     Args:
         scenario: A scenario with a ``sweep:`` section, or its path.
@@ -85,15 +92,17 @@ def sweep(
 
 @dataclass(frozen=True, kw_only=True)
 class SweepDesign(Design):
-    """The sweep's points (each a set of parameter values by dotted path) × replications."""
+    """The sweep's points (each a set of values by dotted path) × arms × replications."""
 
     points: list[dict[str, Any]]
 
     def specs(self, replications: int) -> list[RunSpec]:
-        """Replication *k* of every point, with the same seed at every point."""
+        """Replication *k* of every arm and point, with the same seed everywhere."""
         seeds = self.seeds(replications)
+        arms = [arm.name for arm in self.scenario.swept_arms()] or [""]
         return [
-            RunSpec("", point, k, seed, overrides)
+            RunSpec(arm, point, k, seed, overrides)
+            for arm in arms
             for point, overrides in enumerate(self.points)
             for k, seed in enumerate(seeds)
         ]
@@ -121,9 +130,11 @@ class SweepKind(ExperimentKind):
         lengths = [len(values) for values in (scenario.sweep.grid or scenario.sweep.zip).values()]
         points = math.prod(lengths) if scenario.sweep.grid is not None else lengths[0]
         shape = " x ".join(f"{length:,}" for length in lengths) if scenario.sweep.grid is not None else f"{points:,}"
+        arms = max(1, len(scenario.swept_arms()))
+        in_arms = f" x {counted(arms, 'arm')}" if scenario.swept_arms() else ""
         check_run_count(
-            points * scenario.replications,
-            f"a sweep of {shape} points x {counted(scenario.replications, 'replication')}",
+            points * arms * scenario.replications,
+            f"a sweep of {shape} points{in_arms} x {counted(scenario.replications, 'replication')}",
             scenario,
             source=scenario.source,
             field="sweep",
@@ -135,35 +146,37 @@ class SweepKind(ExperimentKind):
     ) -> SweepResult:
         """Per point and outcome: replications, mean and 95% CI."""
         scenario = design.scenario
-        table = summarise_points(runs, [o.name for o in scenario.outcomes])
+        table = summarise_points(runs, [o.name for o in scenario.outcomes], [arm.name for arm in scenario.swept_arms()])
         return SweepResult(experiment.folder, scenario, design.table(), table, runs, experiment.store.failures())
 
     def write(self, design: SweepDesign, result: SweepResult) -> dict[str, Any]:
         """``points.csv``, ``sweep.csv``, ``runs.parquet`` and one plot per outcome."""
         folder = result.folder
         write_table(result.points, folder / "points.csv")
-        write_table(result.table.merge(result.points, on="point"), folder / "sweep.csv")
+        write_table(result.table.merge(result.points, on="point", sort=False), folder / "sweep.csv")
         write_table(result.runs, folder / "runs.parquet")
         plots = folder / "plots"
         plots.mkdir(exist_ok=True)
         for outcome in design.scenario.outcomes:
             result.plot(outcome.name, plots / f"sweep_{outcome.name}.png")
-        return {"points": len(design.points)}
+        return {"points": len(design.points), "arms": [arm.name for arm in design.scenario.swept_arms()]}
 
     @classmethod
     def read(cls, folder: Path, scenario: Scenario, manifest: dict, runs: pd.DataFrame, failures: dict) -> SweepResult:
         """The points as written; the summary table is computed again from the runs (fast)."""
         points = read_table(folder / "points.csv")
-        table = summarise_points(runs, [o.name for o in scenario.outcomes])
+        table = summarise_points(runs, [o.name for o in scenario.outcomes], [arm.name for arm in scenario.swept_arms()])
         return SweepResult(folder, scenario, points, table, runs, failures)
 
 
-def summarise_points(runs: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
-    """Per point and outcome: replications, mean and 95% CI."""
+def summarise_points(runs: pd.DataFrame, outcomes: list[str], arms: list[str] | None = None) -> pd.DataFrame:
+    """Per arm (in ``arms`` order), point and outcome: replications, mean and 95% CI."""
+    order = {arm: position for position, arm in enumerate(arms or [])}
     rows = []
-    for point, group in runs.groupby("point"):
+    keyed = runs.assign(_order=runs["arm"].map(order).fillna(-1))
+    for (_, arm, point), group in keyed.groupby(["_order", "arm", "point"], sort=True):
         for outcome in outcomes:
             summary = describe(group[outcome])
             del summary["sd"]
-            rows.append({"point": point, "outcome": outcome} | summary)
+            rows.append({"arm": arm, "point": point, "outcome": outcome} | summary)
     return pd.DataFrame(rows)

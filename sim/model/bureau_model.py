@@ -32,7 +32,7 @@ from sim.scenario.outcome_values import RUN_VALUE_PREFIX, burn_in_periods, run_v
 from sim.scenario.output_names import AGENT_OUTPUTS, model_output_names, sanction_share_name
 from sim.scenario.parameters import Parameters, parameter_paths, with_values
 from sim.scenario.policies import apply_policies
-from sim.scenario.schema import HierarchySpec, Scenario, parse_policies
+from sim.scenario.schema import HIERARCHY_POINT_FIELDS, Scenario, parse_policies
 from sim.scenario.strategies import N_STRATEGIES, Strategy
 
 
@@ -54,6 +54,8 @@ class BureauModel(mesa.Model):
         steps: Periods :meth:`run_model` runs before it sets ``running`` to ``False``
             (default: the scenario's ``steps``).
         branching: Subordinates per official at each relay, replacing the scenario's hierarchy.
+            The other hierarchy values are keywords too: ``counts``, ``spread``, ``levels``
+            and ``extra_principals`` (line departments per grassroots unit).
         policies: Policies to switch on, after the scenario's and the arm's: names, or ``{name: {option: value}}``.
         engine: ``"vectorized"`` (whole levels at once) or ``"agents"`` (official by
             official); default: the scenario's. Both give the same numbers.
@@ -104,13 +106,17 @@ class BureauModel(mesa.Model):
         if isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int) or self.max_steps < 1:
             raise ScenarioError(f"must be a whole number of periods, at least 1 (got {steps!r})", field="steps")
         policies = _list_keyword("policies", policies, '[["fault_tolerance"]]')
+        hierarchy = {f"hierarchy.{name}": parameters.pop(name) for name in HIERARCHY_POINT_FIELDS if name in parameters}
         if branching is not None:
-            branching = _list_keyword("branching", branching, "[(4, 4, 6)]")
+            hierarchy["hierarchy.branching"] = _list_keyword("branching", branching, "[(4, 4, 6)]")
+        for key in ("hierarchy.counts", "hierarchy.levels"):
+            if key in hierarchy:
+                hierarchy[key] = _list_keyword(key.split(".")[1], hierarchy[key], "[[31, 333, 2844]]")
+        if hierarchy:
             try:
-                hierarchy = HierarchySpec(branching=branching, extra_principals=scenario.hierarchy.extra_principals)
+                scenario, _ = scenario.at_point(hierarchy)
             except ValidationError as error:
                 raise user_error(error) from None
-            scenario = scenario.model_copy(update={"hierarchy": hierarchy})
         self.scenario = scenario
         self.engine = ENGINES[engine or scenario.engine]()
         self.record_agents = _check_agent_periods(record_agents)

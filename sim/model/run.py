@@ -61,7 +61,8 @@ def run_one(
         arm: One of the scenario's arms, or ``None`` for the scenario itself.
         replication: Replication number written into the tables.
         steps: Periods to run (default: the scenario's).
-        overrides: Parameter values by dotted path, applied after the arm (a sweep point).
+        overrides: A sweep point's values by dotted path: parameters (applied after the arm),
+            ``hierarchy.<field>`` and ``policies.<policy>.<option>`` (see ``Scenario.at_point``).
         world: Parameter values by dotted path that replace the scenario's own before its
             policies and the arm act on them (a future of a robustness analysis).
         agents: Whether to return the agents table (of the last period).
@@ -69,8 +70,8 @@ def run_one(
     Returns:
         The replication's tables, tagged with ``replication``, ``seed`` and ``arm``.
     """
-    scenario = in_world(scenario, world)
-    keywords = {path.replace(".", "_", 1): value for path, value in (overrides or {}).items()}
+    scenario, values = in_world(scenario, world).at_point(overrides or {})  # a point's hierarchy and policy options
+    keywords = {path.replace(".", "_", 1): value for path, value in values.items()}
     periods = steps or scenario.steps
     recorded = "end" if agents else False  # the agents table holds the last period only
     model = BureauModel(scenario, seed=seed, arm=arm, steps=periods, record_agents=recorded, **keywords)

@@ -176,6 +176,58 @@ def _check_path(path: str) -> str:
     return path
 
 
+HIERARCHY_POINT_FIELDS = ("branching", "counts", "spread", "levels", "extra_principals")
+"""Hierarchy values a sweep point (``hierarchy.extra_principals``) or a ``BureauModel`` keyword may set."""
+HIERARCHY_SOURCES = ("branching", "counts", "file")
+
+
+def _check_point_path(path: str) -> str:
+    """A sweep point's path: a parameter, ``hierarchy.<field>``, or ``policies.<policy>.<option>``."""
+    parts = path.split(".")
+    if parts[0] == "hierarchy":
+        if len(parts) != 2 or parts[1] not in HIERARCHY_POINT_FIELDS:
+            raise ValueError(
+                f"unknown hierarchy value {path!r}{did_you_mean(parts[-1], list(HIERARCHY_POINT_FIELDS))}; "
+                f"a point may set hierarchy.{', hierarchy.'.join(HIERARCHY_POINT_FIELDS)}"
+            )
+        return path
+    if parts[0] == "policies":
+        if len(parts) != 3 or parts[1] not in REGISTRY:
+            name = parts[1] if len(parts) > 1 else ""
+            raise ValueError(
+                f"{path!r} is not a policy option; write policies.<policy>.<option>"
+                f"{did_you_mean(name, list(REGISTRY))} (bureausim describe lists them)"
+            )
+        options = REGISTRY[parts[1]].options.model_fields
+        if parts[2] not in options:
+            raise ValueError(
+                f"{parts[1]} has no option {parts[2]!r}{did_you_mean(parts[2], list(options))}; "
+                f"its options: {', '.join(options) or 'none'}"
+            )
+        return path
+    return _check_path(path)
+
+
+def _validated_point_value(path: str, value: Any) -> Any:
+    """Check one sweep point value: a parameter's type and range, a hierarchy field's, or a policy option's."""
+    parts = path.split(".")
+    if parts[0] == "hierarchy":
+        try:
+            HierarchySpec.model_validate({parts[1]: value} | ({"branching": [1]} if parts[1] == "levels" else {}))
+        except ValidationError as error:
+            problem = error.errors()[0]
+            if parts[1] != "levels":  # level names are checked against the hierarchy they name, at the run
+                raise ValueError(f"{path}: {describe_error(problem, Scenario)}") from None
+        return value
+    if parts[0] == "policies":
+        try:
+            REGISTRY[parts[1]].options.model_validate({parts[2]: value})
+        except ValidationError as error:
+            raise ValueError(f"{path}: {describe_error(error.errors()[0], Scenario)}") from None
+        return value
+    return _validated_value(path, value)
+
+
 def parameter_suggestion(path: str) -> str:
     """`` (did you mean 'relay.escalation'?)`` for a parameter path: a name in another group, or a close spelling."""
     paths = list(parameter_paths())
@@ -212,6 +264,9 @@ class Sweep(_Section):
 
     grid: dict[str, list[Any]] | None = Field(None, description="values per parameter; every combination is a point")
     zip: dict[str, list[Any]] | None = Field(None, description="equally long value lists; the i-th values form point i")
+    arms: list[str] | None = Field(
+        None, description="arms to run every point in (default: every arm; [] for the scenario alone)"
+    )
 
     @model_validator(mode="after")
     def _one_design(self) -> Sweep:
@@ -221,14 +276,19 @@ class Sweep(_Section):
         if not design:
             raise ValueError("name at least one parameter")
         for path, values in design.items():
-            _check_path(path)
+            _check_point_path(path)
             if not values:
                 raise ValueError(f"{path}: give at least one value")
             for value in values:
-                _validated_value(path, value)
+                _validated_point_value(path, value)
         if self.zip is not None and len({len(v) for v in self.zip.values()}) > 1:
             raise ValueError("zip lists must be equally long")
         return self
+
+    @property
+    def paths(self) -> list[str]:
+        """The swept paths, in order."""
+        return list(self.grid if self.grid is not None else self.zip)
 
     def points(self) -> list[dict[str, Any]]:
         """The parameter values of every point, in order (the grid's last parameter varies fastest)."""
@@ -358,6 +418,8 @@ class Scenario(_Section):
             )
         if self.burn_in is not None and self.burn_in >= self.steps:
             raise ValueError(f"burn_in: {self.burn_in} periods must be shorter than the run ({self.steps} steps)")
+        if self.sweep is not None:
+            self._check_sweep_arms(names)
         for index, question in enumerate(self.robustness.discover):
             # whole-scenario checks name their field first, so that the loader can point at its line
             if question.arm not in names:
@@ -370,6 +432,30 @@ class Scenario(_Section):
             except ValueError as error:
                 raise ValueError(f"robustness.discover.{index}.when: {error}") from None
         return self
+
+    def _check_sweep_arms(self, names: list[str]) -> None:
+        """``sweep.arms`` names arms; no swept arm sets a path the sweep varies (its setting would be lost)."""
+        for index, name in enumerate(self.sweep.arms or []):
+            if name not in names:
+                raise ValueError(
+                    f"sweep.arms.{index}: {name!r} is not an arm{did_you_mean(name, names)}; "
+                    f"arms: {', '.join(names) or 'none'}"
+                )
+        for arm in self.swept_arms():
+            clash = sorted(set(arm.set) & set(self.sweep.paths))
+            if clash:
+                raise ValueError(
+                    f"sweep: arm {arm.name} sets {', '.join(clash)}, which the sweep varies, so every point would "
+                    f"replace the arm's value; list the arms to sweep in sweep.arms ([] for the scenario alone)"
+                )
+
+    def swept_arms(self) -> list[Arm]:
+        """The arms a sweep runs every point in: ``sweep.arms``, or every arm (none without a sweep)."""
+        if self.sweep is None:
+            return []
+        if self.sweep.arms is None:
+            return list(self.arms)
+        return [arm for arm in self.arms if arm.name in self.sweep.arms]
 
     @property
     def folder(self) -> Path | None:
@@ -401,6 +487,48 @@ class Scenario(_Section):
         if repeated:
             raise ValueError(f"outcomes must be distinct: {', '.join(repeated)} more than once")
         return value
+
+    def at_point(self, values: dict[str, Any]) -> tuple[Scenario, dict[str, Any]]:
+        """The scenario with a point's hierarchy values and policy options set, and the point's parameter values.
+
+        A point names parameters by dotted path (applied by the run after the arm), hierarchy
+        values as ``hierarchy.<field>`` (``branching``, ``counts`` and ``file`` replace one
+        another) and policy options as ``policies.<policy>.<option>``, set wherever the policy
+        is switched on: in the scenario's ``policies`` and in every arm's.
+
+        Raises:
+            ScenarioError: for a policy option of a policy switched on nowhere in the scenario.
+            pydantic.ValidationError: for hierarchy values that are not valid together.
+        """
+        hierarchy = {path.split(".")[1]: value for path, value in values.items() if path.startswith("hierarchy.")}
+        options = [[*path.split(".")[1:], value] for path, value in values.items() if path.startswith("policies.")]
+        rest = {path: value for path, value in values.items() if not path.startswith(("hierarchy.", "policies."))}
+        if not hierarchy and not options:
+            return self, rest
+        data = self.model_dump(mode="json", exclude={"source"})
+        if hierarchy:
+            if set(hierarchy) & set(HIERARCHY_SOURCES):
+                data["hierarchy"] = {k: v for k, v in data["hierarchy"].items() if k not in HIERARCHY_SOURCES}
+            data["hierarchy"] |= hierarchy
+        for name, option, value in options:
+            lists = [data["policies"], *(arm["policies"] for arm in data["arms"])]
+            found = [choice for choices in lists for choice in choices if choice["name"] == name]
+            if not found:
+                raise ScenarioError(
+                    f"policies.{name}.{option}: {name} is not switched on in the scenario or any arm, "
+                    f"so its option cannot be set; add it to policies: or to an arm",
+                    source=self.source,
+                    field="sweep",
+                )
+            for choice in found:
+                choice["options"] = choice["options"] | {option: value}
+        data["policies"] = [{c["name"]: c["options"]} if c["options"] else c["name"] for c in data["policies"]]
+        for arm in data["arms"]:
+            arm["policies"] = [{c["name"]: c["options"]} if c["options"] else c["name"] for c in arm["policies"]]
+        moved = Scenario.model_validate(data)
+        moved.source, moved._lines = self.source, self._lines
+        moved._absolute_paths_allowed = self._absolute_paths_allowed
+        return moved, rest
 
     def resolved_parameters(self, arm: str | None = None) -> Parameters:
         """The parameters a run uses: the scenario's, its policies, then an arm's policies and overrides."""
