@@ -209,21 +209,27 @@ def _difference(arm: np.ndarray, reference: np.ndarray) -> dict[str, float | str
     summary = describe(diff)
     mean, sd, n = summary["mean"], summary["sd"], summary["n"]
     pooled = np.sqrt((np.var(arm, ddof=1) + np.var(reference, ddof=1)) / 2) if n > 1 else np.nan
-    if n > 1 and sd > 0:
-        p_value = float(2 * stdtr(n - 1, -abs(mean) / (sd / np.sqrt(n))))
-    elif n > 1:  # every pair differs by the same amount: no doubt about the difference
-        p_value = 1.0 if mean == 0 else 0.0
-    else:
-        p_value = np.nan
     return {
         "difference": mean,
         "difference_low": summary["ci_low"],
         "difference_high": summary["ci_high"],
         "cohens_d": _standardised(mean, pooled),
         "paired_dz": _standardised(mean, sd),
-        "p_value": p_value,
+        "p_value": paired_p_value(mean, sd, n),
         "verdict": "",
     }
+
+
+def paired_p_value(mean: float, sd: float, n: int) -> float:
+    """Two-sided p-value of a one-sample t-test that paired differences with this mean, sd and count have mean 0.
+
+    Differences without spread leave no doubt: p is 1 if they are all 0, else 0. NaN for fewer than two.
+    """
+    if n < 2:
+        return np.nan
+    if sd > 0:
+        return float(2 * stdtr(n - 1, -abs(mean) / (sd / np.sqrt(n))))
+    return 1.0 if mean == 0 else 0.0
 
 
 def _standardised(difference: float, spread: float) -> float:

@@ -72,6 +72,14 @@ def print_effects(result: CompareResult, console: Console) -> None:
             row.verdict,
         )
     Console(file=console.file, width=max(console.width, 150)).print(table)
+    if result.factorial is not None:
+        factorial = Table(title=f"{result.scenario.name}: main effects and interactions (paired, 95% CI)")
+        for column in ("outcome", "term", "effect [95% CI]", "verdict"):
+            factorial.add_column(column)
+        for row in result.factorial.itertuples():
+            interval = f"{row.effect:+.3f} [{row.effect_low:+.3f}, {row.effect_high:+.3f}]"
+            factorial.add_row(row.outcome, row.term, interval, row.verdict)
+        Console(file=console.file, width=max(console.width, 120)).print(factorial)
     if result.stop_reason:
         console.print(result.stop_reason)
 

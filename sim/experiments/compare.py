@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Unpack
 
 import pandas as pd
 
+from sim.analysis.factorial import factorial_effects
 from sim.analysis.plots import forest_plot, series_by_arm
 from sim.analysis.statistics import ADJUSTMENTS, paired_effects
 from sim.atomic import write_table
@@ -30,7 +31,7 @@ from sim.experiments.template import (
     ExperimentOptions,
     run_experiment,
 )
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import FACTORS_OFF, Scenario
 from sim.storage.results_folder import read_table
 from sim.storage.run_store import RunSpec, RunStore
 
@@ -65,6 +66,8 @@ class CompareResult:
         runs: One row per finished run with every output's value.
         failures: Runs that failed and have not finished since, by key.
         stop_reason: Why adding replications stopped (with ``precision``), else ``None``.
+        factorial: For a scenario with ``factors:``, every main effect and interaction per
+            outcome with its paired CI (:func:`sim.analysis.factorial.factorial_effects`), else ``None``.
     """
 
     folder: Path
@@ -73,6 +76,7 @@ class CompareResult:
     runs: pd.DataFrame
     failures: dict
     stop_reason: str | None = None
+    factorial: pd.DataFrame | None = None
 
     @property
     def steps(self) -> pd.DataFrame:
@@ -213,12 +217,18 @@ class CompareKind(ExperimentKind):
                 return AnotherRound(_next_replications(replications, widest, self.precision, design.cap))
         failures = experiment.store.failures()
         effects = effects[[column for column in EFFECT_COLUMNS if column in effects]]
-        return CompareResult(experiment.folder, scenario, effects, values, failures, stop_reason)
+        factorial = None
+        if scenario.factors is not None:
+            cells = {arm.name: frozenset(arm.name.split("-")) - {FACTORS_OFF} for arm in scenario.arms}
+            factorial = factorial_effects(values, cells, list(scenario.factors), outcomes, adjust=self.adjust)
+        return CompareResult(experiment.folder, scenario, effects, values, failures, stop_reason, factorial)
 
     def write(self, design: CompareDesign, result: CompareResult) -> dict[str, Any]:
         """``effects.csv``, ``runs.parquet`` and the forest and series plots."""
         folder = result.folder
         write_table(result.effects, folder / "effects.csv")
+        if result.factorial is not None:
+            write_table(result.factorial, folder / "factorial.csv")
         write_table(result.runs, folder / "runs.parquet")
         plots = folder / "plots"
         plots.mkdir(exist_ok=True)
@@ -237,7 +247,8 @@ class CompareKind(ExperimentKind):
     ) -> CompareResult:
         """The effects as written, and why adding replications stopped."""
         effects = read_table(folder / "effects.csv")
-        return CompareResult(folder, scenario, effects, runs, failures, manifest.get("stop_reason"))
+        factorial = read_table(folder / "factorial.csv") if scenario.factors is not None else None
+        return CompareResult(folder, scenario, effects, runs, failures, manifest.get("stop_reason"), factorial)
 
 
 def check_judgement(adjust: str | None, min_effect: float | None) -> None:

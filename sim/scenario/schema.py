@@ -259,6 +259,42 @@ class Arm(_Section):
         return value
 
 
+class Factor(_Section):
+    """One factor of a factorial design: what switching it on does (policies and parameter overrides)."""
+
+    description: str = Field("", description="what the factor represents")
+    policies: list[PolicyChoice] = Field(default_factory=list, description="policies switched on at its high level")
+    set: dict[str, Any] = Field(default_factory=dict, description="parameter overrides at its high level")
+
+    _policies = field_validator("policies", mode="before")(parse_policies)
+    _set_paths = field_validator("set")(Arm._set_paths.__func__)
+
+
+FACTORS_OFF = "none"
+"""The arm of a factorial design with every factor off: its reference."""
+
+
+def factorial_arms(factors: dict[str, Factor]) -> list[Arm]:
+    """Every cell of a 2^k design as an arm: ``none``, then one factor on, two, ... (in the factors' order).
+
+    A cell's name joins the names of the factors on with ``-`` (``fault_tolerance-burden_reduction``);
+    its policies and overrides are those of its factors, in order.
+    """
+    names = list(factors)
+    cells = [combination for size in range(len(names) + 1) for combination in itertools.combinations(names, size)]
+    arms = []
+    for cell in cells:
+        policies = [choice for name in cell for choice in factors[name].policies]
+        overrides: dict[str, Any] = {}
+        for name in cell:
+            clash = sorted(set(overrides) & set(factors[name].set))
+            if clash:
+                raise ValueError(f"factors: {name} and an earlier factor both set {', '.join(clash)}")
+            overrides |= factors[name].set
+        arms.append(Arm(name="-".join(cell) or FACTORS_OFF, policies=policies, set=overrides))
+    return arms
+
+
 class Sweep(_Section):
     """Parameter points to run: every combination of a ``grid``, or ``zip`` lists taken in step."""
 
@@ -360,6 +396,9 @@ class Scenario(_Section):
     parameters: Parameters = Field(default_factory=Parameters, description="model constants")
     policies: list[PolicyChoice] = Field(default_factory=list, description="reforms switched on")
     arms: list[Arm] = Field(default_factory=list, description="named alternatives to compare")
+    factors: dict[str, Factor] | None = Field(
+        None, description="a 2^k factorial design: its arms are every combination of the factors on and off"
+    )
     reference: str | None = Field(None, description="arm the others are compared with (default: the first)")
     burn_in: int | None = Field(
         None, ge=0, le=100_000, description="periods left out of each run's outcome values (default: a third)"
@@ -407,6 +446,23 @@ class Scenario(_Section):
         if duplicates:
             raise ValueError(f"arm names must be distinct: {', '.join(duplicates)}")
         return value
+
+    @model_validator(mode="after")
+    def _factorial_arms(self) -> Scenario:
+        """A factorial design's arms are its cells; arms given beside it must be exactly those (a saved scenario's)."""
+        if self.factors is None:
+            return self
+        if not 2 <= len(self.factors) <= 6:
+            raise ValueError(f"factors: give 2 to 6 factors (got {len(self.factors)}), for 4 to 64 cells")
+        for name in self.factors:
+            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name) or name == FACTORS_OFF:
+                raise ValueError(f"factors: {name!r} must be an identifier without '-', and not {FACTORS_OFF!r}")
+        cells = factorial_arms(self.factors)
+        if not self.arms:
+            self.arms = cells
+        elif [arm.model_dump() for arm in self.arms] != [arm.model_dump() for arm in cells]:
+            raise ValueError("arms: a factorial design makes its own arms (every cell of the factors); leave arms out")
+        return self
 
     @model_validator(mode="after")
     def _reference_and_burn_in(self) -> Scenario:
