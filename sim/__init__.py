@@ -35,6 +35,8 @@ _LAZY = {
     "Scenario": ("sim.scenario.schema", "Scenario"),
     "Strategy": ("sim.scenario.strategies", "Strategy"),
     "compare": ("sim.experiments.compare", "compare"),
+    "ema_model": ("sim.experiments.ema", "ema_model"),
+    "ema_policies": ("sim.experiments.ema", "ema_policies"),
     "load_results": ("sim.experiments.reopen", "load_results"),
     "load_scenario": ("sim.scenario.loader", "load_scenario"),
     "parse_scenario": ("sim.scenario.loader", "parse_scenario"),
@@ -48,6 +50,7 @@ _LAZY = {
 
 if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from sim.experiments.compare import compare
+    from sim.experiments.ema import ema_model, ema_policies
     from sim.experiments.reopen import load_results
     from sim.experiments.replications import run
     from sim.experiments.robustness import robustness
@@ -93,6 +96,8 @@ __all__ = [
     "UserError",
     "__version__",
     "compare",
+    "ema_model",
+    "ema_policies",
     "load_results",
     "load_scenario",
     "parse_scenario",
