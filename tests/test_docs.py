@@ -52,3 +52,21 @@ def test_readme_counts_the_catalogue_of_bad_inputs():
     from catalogue import CASES
 
     assert f"lists {len(CASES)} bad inputs" in README
+
+
+def test_the_readmes_python_examples_run_as_written(tmp_path, monkeypatch):
+    """Every Python block of the README's "From Python" section, run in order, from a folder beside the scenarios."""
+    import re
+
+    section = README[README.index("## From Python") : README.index("## Experiments: comparing reforms")]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+    assert len(blocks) >= 2
+    (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")
+    monkeypatch.chdir(tmp_path)
+    names: dict = {}
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), names)  # the README's own examples, as a reader runs them
+    assert names["model"].record_agents == "end"
+    assert {"cohens_d", "paired_dz", "p_adjusted"} <= set(names["effects"].columns)
+    assert len(names["experiments"]) == 4 * len(names["scenario"].arms)
+    assert set(names["outcomes"]) == {o.name for o in names["scenario"].outcomes}
