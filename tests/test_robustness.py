@@ -937,3 +937,36 @@ def test_a_question_with_two_boxes_writes_a_row_and_plots_per_box(tmp_path):
     boxes = pd.read_csv(tmp_path / "out" / "discovery_boxes.csv")
     assert list(boxes.columns[:3]) == ["question", "box", "condition"] and sorted(set(boxes["box"])) == [1, 2]
     assert [found.number for found in sim.load_results(tmp_path / "out").discoveries] == [1, 2]
+
+
+def test_a_policy_option_can_be_uncertain_in_futures_and_samples(tmp_path):
+    """uncertainties: may name a policy option; a future sets it wherever the policy is on, as a sweep point does."""
+    from sim.analysis.statistics import run_values
+    from sim.model.run import run_one
+    from sim.scenario.schema import Scenario
+
+    data = {
+        "name": "uncertain_option",
+        "seed": 3,
+        "steps": 6,
+        "replications": 1,
+        "hierarchy": {"branching": [2, 3]},
+        "arms": [{"name": "status_quo"}, {"name": "tolerant", "policies": ["fault_tolerance"]}],
+        "uncertainties": {"policies.fault_tolerance.strength": [0.1, 0.9], "relay.escalation": [0.0, 0.3]},
+        "robustness": {"futures": 3},
+    }
+    scenario = Scenario.model_validate(data)
+    result = sim.robustness(scenario, out=tmp_path / "robust", progress=False)
+    future = result.futures.iloc[1]
+    world = {"policies.fault_tolerance.strength": future["policies.fault_tolerance.strength"]}
+    world["relay.escalation"] = future["relay.escalation"]
+    row = result.values.query("arm == 'tolerant' and future == 1").iloc[0]
+    seed = int(result.runs.query("arm == 'tolerant' and point == 1")["seed"].iloc[0])
+    steps = run_one(scenario, seed, arm="tolerant", world=world, agents=False).steps
+    alone = run_values(steps, scenario.burn_in_periods)
+    assert row["goal_attainment"] == alone["goal_attainment"]
+    nowhere = Scenario.model_validate({**data, "arms": [{"name": "a"}, {"name": "b"}]})
+    with pytest.raises(sim.ScenarioError, match="fault_tolerance is not switched on"):
+        sim.robustness(nowhere, out=tmp_path / "nowhere", progress=False)
+    with pytest.raises(sim.ScenarioError, match="cannot be given a range"):
+        sim.parse_scenario(json.dumps({**data, "uncertainties": {"hierarchy.extra_principals": [0, 2]}}), "s.yaml")

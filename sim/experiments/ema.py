@@ -40,7 +40,7 @@ from sim.model.run import replication_seeds, run_one
 from sim.scenario.loader import load_scenario
 from sim.scenario.messages import user_error
 from sim.scenario.parameters import parameter_paths
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, point_annotation
 
 ARM_LEVER = "arm"
 """The name of the categorical lever that chooses one of the scenario's arms."""
@@ -176,7 +176,7 @@ def _check_levers(scenario: Scenario, levers: dict[str, tuple[float, float]]) ->
 
 def _parameter(name: str, low: float, high: float, path: str, real, integer):
     """A real parameter, or an integer one for a whole-number value (a hierarchy count, a number of principals)."""
-    whole = path.startswith("hierarchy.") or (path in parameter_paths() and _is_int(parameter_paths()[path].annotation))
+    whole = path.startswith("hierarchy.") or _is_int(point_annotation(path))
     return integer(name, int(low), int(high)) if whole else real(name, float(low), float(high))
 
 

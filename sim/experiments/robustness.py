@@ -51,8 +51,7 @@ from sim.experiments.template import (
 )
 from sim.scenario.conditions import parse_condition
 from sim.scenario.loader import validate_scenario
-from sim.scenario.parameters import typed_values
-from sim.scenario.schema import DEFAULT_MIN_DENSITY, Scenario
+from sim.scenario.schema import DEFAULT_MIN_DENSITY, Scenario, typed_values
 from sim.storage.results_folder import read_table
 from sim.storage.run_store import RunSpec, table_digest
 

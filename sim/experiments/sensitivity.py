@@ -27,8 +27,7 @@ from sim.experiments.template import (
     ExperimentOptions,
     run_experiment,
 )
-from sim.scenario.parameters import typed_values
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, typed_values
 from sim.storage.results_folder import read_table
 from sim.storage.run_store import RunSpec, table_digest
 

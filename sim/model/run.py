@@ -99,14 +99,19 @@ def run_one(
 
 
 def in_world(scenario: Scenario, world: dict[str, Any] | None) -> Scenario:
-    """The scenario with its own parameter values replaced by a future's (by dotted path), before policies and arms.
+    """The scenario with its own values replaced by a future's (by dotted path), before policies and arms act.
+
+    A future's parameters replace the scenario's; its policy options
+    (``policies.<policy>.<option>``) are set wherever the policy is switched on.
 
     Raises:
         pydantic.ValidationError: for values that are not valid together.
+        ScenarioError: for an option of a policy switched on nowhere.
     """
     if not world:
         return scenario
-    return scenario.model_copy(update={"parameters": with_values(scenario.parameters, world)})
+    scenario, values = scenario.at_point(world)
+    return scenario.model_copy(update={"parameters": with_values(scenario.parameters, values)})
 
 
 def run_replications(

@@ -12,7 +12,7 @@ becomes an underscore (``relay_escalation``).
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from typing import Any
 
 from pydantic import ConfigDict, Field, field_serializer, field_validator, model_validator
 
@@ -237,14 +237,3 @@ def with_values(parameters: Parameters, values: dict[str, Any]) -> Parameters:
         group, name = path.split(".")
         data[group][name] = value
     return Parameters.model_validate(data)
-
-
-def typed_values(values: dict[str, float]) -> dict[str, float | int]:
-    """Sampled values by dotted path, with those of integer parameters rounded."""
-    fields = parameter_paths()
-    typed: dict[str, float | int] = {}
-    for path, value in values.items():
-        annotation = fields[path].annotation
-        is_int = annotation is int or int in get_args(annotation)
-        typed[path] = round(value) if is_int else float(value)
-    return typed

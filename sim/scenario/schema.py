@@ -208,6 +208,31 @@ def _check_point_path(path: str) -> str:
     return _check_path(path)
 
 
+def point_annotation(path: str) -> Any:
+    """The type of the value at a parameter's or a policy option's path (``None`` for a hierarchy value)."""
+    parts = path.split(".")
+    if parts[0] == "hierarchy":
+        return None
+    if parts[0] == "policies":
+        return REGISTRY[parts[1]].options.model_fields[parts[2]].annotation
+    return parameter_paths()[path].annotation
+
+
+def _is_number_type(annotation: Any) -> bool:
+    """Whether a field of this type holds a number (bool is not one)."""
+    return bool({float, int} & {annotation, *typing.get_args(annotation)})
+
+
+def typed_values(values: dict[str, float]) -> dict[str, float | int]:
+    """Sampled values by dotted path (parameters or policy options), with those of whole-number fields rounded."""
+    typed: dict[str, float | int] = {}
+    for path, value in values.items():
+        annotation = point_annotation(path)
+        is_int = annotation is int or int in typing.get_args(annotation)
+        typed[path] = round(value) if is_int else float(value)
+    return typed
+
+
 def _validated_point_value(path: str, value: Any) -> Any:
     """Check one sweep point value: a parameter's type and range, a hierarchy field's, or a policy option's."""
     parts = path.split(".")
@@ -405,7 +430,7 @@ class Scenario(_Section):
     )
     sweep: Sweep | None = Field(None, description="parameter points for bureausim sweep")
     uncertainties: dict[str, tuple[float, float]] = Field(
-        default_factory=dict, description="ranges of uncertain parameters by dotted path"
+        default_factory=dict, description="ranges of uncertain parameters (or policy options) by dotted path"
     )
     outcomes: list[Outcome] = Field(default_factory=_default_outcomes, description="outputs of interest")
     robustness: RobustnessSpec = Field(
@@ -429,13 +454,15 @@ class Scenario(_Section):
     @classmethod
     def _ranges(cls, value: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
         for path, (low, high) in value.items():
-            info = parameter_paths()[_check_path(path)]
-            if not ({float, int} & {info.annotation, *typing.get_args(info.annotation)}):
+            _check_point_path(path)
+            if path.startswith("hierarchy."):
+                raise ValueError(f"{path}: a hierarchy value cannot be given a range; sweep it with sweep: instead")
+            if not _is_number_type(point_annotation(path)):
                 raise ValueError(f"{path} is not numeric and cannot be uncertain")
             if not low < high:
                 raise ValueError(f"{path}: range [{low}, {high}] must have low < high")
-            _validated_value(path, low)
-            _validated_value(path, high)
+            _validated_point_value(path, low)
+            _validated_point_value(path, high)
         return value
 
     @field_validator("arms")
