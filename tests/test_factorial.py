@@ -124,3 +124,7 @@ def test_compare_writes_the_factorial_table_from_the_runs(tmp_path):
     row = table[(table["outcome"] == "goal_attainment") & (table["term"] == "fault_tolerance x burden_reduction")]
     assert row["effect"].item() == pytest.approx(expected, abs=1e-12)
     assert sim.load_results(tmp_path / "out").factorial.equals(result.factorial)
+    from sim.app.report import write_report
+
+    page = write_report(tmp_path / "out", tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Main effects and interactions" in page and "fault_tolerance x burden_reduction" in page

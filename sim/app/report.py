@@ -67,19 +67,38 @@ def tables_for(kind: str, folder: Path, manifest: dict) -> list[Table]:
     """The tables of a folder of this kind, most important first."""
     read = _reader(folder)
     if kind == "run":
-        return [read("summary.csv", "Summary", "Per output: mean, sd and 95% CI over replications.")]
+        return [
+            read(
+                "summary.csv",
+                "Summary",
+                "Per output: mean, sd and 95% CI over replications of its run value (its mean after the burn-in), "
+                "and the same of its last period.",
+            )
+        ]
     if kind == "compare":
         reference = manifest.get("reference") or "the reference arm"
-        return [
+        tables = [
             read(
                 "effects.csv",
                 "Effects",
                 f"Per arm and outcome: mean with 95% CI, and the paired difference from {reference} (common random "
-                "numbers) with its 95% CI, standardised effect size and verdict.",
+                "numbers) with its 95% CI, Cohen's d (pooled SD), the paired dz (SD of the differences), the paired "
+                "t-test's p-value and the verdict.",
             )
         ]
+        if (folder / "factorial.csv").is_file():
+            tables.append(
+                read(
+                    "factorial.csv",
+                    "Main effects and interactions",
+                    "Per outcome and term of the factorial design: a main effect is switching the factor on, "
+                    "averaged over the other factors; an interaction is the difference in differences. Each with "
+                    "its paired 95% CI over replications.",
+                )
+            )
+        return tables
     if kind == "sweep":
-        return [read("sweep.csv", "Sweep", "Per point and outcome: mean and 95% CI over replications.")]
+        return [read("sweep.csv", "Sweep", "Per arm, point and outcome: mean and 95% CI over replications.")]
     if kind == "sensitivity":
         return [
             read("indices.csv", "Sensitivity indices", f"{manifest.get('method', '').title()} indices per outcome."),
