@@ -965,6 +965,11 @@ def test_a_policy_option_can_be_uncertain_in_futures_and_samples(tmp_path):
     steps = run_one(scenario, seed, arm="tolerant", world=world, agents=False).steps
     alone = run_values(steps, scenario.burn_in_periods)
     assert row["goal_attainment"] == alone["goal_attainment"]
+    plots = tmp_path / "robust" / "plots"
+    assert (plots / "regret_goal_attainment.png").is_file()
+    assert not (plots / "regret_reported_attainment.png").exists(), "no regret for an outcome without a direction"
+    with pytest.raises(sim.ScenarioError, match="has no regret"):
+        result.plot_regret("reported_attainment")
     nowhere = Scenario.model_validate({**data, "arms": [{"name": "a"}, {"name": "b"}]})
     with pytest.raises(sim.ScenarioError, match="fault_tolerance is not switched on"):
         sim.robustness(nowhere, out=tmp_path / "nowhere", progress=False)

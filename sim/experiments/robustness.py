@@ -106,7 +106,12 @@ class RobustnessResult:
         return outcome_ranges(self.distribution, outcome, path)
 
     def plot_regret(self, outcome: str = "goal_attainment", path: Path | None = None):
-        """Each arm's regret on the outcome across futures, with its maximum."""
+        """Each arm's regret on the outcome across futures, with its maximum (not for ``direction: none``)."""
+        if outcome not in set(self.regret["outcome"]):
+            judged = ", ".join(dict.fromkeys(self.regret["outcome"]))
+            raise ScenarioError(
+                f"{outcome!r} has no regret (only outcomes with a direction do: {judged})", field="outcome"
+            )
         return regret_boxes(self.regret, outcome, path)
 
 
@@ -382,7 +387,8 @@ def write_outputs(result: RobustnessResult) -> None:
         stale.unlink()
     for outcome in result.scenario.outcomes:
         result.plot_distribution(outcome.name, plots / f"distribution_{outcome.name}.png")
-        result.plot_regret(outcome.name, plots / f"regret_{outcome.name}.png")
+        if outcome.direction != "none":  # an outcome without a direction has no best arm, so no regret
+            result.plot_regret(outcome.name, plots / f"regret_{outcome.name}.png")
     summaries, boxes, trajectories = [], [], []
     question = 0
     for found in result.discoveries:
