@@ -102,8 +102,8 @@ def test_line_departments_add_paperwork_and_inspections():
     three = stepped(BureauModel(small(hierarchy={"branching": [4, 4, 6], "extra_principals": 2}), seed=5), 10)
     assert (three.levels[-1].principals == 3).all()
     assert three.levels[-1].paperwork == pytest.approx(3 * one.levels[-1].paperwork)
-    burden_one = one.datacollector.get_model_vars_dataframe()["burden"].iloc[1:].mean()
-    burden_three = three.datacollector.get_model_vars_dataframe()["burden"].iloc[1:].mean()
+    burden_one = one.datacollector.get_model_vars_dataframe()["burden"].mean()
+    burden_three = three.datacollector.get_model_vars_dataframe()["burden"].mean()
     assert burden_three > 2.5 * burden_one
 
 
@@ -113,7 +113,7 @@ def test_outputs_have_their_fixed_names_and_ranges():
     run_values = [f"run_value_{outcome.name}" for outcome in small().outcomes]
     assert list(frame.columns) == ["seed", *model_output_names(model.level_names), *run_values]
     assert (frame["seed"] == 6).all()
-    body = frame.iloc[1:].drop(columns=["seed", *run_values])
+    body = frame.drop(columns=["seed", *run_values])
     shares = [c for c in body.columns if c.startswith("share_")]
     assert body[shares].sum(axis=1).to_numpy() == pytest.approx(1.0)
     for column in body.columns:
@@ -329,7 +329,7 @@ def test_run_model_stops_after_the_scenarios_steps_or_the_steps_keyword():
     model = BureauModel(small(), steps=3, seed=1)
     model.run_model()
     assert (model.steps, model.running) == (3, False)
-    assert len(model.datacollector.get_model_vars_dataframe()) == 4  # the initial state and three periods
+    assert len(model.datacollector.get_model_vars_dataframe()) == 3  # one row per period, none before the first
 
 
 def test_from_scenario_uses_the_scenarios_seed_and_the_constructor_records_a_fresh_one():
@@ -379,7 +379,7 @@ def test_run_value_reporters_are_the_run_values_every_experiment_uses():
         column = frame[f"run_value_{outcome.name}"]
         assert column.iloc[:-1].isna().all(), "a run's value is not known before its last period"
         assert column.iloc[-1] == expected[outcome.name]
-        after = frame[outcome.name].iloc[5:]  # periods 5..9: row 0 is the initial state
+        after = frame[outcome.name].iloc[4:]  # periods 5..9: row k is period k + 1
         assert column.iloc[-1] == pytest.approx(after.mean(), abs=1e-15)
     assert model.burn_in == 4 == scenario.burn_in_periods
 
@@ -389,3 +389,32 @@ def test_the_default_burn_in_is_a_third_of_the_steps_the_model_runs():
     assert BureauModel(small(steps=60), steps=30, seed=1).burn_in == 10
     with pytest.raises(ScenarioError, match="leave none after"):
         BureauModel(small(steps=60, burn_in=40), steps=30, seed=1)
+
+
+def test_batch_run_returns_the_last_period_and_the_run_values_compare_uses():
+    """Mesa 3.3's batch_run reads row steps - 1 (mesa issue #2514): with no row before period 1, that is the last."""
+    from mesa.batchrunner import batch_run
+
+    from sim.analysis.statistics import run_values
+    from sim.model.run import run_one
+
+    scenario = small(steps=9)
+    rows = batch_run(
+        BureauModel,
+        parameters={"scenario": [scenario], "seed": [5]},
+        iterations=1,
+        data_collection_period=-1,
+        number_processes=1,
+        display_progress=False,
+    )
+    frame = pd.DataFrame(rows)
+    steps = run_one(scenario, 5).steps
+    expected = run_values(steps, scenario.burn_in_periods)
+    last = steps[steps["period"] == 9].iloc[0]
+    assert frame["goal_attainment"].eq(last["goal_attainment"]).all(), "the plain columns are the last period's"
+    for outcome in scenario.outcomes:
+        assert frame[f"run_value_{outcome.name}"].eq(expected[outcome.name]).all(), outcome.name
+    agents = run_one(scenario, 5).agents.set_index("agent_id")
+    mine = frame.set_index("AgentID")
+    assert len(mine) == len(agents)
+    assert (mine.loc[agents.index, "target_received"] == agents["target_received"]).all(), "agents of the last period"

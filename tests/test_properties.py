@@ -21,7 +21,7 @@ def run(scenario, steps=4):
     model = BureauModel.from_scenario(scenario)
     for _ in range(steps):
         model.step()
-    frame = model.datacollector.get_model_vars_dataframe().iloc[1:]
+    frame = model.datacollector.get_model_vars_dataframe()
     return model, frame.drop(columns=[name for name in frame if name.startswith("run_value_")])  # NaN until the end
 
 

@@ -52,7 +52,7 @@ def agent_periods(model: BureauModel) -> list[int]:
 
 @pytest.mark.parametrize(
     ("record", "periods"),
-    [(True, [0, 1, 2, 3, 4, 5, 6]), (False, []), ("end", [6]), (3, [0, 3, 6]), (4, [0, 4])],
+    [(True, [1, 2, 3, 4, 5, 6]), (False, []), ("end", [6]), (3, [3, 6]), (4, [4])],
 )
 def test_agents_are_recorded_in_the_periods_asked_for(record, periods):
     model = BureauModel(small(steps=6), seed=1, record_agents=record)

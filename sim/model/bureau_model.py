@@ -60,7 +60,7 @@ class BureauModel(mesa.Model):
         engine: ``"vectorized"`` (whole levels at once) or ``"agents"`` (official by
             official); default: the scenario's. Both give the same numbers.
         record_agents: In which periods the DataCollector records the agents' outputs:
-            ``True`` every period (and the initial state), ``False`` never, ``"end"`` only
+            ``True`` every period, ``False`` never, ``"end"`` only
             the last of the ``steps`` periods, or a whole number *k* every *k*-th period. At
             national scale recording every official every period costs more than half of a
             period's time; it may be changed between steps.
@@ -148,8 +148,7 @@ class BureauModel(mesa.Model):
         self.datacollector = OutputCollector(
             model_reporters={"seed": "seed"} | outputs | run_values,
             agent_reporters={name: operator.attrgetter(name) for name in AGENT_OUTPUTS},
-        )
-        self.datacollector.collect(self)
+        )  # nothing is collected before the first period: row k of the collected data is period k + 1
 
     @property
     def graph(self) -> nx.DiGraph:
@@ -305,7 +304,20 @@ class OutputCollector(mesa.DataCollector):
 
     It records exactly what Mesa's attribute reporters would (same rows, same order), in a
     fraction of the time, and only in the periods ``model.record_agents`` names.
+
+    The model collects once per period and not before the first, so row *k* of the model
+    data is period *k* + 1, and agent records are kept under the same row number (each record
+    still carries its period as ``Step``). Mesa 3.3's ``batch_run`` reads row ``steps - 1``
+    for a run's last period (mesa issue #2514) and agent records under that number, so it
+    gets the last period of both, consistently.
     """
+
+    def collect(self, model: BureauModel) -> None:
+        """Record this period's outputs; agent records go under the row number of this collection."""
+        super().collect(model)
+        if self.agent_reporters:
+            row = len(next(iter(self.model_vars.values()))) - 1
+            self._agent_records[row] = self._agent_records.pop(model.steps)
 
     def get_agent_vars_dataframe(self):
         """The agent outputs recorded, indexed by ``Step`` and ``AgentID``; empty, with those names, if none were.

@@ -76,7 +76,7 @@ def run_one(
     recorded = "end" if agents else False  # the agents table holds the last period only
     model = BureauModel(scenario, seed=seed, arm=arm, steps=periods, record_agents=recorded, **keywords)
     model.run_model()
-    frame = model.datacollector.get_model_vars_dataframe().iloc[1:]  # row 0 is the initial state
+    frame = model.datacollector.get_model_vars_dataframe()
     run_values = [name for name in frame.columns if name.startswith(RUN_VALUE_PREFIX)]
     frame = frame.drop(columns=["seed", *run_values])  # the seed goes in front; run values are the caller's to take
     frame.insert(0, "period", np.arange(1, len(frame) + 1))
