@@ -77,3 +77,5 @@ def test_the_adapter_refuses_what_it_cannot_sample():
         ema_model(scenario, levers={"policies.fault_tolerance.strenght": (0.1, 0.5)})
     with pytest.raises(ScenarioError, match="low < high"):
         ema_model(scenario, levers={"relay.dilution": (0.3, 0.1)})
+    with pytest.raises(ScenarioError, match=r"only hierarchy\.extra_principals"):
+        ema_model(scenario, levers={"hierarchy.branching": (2, 4)})

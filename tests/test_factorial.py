@@ -128,3 +128,28 @@ def test_compare_writes_the_factorial_table_from_the_runs(tmp_path):
 
     page = write_report(tmp_path / "out", tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Main effects and interactions" in page and "fault_tolerance x burden_reduction" in page
+
+
+def test_a_policy_option_point_reaches_the_factorial_cells_that_have_the_policy(tmp_path):
+    data = {"name": "f", "steps": 6, "replications": 1, "hierarchy": {"branching": [2, 3]}, "factors": TWO}
+    scenario = Scenario.model_validate(data)
+    moved, rest = scenario.at_point({"policies.fault_tolerance.strength": 0.9})
+    assert rest == {}
+    strengths = {arm.name: [p.options for p in arm.policies if p.name == "fault_tolerance"] for arm in moved.arms}
+    assert strengths["fault_tolerance"] == [{"strength": 0.9}] and strengths["burden_reduction"] == []
+    swept = Scenario.model_validate({**data, "sweep": {"grid": {"policies.fault_tolerance.strength": [0.2, 0.9]}}})
+    result = sim.sweep(swept, out=tmp_path / "sweep", progress=False)
+    assert len(result.runs) == 4 * 2
+
+
+def test_a_factor_description_is_not_part_of_the_experiments_identity():
+    from sim.storage.run_store import scenario_hash
+
+    described = {name: {**factor, "description": "edited"} for name, factor in TWO.items()}
+    plain = Scenario.model_validate({"name": "f", "factors": TWO})
+    assert scenario_hash(plain) == scenario_hash(Scenario.model_validate({"name": "f", "factors": described}))
+
+
+def test_a_min_effect_given_as_text_from_python_is_a_user_error():
+    with pytest.raises(ScenarioError, match="--min-effect: must be a positive number"):
+        sim.compare(Scenario.model_validate({"name": "f", "factors": TWO}), min_effect="0.02")

@@ -252,3 +252,16 @@ def test_sweep_arms_chooses_the_arms_and_an_arm_setting_a_swept_path_is_refused(
     assert set(result.runs["arm"]) == {"tolerant"} and len(result.runs) == 2 * 2
     alone = sim.sweep(scenario(arms=arms, sweep=grid | {"arms": []}), out=tmp_path / "alone", progress=False)
     assert set(alone.runs["arm"]) == {""}, "sweep.arms: [] runs the scenario itself"
+
+
+def test_a_hierarchy_point_invalid_with_the_scenarios_level_names_is_refused_in_one_paragraph(tmp_path, capsys):
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: s\nsteps: 4\nreplications: 1\nhierarchy: {branching: [2, 2], levels: [top, mid, base]}\n"
+        "arms: [{name: a}, {name: b}]\nsweep: {grid: {hierarchy.branching: [[2, 2], [2, 2, 2]]}}\n"
+    )
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "s.yaml:6: sweep: point 1 (hierarchy.branching=[2, 2, 2])" in err and "3 level names for 4 levels" in err
+    assert not (tmp_path / "out").exists()

@@ -258,7 +258,8 @@ def check_judgement(adjust: str | None, min_effect: float | None) -> None:
             f"{adjust!r} is not an adjustment; one of {', '.join(ADJUSTMENTS)} (Holm, Benjamini-Hochberg)",
             source="--adjust",
         )
-    if min_effect is not None and (isinstance(min_effect, bool) or not math.isfinite(min_effect) or min_effect <= 0):
+    number = isinstance(min_effect, int | float) and not isinstance(min_effect, bool)
+    if min_effect is not None and (not number or not math.isfinite(min_effect) or min_effect <= 0):
         raise ScenarioError(f"must be a positive number (got {min_effect!r})", source="--min-effect")
 
 

@@ -160,6 +160,12 @@ def ema_policies(scenario: Scenario | str | os.PathLike) -> list:
 def _check_levers(scenario: Scenario, levers: dict[str, tuple[float, float]]) -> None:
     """Every lever path is a value a sweep point could set, with a range low < high of valid values."""
     for path, bounds in levers.items():
+        if path.startswith("hierarchy.") and path != "hierarchy.extra_principals":
+            raise ScenarioError(
+                f"{path}: only hierarchy.extra_principals is a number a lever can range over; "
+                "sweep the other hierarchy values",
+                source="levers",
+            )
         try:
             low, high = bounds
             swept = Scenario.model_validate(

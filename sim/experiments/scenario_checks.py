@@ -99,7 +99,7 @@ def _check_configuration(scenario: Scenario, layout: Layout, spec: RunSpec, poin
         moved, values = scenario.at_point(spec.overrides)
     except ValidationError as error:
         problem = user_error(error)
-        raise _refusal(scenario, spec, points_field, problem.message, f"hierarchy.{problem.field}", True) from None
+        raise _refusal(scenario, spec, points_field, problem.message, problem.field, True) from None
     except ScenarioError as error:
         raise _refusal(scenario, spec, points_field, error.message, None, True) from None
     if moved.hierarchy != scenario.hierarchy:
@@ -148,7 +148,8 @@ def _refusal(
 def _invalid_alone(scenario: Scenario, spec: RunSpec) -> bool:
     """Whether a point's or future's values are invalid without any arm (so the arm need not be named)."""
     try:
-        run_parameters(in_world(scenario, spec.world), None, spec.overrides)
+        moved, values = scenario.at_point(spec.overrides)
+        run_parameters(in_world(moved, spec.world), None, values)
     except (ValidationError, ScenarioError):
         return True
     return False

@@ -577,7 +577,8 @@ class Scenario(_Section):
         A point names parameters by dotted path (applied by the run after the arm), hierarchy
         values as ``hierarchy.<field>`` (``branching``, ``counts`` and ``file`` replace one
         another) and policy options as ``policies.<policy>.<option>``, set wherever the policy
-        is switched on: in the scenario's ``policies`` and in every arm's.
+        is switched on: in the scenario's ``policies``, in every arm's and in every factor's
+        (a factorial design's arms are then made again from its factors).
 
         Raises:
             ScenarioError: for a policy option of a policy switched on nowhere in the scenario.
@@ -593,8 +594,11 @@ class Scenario(_Section):
             if set(hierarchy) & set(HIERARCHY_SOURCES):
                 data["hierarchy"] = {k: v for k, v in data["hierarchy"].items() if k not in HIERARCHY_SOURCES}
             data["hierarchy"] |= hierarchy
+        if data["factors"] is not None:  # a factorial design's arms are rebuilt from its factors
+            data["arms"] = []
+        factors = list((data["factors"] or {}).values())
         for name, option, value in options:
-            lists = [data["policies"], *(arm["policies"] for arm in data["arms"])]
+            lists = [data["policies"], *(arm["policies"] for arm in data["arms"]), *(f["policies"] for f in factors)]
             found = [choice for choices in lists for choice in choices if choice["name"] == name]
             if not found:
                 raise ScenarioError(
@@ -605,9 +609,9 @@ class Scenario(_Section):
                 )
             for choice in found:
                 choice["options"] = choice["options"] | {option: value}
-        data["policies"] = [{c["name"]: c["options"]} if c["options"] else c["name"] for c in data["policies"]]
-        for arm in data["arms"]:
-            arm["policies"] = [{c["name"]: c["options"]} if c["options"] else c["name"] for c in arm["policies"]]
+        for section in [data, *data["arms"], *factors]:  # as a scenario file writes them
+            choices = section["policies"]
+            section["policies"] = [{c["name"]: c["options"]} if c["options"] else c["name"] for c in choices]
         moved = Scenario.model_validate(data)
         moved.source, moved._lines = self.source, self._lines
         moved._absolute_paths_allowed = self._absolute_paths_allowed

@@ -71,7 +71,12 @@ class RunSpec:
         return f"{self.arm or '_'}/p{self.point:05d}-r{self.replication:05d}-s{self.seed}"
 
 
-NOT_HASHED = {"description": True, "arms": {"__all__": {"description"}}, "robustness": True}
+NOT_HASHED = {
+    "description": True,
+    "arms": {"__all__": {"description"}},
+    "factors": {"__all__": {"description"}},
+    "robustness": True,
+}
 """Parts of a scenario that change no run: descriptions, and what ``robustness`` reports (its
 number of futures is part of that experiment's design instead)."""
 
