@@ -89,7 +89,8 @@ def test_a_sweep_over_a_hierarchy_value_runs_each_hierarchy(tmp_path):
 
 
 def test_a_sweep_over_a_policy_option_changes_the_arms_that_have_the_policy_only(tmp_path):
-    swept = scenario(arms=ARMS, sweep={"zip": {"policies.fault_tolerance.strength": [0.0, 1.0]}})
+    arms = [ARMS[0], {"name": "tolerant", "policies": ["fault_tolerance"]}]  # the sweep sets its strength
+    swept = scenario(arms=arms, sweep={"zip": {"policies.fault_tolerance.strength": [0.0, 1.0]}})
     runs = sim.sweep(swept, out=tmp_path / "sweep", progress=False).runs.set_index(["arm", "point", "replication"])
     status_quo = runs.loc["status_quo", "goal_attainment"]
     assert (status_quo.xs(0, level="point") == status_quo.xs(1, level="point")).all()
@@ -116,10 +117,13 @@ def test_bad_hierarchy_and_policy_points_are_refused_with_the_path(sweep, messag
 
 
 def test_a_policy_option_of_a_policy_switched_on_nowhere_is_refused_before_any_run(tmp_path):
-    swept = scenario(sweep={"grid": {"policies.fault_tolerance.strength": [0.5]}})
+    data = {"name": "small", **SMALL, "sweep": {"grid": {"policies.fault_tolerance.strength": [0.5]}}}
     with pytest.raises(ScenarioError, match="fault_tolerance is not switched on in the scenario or any arm"):
-        sim.sweep(swept, out=tmp_path / "sweep", progress=False)
-    assert not (tmp_path / "sweep").exists()
+        sim.parse_scenario(json.dumps(data), "s.yaml")
+    future = scenario(arms=[{"name": "a"}, {"name": "b"}], uncertainties={"policies.fault_tolerance.strength": [0, 1]})
+    with pytest.raises(ScenarioError, match="fault_tolerance is not switched on in the scenario or any arm"):
+        sim.robustness(future, out=tmp_path / "robust", progress=False)
+    assert not (tmp_path / "robust").exists()
 
 
 def test_hierarchy_values_are_bureau_model_keywords():
@@ -265,3 +269,28 @@ def test_a_hierarchy_point_invalid_with_the_scenarios_level_names_is_refused_in_
     assert "Traceback" not in err
     assert "s.yaml:6: sweep: point 1 (hierarchy.branching=[2, 2, 2])" in err and "3 level names for 4 levels" in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("arms", "sweep", "message"),
+    [
+        (  # fault_tolerance sets accountability.excuse_genuine: the sweep would undo it
+            [{"name": "none"}, {"name": "ft", "policies": ["fault_tolerance"]}],
+            {"grid": {"accountability.excuse_genuine": [0.1, 0.5]}},
+            "arm ft's policies set accountability.excuse_genuine",
+        ),
+        (
+            [{"name": "weak", "policies": [{"fault_tolerance": {"strength": 0.2}}]}],
+            {"grid": {"policies.fault_tolerance.strength": [0.3]}},
+            "arm weak sets fault_tolerance's strength itself",
+        ),
+        (
+            [{"name": "a"}, {"name": "ft", "policies": ["fault_tolerance"]}],
+            {"grid": {"policies.fault_tolerance.strength": [0.3]}, "arms": ["a"]},
+            "not switched on in the scenario or any arm the sweep runs",
+        ),
+    ],
+)
+def test_a_sweep_that_would_undo_what_an_arm_does_is_refused(arms, sweep, message):
+    with pytest.raises(ScenarioError, match=message):
+        sim.parse_scenario(json.dumps({"name": "x", "arms": arms, "sweep": sweep}), "s.yaml")

@@ -233,6 +233,12 @@ def typed_values(values: dict[str, float]) -> dict[str, float | int]:
     return typed
 
 
+def _value_at(parameters: Parameters, path: str) -> Any:
+    """The value of a parameter at its dotted path."""
+    group, name = path.split(".")
+    return getattr(getattr(parameters, group), name)
+
+
 def _validated_point_value(path: str, value: Any) -> Any:
     """Check one sweep point value: a parameter's type and range, a hierarchy field's, or a policy option's."""
     parts = path.split(".")
@@ -524,12 +530,40 @@ class Scenario(_Section):
                     f"sweep.arms.{index}: {name!r} is not an arm{did_you_mean(name, names)}; "
                     f"arms: {', '.join(names) or 'none'}"
                 )
-        for arm in self.swept_arms():
+        hint = "list the arms to sweep in sweep.arms ([] for the scenario alone)"
+        swept = self.swept_arms()
+        parameters = [path for path in self.sweep.paths if path in parameter_paths()]
+        plain = self.resolved_parameters() if parameters and swept else None
+        for arm in swept:
             clash = sorted(set(arm.set) & set(self.sweep.paths))
             if clash:
                 raise ValueError(
                     f"sweep: arm {arm.name} sets {', '.join(clash)}, which the sweep varies, so every point would "
-                    f"replace the arm's value; list the arms to sweep in sweep.arms ([] for the scenario alone)"
+                    f"replace the arm's value; {hint}"
+                )
+            if plain is not None:
+                mine = self.resolved_parameters(arm.name)
+                moved = [path for path in parameters if _value_at(mine, path) != _value_at(plain, path)]
+                if moved:
+                    raise ValueError(
+                        f"sweep: arm {arm.name}'s policies set {', '.join(moved)}, which the sweep varies, so every "
+                        f"point would undo them; {hint}"
+                    )
+        for path in self.sweep.paths:
+            if not path.startswith("policies."):
+                continue
+            _, name, option = path.split(".")
+            lists = [self.policies, *(arm.policies for arm in swept)]
+            found = [choice for choices in lists for choice in choices if choice.name == name]
+            if not found:
+                raise ValueError(f"sweep: {path}: {name} is not switched on in the scenario or any arm the sweep runs")
+            explicit = [
+                arm.name for arm in swept for choice in arm.policies if choice.name == name and option in choice.options
+            ]
+            if explicit:
+                raise ValueError(
+                    f"sweep: arm {explicit[0]} sets {name}'s {option} itself, which the sweep varies, so every "
+                    f"point would replace it; {hint}"
                 )
 
     def swept_arms(self) -> list[Arm]:
@@ -594,6 +628,7 @@ class Scenario(_Section):
             if set(hierarchy) & set(HIERARCHY_SOURCES):
                 data["hierarchy"] = {k: v for k, v in data["hierarchy"].items() if k not in HIERARCHY_SOURCES}
             data["hierarchy"] |= hierarchy
+        data["sweep"] = None  # the scenario of one run: its sweep has been taken apart into points
         if data["factors"] is not None:  # a factorial design's arms are rebuilt from its factors
             data["arms"] = []
         factors = list((data["factors"] or {}).values())
