@@ -18,7 +18,7 @@ SCENARIO = {
     "steps": 6,
     "replications": 2,
     "hierarchy": {"branching": [2, 3]},
-    "arms": [{"name": "status_quo"}, {"name": "tolerant", "policies": [{"fault_tolerance": {"strength": 0.6}}]}],
+    "arms": [{"name": "status_quo"}, {"name": "tolerant", "policies": ["fault_tolerance"]}],  # the lever sets strength
     "uncertainties": {"relay.escalation": [0.0, 0.4], "learning.forgetting": [0.05, 0.3]},
     "outcomes": [
         {"name": "goal_attainment", "direction": "maximize"},
@@ -77,5 +77,10 @@ def test_the_adapter_refuses_what_it_cannot_sample():
         ema_model(scenario, levers={"policies.fault_tolerance.strenght": (0.1, 0.5)})
     with pytest.raises(ScenarioError, match="low < high"):
         ema_model(scenario, levers={"relay.dilution": (0.3, 0.1)})
+    explicit = Scenario.model_validate(
+        {**SCENARIO, "arms": [{"name": "weak", "policies": [{"fault_tolerance": {"strength": 0.2}}]}]}
+    )
+    with pytest.raises(ScenarioError, match="arm weak sets fault_tolerance's strength itself"):
+        ema_model(explicit, levers={"policies.fault_tolerance.strength": (0.1, 0.5)})
     with pytest.raises(ScenarioError, match=r"only hierarchy\.extra_principals"):
         ema_model(scenario, levers={"hierarchy.branching": (2, 4)})
