@@ -20,9 +20,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
 
-from sim.analysis.statistics import ADJUSTMENTS, SIGNIFICANCE, describe, paired_p_value
+from sim.analysis.statistics import SIGNIFICANCE, adjusted_p_values, describe, paired_p_value, verdict
 
 FACTORIAL_COLUMNS = [
     "outcome",
@@ -94,26 +93,19 @@ def factorial_effects(
     frame = pd.DataFrame(rows)
     detected = (frame["effect_low"] > 0) | (frame["effect_high"] < 0)
     if adjust is not None:
-        known = frame["p_value"].notna()
-        frame["p_adjusted"] = np.nan
-        if known.any():
-            frame.loc[known, "p_adjusted"] = multipletests(frame.loc[known, "p_value"], method=ADJUSTMENTS[adjust])[1]
+        frame["p_adjusted"] = adjusted_p_values(frame["p_value"], frame["p_value"].notna(), adjust)
         detected = frame["p_adjusted"] < SIGNIFICANCE
-    frame["verdict"] = [_verdict(row, bool(found)) for row, found in zip(frame.itertuples(), detected, strict=True)]
+    frame["verdict"] = [
+        verdict(
+            row.effect,
+            row.effect_low,
+            row.effect_high,
+            row.direction,
+            row.min_effect,
+            bool(found),
+            ("better", "worse") if row.order == 1 else ("reinforcing", "offsetting"),
+            "no detectable effect",
+        )
+        for row, found in zip(frame.itertuples(), detected, strict=True)
+    ]
     return frame[[column for column in FACTORIAL_COLUMNS if column in frame]]
-
-
-def _verdict(row, detected: bool) -> str:
-    """As for paired effects (a CI inside ±min_effect is negligible), with interactions reinforcing or offsetting."""
-    smallest = row.min_effect
-    if smallest is not None and not pd.isna(smallest) and -smallest < row.effect_low and row.effect_high < smallest:
-        return "negligible"
-    if not detected:
-        return "no detectable effect"
-    up = row.effect > 0
-    if row.direction == "none":
-        return "higher" if up else "lower"
-    good = up == (row.direction == "maximize")
-    if row.order == 1:
-        return "better" if good else "worse"
-    return "reinforcing" if good else "offsetting"

@@ -190,14 +190,25 @@ def paired_effects(
     judged = frame["verdict"] != "reference"
     significant = (frame["difference_low"] > 0) | (frame["difference_high"] < 0)
     if adjust is not None:
-        frame.insert(frame.columns.get_loc("p_value") + 1, "p_adjusted", np.nan)
-        known = judged & frame["p_value"].notna()
-        if known.any():
-            frame.loc[known, "p_adjusted"] = multipletests(frame.loc[known, "p_value"], method=ADJUSTMENTS[adjust])[1]
+        frame.insert(
+            frame.columns.get_loc("p_value") + 1, "p_adjusted", adjusted_p_values(frame["p_value"], judged, adjust)
+        )
         significant = frame["p_adjusted"] < SIGNIFICANCE
     rows = zip(frame[judged].itertuples(), significant[judged], strict=True)
-    frame.loc[judged, "verdict"] = [_verdict(row, bool(detected)) for row, detected in rows]
+    frame.loc[judged, "verdict"] = [
+        verdict(row.difference, row.difference_low, row.difference_high, row.direction, row.min_effect, bool(found))
+        for row, found in rows
+    ]
     return frame.drop(columns="min_effect")
+
+
+def adjusted_p_values(p_values: pd.Series, family: pd.Series, adjust: str) -> pd.Series:
+    """``p_values`` adjusted over the rows of ``family`` that have one (``holm`` or ``bh``); NaN elsewhere."""
+    adjusted = pd.Series(np.nan, index=p_values.index)
+    known = family & p_values.notna()
+    if known.any():
+        adjusted[known] = multipletests(p_values[known], method=ADJUSTMENTS[adjust])[1]
+    return adjusted
 
 
 DIFFERENCE_COLUMNS = ("difference", "difference_low", "difference_high", "cohens_d", "paired_dz", "p_value")
@@ -241,14 +252,25 @@ def _standardised(difference: float, spread: float) -> float:
     return float(np.copysign(np.inf, difference)) if spread == 0 else float(difference / spread)
 
 
-def _verdict(row, detected: bool) -> str:
-    """*negligible* if the CI lies within ±min_effect; else *better*/*worse* (or *higher*/*lower*) if detected."""
-    low, high, smallest = row.difference_low, row.difference_high, row.min_effect
-    if smallest is not None and not pd.isna(smallest) and -smallest < low and high < smallest:
+def verdict(
+    effect: float,
+    low: float,
+    high: float,
+    direction: str,
+    min_effect: float | None,
+    detected: bool,
+    words: tuple[str, str] = ("better", "worse"),
+    nothing: str = "no detectable difference",
+) -> str:
+    """*negligible* if the CI lies within ±min_effect; else, if detected, ``words`` (good, bad) by the direction.
+
+    An outcome with ``direction: none`` is *higher* or *lower*; undetected, ``nothing``.
+    """
+    if min_effect is not None and not pd.isna(min_effect) and -min_effect < low and high < min_effect:
         return "negligible"
     if not detected:
-        return "no detectable difference"
-    up = row.difference > 0
-    if row.direction == "none":
+        return nothing
+    up = effect > 0
+    if direction == "none":
         return "higher" if up else "lower"
-    return "better" if up == (row.direction == "maximize") else "worse"
+    return words[0] if up == (direction == "maximize") else words[1]
