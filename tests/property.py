@@ -61,8 +61,8 @@ def hierarchies(draw, max_officials: int = 400) -> dict:
 
 
 @st.composite
-def scenarios(draw, max_officials: int = 400) -> Scenario:
-    """A valid scenario of at most about ``max_officials`` officials, with any policies."""
+def scenarios(draw, max_officials: int = 400, tasks: bool = False) -> Scenario:
+    """A valid scenario of at most about ``max_officials`` officials, with any policies (and a portfolio)."""
     data = {
         "name": "property",
         "seed": draw(st.integers(0, 2**32)),
@@ -70,4 +70,34 @@ def scenarios(draw, max_officials: int = 400) -> Scenario:
         "parameters": draw(parameters()),
         "policies": draw(st.lists(st.sampled_from(sorted(REGISTRY)), unique=True, max_size=len(REGISTRY))),
     }
+    if tasks:
+        data["tasks"] = draw(portfolios())
+        data["parameters"]["portfolio"] = {
+            "allocation_temperature": draw(st.floats(0, 2)),
+            "allocation_rate": draw(st.floats(0, 1)),
+            "issuer_load": draw(st.floats(0, 0.1)),
+            "veto_penalty": draw(st.floats(1, 5)),
+        }
     return Scenario.model_validate(data)
+
+
+@st.composite
+def portfolios(draw, most: int = 5) -> list[dict]:
+    """A task portfolio of 1 to ``most`` tasks from up to three issuers, with any measurability, vetoes and windows."""
+    found = []
+    for index in range(draw(st.integers(1, most))):
+        task = {
+            "name": f"task{index}",
+            "issuer": draw(st.sampled_from(["territorial", "environment", "safety"])),
+            "target": draw(st.floats(0.05, 2)),
+            "weight": draw(st.floats(0, 3)),
+            "measurability": draw(st.floats(0, 1)),
+            "veto": draw(st.booleans()),
+        }
+        if draw(st.booleans()):
+            task["inspection_rate"] = draw(st.floats(0, 3))
+        if draw(st.booleans()):
+            start = draw(st.integers(1, 5))
+            task |= {"start": start, "end": draw(st.integers(start + 1, 8))}
+        found.append(task)
+    return found

@@ -53,18 +53,24 @@ class Official(mesa.Agent):
     Every name of :data:`sim.model.state.LEVEL_FIELDS` is an attribute (``official.belief``),
     reading and writing this official's entry of its level's array.
 
+    In a portfolio (ODD section 11) the per-task attributes are rows, one entry per task of
+    the official's chain (every task at the grassroots), and a line department's offices are
+    officials too, on their own chain.
+
     Args:
         model: The model that owns the state arrays.
         level: Depth in the hierarchy (0 = top).
         index: Position in the level's arrays.
+        chain: The issuer whose office this is (0: the territorial line, and the grassroots).
     """
 
     sanctioned_subordinates = 0  # set on superiors each period by count_sanctioned_subordinates
 
-    def __init__(self, model: ChainState, level: int, index: int) -> None:
+    def __init__(self, model: ChainState, level: int, index: int, chain: int = 0) -> None:
         super().__init__(model)
         self.level = level
         self.index = index
+        self.chain_index = chain
         self.superior: Official | None = None
         self.subordinates: list[Official] | tuple[()] = ()  # a list once a subordinate is attached
 
@@ -72,7 +78,9 @@ class Official(mesa.Agent):
 
     @property
     def state(self) -> LevelState:
-        """The arrays of this official's level."""
+        """The arrays of this official's level (of its issuer's chain)."""
+        if self.chain_index:
+            return self.model.chains[self.chain_index][self.level]
         return self.model.levels[self.level]
 
     @property
@@ -88,12 +96,24 @@ class Official(mesa.Agent):
             chain.append(chain[-1].superior)
         return chain[::-1]
 
-    def attach(self, subordinate: Official) -> None:
-        """Make ``subordinate`` report to this official."""
+    def attach(self, subordinate: Official, as_superior: bool = True) -> None:
+        """Make ``subordinate`` report to this official (``as_superior=False``: on this office's tasks only).
+
+        A line department's lowest office relays its tasks to the townships and reads their
+        reports on them, but the township's superior stays its territorial one.
+        """
         if not self.subordinates:
             self.subordinates = []
         self.subordinates.append(subordinate)
-        subordinate.superior = self
+        if as_superior:
+            subordinate.superior = self
+
+    def issuer_chain(self, chain: int) -> list[Official]:
+        """The offices of issuer ``chain`` above this grassroots unit, from the top down."""
+        if chain == 0:
+            return self.chain[:-1]
+        ancestors = self.model.layout.ancestor
+        return [self.model.offices[chain][k][ancestors[k][self.index]] for k in range(self.level)]
 
     @property
     def is_grassroots(self) -> bool:
@@ -107,37 +127,68 @@ class Official(mesa.Agent):
 
     @property
     def strategy(self) -> str | None:
-        """The strategy chosen this period, by label; ``None`` above the grassroots or before any period."""
-        code = int(self.strategy_code)
+        """The strategy chosen this period, by label; ``None`` above the grassroots or before any period.
+
+        In a portfolio: the strategy on the task that gets most of the official's capacity.
+        """
+        code = self.strategy_code
+        if self.model.tasks is not None:
+            if not self.is_grassroots:
+                return None
+            code = code[int(np.argmax(self.capacity_share))]
+        code = int(code)
         return Strategy(code).label if code >= 0 else None
+
+    @property
+    def strategies(self) -> dict[str, str | None]:
+        """In a portfolio, the strategy chosen on each task by label (``None`` outside its window)."""
+        if self.model.tasks is None or not self.is_grassroots:
+            return {}
+        labels = [Strategy(int(code)).label if code >= 0 else None for code in self.strategy_code]
+        return dict(zip(self.model.tasks.names, labels, strict=True))
 
     # --- 2. relay ----------------------------------------------------------------------------
 
     def relay(self) -> None:
-        """Pass the directive to every subordinate: escalated, diluted, stripped (ODD 7.1)."""
+        """Pass the directive to every subordinate: escalated, diluted, stripped (ODD 7.1).
+
+        In a portfolio, the tasks of this office's issuer, each with its own weight.
+        """
+        tasks = self.model.tasks
+        columns = None if tasks is None else tasks.columns[self.chain_index]
         relayed = rules.relay(
             self.target_received,
             self.clarity_received,
             self.resources_received,
             self.risk_aversion,
             self.belief,
+            self.model.p.task.weight if tasks is None else tasks.weight[columns],
             self.model.p,
         )
         self.escalation_applied = relayed.rate
         self.damage = relayed.damage
         for subordinate in self.subordinates:
-            subordinate.receive(relayed.target, relayed.clarity, relayed.resources)
+            at = columns if tasks is not None and subordinate.is_grassroots else None
+            subordinate.receive(relayed.target, relayed.clarity, relayed.resources, columns=at)
 
-    def receive(self, target: float, clarity: float, resources: float) -> None:
-        """Take the directive as relayed by the superior."""
-        self.target_received = target
-        self.clarity_received = clarity
-        self.resources_received = resources
+    def receive(self, target, clarity, resources, columns=None) -> None:
+        """Take the directive as relayed by the superior (into a township's ``columns`` for one issuer's tasks)."""
+        if columns is None:
+            self.target_received = target
+            self.clarity_received = clarity
+            self.resources_received = resources
+            return
+        state = self.state
+        state.target_received[self.index, columns] = target
+        state.clarity_received[self.index, columns] = clarity
+        state.resources_received[self.index, columns] = resources
 
     # --- 3. execute --------------------------------------------------------------------------
 
     def execute(self) -> None:
         """Choose a strategy and carry it out with the capacity paperwork and hosting leave (ODD 7.2)."""
+        if self.model.tasks is not None:
+            return self.execute_portfolio()
         draws = self.model.execution_draws
         self.strategy_code = self.choose_strategy(draws.choice[self.index])
         done = rules.carry_out(
@@ -155,6 +206,33 @@ class Official(mesa.Agent):
         self.output, self.claim, self.harm = done.output, done.claim, done.harm
         self.capacity_used = done.capacity_used
 
+    def execute_portfolio(self) -> None:
+        """Split free capacity across the tasks in force, choose a strategy for each, carry them out (ODD 11)."""
+        model, p = self.model, self.model.p
+        draws, active = model.execution_draws, model.active_tasks
+        self.capacity_share = rules.capacity_split(self.allocation, p.portfolio.allocation_temperature, active)
+        chosen = rules.strategy_choice(
+            self.attractions, p.learning.temperature, draws.choice[self.index], p.execution.fixed_strategy
+        )
+        done = rules.carry_out_portfolio(
+            chosen,
+            self.capacity,
+            self.paperwork,
+            self.hosting,
+            self.capacity_share,
+            self.target_received,
+            self.clarity_received,
+            self.resources_received,
+            draws.risk[self.index],
+            model.tasks,
+            active,
+            p,
+        )
+        self.strategy_code = rules.in_window(chosen, -1, active)
+        self.free, self.burden_share, self.failed = done.free, done.burden, done.failed
+        self.output, self.claim, self.harm = done.output, done.claim, done.harm
+        self.capacity_used = done.capacity_used
+
     def choose_strategy(self, uniform: float) -> int:
         """Logit choice over learned attractions, or the scenario's fixed strategy."""
         p = self.model.p
@@ -167,7 +245,12 @@ class Official(mesa.Agent):
         if self.is_grassroots:
             self.report = rules.grassroots_report(self.claim, self.target_received)
             return
-        total = sum(subordinate.report for subordinate in self.subordinates)
+        tasks = self.model.tasks
+        if tasks is not None and self.level == self.model.relays - 1:  # the townships report on every task
+            columns = tasks.columns[self.chain_index]
+            total = sum(subordinate.report[columns] for subordinate in self.subordinates)
+        else:
+            total = sum(subordinate.report for subordinate in self.subordinates)
         leaves = self.model.layout.leaves[self.level][self.index]
         inflation = rules.report_inflation(self.level, self.model.p.relay.report_inflation)
         self.report = rules.aggregate_report(total, inflation, self.target_received, leaves)
@@ -176,6 +259,8 @@ class Official(mesa.Agent):
 
     def face_inspection(self) -> None:
         """Be inspected, evaluated and held to incidents; pass each finding to attribution (ODD 7.4-7.5)."""
+        if self.model.tasks is not None:
+            return self.face_portfolio_inspection()
         a = self.model.p.accountability
         draws = self.model.accountability_draws.at(self.index)
         strategy = int(self.strategy_code)
@@ -206,6 +291,66 @@ class Official(mesa.Agent):
         wrongful = bool(rules.wrongful(strategy, finding.cause, cause_lvl, landing))
         self.chain[landing].receive_sanction(finding.severity, wrongful)
 
+    def face_portfolio_inspection(self) -> None:
+        """Every task in force inspected by its issuer; findings attributed along its chain; vetoes void rewards."""
+        model, p = self.model, self.model.p
+        a, tasks = p.accountability, model.tasks
+        draws = model.accountability_draws.at(self.index)
+        _, onsite_share = model.inspection_intensity()
+        strategy = self.strategy_code
+        seen = rules.within_window(
+            rules.inspect(
+                strategy,
+                self.output,
+                self.claim,
+                self.principals,
+                draws,
+                model.task_inspection_rates()[:, None],
+                onsite_share,
+                a,
+                tasks.measurability,
+            ),
+            model.active_tasks,
+        )
+        self.hosting = rules.portfolio_hosting(seen, a.hosting_cost)
+        channels = [
+            rules.with_veto(finding, tasks.veto, p.portfolio.veto_penalty)
+            for finding in rules.findings(seen, strategy, self.target_received, self.failed, draws.visible, a)
+        ]
+        vetoed = False
+        for channel, finding in enumerate(channels):
+            for task in np.flatnonzero(finding.found):
+                if rules.excused(strategy[task], draws.excuse[task, channel], a.excuse_genuine):
+                    continue
+                vetoed = vetoed or bool(tasks.veto[task])
+                self.hold_accountable_for(task, draws.blame[task, channel], finding)
+        self.task_reward = rules.voided(rules.reward(seen, self.target_received, a), vetoed)
+        self.reward_now = rules.over_tasks(self.task_reward)
+
+    def hold_accountable_for(self, task: int, uniform: float, finding: rules.Finding) -> None:
+        """Attribute an unexcused finding on one task along its issuer's chain (ODD 7.5, section 11)."""
+        a = self.model.p.accountability
+        strategy = int(self.strategy_code[task])
+        cause = finding.cause[task]
+        cause_lvl = self.task_cause_level(task, cause)
+        landing = int(rules.landing_level(cause_lvl, uniform, a.blame_shift, finding.precise, self.level))
+        wrongful = bool(rules.wrongful(strategy, cause, cause_lvl, landing))
+        if landing == self.level:
+            self.receive_sanction(finding.severity[task], wrongful)
+            self.state.task_severity[self.index, task] += finding.severity[task]
+        else:
+            self.issuer_chain(int(self.model.tasks.chain[task]))[landing].receive_sanction(
+                finding.severity[task], wrongful
+            )
+
+    def task_cause_level(self, task: int, cause) -> int:
+        """Level of the task's issuer's chain where a finding on it with ``cause`` was decided."""
+        tasks = self.model.tasks
+        chain, column = int(tasks.chain[task]), tasks.column(task)
+        damages = [office.damage[column] for office in self.issuer_chain(chain)]
+        failing = rules.failing_relay(damages, self.level)
+        return int(rules.cause_level(cause, *failing, self.level))
+
     def cause_level(self, cause) -> int:
         """Level of this unit's chain where a finding with ``cause`` was decided (ODD 7.5)."""
         failing = rules.failing_relay([ancestor.damage for ancestor in self.chain[:-1]], self.level)
@@ -225,6 +370,8 @@ class Official(mesa.Agent):
         if count == 0:
             return
         ties = self.model.accountability_draws.rank
+        if self.model.tasks is not None:
+            return self.rank_on_every_task(count, ties)
         order = sorted(self.subordinates, key=lambda s: (rules.completion(s.claim, s.target_received), ties[s.index]))
         for subordinate in order[:count]:
             strategy = int(subordinate.strategy_code)
@@ -232,12 +379,29 @@ class Official(mesa.Agent):
             wrongful = rules.wrongful(strategy, cause, subordinate.cause_level(cause), subordinate.level)
             subordinate.receive_sanction(1.0, wrongful=bool(wrongful))
 
+    def rank_on_every_task(self, count: int, ties: np.ndarray) -> None:
+        """In a portfolio, rank the subordinates on each task in force, task by task."""
+        for task in np.flatnonzero(self.model.active_tasks):
+            order = sorted(
+                self.subordinates,
+                key=lambda s: (rules.completion(s.claim[task], s.target_received[task]), ties[s.index, task]),
+            )
+            for subordinate in order[:count]:
+                strategy = int(subordinate.strategy_code[task])
+                cause = int(rules.finding_cause(strategy, subordinate.failed[task]))
+                cause_lvl = subordinate.task_cause_level(task, cause)
+                wrongful = rules.wrongful(strategy, cause, cause_lvl, subordinate.level)
+                subordinate.receive_sanction(1.0, wrongful=bool(wrongful))
+                subordinate.state.task_severity[subordinate.index, task] += 1.0
+
     # --- 6. learn ----------------------------------------------------------------------------
 
     def learn(self) -> None:
         """Reinforce the chosen strategy with this period's payoff; update the sanction belief (ODD 7.6)."""
         p = self.model.p
-        if self.is_grassroots and p.execution.fixed_strategy is None:
+        if self.is_grassroots and self.model.tasks is not None:
+            self.learn_portfolio()
+        elif self.is_grassroots and p.execution.fixed_strategy is None:
             self.state.attractions[self.index] = rules.reinforced(
                 self.attractions,
                 int(self.strategy_code),
@@ -254,6 +418,31 @@ class Official(mesa.Agent):
         self.belief = rules.update_belief(
             self.belief, own, self.peer_sanction_share(own), p.learning.belief_rate, p.learning.peer_weight
         )
+
+    def learn_portfolio(self) -> None:
+        """Reinforce each task's strategy with the task's payoff; move capacity after the sanctions (ODD 11)."""
+        p, tasks = self.model.p, self.model.tasks
+        active = self.model.active_tasks
+        if p.execution.fixed_strategy is None:
+            updated = rules.reinforced(
+                self.attractions,
+                self.strategy_code,
+                self.claim,
+                self.output,
+                self.harm,
+                self.target_received,
+                self.task_severity,
+                self.task_reward,
+                self.risk_aversion,
+                p,
+                tasks,
+                self.capacity_share,
+            )
+            self.state.attractions[self.index] = rules.in_window(updated, self.attractions, active[:, None])
+        moved = rules.reallocated(
+            self.allocation, self.task_severity, self.risk_aversion, tasks.weight, p.portfolio.allocation_rate
+        )
+        self.allocation = rules.in_window(moved, self.allocation, active)
 
     def count_sanctioned_subordinates(self) -> None:
         """Tally how many subordinates were sanctioned this period (their peers' evidence)."""
@@ -272,10 +461,11 @@ class AgentEngine:
     name = "agents"
 
     def relay(self, model: ChainState) -> None:
-        """Top-down: every official above the grassroots relays to its subordinates."""
-        for level in range(model.relays):
-            for official in model.officials[level]:
-                official.relay()
+        """Top-down: every official above the grassroots relays to its subordinates (on every issuer's chain)."""
+        for offices in model.offices:
+            for level in range(model.relays):
+                for official in offices[level]:
+                    official.relay()
 
     def execute(self, model: ChainState) -> None:
         """Every grassroots official chooses and carries out a strategy."""
@@ -284,9 +474,12 @@ class AgentEngine:
 
     def report(self, model: ChainState) -> None:
         """Bottom-up: every official reports once all its subordinates have."""
-        for level in range(model.relays, -1, -1):
-            for official in model.officials[level]:
-                official.send_report()
+        for official in model.officials[-1]:
+            official.send_report()
+        for offices in model.offices:
+            for level in range(model.relays - 1, -1, -1):
+                for official in offices[level]:
+                    official.send_report()
 
     def hold_accountable(self, model: ChainState) -> None:
         """Grassroots officials face inspection; their superiors rank them."""
@@ -298,9 +491,10 @@ class AgentEngine:
 
     def learn(self, model: ChainState) -> None:
         """Superiors tally their sanctioned subordinates, then everyone learns."""
-        for row in model.officials[:-1]:
+        rows = [row for offices in model.offices for row in offices]
+        for row in rows:
             for official in row:
                 official.count_sanctioned_subordinates()
-        for row in model.officials:
+        for row in [*rows, model.officials[-1]]:
             for official in row:
                 official.learn()

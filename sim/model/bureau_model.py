@@ -25,11 +25,18 @@ from sim.model.agent_engine import Official
 from sim.model.bounds import RISK_AVERSION_Z_CLIP, check_finite_targets
 from sim.model.engines import ENGINES
 from sim.model.hierarchy import build_layout, graph_from_layout, level_names
-from sim.model.rules import paperwork_load
+from sim.model.portfolio import TaskTable
+from sim.model.rules import over_tasks, paperwork_load, portfolio_paperwork
 from sim.model.state import FINDING_CHANNELS, AccountabilityDraws, ExecutionDraws, LevelState
 from sim.scenario.messages import did_you_mean, user_error
 from sim.scenario.outcome_values import RUN_VALUE_PREFIX, burn_in_periods, run_value
-from sim.scenario.output_names import AGENT_OUTPUTS, model_output_names, sanction_share_name
+from sim.scenario.output_names import (
+    AGENT_OUTPUTS,
+    TASK_OUTPUTS,
+    model_output_names,
+    sanction_share_name,
+    task_output_name,
+)
 from sim.scenario.parameters import Parameters, parameter_paths, with_values
 from sim.scenario.policies import apply_policies
 from sim.scenario.schema import HIERARCHY_POINT_FIELDS, Scenario, parse_policies
@@ -121,6 +128,8 @@ class BureauModel(mesa.Model):
         self.engine = ENGINES[engine or scenario.engine]()
         self.record_agents = _check_agent_periods(record_agents)
         self.p = _resolve(scenario, arm, policies, parameters)
+        self.tasks = TaskTable.of(self.p)
+        self.active_tasks = None if self.tasks is None else self.tasks.active(1)
         self.layout, self._graph = build_layout(scenario.hierarchy, self.rng, scenario.folder)
         self.relays = self.layout.depth
         self.level_names = level_names(
@@ -134,7 +143,7 @@ class BureauModel(mesa.Model):
             )
         self._initialise_state()
         self._create_officials()
-        self.outputs = dict.fromkeys(model_output_names(self.level_names), 0.0)
+        self.outputs = dict.fromkeys(model_output_names(self.level_names, self.task_names), 0.0)
         self.after_burn_in: dict[str, list[float]] = {outcome.name: [] for outcome in scenario.outcomes}
         for index, name in enumerate(self.after_burn_in):
             if name not in self.outputs:
@@ -149,6 +158,11 @@ class BureauModel(mesa.Model):
             model_reporters={"seed": "seed"} | outputs | run_values,
             agent_reporters={name: operator.attrgetter(name) for name in AGENT_OUTPUTS},
         )  # nothing is collected before the first period: row k of the collected data is period k + 1
+
+    @property
+    def task_names(self) -> tuple[str, ...]:
+        """The portfolio's task names, in order (none for the one-directive model)."""
+        return () if self.tasks is None else self.tasks.names
 
     @property
     def graph(self) -> nx.DiGraph:
@@ -184,21 +198,42 @@ class BureauModel(mesa.Model):
         capacity = _mean_one_lognormal(self.rng.standard_normal(total), execution.capacity_sd)
         aversion_z = np.clip(self.rng.standard_normal(total), -RISK_AVERSION_Z_CLIP, RISK_AVERSION_Z_CLIP)
         aversion = _mean_one_lognormal(aversion_z, execution.risk_aversion_sd)
-        self.levels = []
+        widths = (
+            [None] * len(sizes)
+            if self.tasks is None
+            else [len(self.tasks.columns[0])] * self.relays + [len(self.tasks)]
+        )
+        self.levels = self._level_states(capacity, aversion, widths)
+        grassroots = self.levels[-1]
+        grassroots.principals[:] = self.layout.principals
+        self.chains = [self.levels[:-1]]
+        if self.tasks is None:
+            grassroots.paperwork[:] = paperwork_load(
+                self.layout.principals, self.p.task.paperwork, self.p.relay.paperwork_per_relay, self.relays
+            )
+            grassroots.attractions[:, Strategy.SUBSTANTIVE] = self.p.learning.initial_attraction
+            return
+        grassroots.attractions[:, :, Strategy.SUBSTANTIVE] = self.p.learning.initial_attraction
+        for columns in self.tasks.columns[1:]:  # a line department's offices, drawn after everything above
+            offices = sum(sizes[:-1])
+            capacity = _mean_one_lognormal(self.rng.standard_normal(offices), execution.capacity_sd)
+            aversion_z = np.clip(self.rng.standard_normal(offices), -RISK_AVERSION_Z_CLIP, RISK_AVERSION_Z_CLIP)
+            aversion = _mean_one_lognormal(aversion_z, execution.risk_aversion_sd)
+            self.chains.append(self._level_states(capacity, aversion, [len(columns)] * self.relays))
+
+    def _level_states(self, capacity: np.ndarray, aversion: np.ndarray, widths: list[int | None]) -> list[LevelState]:
+        """One :class:`LevelState` per level from the top, with these capacity and risk-aversion factors, in order."""
+        execution = self.p.execution
+        states = []
         start = 0
-        for size in sizes:
-            state = LevelState(size)
+        for size, width in zip(self.layout.sizes, widths, strict=False):
+            state = LevelState(size, width)
             state.capacity[:] = execution.capacity_mean * capacity[start : start + size]
             state.risk_aversion[:] = execution.risk_aversion_mean * aversion[start : start + size]
             state.capacity_used[:] = np.nan
-            self.levels.append(state)
+            states.append(state)
             start += size
-        grassroots = self.levels[-1]
-        grassroots.principals[:] = self.layout.principals
-        grassroots.paperwork[:] = paperwork_load(
-            self.layout.principals, self.p.task.paperwork, self.p.relay.paperwork_per_relay, self.relays
-        )
-        grassroots.attractions[:, Strategy.SUBSTANTIVE] = self.p.learning.initial_attraction
+        return states
 
     def _create_officials(self) -> None:
         """One :class:`Official` per node, linked to its superior and subordinates."""
@@ -211,6 +246,20 @@ class BureauModel(mesa.Model):
                     above[parent].attach(official)
             self.officials.append(row)
         self.agent_ids = [[official.unique_id for official in row] for row in self.officials]
+        self.offices = [self.officials[:-1]]  # per chain, its officials above the grassroots
+        for chain in range(1, len(self.chains)):
+            rows: list[list[Official]] = []
+            for level in range(self.relays):
+                row = [Official(self, level, index, chain) for index in range(self.layout.sizes[level])]
+                below = self.officials[-1] if level == self.relays - 1 else None
+                if level > 0:
+                    for official, parent in zip(row, self.layout.parent[level].tolist(), strict=True):
+                        rows[-1][parent].attach(official)
+                rows.append(row)
+                if below is not None:  # the department's lowest offices serve the townships, which keep their superior
+                    for unit, parent in zip(below, self.layout.parent[level + 1].tolist(), strict=True):
+                        row[parent].attach(unit, as_superior=False)
+            self.offices.append(rows)
 
     def records_agents_now(self) -> bool:
         """Whether this period's agent outputs are recorded (see ``record_agents``)."""
@@ -235,6 +284,12 @@ class BureauModel(mesa.Model):
             return a.inspection_rate * c.inspection_multiplier, c.onsite_share
         return a.inspection_rate, a.onsite_share
 
+    def task_inspection_rates(self) -> np.ndarray:
+        """Inspection rate per principal of each task this period (raised in a campaign)."""
+        if self.campaign_active:
+            return self.tasks.inspection_rate * self.p.campaign.inspection_multiplier
+        return self.tasks.inspection_rate
+
     def step(self) -> None:
         """Run one period: issue, relay, execute, report, inspect and hold accountable, learn."""
         self._reset_period()
@@ -255,26 +310,52 @@ class BureauModel(mesa.Model):
             self.running = False  # so that run_model() returns after the scenario's periods
 
     def _reset_period(self) -> None:
-        for state in self.levels:
+        for state in [*self.levels, *(state for chain in self.chains[1:] for state in chain)]:
             state.start_period()
 
     def _issue(self) -> None:
-        task = self.p.task
-        self.officials[0][0].receive(task.target, task.clarity, task.resources)
+        if self.tasks is None:
+            task = self.p.task
+            self.officials[0][0].receive(task.target, task.clarity, task.resources)
+            return
+        tasks = self.tasks
+        self.active_tasks = tasks.active(self.steps)
+        g = self.levels[-1]
+        g.paperwork[:] = portfolio_paperwork(
+            g.principals,
+            tasks.paperwork,
+            self.p.relay.paperwork_per_relay,
+            self.relays,
+            self.active_tasks,
+            tasks.chain,
+            self.p.portfolio.issuer_load,
+        )
+        for chain, columns in enumerate(tasks.columns):
+            issued = tasks.target[columns], tasks.clarity[columns], tasks.resources[columns]
+            if self.relays == 0:  # a hierarchy of one unit: it receives the tasks as issued
+                self.officials[0][0].receive(*issued, columns=columns)
+            else:
+                self.offices[chain][0][0].receive(*issued)
 
     def _draw_execution(self) -> None:
         """Random numbers of the execute phase: strategy choice, then risk."""
-        self.execution_draws = ExecutionDraws.draw(self.rng, self.layout.sizes[-1])
+        self.execution_draws = ExecutionDraws.draw(self.rng, self.layout.sizes[-1], self._task_axis)
 
     def _draw_accountability(self) -> None:
         """Random numbers of the accountability phase, in the order of :class:`AccountabilityDraws`' fields."""
         slots = int(self.layout.principals.max())
         self.accountability_draws = AccountabilityDraws.draw(
-            self.rng, self.layout.sizes[-1], slots=slots, channels=FINDING_CHANNELS
+            self.rng, self.layout.sizes[-1], self._task_axis, slots=slots, channels=FINDING_CHANNELS
         )
+
+    @property
+    def _task_axis(self) -> int | None:
+        return None if self.tasks is None else len(self.tasks)
 
     def _measure(self) -> dict[str, float]:
         """The model outputs of this period (ODD section 8)."""
+        if self.tasks is not None:
+            return self._measure_portfolio()
         g = self.levels[-1]
         n = len(g.output)
         t0 = self.p.task.target
@@ -296,6 +377,58 @@ class BureauModel(mesa.Model):
         wrongful = sum(int(state.wrongful_now.sum()) for state in self.levels)
         outputs["wrongful_sanction_rate"] = float(wrongful / total) if total else 0.0
         outputs["collateral_harm"] = float(g.harm.mean())
+        return outputs
+
+    def _measure_portfolio(self) -> dict[str, float]:
+        """The outputs of a portfolio (ODD section 11): per task, and their target-weighted aggregates."""
+        g, tasks = self.levels[-1], self.tasks
+        n = len(g.belief)
+        t0 = tasks.target
+        weights = np.where(self.active_tasks, t0, 0.0)
+        total = weights.sum()
+        achieved = np.minimum(g.output, t0).sum(axis=0) / (t0 * n)
+        roots = np.zeros(len(tasks))
+        for chain, columns in enumerate(tasks.columns):
+            roots[columns] = self.chains[chain][0].report[0] if self.relays else g.report[0, columns]
+        per_task = {
+            "goal_attainment": achieved,
+            "reported_attainment": roots / (t0 * n),
+            "implementation_gap": roots / (t0 * n) - achieved,
+        }
+        for strategy in Strategy:
+            per_task[f"share_{strategy.label}"] = (g.strategy_code == strategy).mean(axis=0)
+        per_task["escalation_at_bottom"] = g.target_received.mean(axis=0) / t0
+        per_task["clarity_at_bottom"] = g.clarity_received.mean(axis=0)
+        per_task["capacity_share"] = g.capacity_share.mean(axis=0)
+        per_task["sanction_severity"] = g.task_severity.mean(axis=0)
+
+        def aggregate(values: np.ndarray) -> float:
+            return float((weights * np.where(self.active_tasks, values, 0.0)).sum() / total) if total else np.nan
+
+        outputs: dict[str, float] = {
+            name: aggregate(per_task[name]) for name in ("goal_attainment", "reported_attainment")
+        }
+        outputs["implementation_gap"] = outputs["reported_attainment"] - outputs["goal_attainment"]
+        for strategy in Strategy:
+            outputs[f"share_{strategy.label}"] = aggregate(per_task[f"share_{strategy.label}"])
+        outputs["escalation_at_bottom"] = aggregate(per_task["escalation_at_bottom"])
+        outputs["clarity_at_bottom"] = aggregate(per_task["clarity_at_bottom"])
+        outputs["burden"] = float(g.burden_share.mean())
+        per_level = np.array(
+            [sum(chain[k].sanctions_now.sum() for chain in self.chains) for k in range(self.relays)]
+            + [g.sanctions_now.sum()],
+            dtype=float,
+        )
+        count = per_level.sum()
+        for name, level_count in zip(self.level_names, per_level, strict=True):
+            outputs[sanction_share_name(name)] = float(level_count / count) if count else 0.0
+        wrongful = sum(int(state.wrongful_now.sum()) for chain in [self.levels, *self.chains[1:]] for state in chain)
+        outputs["wrongful_sanction_rate"] = float(wrongful / count) if count else 0.0
+        outputs["collateral_harm"] = float(over_tasks(g.harm).mean())
+        for index, task in enumerate(tasks.names):
+            for name in TASK_OUTPUTS:
+                value = float(per_task[name][index]) if self.active_tasks[index] else np.nan
+                outputs[task_output_name(name, task)] = value
         return outputs
 
 
@@ -337,20 +470,37 @@ class OutputCollector(mesa.DataCollector):
         records = []
         for level, state in enumerate(model.levels):
             ids = model.agent_ids[level]
+            strategy, target, clarity = _recorded(state)
             records.extend(
                 zip(
                     [model.steps] * len(ids),
                     ids,
                     [level] * len(ids),
-                    labels[state.strategy_code].tolist(),
+                    labels[strategy].tolist(),
                     state.capacity_used.tolist(),
                     state.sanctions.tolist(),
-                    state.target_received.tolist(),
-                    state.clarity_received.tolist(),
+                    target.tolist(),
+                    clarity.tolist(),
                     strict=True,
                 )
             )
         return records
+
+
+def _recorded(state: LevelState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An official's strategy, target and clarity as its agent record gives them.
+
+    In a portfolio: the strategy on the task that gets most of its capacity (the first of
+    equals), the sum of its targets and the mean clarity of its tasks (NaN with none).
+    """
+    if state.tasks is None:
+        return state.strategy_code, state.target_received, state.clarity_received
+    size = len(state.belief)
+    if state.tasks == 0:  # a chain that carries none of the tasks
+        return np.full(size, -1), np.zeros(size), np.full(size, np.nan)
+    main = np.argmax(state.capacity_share, axis=1)
+    rows = np.arange(size)
+    return state.strategy_code[rows, main], state.target_received.sum(axis=1), state.clarity_received.mean(axis=1)
 
 
 def _check_agent_periods(value: Any) -> bool | int | str:

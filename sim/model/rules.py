@@ -77,19 +77,20 @@ class Relayed(NamedTuple):
     resources: np.ndarray
 
 
-def relay(target, clarity, resources, risk_aversion, belief, p) -> Relayed:
+def relay(target, clarity, resources, risk_aversion, belief, weight, p) -> Relayed:
     """The relay phase (ODD 7.1) for officials holding ``target``, ``clarity`` and ``resources``.
 
     Args:
-        target: Target received.
+        target: Target received (a task axis last, in a portfolio).
         clarity: Clarity received.
         resources: Resources received.
-        risk_aversion: The relaying officials' risk aversion.
+        risk_aversion: The relaying officials' risk aversion (broadcast against the task axis).
         belief: Their believed chance of being sanctioned.
+        weight: The tasks' political weight (``p.task.weight`` for the one directive).
         p: The model's parameters.
     """
     r = p.relay
-    rate = escalation_rate(r.escalation, r.escalation_pressure, p.task.weight, risk_aversion, belief)
+    rate = escalation_rate(r.escalation, r.escalation_pressure, weight, risk_aversion, belief)
     return Relayed(
         rate,
         relay_damage(rate, r.dilution, r.stripping, r.funded_escalation),
@@ -102,6 +103,13 @@ def relay(target, clarity, resources, risk_aversion, belief, p) -> Relayed:
 def paperwork_load(principals, task_paperwork, per_relay, relays):
     """Paperwork a grassroots unit carries: n (π₀ + L π_r)."""
     return principals * (task_paperwork + relays * per_relay)
+
+
+def portfolio_paperwork(principals, paperwork, per_relay, relays, active, chain, issuer_load):
+    """A portfolio's paperwork (ODD section 11): Σ_τ active n (π₀τ + L π_r) + m × issuers with an active task."""
+    per_task = np.where(active, paperwork_load(np.expand_dims(principals, -1), paperwork, per_relay, relays), 0.0)
+    issuers = len(np.unique(chain[active]))
+    return over_tasks(per_task) + issuer_load * issuers
 
 
 # --- 7.2 execute ---------------------------------------------------------------------------
@@ -177,7 +185,7 @@ def failure_risk(strategy, risk, innovation_risk):
     return np.choose(strategy, [risks[spec.risk] for spec in STRATEGIES])
 
 
-def execute(strategy, target, free, clarity, resources, failed, execution):
+def execute(strategy, target, free, clarity, resources, failed, execution, size=None):
     """Real output, claim and collateral harm of a strategy (ODD 7.2 table).
 
     Args:
@@ -188,6 +196,9 @@ def execute(strategy, target, free, clarity, resources, failed, execution):
         resources: Resources received r_i.
         failed: Whether the risk draw failed the attempt.
         execution: The ``execution`` parameter group.
+        size: In a portfolio, each task's original target T₀τ: a blanket ban on it delivers
+            ``ban_output`` × T₀τ and harms ``ban_harm`` × T₀τ, so that a task split in five
+            bans as one (ODD section 11). ``None`` for the one directive.
 
     Returns:
         ``(output, claim, harm)`` arrays.
@@ -199,14 +210,14 @@ def execute(strategy, target, free, clarity, resources, failed, execution):
     outputs = {  # every output rule of the strategy table
         "substantive": substantive * loss,
         "formalism": execution.formalism_output * substantive,
-        "ban": np.minimum(target, execution.ban_output),
+        "ban": np.minimum(target, execution.ban_output if size is None else execution.ban_output * size),
         "innovative": innovative * loss,
         "none": 0.0,
     }
     output = np.choose(strategy, [outputs[spec.output] for spec in STRATEGIES])
     claims = {"output": output, "formalism": execution.formalism_claim * target, "target": target, "none": 0.0}
     claim = np.choose(strategy, [claims[spec.claim] for spec in STRATEGIES])
-    harm = np.where(HARMFUL[strategy], execution.ban_harm, 0.0)
+    harm = np.where(HARMFUL[strategy], execution.ban_harm if size is None else execution.ban_harm * size, 0.0)
     return output, claim, harm
 
 
@@ -248,6 +259,53 @@ def carry_out(strategy, capacity, paperwork, hosting, target, clarity, resources
         harm,
         capacity_used(capacity, paperwork, hosting, free, strategy),
     )
+
+
+def carry_out_portfolio(
+    strategy, capacity, paperwork, hosting, share, target, clarity, resources, risk_uniform, tasks, active, p
+) -> Executed:
+    """The execute phase of a portfolio (ODD section 11): every task carried out with its share of free capacity.
+
+    Per-official arguments (capacity, paperwork, hosting) have no task axis; the others have
+    tasks on their last axis. ``free``, ``burden`` and ``capacity_used`` of the result are per
+    official, the rest per task.
+
+    Args:
+        strategy: The strategy chosen on each task.
+        capacity: Capacity K.
+        paperwork: Paperwork load π of the whole portfolio.
+        hosting: Capacity spent hosting last period's inspections h.
+        share: Each task's share σ of free capacity.
+        target: Target received per task.
+        clarity: Clarity received per task.
+        resources: Resources received per task.
+        risk_uniform: The uniforms deciding whether each attempt fails.
+        tasks: The portfolio (each task's risk and original target).
+        active: Which tasks are in force: the others have no output, claim, harm or failure.
+        p: The model's parameters.
+    """
+    free = free_capacity(capacity, paperwork, hosting)
+    allotted = share * np.expand_dims(free, -1)
+    failed = active & (risk_uniform < failure_risk(strategy, tasks.risk, p.execution.innovation_risk))
+    done = execute(strategy, target, allotted, clarity, resources, failed, p.execution, tasks.target)
+    output, claim, harm = (np.where(active, value, 0.0) for value in done)
+    effort = over_tasks(EFFORT_SHARE[strategy] * allotted)
+    used = np.minimum(1.0, (paperwork + hosting + effort) / np.maximum(capacity, 1e-12))
+    return Executed(free, burden(capacity, paperwork, hosting), failed, output, claim, harm, used)
+
+
+def in_window(new, old, active):
+    """``new`` for tasks in force, ``old`` (kept as it was) for the others."""
+    return np.where(active, new, old)
+
+
+def over_tasks(values):
+    """The sum over the task axis (the last), task by task in order: the same arithmetic for one official and many."""
+    values = np.asarray(values)
+    total = values[..., 0]
+    for task in range(1, values.shape[-1]):
+        total = total + values[..., task]
+    return total
 
 
 def capacity_used(capacity, paperwork, hosting, free, strategy):
@@ -340,7 +398,7 @@ class Inspection(NamedTuple):
     tp_score: np.ndarray
 
 
-def inspect(strategy, output, claim, principals, draws, rate, onsite_share, a) -> Inspection:
+def inspect(strategy, output, claim, principals, draws, rate, onsite_share, a, measurability=None) -> Inspection:
     """Inspections by every principal, their detection of fabricated claims, and third-party evaluation.
 
     Args:
@@ -352,30 +410,53 @@ def inspect(strategy, output, claim, principals, draws, rate, onsite_share, a) -
         rate: Inspection rate per principal this period.
         onsite_share: On-site share of inspections this period.
         a: The ``accountability`` parameter group.
+        measurability: In a portfolio, each task's measurability μ: scores see μ of what they
+            would see and 1 − μ of the claim, and detection is μ times as likely (ODD section 11).
+            ``None`` for the one directive (μ = 1, and not a multiplication).
     """
     slots = principal_slots(principals, np.shape(draws.inspect)[-1])
     count = inspection_count(rate * slots, draws.inspect, a.inspection_cap)
     inspected = count > 0
     onsite = draws.onsite < onsite_share
     fabricated = FABRICATED[strategy]
-    caught = detected(inspected & fabricated, draws.detect, np.where(onsite, a.detect_onsite, a.detect_paper))
+    chance = np.where(onsite, a.detect_onsite, a.detect_paper)
+    tp_chance = a.detect_onsite
+    if measurability is not None:
+        chance, tp_chance = measurability * chance, measurability * tp_chance
+    caught = detected(inspected & fabricated, draws.detect, chance)
     evaluated = draws.third_party < a.third_party_rate
-    tp_caught = detected(evaluated & fabricated, draws.tp_detect, a.detect_onsite)
-    return Inspection(
-        count,
-        inspected,
-        onsite,
-        caught,
-        inspection_score(strategy, output, claim, onsite, caught),
-        evaluated,
-        tp_caught,
-        inspection_score(strategy, output, claim, True, tp_caught),
-    )
+    tp_caught = detected(evaluated & fabricated, draws.tp_detect, tp_chance)
+    score = inspection_score(strategy, output, claim, onsite, caught)
+    tp_score = inspection_score(strategy, output, claim, True, tp_caught)
+    if measurability is not None:
+        score, tp_score = measured_score(score, claim, measurability), measured_score(tp_score, claim, measurability)
+    return Inspection(count, inspected, onsite, caught, score, evaluated, tp_caught, tp_score)
+
+
+def measured_score(seen, claim, measurability):
+    """A score that sees only the measurable share of a task: μ × seen + (1 − μ) × claim."""
+    return measurability * seen + (1.0 - measurability) * claim
 
 
 def hosting_load(inspection: Inspection, hosting_cost):
     """Capacity the next period loses to hosting this period's inspections and evaluation: h (count + evaluated)."""
     return hosting_cost * (inspection.count + inspection.evaluated)
+
+
+def within_window(inspection: Inspection, active) -> Inspection:
+    """What inspections and evaluations saw of a portfolio, with tasks outside their window not looked at."""
+    return inspection._replace(
+        count=np.where(active, inspection.count, 0.0),
+        inspected=inspection.inspected & active,
+        caught=inspection.caught & active,
+        evaluated=inspection.evaluated & active,
+        tp_caught=inspection.tp_caught & active,
+    )
+
+
+def portfolio_hosting(inspection: Inspection, hosting_cost):
+    """Capacity the next period loses to hosting a portfolio's inspections and evaluations: h Σ (count + evaluated)."""
+    return hosting_cost * over_tasks(inspection.count + inspection.evaluated)
 
 
 def finding_severity(caught, falsify_penalty):
@@ -428,6 +509,11 @@ def findings(inspection: Inspection, strategy, target, failed, visible, a) -> tu
     )
 
 
+def with_veto(finding: Finding, veto, veto_penalty) -> Finding:
+    """A portfolio's finding: on a veto task (一票否决) its severity is ``veto_penalty`` times heavier."""
+    return finding._replace(severity=finding.severity * np.where(veto, veto_penalty, 1.0))
+
+
 def excused(strategy, uniform, excuse_genuine):
     """Whether a finding is excused (容错): only genuine attempts, with probability ``excuse_genuine``."""
     return GENUINE[strategy] & (uniform < excuse_genuine)
@@ -439,6 +525,11 @@ def reward(inspection: Inspection, target, a):
         inspection.evaluated & (inspection.tp_score >= a.reward_threshold * target)
     )
     return np.where(good & ~(inspection.caught | inspection.tp_caught), a.reward, 0.0)
+
+
+def voided(task_reward, vetoed):
+    """Rewards of a portfolio after vetoes: none at all for an official with an unexcused finding on a veto task."""
+    return np.where(vetoed, 0.0, task_reward)
 
 
 def completion(claim, target):
@@ -514,34 +605,78 @@ def wrongful(strategy, cause, cause_lvl, landing):
 
 
 def payoff(
-    claim, output, harm, target, original_target, strategy, sanction_severity, reward, risk_aversion, weight, execution
+    claim,
+    output,
+    harm,
+    target,
+    original_target,
+    strategy,
+    sanction_severity,
+    reward,
+    risk_aversion,
+    weight,
+    execution,
+    share=None,
 ):
-    """U = v_r m / T + v_m (min(y, T₀) / T₀ − H) − κ effort − ρ w S + reward."""
+    """U = v_r m / T + v_m (min(y, T₀) / T₀ − H) − κ effort − ρ w S + reward.
+
+    In a portfolio the effort cost is scaled by the task's capacity share σ (``share``):
+    effort on a task that gets a tenth of the capacity costs a tenth.
+    """
+    effort = EFFORT_SHARE[strategy] if share is None else EFFORT_SHARE[strategy] * share
     return (
         execution.report_value * claim / np.maximum(target, 1e-12)
         + execution.intrinsic_motivation * (np.minimum(output, original_target) / original_target - harm)
-        - execution.effort_cost * EFFORT_SHARE[strategy]
+        - execution.effort_cost * effort
         - risk_aversion * weight * sanction_severity
         + reward
     )
 
 
-def reinforced(attractions, strategy, claim, output, harm, target, severity, reward_now, risk_aversion, p):
-    """The learn phase's attractions (ODD 7.6): this period's payoff reinforces the strategy chosen."""
+def reinforced(
+    attractions, strategy, claim, output, harm, target, severity, reward_now, risk_aversion, p, task=None, share=None
+):
+    """The learn phase's attractions (ODD 7.6): this period's payoff reinforces the strategy chosen.
+
+    ``task`` holds the original targets and weights (``p.task``, or a portfolio's table, with
+    tasks on the last axis of every other argument), ``share`` the capacity shares of a
+    portfolio, whose harm counts relative to the task's size (a ban's harm scales with it).
+    """
+    if task is None:
+        task, relative_harm = p.task, harm
+    else:
+        relative_harm = harm / task.target
     value = payoff(
         claim,
         output,
-        harm,
+        relative_harm,
         target,
-        p.task.target,
+        task.target,
         strategy,
         severity,
         reward_now,
         risk_aversion,
-        p.task.weight,
+        task.weight,
         p.execution,
+        share,
     )
     return reinforce(attractions, strategy, value, p.learning.forgetting, p.learning.learning_rate)
+
+
+def capacity_split(allocation, temperature, active):
+    """Each active task's share of free capacity: σ_τ = exp(B_τ / τ_B) / Σ_active exp(B / τ_B) (ODD 11).
+
+    Tasks are on the last axis; a task outside its window gets none, and with no task active
+    nobody gets any.
+    """
+    if not np.any(active):
+        return np.zeros(np.shape(allocation))
+    return choice_probabilities(np.where(active, allocation, -np.inf), temperature)
+
+
+def reallocated(allocation, task_severity, risk_aversion, weight, rate):
+    """B_τ ← (1 − φ_B) B_τ + φ_B ρ w_τ S_τ: capacity follows the weighted sanctions each task brought."""
+    return (1.0 - rate) * allocation + rate * (risk_aversion * weight * task_severity)
 
 
 def reinforce(attractions, strategy, value, forgetting, rate):

@@ -26,6 +26,7 @@ from sim.scenario.strategies import N_STRATEGIES
 
 if TYPE_CHECKING:
     from sim.model.hierarchy import Layout
+    from sim.model.portfolio import TaskTable
     from sim.scenario.parameters import Parameters
 
 FINDING_CHANNELS = 3
@@ -34,27 +35,33 @@ FINDING_CHANNELS = 3
 
 @dataclass(frozen=True)
 class LevelField:
-    """One per-official quantity: its name, numpy type, value before the first period, and meaning."""
+    """One per-official quantity: its name, numpy type, value before the first period, and meaning.
+
+    ``per_task`` fields get a task axis (officials × tasks) in a portfolio (ODD section 11);
+    ``portfolio`` fields exist only there.
+    """
 
     name: str
     dtype: type
     initial: Any
     meaning: str
+    per_task: bool = False
+    portfolio: bool = False
 
 
 LEVEL_FIELDS: tuple[LevelField, ...] = (
     LevelField("capacity", np.float64, 0.0, "capacity K (drawn at initialisation)"),
     LevelField("risk_aversion", np.float64, 0.0, "risk aversion ρ (drawn at initialisation)"),
     LevelField("belief", np.float64, 0.0, "believed chance of being sanctioned b"),
-    LevelField("target_received", np.float64, 0.0, "target T received this period"),
-    LevelField("clarity_received", np.float64, 0.0, "clarity c received this period"),
-    LevelField("resources_received", np.float64, 0.0, "resources r received this period"),
-    LevelField("escalation_applied", np.float64, 0.0, "escalation e_j applied when relaying"),
-    LevelField("damage", np.float64, 0.0, "how much this official's relay made the task harder"),
-    LevelField("output", np.float64, 0.0, "real output y (grassroots)"),
-    LevelField("claim", np.float64, 0.0, "claimed output m (grassroots)"),
-    LevelField("report", np.float64, 0.0, "report sent up"),
-    LevelField("harm", np.float64, 0.0, "collateral harm H (grassroots)"),
+    LevelField("target_received", np.float64, 0.0, "target T received this period", per_task=True),
+    LevelField("clarity_received", np.float64, 0.0, "clarity c received this period", per_task=True),
+    LevelField("resources_received", np.float64, 0.0, "resources r received this period", per_task=True),
+    LevelField("escalation_applied", np.float64, 0.0, "escalation e_j applied when relaying", per_task=True),
+    LevelField("damage", np.float64, 0.0, "how much this official's relay made the task harder", per_task=True),
+    LevelField("output", np.float64, 0.0, "real output y (grassroots)", per_task=True),
+    LevelField("claim", np.float64, 0.0, "claimed output m (grassroots)", per_task=True),
+    LevelField("report", np.float64, 0.0, "report sent up", per_task=True),
+    LevelField("harm", np.float64, 0.0, "collateral harm H (grassroots)", per_task=True),
     LevelField("paperwork", np.float64, 0.0, "paperwork load π (grassroots)"),
     LevelField("hosting", np.float64, 0.0, "capacity spent hosting last period's inspections h"),
     LevelField("free", np.float64, 0.0, "free capacity F"),
@@ -62,36 +69,50 @@ LEVEL_FIELDS: tuple[LevelField, ...] = (
     LevelField("burden_share", np.float64, 0.0, "share of capacity taken by paperwork and hosting"),
     LevelField("severity_now", np.float64, 0.0, "severity of this period's sanctions S"),
     LevelField("reward_now", np.float64, 0.0, "this period's reward"),
-    LevelField("strategy_code", np.int64, -1, "strategy chosen this period (-1: none)"),
+    LevelField("strategy_code", np.int64, -1, "strategy chosen this period (-1: none)", per_task=True),
     LevelField("sanctions", np.int64, 0, "sanctions received so far"),
     LevelField("sanctions_now", np.int64, 0, "sanctions received this period"),
     LevelField("wrongful_now", np.int64, 0, "wrongful sanctions received this period"),
     LevelField("principals", np.int64, 0, "principals the unit answers to (grassroots)"),
-    LevelField("failed", np.bool_, False, "whether this period's genuine attempt failed"),
+    LevelField("failed", np.bool_, False, "whether this period's genuine attempt failed", per_task=True),
+    LevelField("capacity_share", np.float64, 0.0, "share σ of free capacity given to each task", True, True),
+    LevelField("allocation", np.float64, 0.0, "allocation attraction B of each task", True, True),
+    LevelField("task_severity", np.float64, 0.0, "severity of this period's sanctions on each task", True, True),
+    LevelField("task_reward", np.float64, 0.0, "this period's reward for each task (after vetoes)", True, True),
 )
 """Every per-official array of a level, in a fixed order (plus ``attractions``, one row per official)."""
 
 PER_PERIOD = ("sanctions_now", "wrongful_now", "severity_now", "reward_now")
 """Fields that count one period's events: set to zero at the start of every period."""
 
+PORTFOLIO_PER_PERIOD = ("task_severity",)
+"""A portfolio's per-task counts of one period's events, also set to zero every period."""
+
 
 class LevelState:
     """The state of every official on one level, as numpy arrays (ODD section 2).
 
     One array per :data:`LEVEL_FIELDS` entry, plus ``attractions`` (officials × strategies).
+    In a portfolio of ``tasks`` tasks, per-task fields are officials × tasks, the portfolio's
+    own fields exist too, and ``attractions`` is officials × tasks × strategies.
 
     Args:
         size: Officials on the level.
+        tasks: Tasks on the level's task axis (``None``: the one directive, no task axis).
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, tasks: int | None = None) -> None:
+        self.tasks = tasks
         for field in LEVEL_FIELDS:
-            setattr(self, field.name, np.full(size, field.initial, dtype=field.dtype))
-        self.attractions = np.zeros((size, N_STRATEGIES))
+            if field.portfolio and tasks is None:
+                continue
+            shape = (size, tasks) if field.per_task and tasks is not None else size
+            setattr(self, field.name, np.full(shape, field.initial, dtype=field.dtype))
+        self.attractions = np.zeros((size, N_STRATEGIES) if tasks is None else (size, tasks, N_STRATEGIES))
 
     def start_period(self) -> None:
         """Zero the counts of one period's events."""
-        for name in PER_PERIOD:
+        for name in PER_PERIOD if self.tasks is None else PER_PERIOD + PORTFOLIO_PER_PERIOD:
             getattr(self, name)[:] = 0
 
 
@@ -99,18 +120,20 @@ class _Draws:
     """Random numbers of one phase: one array per field, drawn in field order."""
 
     @classmethod
-    def draw(cls, rng: np.random.Generator, units: int, **columns: int) -> Self:
-        """Draw every field for ``units`` units, in field order; a field with ``columns`` metadata is 2-D.
+    def draw(cls, rng: np.random.Generator, units: int, tasks: int | None = None, **columns: int) -> Self:
+        """Draw every field for ``units`` units, in field order; a field with ``columns`` metadata has rows.
 
         Args:
             rng: The model's generator.
             units: Units the phase acts on (the grassroots).
-            **columns: Width of each 2-D field's rows, by the name its metadata gives.
+            tasks: In a portfolio, the tasks: every field gets a task axis after the units'.
+            **columns: Width of each field's rows, by the name its metadata gives.
         """
         values = {}
         for field in dataclasses.fields(cls):
             width = field.metadata.get("columns")
-            values[field.name] = rng.random(units if width is None else (units, columns[width]))
+            shape = (units,) + (() if tasks is None else (tasks,)) + (() if width is None else (columns[width],))
+            values[field.name] = rng.random(shape)
         return cls(**values)
 
     def at(self, index: int) -> Self:
@@ -158,6 +181,10 @@ class ChainState(Protocol):
         officials: Per level, the agents in state order (the agent engine calls their methods).
         execution_draws: This period's execute-phase draws (read only).
         accountability_draws: This period's accountability-phase draws (read only).
+        tasks: The portfolio (:class:`sim.model.portfolio.TaskTable`), or ``None`` for one directive.
+        active_tasks: In a portfolio, which tasks are in force this period.
+        chains: Per issuer (territorial first), its :class:`LevelState` per level above the grassroots.
+        offices: Per issuer, its officials per level above the grassroots.
     """
 
     p: Parameters
@@ -167,7 +194,15 @@ class ChainState(Protocol):
     officials: Sequence[Sequence[Any]]
     execution_draws: ExecutionDraws
     accountability_draws: AccountabilityDraws
+    tasks: TaskTable | None
+    active_tasks: np.ndarray | None
+    chains: list[list[LevelState]]
+    offices: Sequence[Sequence[Sequence[Any]]]
 
     def inspection_intensity(self) -> tuple[float, float]:
         """Inspection rate per principal and on-site share this period."""
+        ...
+
+    def task_inspection_rates(self) -> np.ndarray:
+        """In a portfolio, each task's inspection rate per principal this period."""
         ...

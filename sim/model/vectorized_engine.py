@@ -28,6 +28,8 @@ class VectorizedEngine:
 
     def relay(self, model: ChainState) -> None:
         """Top-down, level by level: escalate, dilute and strip (ODD 7.1)."""
+        if model.tasks is not None:
+            return self._relay_portfolio(model)
         for level in range(model.relays):
             state, below = model.levels[level], model.levels[level + 1]
             parent = model.layout.parent[level + 1]
@@ -37,6 +39,7 @@ class VectorizedEngine:
                 state.resources_received,
                 state.risk_aversion,
                 state.belief,
+                model.p.task.weight,
                 model.p,
             )
             state.escalation_applied[:] = relayed.rate
@@ -47,6 +50,8 @@ class VectorizedEngine:
 
     def execute(self, model: ChainState) -> None:
         """Grassroots: choose strategies and carry them out (ODD 7.2)."""
+        if model.tasks is not None:
+            return self._execute_portfolio(model)
         p = model.p
         g = model.levels[-1]
         draws = model.execution_draws
@@ -70,6 +75,8 @@ class VectorizedEngine:
 
     def report(self, model: ChainState) -> None:
         """Bottom-up: sum subordinates' reports, inflate, cap at the demand (ODD 7.3)."""
+        if model.tasks is not None:
+            return self._report_portfolio(model)
         g = model.levels[-1]
         g.report[:] = rules.grassroots_report(g.claim, g.target_received)
         for level in range(model.relays - 1, -1, -1):
@@ -84,6 +91,8 @@ class VectorizedEngine:
 
     def hold_accountable(self, model: ChainState) -> None:
         """Inspect, evaluate, surface incidents, attribute findings, rank (ODD 7.4-7.5)."""
+        if model.tasks is not None:
+            return self._hold_portfolio(model)
         a = model.p.accountability
         g = model.levels[-1]
         draws = model.accountability_draws
@@ -144,7 +153,9 @@ class VectorizedEngine:
         """Reinforce strategies with payoffs; update beliefs from own and siblings' sanctions (ODD 7.6)."""
         p = model.p
         g = model.levels[-1]
-        if p.execution.fixed_strategy is None:
+        if model.tasks is not None:
+            self._learn_portfolio(model)
+        elif p.execution.fixed_strategy is None:
             g.attractions[:] = rules.reinforced(
                 g.attractions,
                 g.strategy_code,
@@ -157,17 +168,228 @@ class VectorizedEngine:
                 g.risk_aversion,
                 p,
             )
-        for level, state in enumerate(model.levels):
-            own = rules.sanctioned(state.sanctions_now)
-            if level == 0:
-                peers = own
-            else:
-                parent = model.layout.parent[level]
-                tally = np.bincount(parent, weights=own, minlength=len(model.levels[level - 1].report))[parent]
-                peers = rules.peer_share(tally, own, model.layout.siblings[level])
-            state.belief[:] = rules.update_belief(
-                state.belief, own, peers, p.learning.belief_rate, p.learning.peer_weight
+        for chain in [model.levels, *model.chains[1:]]:  # the territorial line and grassroots, then departments
+            for level, state in enumerate(chain):
+                own = rules.sanctioned(state.sanctions_now)
+                if level == 0:
+                    peers = own
+                else:
+                    parent = model.layout.parent[level]
+                    tally = np.bincount(parent, weights=own, minlength=len(chain[level - 1].belief))[parent]
+                    peers = rules.peer_share(tally, own, model.layout.siblings[level])
+                state.belief[:] = rules.update_belief(
+                    state.belief, own, peers, p.learning.belief_rate, p.learning.peer_weight
+                )
+
+    # --- a portfolio of tasks (ODD section 11) ---------------------------------------------
+
+    def _relay_portfolio(self, model: ChainState) -> None:
+        """Every issuer's chain relays its own tasks, top-down; the last relay fills the grassroots' task columns."""
+        g = model.levels[-1]
+        for c, chain in enumerate(model.chains):
+            columns = model.tasks.columns[c]
+            weight = model.tasks.weight[columns]
+            for level in range(model.relays):
+                state = chain[level]
+                relayed = rules.relay(
+                    state.target_received,
+                    state.clarity_received,
+                    state.resources_received,
+                    state.risk_aversion[:, None],
+                    state.belief[:, None],
+                    weight,
+                    model.p,
+                )
+                state.escalation_applied[:] = relayed.rate
+                state.damage[:] = relayed.damage
+                parent = model.layout.parent[level + 1]
+                if level + 1 < model.relays:
+                    below = chain[level + 1]
+                    below.target_received[:] = relayed.target[parent]
+                    below.clarity_received[:] = relayed.clarity[parent]
+                    below.resources_received[:] = relayed.resources[parent]
+                else:
+                    g.target_received[:, columns] = relayed.target[parent]
+                    g.clarity_received[:, columns] = relayed.clarity[parent]
+                    g.resources_received[:, columns] = relayed.resources[parent]
+
+    def _execute_portfolio(self, model: ChainState) -> None:
+        """Grassroots: split free capacity across tasks, choose a strategy per task, carry them out."""
+        p, tasks, g = model.p, model.tasks, model.levels[-1]
+        draws, active = model.execution_draws, model.active_tasks
+        g.capacity_share[:] = rules.capacity_split(g.allocation, p.portfolio.allocation_temperature, active)
+        chosen = rules.strategy_choice(g.attractions, p.learning.temperature, draws.choice, p.execution.fixed_strategy)
+        done = rules.carry_out_portfolio(
+            chosen,
+            g.capacity,
+            g.paperwork,
+            g.hosting,
+            g.capacity_share,
+            g.target_received,
+            g.clarity_received,
+            g.resources_received,
+            draws.risk,
+            tasks,
+            active,
+            p,
+        )
+        g.strategy_code[:] = rules.in_window(chosen, -1, active)
+        g.free[:], g.burden_share[:], g.failed[:] = done.free, done.burden, done.failed
+        g.output[:], g.claim[:], g.harm[:] = done.output, done.claim, done.harm
+        g.capacity_used[:] = done.capacity_used
+
+    def _report_portfolio(self, model: ChainState) -> None:
+        """Bottom-up along every issuer's chain: sum its task columns of the reports below, inflate, cap."""
+        g = model.levels[-1]
+        g.report[:] = rules.grassroots_report(g.claim, g.target_received)
+        inflation = model.p.relay.report_inflation
+        for c, chain in enumerate(model.chains):
+            columns = model.tasks.columns[c]
+            for level in range(model.relays - 1, -1, -1):
+                state = chain[level]
+                below = chain[level + 1].report if level + 1 < model.relays else g.report[:, columns]
+                totals = _sums_by_parent(model.layout.parent[level + 1], below, len(state.belief))
+                state.report[:] = rules.aggregate_report(
+                    totals,
+                    rules.report_inflation(level, inflation),
+                    state.target_received,
+                    model.layout.leaves[level][:, None],
+                )
+
+    def _hold_portfolio(self, model: ChainState) -> None:
+        """Inspect every task, attribute each finding along its issuer's chain, apply vetoes, reward, rank."""
+        p, a, tasks, g = model.p, model.p.accountability, model.tasks, model.levels[-1]
+        draws, active = model.accountability_draws, model.active_tasks
+        _, onsite_share = model.inspection_intensity()
+        seen = rules.within_window(
+            rules.inspect(
+                g.strategy_code,
+                g.output,
+                g.claim,
+                g.principals[:, None],
+                draws,
+                model.task_inspection_rates()[:, None],
+                onsite_share,
+                a,
+                tasks.measurability,
+            ),
+            active,
+        )
+        g.hosting[:] = rules.portfolio_hosting(seen, a.hosting_cost)
+        channels = [
+            rules.with_veto(finding, tasks.veto, p.portfolio.veto_penalty)
+            for finding in rules.findings(seen, g.strategy_code, g.target_received, g.failed, draws.visible, a)
+        ]
+        failing = self._failing_relays(model)
+        vetoed = np.zeros(len(g.belief), dtype=bool)
+        for channel, finding in enumerate(channels):
+            self._attribute_portfolio(model, channel, finding, failing, vetoed)
+        g.task_reward[:] = rules.voided(rules.reward(seen, g.target_received, a), vetoed[:, None])
+        g.reward_now[:] = rules.over_tasks(g.task_reward)
+        if model.relays > 0:
+            self._rank_portfolio(model, channels[0].cause, failing)
+
+    def _failing_relays(self, model: ChainState) -> tuple[np.ndarray, np.ndarray]:
+        """Per unit and task, the level of the issuer's chain whose relay did the most damage, and that damage."""
+        g = model.levels[-1]
+        level = np.zeros(g.damage.shape, dtype=np.int64)
+        damage = np.zeros(g.damage.shape)
+        ancestors = model.layout.ancestor
+        for c, chain in enumerate(model.chains):
+            columns = model.tasks.columns[c]
+            found = rules.failing_relay([chain[k].damage[ancestors[k]] for k in range(model.relays)], model.relays)
+            level[:, columns], damage[:, columns] = found
+        return level, damage
+
+    def _attribute_portfolio(
+        self,
+        model: ChainState,
+        channel: int,
+        finding: rules.Finding,
+        failing: tuple[np.ndarray, np.ndarray],
+        vetoed: np.ndarray,
+    ) -> None:
+        """Excuse or sanction every finding of one channel, per unit and task, along the task's issuer's chain."""
+        g, tasks, relays = model.levels[-1], model.tasks, model.relays
+        draws = model.accountability_draws
+        a = model.p.accountability
+        excused = rules.excused(g.strategy_code, draws.excuse[..., channel], a.excuse_genuine)
+        units, task = np.nonzero(finding.found & ~excused)
+        if len(units) == 0:
+            return
+        vetoed[units[tasks.veto[task]]] = True
+        cause = finding.cause[units, task]
+        cause_lvl = rules.cause_level(cause, failing[0][units, task], failing[1][units, task], relays)
+        landing = rules.landing_level(
+            cause_lvl, draws.blame[units, task, channel], a.blame_shift, finding.precise, relays
+        )
+        wrongful = rules.wrongful(g.strategy_code[units, task], cause, cause_lvl, landing)
+        severity = finding.severity[units, task]
+        for level in np.unique(landing):
+            on = landing == level
+            if level == relays:
+                _sanction(g, units[on], severity[on], wrongful[on])
+                np.add.at(g.task_severity, (units[on], task[on]), severity[on])
+                continue
+            for c in np.unique(tasks.chain[task[on]]):
+                mine = on & (tasks.chain[task] == c)
+                office = model.layout.ancestor[level][units[mine]]
+                _sanction(model.chains[c][level], office, severity[mine], wrongful[mine])
+
+    def _rank_portfolio(self, model: ChainState, cause: np.ndarray, failing: tuple[np.ndarray, np.ndarray]) -> None:
+        """Per task in force, sanction the bottom fraction of every sibling group by reported completion."""
+        g = model.levels[-1]
+        parent = model.layout.parent[-1]
+        sizes = np.bincount(parent, minlength=len(model.levels[-2].belief))
+        quota = rules.ranking_quota(model.p.accountability.ranking_fraction, sizes)
+        if not quota.any():
+            return
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        for task in np.flatnonzero(model.active_tasks):
+            completion = rules.completion(g.claim[:, task], g.target_received[:, task])
+            order = np.lexsort((model.accountability_draws.rank[:, task], completion, parent))
+            rank = np.empty(len(order), dtype=np.int64)
+            rank[order] = np.arange(len(order)) - starts[parent[order]]
+            bottom = np.flatnonzero(rank < quota[parent])
+            cause_lvl = rules.cause_level(
+                cause[bottom, task], failing[0][bottom, task], failing[1][bottom, task], model.relays
             )
+            wrongful = rules.wrongful(g.strategy_code[bottom, task], cause[bottom, task], cause_lvl, model.relays)
+            _sanction(g, bottom, np.ones(len(bottom)), wrongful)
+            np.add.at(g.task_severity[:, task], bottom, 1.0)
+
+    def _learn_portfolio(self, model: ChainState) -> None:
+        """Per task in force, reinforce the strategy chosen with the task's payoff and move capacity after sanctions."""
+        p, tasks, g = model.p, model.tasks, model.levels[-1]
+        active = model.active_tasks
+        if p.execution.fixed_strategy is None:
+            updated = rules.reinforced(
+                g.attractions,
+                g.strategy_code,
+                g.claim,
+                g.output,
+                g.harm,
+                g.target_received,
+                g.task_severity,
+                g.task_reward,
+                g.risk_aversion[:, None],
+                p,
+                tasks,
+                g.capacity_share,
+            )
+            g.attractions[:] = rules.in_window(updated, g.attractions, active[:, None])
+        moved = rules.reallocated(
+            g.allocation, g.task_severity, g.risk_aversion[:, None], tasks.weight, p.portfolio.allocation_rate
+        )
+        g.allocation[:] = rules.in_window(moved, g.allocation, active)
+
+
+def _sums_by_parent(parent: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Column by column, the sum of ``values`` (units × columns) over each parent's children."""
+    sums = np.zeros((size, values.shape[1]))
+    for column in range(values.shape[1]):
+        sums[:, column] = np.bincount(parent, weights=values[:, column], minlength=size)
+    return sums
 
 
 def _at(arrays: tuple, index: np.ndarray) -> tuple:

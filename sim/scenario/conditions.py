@@ -11,9 +11,12 @@ import re
 import typing
 
 from sim.scenario.messages import did_you_mean
-from sim.scenario.output_names import MODEL_OUTPUTS
+from sim.scenario.output_names import MODEL_OUTPUTS, TASK_OUTPUTS, split_task_output
+from sim.scenario.tasks import TASK_NAME
 
-_CONDITION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|>|<)\s*([^<>=\s].*?)\s*$")
+_CONDITION = re.compile(
+    r"^\s*([A-Za-z_][A-Za-z0-9_]*(?:\[[A-Za-z_][A-Za-z0-9_]*\])?)\s*(>=|<=|>|<)\s*([^<>=\s].*?)\s*$"
+)
 _ARM_PLUS = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)\s*(?:([+-])\s*(\S+))?$")
 
 
@@ -72,7 +75,18 @@ def _finite(text: str, condition: str) -> float | None:
 
 
 def check_outcome_name(name: str) -> str:
-    """Refuse a name that is no model output (``sanction_share_<level>`` is checked once the levels are known)."""
+    """Refuse a name that is no model output.
+
+    ``sanction_share_<level>`` and the task of ``<output>[<task>]`` are checked once the
+    levels and tasks are known.
+    """
+    output, task = split_task_output(name)
+    if task is not None:
+        if output not in TASK_OUTPUTS or not re.match(TASK_NAME, task):
+            raise ValueError(
+                f"unknown per-task outcome {name!r}; write <output>[<task>] with one of {', '.join(TASK_OUTPUTS)}"
+            )
+        return name
     if name not in MODEL_OUTPUTS and not name.startswith("sanction_share_"):
         raise ValueError(
             f"unknown outcome {name!r}{did_you_mean(name, MODEL_OUTPUTS)}; "

@@ -6,6 +6,9 @@ the hierarchy, named by level. Agent outputs are one value per official per peri
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+
 from sim.scenario.strategies import Strategy
 
 STRATEGY_SHARES = tuple(f"share_{s.label}" for s in Strategy)
@@ -22,6 +25,18 @@ MODEL_OUTPUTS = (
     "collateral_harm",
 )
 """Model outputs that do not depend on the hierarchy's level names."""
+
+TASK_OUTPUTS = (
+    "goal_attainment",
+    "reported_attainment",
+    "implementation_gap",
+    *STRATEGY_SHARES,
+    "escalation_at_bottom",
+    "clarity_at_bottom",
+    "capacity_share",
+    "sanction_severity",
+)
+"""Outputs a portfolio reports per task, as ``<output>[<task>]`` (ODD section 11)."""
 
 AGENT_OUTPUTS = (
     "level",
@@ -54,6 +69,48 @@ def sanction_share_name(level_name: str) -> str:
     return f"sanction_share_{level_name}"
 
 
-def model_output_names(level_names: list[str]) -> list[str]:
-    """Every model output, in reporting order, for a hierarchy with these level names."""
-    return [*MODEL_OUTPUTS[:-2], *(sanction_share_name(n) for n in level_names), *MODEL_OUTPUTS[-2:]]
+def task_output_name(output: str, task: str) -> str:
+    """The name of one task's value of a per-task output: ``goal_attainment[environment]``."""
+    return f"{output}[{task}]"
+
+
+def split_task_output(name: str) -> tuple[str, str | None]:
+    """``("goal_attainment", "environment")`` for ``goal_attainment[environment]``; ``(name, None)`` otherwise."""
+    if name.endswith("]") and "[" in name:
+        output, task = name[:-1].split("[", 1)
+        return output, task
+    return name, None
+
+
+def tasks_in(columns) -> list[str]:
+    """The task names a table's ``<output>[<task>]`` columns name, in order of first appearance."""
+    found: list[str] = []
+    for column in columns:
+        task = split_task_output(str(column))[1]
+        if task is not None and task not in found:
+            found.append(task)
+    return found
+
+
+def long_task_table(steps, keys=("arm", "replication", "seed", "period")):
+    """A portfolio's per-task outputs as a long table: one row per key and task, one column per output.
+
+    ``steps`` is a wide table with ``<output>[<task>]`` columns (a run's steps table); the
+    result has the ``keys`` columns, ``task``, and :data:`TASK_OUTPUTS`.
+    """
+    keys = [key for key in keys if key in steps.columns]
+    parts = []
+    for order, task in enumerate(tasks_in(steps.columns)):
+        part = steps[keys].reset_index(drop=True)
+        part.insert(len(keys), "task", task)
+        for output in TASK_OUTPUTS:
+            part[output] = steps[task_output_name(output, task)].to_numpy()
+        part["_row"] = np.arange(len(part)) * 1_000 + order  # each period's tasks together, in task order
+        parts.append(part)
+    return pd.concat(parts).sort_values("_row").drop(columns="_row").reset_index(drop=True)
+
+
+def model_output_names(level_names: list[str], tasks: list[str] = ()) -> list[str]:
+    """Every model output, in reporting order, for a hierarchy with these level names and these tasks."""
+    per_task = [task_output_name(output, task) for task in tasks for output in TASK_OUTPUTS]
+    return [*MODEL_OUTPUTS[:-2], *(sanction_share_name(n) for n in level_names), *MODEL_OUTPUTS[-2:], *per_task]

@@ -18,6 +18,7 @@ from pydantic import ConfigDict, Field, field_serializer, field_validator, model
 
 from sim.scenario.exact import ExactModel
 from sim.scenario.strategies import Strategy
+from sim.scenario.tasks import TaskSpec, check_portfolio
 
 
 class _Group(ExactModel):
@@ -204,8 +205,25 @@ class Campaign(_Group):
         return self.start is not None and self.start <= period and (self.end is None or period < self.end)
 
 
+class Portfolio(_Group):
+    """How a township shares its capacity among many tasks (ODD section 11; read only with ``tasks:``)."""
+
+    issuer_load: float = Field(
+        0.03, ge=0, le=10, description="capacity each issuer's meetings and reporting take per period (with tasks:)"
+    )
+    allocation_temperature: float = Field(
+        0.25, ge=0, le=100, description="logit temperature of the capacity split across tasks (0 = best tasks only)"
+    )
+    allocation_rate: float = Field(
+        0.2, ge=0, le=1, description="weight of this period's sanctions on a task in its allocation attraction"
+    )
+    veto_penalty: float = Field(
+        3.0, ge=1, le=100, description="severity multiplier of a finding on a veto task (一票否决)"
+    )
+
+
 class Parameters(_Group):
-    """Every constant of the model, grouped by mechanism."""
+    """Every constant of the model, grouped by mechanism, and the task portfolio (``None``: one task)."""
 
     task: Task = Field(default_factory=Task, description="the directive")
     relay: Relay = Field(default_factory=Relay, description="top-down relay")
@@ -213,13 +231,26 @@ class Parameters(_Group):
     accountability: Accountability = Field(default_factory=Accountability, description="inspection, sanction, reward")
     learning: Learning = Field(default_factory=Learning, description="adaptation")
     campaign: Campaign = Field(default_factory=Campaign, description="inspection campaign window")
+    portfolio: Portfolio = Field(default_factory=Portfolio, description="capacity split across tasks (with tasks:)")
+    tasks: list[TaskSpec] | None = Field(
+        None, description="the task portfolio (a scenario's tasks: section; None: the one task of parameters.task)"
+    )
+
+    @field_validator("tasks")
+    @classmethod
+    def _portfolio(cls, value: list[TaskSpec] | None) -> list[TaskSpec] | None:
+        return None if value is None else check_portfolio(value)
+
+
+GROUPS = tuple(name for name in Parameters.model_fields if name != "tasks")
+"""The parameter groups, in schema order: every dotted path starts with one of them."""
 
 
 def parameter_paths() -> dict[str, Any]:
     """Every parameter's dotted path mapped to its pydantic ``FieldInfo``, in schema order."""
     paths: dict[str, Any] = {}
-    for group, group_field in Parameters.model_fields.items():
-        for name, info in group_field.annotation.model_fields.items():
+    for group in GROUPS:
+        for name, info in Parameters.model_fields[group].annotation.model_fields.items():
             paths[f"{group}.{name}"] = info
     return paths
 

@@ -23,9 +23,10 @@ from sim.scenario import outcome_values
 from sim.scenario.conditions import check_outcome_name, number_condition, parse_condition
 from sim.scenario.exact import ExactModel
 from sim.scenario.messages import describe_error, did_you_mean, user_error
-from sim.scenario.output_names import DIRECTIONS
+from sim.scenario.output_names import DIRECTIONS, split_task_output
 from sim.scenario.parameters import Parameters, parameter_paths, with_values
 from sim.scenario.policies import REGISTRY, apply_policies
+from sim.scenario.tasks import TaskSpec, check_portfolio
 from sim.scenario.yaml12 import load_value
 
 DEFAULT_BRANCHING = (16, 8, 12)
@@ -425,6 +426,9 @@ class Scenario(_Section):
     )
     hierarchy: HierarchySpec = Field(default_factory=HierarchySpec, description="the chain of command")
     parameters: Parameters = Field(default_factory=Parameters, description="model constants")
+    tasks: list[TaskSpec] | None = Field(
+        None, description="a portfolio of tasks from several issuers (ODD section 11); leave out for one task"
+    )
     policies: list[PolicyChoice] = Field(default_factory=list, description="reforms switched on")
     arms: list[Arm] = Field(default_factory=list, description="named alternatives to compare")
     factors: dict[str, Factor] | None = Field(
@@ -455,6 +459,18 @@ class Scenario(_Section):
         return line_in(self._lines, path)
 
     _policies = field_validator("policies", mode="before")(parse_policies)
+
+    @field_validator("tasks")
+    @classmethod
+    def _portfolio(cls, value: list[TaskSpec] | None) -> list[TaskSpec] | None:
+        return None if value is None else check_portfolio(value)
+
+    @field_validator("parameters")
+    @classmethod
+    def _tasks_at_the_top(cls, value: Parameters) -> Parameters:
+        if value.tasks is not None:
+            raise ValueError("tasks: give the portfolio as a tasks: section at the top of the scenario")
+        return value
 
     @field_validator("uncertainties")
     @classmethod
@@ -509,6 +525,15 @@ class Scenario(_Section):
             raise ValueError(f"burn_in: {self.burn_in} periods must be shorter than the run ({self.steps} steps)")
         if self.sweep is not None:
             self._check_sweep_arms(names)
+        tasks = [task.name for task in self.tasks or []]
+        for index, outcome in enumerate(self.outcomes):
+            task = split_task_output(outcome.name)[1]
+            if task is not None and task not in tasks:
+                raise ValueError(
+                    f"outcomes.{index}.name: {outcome.name!r} names no task of the scenario"
+                    f"{did_you_mean(task, tasks)}; "
+                    f"tasks: {', '.join(tasks) or 'none (give a tasks: section)'}"
+                )
         for index, question in enumerate(self.robustness.discover):
             # whole-scenario checks name their field first, so that the loader can point at its line
             if question.arm not in names:
@@ -655,7 +680,10 @@ class Scenario(_Section):
     def resolved_parameters(self, arm: str | None = None) -> Parameters:
         """The parameters a run uses: the scenario's, its policies, then an arm's policies and overrides."""
         # a copy, so that neither the arm's overrides nor a caller's changes reach self.parameters
-        parameters = apply_policies(self.parameters.model_copy(deep=True), [(p.name, p.options) for p in self.policies])
+        parameters = self.parameters.model_copy(deep=True)
+        if self.tasks is not None:
+            parameters.tasks = [task.model_copy() for task in self.tasks]
+        parameters = apply_policies(parameters, [(p.name, p.options) for p in self.policies])
         if arm is None:
             return parameters
         chosen = {a.name: a for a in self.arms}.get(arm)

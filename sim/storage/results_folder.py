@@ -1,7 +1,8 @@
 """Writing a run's results folder, all or nothing.
 
 A results folder holds ``steps.parquet``, ``agents.parquet``, ``summary.csv``,
-``manifest.json`` and ``plots/``. Everything is written into a hidden staging folder beside
+``manifest.json`` and ``plots/`` (and, for a portfolio of tasks, ``tasks.csv``: the per-task
+outputs as a long table). Everything is written into a hidden staging folder beside
 the destination and moved into place with one rename at the end, so an interrupted or
 failed write leaves no half-written results folder behind.
 """
@@ -20,7 +21,7 @@ from sim.analysis.plots import write_plots
 from sim.analysis.statistics import summarise
 from sim.atomic import write_table, write_text
 from sim.model.run import RunTables
-from sim.scenario.output_names import model_output_names
+from sim.scenario.output_names import long_task_table, model_output_names, tasks_in
 from sim.scenario.schema import Scenario
 from sim.storage.provenance import build_manifest
 
@@ -51,8 +52,11 @@ def write_results(
     try:
         write_table(tables.steps, staging / "steps.parquet")
         write_table(tables.agents, staging / "agents.parquet")
-        outputs = model_output_names(tables.level_names)
+        tasks = tasks_in(tables.steps.columns)
+        outputs = model_output_names(tables.level_names, tasks)
         write_table(summarise(tables.steps, outputs, scenario.burn_in_periods), staging / "summary.csv")
+        if tasks:  # a portfolio: its per-task outputs, long
+            write_table(long_task_table(tables.steps), staging / "tasks.csv")
         write_plots(tables.steps, tables.level_names, staging / "plots")
         manifest = build_manifest(scenario, seeds=seeds, wall_time=wall_time, command=command)
         write_text(staging / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
