@@ -1,10 +1,11 @@
-"""Patterns P3–P8 as declared claims, evaluated the same way by the tests and the report.
+"""Patterns P3–P10 as declared claims, evaluated the same way by the tests and the report.
 
 A pattern is a scenario (``scenarios/patterns/<stem>.yaml``) and a list of claims. A claim
 compares one side with another, pair by pair over replications (common random numbers), and
 holds when the 95% confidence interval of the mean paired difference lies above a margin. A
-side is an arm (or the scenario without arms), a sum of outputs, and a window of periods
-over which each replication's outputs are averaged. A claim without a right side says that
+side is an arm (or the scenario without arms), a sum of outputs (an output written ``-name``
+is subtracted: ``goal_attainment[veto]`` minus ``goal_attainment[soft]`` is one side), and a
+window of periods over which each replication's outputs are averaged. A claim without a right side says that
 the left side's mean lies above the margin. The closed forms P1 and P2 are checked exactly
 elsewhere (:mod:`sim.checks.validation`).
 """
@@ -59,6 +60,7 @@ class Pattern:
 
 
 WINDOW = (21, 41)  # after 20 periods of learning
+LATE = (31, 61)  # a portfolio's capacity split settles more slowly: the second half of 60 periods
 
 
 def _side(arm: str | None, *outputs: str, window: tuple[int, int] = WINDOW) -> Side:
@@ -193,6 +195,82 @@ PATTERNS: tuple[Pattern, ...] = (
             ),
         ),
     ),
+    Pattern(
+        "P9",
+        "selective implementation: capacity and attainment go to veto and hard tasks, away from soft ones",
+        "p9_selective_implementation",
+        60,
+        (
+            Claim(
+                "capacity: veto task > soft task",
+                _side("four_tasks", "capacity_share[veto]", window=LATE),
+                _side("four_tasks", "capacity_share[soft]", window=LATE),
+                margin=0.1,
+            ),
+            Claim(
+                "capacity: hard task > soft task",
+                _side("four_tasks", "capacity_share[hard]", window=LATE),
+                _side("four_tasks", "capacity_share[soft]", window=LATE),
+            ),
+            Claim(
+                "attainment: veto task > soft task",
+                _side("four_tasks", "goal_attainment[veto]", window=LATE),
+                _side("four_tasks", "goal_attainment[soft]", window=LATE),
+                margin=0.1,
+            ),
+            Claim(
+                "attainment: hard task > soft task",
+                _side("four_tasks", "goal_attainment[hard]", window=LATE),
+                _side("four_tasks", "goal_attainment[soft]", window=LATE),
+            ),
+            Claim(
+                "genuine work (substantive or innovative): veto task > soft task",
+                _side("four_tasks", "share_substantive[veto]", "share_innovate[veto]", window=LATE),
+                _side("four_tasks", "share_substantive[soft]", "share_innovate[soft]", window=LATE),
+            ),
+            Claim(
+                "two more tasks cost the soft task more than the veto task",
+                _side("six_tasks", "goal_attainment[veto]", "-goal_attainment[soft]", window=LATE),
+                _side("four_tasks", "goal_attainment[veto]", "-goal_attainment[soft]", window=LATE),
+            ),
+        ),
+    ),
+    Pattern(
+        "P10",
+        "crowding: the same total target as more tasks from more issuers means more formalism and burden, less done",
+        "p10_crowding",
+        60,
+        (
+            Claim(
+                "formalism: four tasks > one",
+                _side("four_tasks_one_issuer", "share_formalism", window=LATE),
+                _side("one_task", "share_formalism", window=LATE),
+                margin=0.1,
+            ),
+            Claim(
+                "burden: four tasks > one",
+                _side("four_tasks_one_issuer", "burden", window=LATE),
+                _side("one_task", "burden", window=LATE),
+                margin=0.1,
+            ),
+            Claim(
+                "attainment: one task > four",
+                _side("one_task", "goal_attainment", window=LATE),
+                _side("four_tasks_one_issuer", "goal_attainment", window=LATE),
+                margin=0.1,
+            ),
+            Claim(
+                "burden: four issuers > one",
+                _side("four_tasks_four_issuers", "burden", window=LATE),
+                _side("four_tasks_one_issuer", "burden", window=LATE),
+            ),
+            Claim(
+                "attainment: one issuer > four",
+                _side("four_tasks_one_issuer", "goal_attainment", window=LATE),
+                _side("four_tasks_four_issuers", "goal_attainment", window=LATE),
+            ),
+        ),
+    ),
 )
 
 
@@ -262,5 +340,7 @@ def side_values(tables: dict[str, list[pd.DataFrame]], side: Side) -> np.ndarray
     values = []
     for steps in tables[side.arm or ""]:
         inside = steps[(steps["period"] >= side.window[0]) & (steps["period"] < side.window[1])]
-        values.append(float(inside[list(side.outputs)].sum(axis=1).mean()))
+        signs = np.array([-1.0 if name.startswith("-") else 1.0 for name in side.outputs])
+        columns = [name.removeprefix("-") for name in side.outputs]
+        values.append(float((inside[columns].to_numpy() * signs).sum(axis=1).mean()))
     return np.asarray(values)

@@ -37,7 +37,7 @@ from sim.scenario.output_names import (
     sanction_share_name,
     task_output_name,
 )
-from sim.scenario.parameters import Parameters, parameter_paths, with_values
+from sim.scenario.parameters import Parameters, is_task_path, parameter_paths, with_values
 from sim.scenario.policies import apply_policies
 from sim.scenario.schema import HIERARCHY_POINT_FIELDS, Scenario, parse_policies
 from sim.scenario.strategies import N_STRATEGIES, Strategy
@@ -566,7 +566,7 @@ def _resolve(
     values = {key.replace("_", ".", 1): value for key, value in overrides.items()}
     keywords = [path.replace(".", "_", 1) for path in paths]
     for key, path in zip(overrides, values, strict=True):
-        if path not in paths:
+        if path not in paths and not is_task_path(path):
             raise ScenarioError(
                 f"unknown keyword argument {key!r}{did_you_mean(key, keywords)}; parameters are written "
                 "group_name, e.g. relay_escalation (bureausim describe lists them)",

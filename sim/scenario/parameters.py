@@ -259,12 +259,28 @@ def with_values(parameters: Parameters, values: dict[str, Any]) -> Parameters:
     """A copy of ``parameters`` with several values set by dotted path, validated together.
 
     Setting values together lets related fields change at once (a campaign's start and end).
+    A path ``tasks.<task>.<field>`` sets one field of one task of the portfolio.
 
     Raises:
         pydantic.ValidationError: naming the field at fault.
+        ValueError: for a task the portfolio does not have.
     """
     data = parameters.model_dump()
     for path, value in values.items():
+        if path.startswith("tasks."):  # tasks.<task>.<field>: one field of one task of the portfolio
+            _, task, name = path.split(".")
+            named = [entry for entry in data["tasks"] or [] if entry["name"] == task]
+            if not named:
+                tasks = ", ".join(entry["name"] for entry in data["tasks"] or []) or "none"
+                raise ValueError(f"{path}: the portfolio has no task {task!r}; its tasks: {tasks}")
+            named[0][name] = value
+            continue
         group, name = path.split(".")
         data[group][name] = value
     return Parameters.model_validate(data)
+
+
+def is_task_path(path: str) -> bool:
+    """Whether ``path`` names one field of one task, ``tasks.<task>.<field>`` (a field of the task schema)."""
+    parts = path.split(".")
+    return len(parts) == 3 and parts[0] == "tasks" and parts[2] in TaskSpec.model_fields and parts[2] != "name"

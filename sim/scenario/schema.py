@@ -24,7 +24,7 @@ from sim.scenario.conditions import check_outcome_name, number_condition, parse_
 from sim.scenario.exact import ExactModel
 from sim.scenario.messages import describe_error, did_you_mean, user_error
 from sim.scenario.output_names import DIRECTIONS, split_task_output
-from sim.scenario.parameters import Parameters, parameter_paths, with_values
+from sim.scenario.parameters import Parameters, is_task_path, parameter_paths, with_values
 from sim.scenario.policies import REGISTRY, apply_policies
 from sim.scenario.tasks import TaskSpec, check_portfolio
 from sim.scenario.yaml12 import load_value
@@ -171,7 +171,13 @@ def _policy_choice(entry: Any) -> PolicyChoice:
 
 
 def _check_path(path: str) -> str:
+    """A parameter's dotted path, or ``tasks.<task>.<field>`` (whether the task exists is the scenario's check)."""
+    if is_task_path(path):
+        return path
     paths = parameter_paths()
+    if path.startswith("tasks."):
+        fields = [name for name in TaskSpec.model_fields if name != "name"]
+        raise ValueError(f"{path!r}: write tasks.<task>.<field>, a field of {', '.join(fields)}")
     if path not in paths:
         raise ValueError(f"unknown parameter {path!r}{parameter_suggestion(path)}")
     return path
@@ -216,6 +222,8 @@ def point_annotation(path: str) -> Any:
         return None
     if parts[0] == "policies":
         return REGISTRY[parts[1]].options.model_fields[parts[2]].annotation
+    if parts[0] == "tasks":
+        return TaskSpec.model_fields[parts[2]].annotation
     return parameter_paths()[path].annotation
 
 
@@ -235,7 +243,10 @@ def typed_values(values: dict[str, float]) -> dict[str, float | int]:
 
 
 def _value_at(parameters: Parameters, path: str) -> Any:
-    """The value of a parameter at its dotted path."""
+    """The value of a parameter (or of one task's field) at its dotted path."""
+    if is_task_path(path):
+        _, task, name = path.split(".")
+        return next((getattr(t, name) for t in parameters.tasks or [] if t.name == task), None)
     group, name = path.split(".")
     return getattr(getattr(parameters, group), name)
 
@@ -526,6 +537,17 @@ class Scenario(_Section):
         if self.sweep is not None:
             self._check_sweep_arms(names)
         tasks = [task.name for task in self.tasks or []]
+        setting = [(f"arms.{i}.set", arm.set) for i, arm in enumerate(self.arms)]
+        setting += [("sweep", dict.fromkeys(self.sweep.paths)) if self.sweep else ("sweep", {})]
+        setting += [("uncertainties", self.uncertainties)]
+        for where, values in setting:
+            for path in values:
+                task = path.split(".")[1] if is_task_path(path) else None
+                if task is not None and task not in tasks:
+                    raise ValueError(
+                        f"{where}: {path} names no task of the scenario{did_you_mean(task, tasks)}; "
+                        f"tasks: {', '.join(tasks) or 'none (give a tasks: section)'}"
+                    )
         for index, outcome in enumerate(self.outcomes):
             task = split_task_output(outcome.name)[1]
             if task is not None and task not in tasks:
@@ -793,7 +815,14 @@ def line_in(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> int | N
 
 
 def _validated_value(path: str, value: Any) -> Any:
-    """Check one parameter value against its field's type and range."""
+    """Check one parameter value (or one task field's) against its field's type and range."""
+    if is_task_path(path):
+        _, task, name = path.split(".")
+        try:
+            TaskSpec.model_validate({"name": task, name: value})
+        except ValidationError as error:
+            raise ValueError(f"{path}: {describe_error(error.errors()[0], Scenario)}") from None
+        return value
     try:
         with_values(Parameters(), {path: value})
     except ValidationError as error:
