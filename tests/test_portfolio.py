@@ -176,7 +176,7 @@ def test_a_bad_portfolio_is_refused_with_its_file_and_line(tmp_path, tasks, mess
 def test_an_outcome_or_a_setting_naming_no_task_is_refused(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("name: bad\ntasks: [{name: water}]\noutcomes: [{name: 'goal_attainment[waters]'}]\n")
-    with pytest.raises(ScenarioError, match="names no task of the scenario.*did you mean 'water'"):
+    with pytest.raises(ScenarioError, match=r"names no task of the scenario.*did you mean 'water'"):
         load_scenario(path)
     path.write_text("name: bad\ntasks: [{name: water}]\narms: [{name: x, set: {tasks.air.veto: true}}]\n")
     with pytest.raises(ScenarioError, match="names no task"):

@@ -461,7 +461,7 @@ def _range(info: Any) -> str:
 
 def _type_name(annotation: Any) -> str:
     text = getattr(annotation, "__name__", None) or str(annotation)
-    return text.replace("typing.", "").replace("sim.scenario.parameters.", "")
+    return text.replace("typing.", "").replace("sim.scenario.parameters.", "").replace("NoneType", "None")
 
 
 def _describe() -> int:
@@ -469,6 +469,7 @@ def _describe() -> int:
     from sim.scenario.parameters import parameter_paths
     from sim.scenario.policies import REGISTRY
     from sim.scenario.schema import Scenario
+    from sim.scenario.tasks import TaskSpec
 
     defaults = Scenario.model_fields
     print("SCENARIO DEFAULTS (a scenario file that leaves them out gets these)\n")
@@ -482,6 +483,11 @@ def _describe() -> int:
     for path, info in parameter_paths().items():
         default = info.default.name.lower() if hasattr(info.default, "name") else info.default
         print(f"  {path:40s} {_type_name(info.annotation):18s} default {default!s:8s} {_range(info)}")
+        print(f"      {info.description}")
+    print("\nTASKS (scenario: tasks: [{name: ..., issuer: ...}, ...]; path: tasks.<task>.<field>; ODD section 11)\n")
+    for name, info in TaskSpec.model_fields.items():
+        default = "required" if info.is_required() else info.default
+        print(f"  {name:40s} {_type_name(info.annotation):18s} default {default!s:8s} {_range(info)}")
         print(f"      {info.description}")
     print("\nPOLICIES (scenario: policies: [name, {name: {option: value}}])\n")
     for policy in REGISTRY.values():

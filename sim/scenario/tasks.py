@@ -31,12 +31,22 @@ class TaskSpec(ExactModel):
     issuer: str = Field(
         TERRITORIAL, pattern=TASK_NAME, description="territorial (块) or the name of a line department (条)"
     )
-    target: float | None = Field(None, gt=0, le=100, description="intended output per grassroots unit")
-    clarity: float | None = Field(None, ge=0, le=1, description="clarity as issued")
-    resources: float | None = Field(None, ge=0, le=100, description="funding, as a share of what the target needs")
-    weight: float | None = Field(None, ge=0, le=10, description="political weight (势能)")
-    risk: float | None = Field(None, ge=0, le=1, description="chance an honest attempt fails")
-    paperwork: float | None = Field(None, ge=0, le=10, description="the task's own paperwork per principal")
+    target: float | None = Field(
+        None, gt=0, le=100, description="intended output per grassroots unit (null: parameters.task.target)"
+    )
+    clarity: float | None = Field(None, ge=0, le=1, description="clarity as issued (null: parameters.task.clarity)")
+    resources: float | None = Field(
+        None, ge=0, le=100, description="funding, as a share of what the target needs (null: parameters.task.resources)"
+    )
+    weight: float | None = Field(
+        None, ge=0, le=10, description="political weight (势能) (null: parameters.task.weight)"
+    )
+    risk: float | None = Field(
+        None, ge=0, le=1, description="chance an honest attempt fails (null: parameters.task.risk)"
+    )
+    paperwork: float | None = Field(
+        None, ge=0, le=10, description="the task's own paperwork per principal (null: parameters.task.paperwork)"
+    )
     inspection_rate: float | None = Field(
         None, ge=0, le=50, description="inspections per principal per period (null: accountability.inspection_rate)"
     )
