@@ -99,5 +99,17 @@ def portfolios(draw, most: int = 5) -> list[dict]:
         if draw(st.booleans()):
             start = draw(st.integers(1, 5))
             task |= {"start": start, "end": draw(st.integers(start + 1, 8))}
+        if draw(st.booleans()):
+            task["pushed_down"] = draw(st.booleans())
+        if draw(st.booleans()):  # task-level values of its own, a surge on it among them
+            surge = draw(st.integers(1, 6))
+            task["set"] = {
+                "accountability.onsite_share": draw(st.floats(0, 1)),
+                "accountability.excuse_genuine": draw(st.floats(0, 1)),
+                "relay.dilution": draw(st.floats(0, 1)),
+                "relay.funded_escalation": draw(st.booleans()),
+                "campaign.start": surge,
+                "campaign.end": surge + draw(st.integers(1, 4)),
+            }
         found.append(task)
     return found

@@ -9,12 +9,26 @@ from sim.scenario.parameters import Parameters
 from sim.scenario.policies import REGISTRY, apply_policies
 
 REFORMS = list(REGISTRY)
+PORTFOLIO_ONLY = {"veto_removal"}
+"""Reforms that act on a portfolio of tasks only, tested on one."""
+
+
+def base(name: str) -> Parameters:
+    """Default parameters, with a portfolio of two tasks for a reform that acts on portfolios only."""
+    if name in PORTFOLIO_ONLY:
+        return Parameters.model_validate({"tasks": [{"name": "a", "veto": True}, {"name": "b"}]})
+    return Parameters()
 
 
 def changed_fields(before: dict, after: dict) -> set[str]:
-    return {
-        f"{group}.{name}" for group in before for name in before[group] if before[group][name] != after[group][name]
-    }
+    changed = set()
+    for group, values in before.items():
+        if group == "tasks":
+            for old, new in zip(values or [], after[group] or [], strict=True):
+                changed |= {f"tasks.{name}" for name in old if old[name] != new[name]}
+            continue
+        changed |= {f"{group}.{name}" for name in values if values[name] != after[group][name]}
+    return changed
 
 
 @pytest.mark.parametrize("name", REFORMS)
@@ -29,7 +43,7 @@ def test_policy_is_documented(name):
 
 @pytest.mark.parametrize("name", REFORMS)
 def test_policy_changes_something_and_does_not_mutate_input(name):
-    parameters = Parameters()
+    parameters = base(name)
     before = parameters.model_dump()
     result = REGISTRY[name].applied(parameters)
     assert result is not parameters
@@ -39,8 +53,8 @@ def test_policy_changes_something_and_does_not_mutate_input(name):
 
 @pytest.mark.parametrize("name", REFORMS)
 def test_changed_parameters_are_named_in_changes(name):
-    before = Parameters().model_dump()
-    changed = changed_fields(before, REGISTRY[name].applied(Parameters()).model_dump())
+    before = base(name).model_dump()
+    changed = changed_fields(before, REGISTRY[name].applied(base(name)).model_dump())
     for path in changed:
         assert path in REGISTRY[name].changes, f"{name} changes {path} but does not say so"
 
@@ -146,3 +160,67 @@ def test_apply_policies_in_order_without_mutation():
     assert all_of_them.accountability.precise is True
     assert all_of_them.campaign.start == 20
     assert parameters.model_dump() == before
+
+
+TASKS = [
+    {"name": "env", "issuer": "ecology", "target": 0.3, "weight": 2.0, "veto": True, "paperwork": 0.2},
+    {"name": "stats", "issuer": "statistics", "target": 0.1, "measurability": 0.5},
+    {"name": "survey", "issuer": "statistics", "target": 0.3, "measurability": 1.0},
+    {"name": "roads", "target": 0.3, "set": {"accountability.onsite_share": 0.5}},
+]
+
+
+def portfolio() -> Parameters:
+    return Parameters.model_validate({"tasks": TASKS})
+
+
+def test_a_reform_on_a_portfolio_acts_on_the_tasks_own_values_too():
+    cut = REGISTRY["burden_reduction"].applied(portfolio())
+    assert cut.task.paperwork == pytest.approx(0.025)
+    assert cut.tasks[0].paperwork == pytest.approx(0.1) and cut.tasks[1].paperwork is None
+    onsite = REGISTRY["onsite_inspection"].applied(portfolio(), share=0.9)
+    assert onsite.accountability.onsite_share == 0.9 and onsite.tasks[3].set["accountability.onsite_share"] == 0.9
+
+
+def test_a_reform_can_target_some_tasks_only():
+    result = REGISTRY["onsite_inspection"].applied(portfolio(), share=0.9, tasks=["env"])
+    assert result.accountability.onsite_share == 0.2  # the scenario's value, for every other task
+    assert result.tasks[0].set == {"accountability.onsite_share": 0.9}
+    assert result.tasks[3].set == {"accountability.onsite_share": 0.5}
+    surge = REGISTRY["campaign"].applied(portfolio(), tasks=["roads"], start=5, end=9)
+    assert surge.campaign.start is None and surge.tasks[3].set["campaign.start"] == 5
+    assert REGISTRY["veto_removal"].applied(portfolio(), tasks=["stats"]).tasks[0].veto
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "message"),
+    [
+        ("precise_accountability", {"tasks": ["env"]}, "every task shares"),
+        ("burden_reduction", {"tasks": ["env"]}, "inspection_cap, which every task shares"),
+        ("onsite_inspection", {"tasks": ["water"]}, "no task named water"),
+    ],
+)
+def test_a_reform_that_cannot_target_those_tasks_says_why(name, options, message):
+    with pytest.raises(ValueError, match=message):
+        REGISTRY[name].applied(portfolio(), **options)
+    with pytest.raises(ValueError, match="needs a portfolio"):
+        REGISTRY["onsite_inspection"].applied(Parameters(), tasks=["env"])
+
+
+def test_merging_tasks_of_one_issuer_sums_targets_and_saves_paperwork():
+    merged = REGISTRY["burden_reduction"].applied(portfolio(), cut=0.0, cap=None, merge=[["stats", "survey"]])
+    names = [task.name for task in merged.tasks]
+    assert names == ["env", "stats", "roads"]
+    stats = merged.tasks[1]
+    assert stats.target == pytest.approx(0.4) and stats.measurability == pytest.approx((0.05 + 0.3) / 0.4)
+    with pytest.raises(ValueError, match="one issuer"):
+        REGISTRY["burden_reduction"].applied(portfolio(), merge=[["env", "stats"]])
+    with pytest.raises(ValueError, match="two or more distinct tasks"):
+        REGISTRY["burden_reduction"].applied(portfolio(), merge=[["stats"]])
+
+
+def test_a_task_list_pushes_down_only_the_weightiest_tasks():
+    listed = REGISTRY["burden_reduction"].applied(portfolio(), cut=0.0, cap=None, task_cap=2)
+    assert [task.pushed_down for task in listed.tasks] == [True, False, True, False]  # env (weight 2), then by target
+    with pytest.raises(ValueError, match="act on a whole portfolio"):
+        REGISTRY["burden_reduction"].applied(Parameters(), task_cap=2)

@@ -163,7 +163,7 @@ class Official(mesa.Agent):
             self.risk_aversion,
             self.belief,
             self.model.p.task.weight if tasks is None else tasks.weight[columns],
-            self.model.p,
+            self.model.p.relay if tasks is None else tasks.relay_for(self.chain_index),
         )
         self.escalation_applied = relayed.rate
         self.damage = relayed.damage
@@ -293,10 +293,9 @@ class Official(mesa.Agent):
 
     def face_portfolio_inspection(self) -> None:
         """Every task in force inspected by its issuer; findings attributed along its chain; vetoes void rewards."""
-        model, p = self.model, self.model.p
-        a, tasks = p.accountability, model.tasks
+        model, p, tasks = self.model, self.model.p, self.model.tasks
+        a = tasks.accountability  # with the tasks' own values
         draws = model.accountability_draws.at(self.index)
-        _, onsite_share = model.inspection_intensity()
         strategy = self.strategy_code
         seen = rules.within_window(
             rules.inspect(
@@ -306,7 +305,7 @@ class Official(mesa.Agent):
                 self.principals,
                 draws,
                 model.task_inspection_rates()[:, None],
-                onsite_share,
+                model.task_onsite_shares(),
                 a,
                 tasks.measurability,
             ),
@@ -320,7 +319,7 @@ class Official(mesa.Agent):
         vetoed = False
         for channel, finding in enumerate(channels):
             for task in np.flatnonzero(finding.found):
-                if rules.excused(strategy[task], draws.excuse[task, channel], a.excuse_genuine):
+                if rules.excused(strategy[task], draws.excuse[task, channel], a.excuse_genuine[task]):
                     continue
                 vetoed = vetoed or bool(tasks.veto[task])
                 self.hold_accountable_for(task, draws.blame[task, channel], finding)

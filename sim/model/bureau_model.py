@@ -130,6 +130,7 @@ class BureauModel(mesa.Model):
         self.p = _resolve(scenario, arm, policies, parameters)
         self.tasks = TaskTable.of(self.p)
         self.active_tasks = None if self.tasks is None else self.tasks.active(1)
+        self.tasks_in_force = None if self.tasks is None else self.tasks.in_force(1)
         self.layout, self._graph = build_layout(scenario.hierarchy, self.rng, scenario.folder)
         self.relays = self.layout.depth
         self.level_names = level_names(
@@ -285,10 +286,12 @@ class BureauModel(mesa.Model):
         return a.inspection_rate, a.onsite_share
 
     def task_inspection_rates(self) -> np.ndarray:
-        """Inspection rate per principal of each task this period (raised in a campaign)."""
-        if self.campaign_active:
-            return self.tasks.inspection_rate * self.p.campaign.inspection_multiplier
-        return self.tasks.inspection_rate
+        """Inspection rate per principal of each task this period (raised by its campaign)."""
+        return self.tasks.inspection_rates(self.steps)
+
+    def task_onsite_shares(self) -> np.ndarray:
+        """On-site share of each task's inspections this period (its campaign's while one runs)."""
+        return self.tasks.onsite_shares(self.steps)
 
     def step(self) -> None:
         """Run one period: issue, relay, execute, report, inspect and hold accountable, learn."""
@@ -319,12 +322,13 @@ class BureauModel(mesa.Model):
             self.officials[0][0].receive(task.target, task.clarity, task.resources)
             return
         tasks = self.tasks
+        self.tasks_in_force = tasks.in_force(self.steps)
         self.active_tasks = tasks.active(self.steps)
         g = self.levels[-1]
         g.paperwork[:] = portfolio_paperwork(
             g.principals,
             tasks.paperwork,
-            self.p.relay.paperwork_per_relay,
+            tasks.relay.paperwork_per_relay,
             self.relays,
             self.active_tasks,
             tasks.chain,
@@ -384,7 +388,7 @@ class BureauModel(mesa.Model):
         g, tasks = self.levels[-1], self.tasks
         n = len(g.belief)
         t0 = tasks.target
-        weights = np.where(self.active_tasks, t0, 0.0)
+        weights = np.where(self.tasks_in_force, t0, 0.0)
         total = weights.sum()
         achieved = np.minimum(g.output, t0).sum(axis=0) / (t0 * n)
         roots = np.zeros(len(tasks))
@@ -403,7 +407,7 @@ class BureauModel(mesa.Model):
         per_task["sanction_severity"] = g.task_severity.mean(axis=0)
 
         def aggregate(values: np.ndarray) -> float:
-            return float((weights * np.where(self.active_tasks, values, 0.0)).sum() / total) if total else np.nan
+            return float((weights * np.where(self.tasks_in_force, values, 0.0)).sum() / total) if total else np.nan
 
         outputs: dict[str, float] = {
             name: aggregate(per_task[name]) for name in ("goal_attainment", "reported_attainment")
@@ -427,7 +431,7 @@ class BureauModel(mesa.Model):
         outputs["collateral_harm"] = float(over_tasks(g.harm).mean())
         for index, task in enumerate(tasks.names):
             for name in TASK_OUTPUTS:
-                value = float(per_task[name][index]) if self.active_tasks[index] else np.nan
+                value = float(per_task[name][index]) if self.tasks_in_force[index] else np.nan
                 outputs[task_output_name(name, task)] = value
         return outputs
 

@@ -11,11 +11,15 @@ directive's parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 
 from sim.scenario.parameters import Parameters
-from sim.scenario.tasks import issuers
+from sim.scenario.tasks import TASK_LEVEL_PATHS, issuers
+
+NEVER = np.iinfo(np.int64).max
+"""A period no run reaches: the start of a campaign that never starts, the end of one that never ends."""
 
 _FROM_TASK = ("target", "clarity", "resources", "weight", "risk", "paperwork")
 """Task fields that default to ``parameters.task``'s value."""
@@ -34,6 +38,11 @@ class TaskTable:
             One float per task.
         veto: Whether each task carries a veto.
         start, end: Each task's window (periods counted from 1; ``end`` past the last period if open).
+        pushed: Whether each task reaches the townships (``pushed_down``).
+        relay: The ``relay`` group with the task-level fields as arrays over tasks.
+        accountability: The ``accountability`` group, likewise.
+        campaign: Each task's campaign window and strengths (``start``, ``end``,
+            ``inspection_multiplier``, ``onsite_share``), as arrays over tasks.
     """
 
     names: tuple[str, ...]
@@ -51,6 +60,10 @@ class TaskTable:
     veto: np.ndarray
     start: np.ndarray
     end: np.ndarray
+    pushed: np.ndarray
+    relay: SimpleNamespace
+    accountability: SimpleNamespace
+    campaign: SimpleNamespace
 
     @classmethod
     def of(cls, p: Parameters) -> TaskTable | None:
@@ -73,17 +86,63 @@ class TaskTable:
             measurability=np.array([task.measurability for task in p.tasks]),
             veto=np.array([task.veto for task in p.tasks]),
             start=np.array([task.start or 1 for task in p.tasks], dtype=np.int64),
-            end=np.array([task.end or np.iinfo(np.int64).max for task in p.tasks], dtype=np.int64),
+            end=np.array([task.end or NEVER for task in p.tasks], dtype=np.int64),
+            pushed=np.array([task.pushed_down for task in p.tasks]),
+            relay=_group_by_task(p, "relay"),
+            accountability=_group_by_task(p, "accountability"),
+            campaign=_group_by_task(p, "campaign"),
             **fields,
         )
 
     def __len__(self) -> int:
         return len(self.names)
 
-    def active(self, period: int) -> np.ndarray:
+    def in_force(self, period: int) -> np.ndarray:
         """Which tasks are in force in ``period``: start <= period < end."""
         return (self.start <= period) & (period < self.end)
+
+    def active(self, period: int) -> np.ndarray:
+        """Which tasks the townships work on in ``period``: in force and pushed down to them."""
+        return self.in_force(period) & self.pushed
+
+    def relay_for(self, chain: int) -> SimpleNamespace:
+        """The ``relay`` group for one issuer's chain: task-level values for that chain's tasks only."""
+        columns = self.columns[chain]
+        return SimpleNamespace(
+            **{name: value[columns] if np.ndim(value) else value for name, value in vars(self.relay).items()}
+        )
+
+    def campaigning(self, period: int) -> np.ndarray:
+        """Which tasks are under an inspection campaign in ``period``."""
+        c = self.campaign
+        return (c.start <= period) & (period < c.end)
+
+    def inspection_rates(self, period: int) -> np.ndarray:
+        """Each task's inspection rate per principal in ``period``, raised by its campaign."""
+        raised = self.inspection_rate * self.campaign.inspection_multiplier
+        return np.where(self.campaigning(period), raised, self.inspection_rate)
+
+    def onsite_shares(self, period: int) -> np.ndarray:
+        """Each task's on-site share of inspections in ``period`` (its campaign's while one runs)."""
+        return np.where(self.campaigning(period), self.campaign.onsite_share, self.accountability.onsite_share)
 
     def column(self, task: int) -> int:
         """Where task ``task`` sits among its own chain's tasks."""
         return int(np.flatnonzero(self.columns[self.chain[task]] == task)[0])
+
+
+def _group_by_task(p: Parameters, group: str) -> SimpleNamespace:
+    """A parameter group whose task-level fields are arrays over the tasks (a task's ``set:`` or the group's value).
+
+    A campaign's ``start`` and ``end`` of null become :data:`NEVER`, so that windows compare as
+    numbers (a campaign without a start never runs).
+    """
+    values = {name: getattr(getattr(p, group), name) for name in type(getattr(p, group)).model_fields}
+    for path in TASK_LEVEL_PATHS:
+        name = path.split(".")[1]
+        if path.split(".")[0] == group:
+            column = [task.set.get(path, values[name]) for task in p.tasks]
+            if group == "campaign" and name in ("start", "end"):
+                column = [NEVER if value is None else value for value in column]
+            values[name] = np.array(column)
+    return SimpleNamespace(**values)

@@ -77,7 +77,7 @@ class Relayed(NamedTuple):
     resources: np.ndarray
 
 
-def relay(target, clarity, resources, risk_aversion, belief, weight, p) -> Relayed:
+def relay(target, clarity, resources, risk_aversion, belief, weight, r) -> Relayed:
     """The relay phase (ODD 7.1) for officials holding ``target``, ``clarity`` and ``resources``.
 
     Args:
@@ -87,9 +87,8 @@ def relay(target, clarity, resources, risk_aversion, belief, weight, p) -> Relay
         risk_aversion: The relaying officials' risk aversion (broadcast against the task axis).
         belief: Their believed chance of being sanctioned.
         weight: The tasks' political weight (``p.task.weight`` for the one directive).
-        p: The model's parameters.
+        r: The ``relay`` parameter group (in a portfolio, with the tasks' own values as arrays).
     """
-    r = p.relay
     rate = escalation_rate(r.escalation, r.escalation_pressure, weight, risk_aversion, belief)
     return Relayed(
         rate,

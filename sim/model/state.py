@@ -206,3 +206,7 @@ class ChainState(Protocol):
     def task_inspection_rates(self) -> np.ndarray:
         """In a portfolio, each task's inspection rate per principal this period."""
         ...
+
+    def task_onsite_shares(self) -> np.ndarray:
+        """In a portfolio, each task's on-site share of inspections this period."""
+        ...

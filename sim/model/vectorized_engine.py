@@ -40,7 +40,7 @@ class VectorizedEngine:
                 state.risk_aversion,
                 state.belief,
                 model.p.task.weight,
-                model.p,
+                model.p.relay,
             )
             state.escalation_applied[:] = relayed.rate
             state.damage[:] = relayed.damage
@@ -198,7 +198,7 @@ class VectorizedEngine:
                     state.risk_aversion[:, None],
                     state.belief[:, None],
                     weight,
-                    model.p,
+                    model.tasks.relay_for(c),
                 )
                 state.escalation_applied[:] = relayed.rate
                 state.damage[:] = relayed.damage
@@ -258,9 +258,9 @@ class VectorizedEngine:
 
     def _hold_portfolio(self, model: ChainState) -> None:
         """Inspect every task, attribute each finding along its issuer's chain, apply vetoes, reward, rank."""
-        p, a, tasks, g = model.p, model.p.accountability, model.tasks, model.levels[-1]
+        p, tasks, g = model.p, model.tasks, model.levels[-1]
+        a = tasks.accountability  # with the tasks' own values
         draws, active = model.accountability_draws, model.active_tasks
-        _, onsite_share = model.inspection_intensity()
         seen = rules.within_window(
             rules.inspect(
                 g.strategy_code,
@@ -269,7 +269,7 @@ class VectorizedEngine:
                 g.principals[:, None],
                 draws,
                 model.task_inspection_rates()[:, None],
-                onsite_share,
+                model.task_onsite_shares(),
                 a,
                 tasks.measurability,
             ),
@@ -313,7 +313,7 @@ class VectorizedEngine:
         g, tasks, relays = model.levels[-1], model.tasks, model.relays
         draws = model.accountability_draws
         a = model.p.accountability
-        excused = rules.excused(g.strategy_code, draws.excuse[..., channel], a.excuse_genuine)
+        excused = rules.excused(g.strategy_code, draws.excuse[..., channel], tasks.accountability.excuse_genuine)
         units, task = np.nonzero(finding.found & ~excused)
         if len(units) == 0:
             return

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict, Field, field_serializer, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_serializer, field_validator, model_validator
 
 from sim.scenario.exact import ExactModel
 from sim.scenario.strategies import Strategy
@@ -240,6 +240,23 @@ class Parameters(_Group):
     @classmethod
     def _portfolio(cls, value: list[TaskSpec] | None) -> list[TaskSpec] | None:
         return None if value is None else check_portfolio(value)
+
+    @model_validator(mode="after")
+    def _task_values(self) -> Parameters:
+        """Every task's own parameter values are valid where the scenario's are (type, range, a campaign window)."""
+        for task in self.tasks or []:
+            groups: dict[str, dict[str, Any]] = {}
+            for path, value in task.set.items():
+                group, name = path.split(".")
+                groups.setdefault(group, getattr(self, group).model_dump())[name] = value
+            for group, data in groups.items():
+                try:
+                    type(getattr(self, group)).model_validate(data)
+                except ValidationError as error:
+                    detail = error.errors()[0]
+                    where = ".".join(str(part) for part in detail["loc"]) or "window"
+                    raise ValueError(f"task {task.name}: set: {group}.{where}: {detail['msg']}") from None
+        return self
 
 
 GROUPS = tuple(name for name in Parameters.model_fields if name != "tasks")

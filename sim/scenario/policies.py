@@ -15,13 +15,21 @@ from typing import Any
 from pydantic import ConfigDict, Field, model_validator
 
 from sim.scenario.exact import ExactModel
-from sim.scenario.parameters import Parameters, check_window
+from sim.scenario.parameters import Parameters, check_window, parameter_paths, with_values
+from sim.scenario.tasks import TASK_LEVEL_PATHS, TaskSpec
 
 
 class Options(ExactModel):
-    """Base of every policy's tunable options: unknown options are errors."""
+    """Base of every policy's tunable options: unknown options are errors.
+
+    Every policy may target some tasks of a portfolio only (``tasks``, ODD section 11).
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    tasks: list[str] | None = Field(
+        None, description="with a portfolio: apply to these tasks only (null: the whole scenario)"
+    )
 
 
 @dataclass(frozen=True)
@@ -43,10 +51,67 @@ class Policy:
     apply: Callable[[Parameters, Any], None]
 
     def applied(self, parameters: Parameters, **options: Any) -> Parameters:
-        """Return a copy of ``parameters`` with this policy applied."""
+        """Return a copy of ``parameters`` with this policy applied.
+
+        In a portfolio, the policy also acts on the tasks' own values of what it changes (a
+        paperwork cut cuts a task's own paperwork too); with the ``tasks`` option it acts on
+        those tasks' values only, and refuses to change anything every task shares.
+
+        Raises:
+            ValueError: for a ``tasks`` option without a portfolio, naming an unknown task, or
+                on a policy that changes a shared parameter.
+        """
+        chosen = self.options(**options)
+        if chosen.tasks is None:
+            result = self._changed(parameters, chosen)
+            if result.tasks is not None:
+                result.tasks = [self._on_task(parameters, task, chosen, own_only=True) for task in result.tasks]
+            return result
+        if parameters.tasks is None:
+            raise ValueError(f"{self.name}: the tasks option needs a portfolio (a tasks: section)")
+        names = [task.name for task in parameters.tasks]
+        unknown = [name for name in chosen.tasks if name not in names]
+        if unknown:
+            raise ValueError(f"{self.name}: tasks: no task named {', '.join(unknown)}; the tasks: {', '.join(names)}")
         result = parameters.model_copy(deep=True)
-        self.apply(result, self.options(**options))
+        changed = self._changed(parameters, chosen)
+        result.tasks = [
+            self._on_task(parameters, task, chosen, own_only=False) if task.name in chosen.tasks else original
+            for task, original in zip(changed.tasks, parameters.tasks, strict=True)
+        ]
+        return Parameters.model_validate(result.model_dump())
+
+    def _changed(self, parameters: Parameters, options: Options) -> Parameters:
+        result = parameters.model_copy(deep=True)
+        self.apply(result, options)
         return result
+
+    def _on_task(self, parameters: Parameters, task: TaskSpec, options: Options, own_only: bool) -> TaskSpec:
+        """The task after the policy has acted on its own values (all of them, or only those it sets itself)."""
+        own = _own_parameters(parameters, task)
+        after = self._changed(own, options)
+        fields, values = {}, dict(task.set)
+        for path in parameter_paths():
+            old, new = _at(own, path), _at(after, path)
+            if old == new:
+                continue
+            group, name = path.split(".")
+            if group == "task":
+                if not own_only or getattr(task, name) is not None:
+                    fields[name] = new
+            elif path in TASK_LEVEL_PATHS:
+                if not own_only or path in task.set:
+                    values[path] = new
+            elif not own_only:
+                raise ValueError(
+                    f"{self.name} changes {path}, which every task shares, so it cannot target tasks"
+                    + (
+                        "; leave the option that changes it at a value that does not"
+                        if len(type(options).model_fields) > 1
+                        else ""
+                    )
+                )
+        return task.model_copy(update={**fields, "set": values})
 
 
 REGISTRY: dict[str, Policy] = {}
@@ -78,19 +143,83 @@ def _fault_tolerance(p: Parameters, o: _Strength) -> None:
 
 class _BurdenCut(Options):
     cut: float = Field(0.5, ge=0, le=1, description="share of paperwork removed")
-    cap: int | None = Field(1, ge=0, le=1000, description="most inspections a unit hosts per period")
+    cap: int | None = Field(
+        1, ge=0, le=1000, description="most inspections a unit hosts per period (per task in a portfolio; null: no cap)"
+    )
+    merge: list[list[str]] = Field(
+        default_factory=list, description="with a portfolio: groups of tasks of one issuer merged into their first"
+    )
+    task_cap: int | None = Field(
+        None, ge=1, le=32, description="with a portfolio: only this many tasks, the weightiest, reach the townships"
+    )
 
 
 @policy(
     "burden_reduction",
-    "减负: caps on paperwork and on inspections per unit.",
-    "task.paperwork and relay.paperwork_per_relay × (1 − cut); accountability.inspection_cap = cap",
+    "减负: caps on paperwork and on inspections per unit; with a portfolio, merged tasks and a task list (清单管理).",
+    "task.paperwork and relay.paperwork_per_relay × (1 − cut); accountability.inspection_cap = cap; "
+    "tasks merged; tasks beyond task_cap not pushed down",
     _BurdenCut,
 )
 def _burden_reduction(p: Parameters, o: _BurdenCut) -> None:
     p.task.paperwork *= 1 - o.cut
     p.relay.paperwork_per_relay *= 1 - o.cut
     p.accountability.inspection_cap = o.cap
+    if (o.merge or o.task_cap is not None) and (p.tasks is None or o.tasks is not None):
+        raise ValueError(
+            "burden_reduction: merge and task_cap act on a whole portfolio: give a tasks: section, "
+            "and no tasks option with them"
+        )
+    for group in o.merge:
+        p.tasks = merged(p.tasks, group)
+    if o.task_cap is not None:
+        p.tasks = capped(p.tasks, o.task_cap, p.task)
+
+
+def merged(tasks: list[TaskSpec], group: list[str]) -> list[TaskSpec]:
+    """The portfolio with the tasks of ``group`` (one issuer, one window) merged into the first (ODD section 11).
+
+    The merged task keeps the first task's name and fields, with the sum of the targets, the
+    largest weight, the target-weighted measurability and a veto if any had one; the others'
+    paperwork is saved. A target, weight or measurability left to ``parameters.task`` must be
+    given to merge.
+    """
+    names = [task.name for task in tasks]
+    unknown = [name for name in group if name not in names]
+    if len(group) < 2 or len(set(group)) < len(group) or unknown:
+        raise ValueError(f"burden_reduction: merge: {group} must name two or more distinct tasks of the portfolio")
+    parts = [tasks[names.index(name)] for name in group]
+    if len({(t.issuer, t.start, t.end, t.pushed_down) for t in parts}) > 1:
+        raise ValueError(f"burden_reduction: merge: {', '.join(group)} must share one issuer and one window")
+    if any(t.target is None or t.weight is None and any(u.weight is not None for u in parts) for t in parts):
+        raise ValueError(f"burden_reduction: merge: give every task of {', '.join(group)} its target (and weight)")
+    total = sum(t.target for t in parts)
+    weights = [t.weight for t in parts if t.weight is not None]
+    merged_task = parts[0].model_copy(
+        update={
+            "target": total,
+            "weight": max(weights) if weights else None,
+            "measurability": sum(t.measurability * t.target for t in parts) / total,
+            "veto": any(t.veto for t in parts),
+        }
+    )
+    return [merged_task if task.name == group[0] else task for task in tasks if task.name not in group[1:]]
+
+
+def capped(tasks: list[TaskSpec], cap: int, default: Any) -> list[TaskSpec]:
+    """The portfolio with only ``cap`` tasks pushed down: the weightiest, then the largest, then the first.
+
+    ``default`` is ``parameters.task``, whose weight and target a task without its own has.
+    """
+
+    def rank(i: int) -> tuple[float, float, int]:
+        task = tasks[i]
+        weight = default.weight if task.weight is None else task.weight
+        return -weight, -(default.target if task.target is None else task.target), i
+
+    order = sorted(range(len(tasks)), key=rank)
+    kept = set(order[:cap])
+    return [task.model_copy(update={"pushed_down": task.pushed_down and i in kept}) for i, task in enumerate(tasks)]
 
 
 class _Share(Options):
@@ -199,6 +328,17 @@ def _campaign(p: Parameters, o: _Campaign) -> None:
     p.campaign.onsite_share = o.onsite_share
 
 
+@policy(
+    "veto_removal",
+    "慎用一票否决: no task carries a one-vote veto (or the tasks named).",
+    "tasks.veto = false (on every task, or on the tasks named)",
+)
+def _veto_removal(p: Parameters, o: Options) -> None:
+    for task in p.tasks or []:
+        if o.tasks is None or task.name in o.tasks:
+            task.veto = False
+
+
 class _Reward(Options):
     reward: float = Field(0.5, ge=0, le=100, description="payoff of a reward for evaluated success")
 
@@ -218,3 +358,15 @@ def apply_policies(parameters: Parameters, policies: list[tuple[str, dict[str, A
     for name, options in policies:
         parameters = REGISTRY[name].applied(parameters, **options)
     return parameters
+
+
+def _own_parameters(parameters: Parameters, task: TaskSpec) -> Parameters:
+    """The parameters as one task sees them: its own fields in ``task``, its own task-level values."""
+    fields = {f"task.{name}": getattr(task, name) for name in type(parameters.task).model_fields}
+    values = {path: value for path, value in fields.items() if value is not None} | task.set
+    return with_values(parameters, values)
+
+
+def _at(parameters: Parameters, path: str) -> Any:
+    group, name = path.split(".")
+    return getattr(getattr(parameters, group), name)

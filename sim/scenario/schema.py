@@ -548,6 +548,13 @@ class Scenario(_Section):
                         f"{where}: {path} names no task of the scenario{did_you_mean(task, tasks)}; "
                         f"tasks: {', '.join(tasks) or 'none (give a tasks: section)'}"
                     )
+        for where, arm in [("policies", None), *((f"arms.{i}.policies", a.name) for i, a in enumerate(self.arms))]:
+            try:
+                self.resolved_parameters(arm)  # reforms on the portfolio: tasks named, shared values left alone
+            except ValidationError as error:
+                raise ValueError(f"{where}: {describe_error(error.errors()[0], Scenario)}") from None
+            except ValueError as error:
+                raise ValueError(f"{where}: {error}") from None
         for index, outcome in enumerate(self.outcomes):
             task = split_task_output(outcome.name)[1]
             if task is not None and task not in tasks:

@@ -8,7 +8,9 @@ and the window exist only here.
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field, model_validator
+from typing import Any
+
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from sim.scenario.exact import ExactModel
 
@@ -20,6 +22,32 @@ TASK_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 MAX_TASKS = 32
 """Most tasks a portfolio may hold (the task axis of every grassroots array)."""
+
+TASK_LEVEL_PATHS = (
+    "relay.escalation",
+    "relay.escalation_pressure",
+    "relay.dilution",
+    "relay.stripping",
+    "relay.funded_escalation",
+    "relay.paperwork_per_relay",
+    "accountability.onsite_share",
+    "accountability.detect_paper",
+    "accountability.detect_onsite",
+    "accountability.third_party_rate",
+    "accountability.excuse_genuine",
+    "accountability.reward",
+    "accountability.reward_threshold",
+    "accountability.shortfall_threshold",
+    "accountability.falsify_penalty",
+    "campaign.start",
+    "campaign.end",
+    "campaign.inspection_multiplier",
+    "campaign.onsite_share",
+)
+"""Parameters that may differ between tasks (a task's ``set:``, a reform's ``tasks:`` option; ODD section 11).
+
+Every rule that reads them is elementwise over the task axis; the others (blame shifting,
+precise accountability, ranking, inspection caps, learning, the officials) are shared."""
 
 
 class TaskSpec(ExactModel):
@@ -56,6 +84,18 @@ class TaskSpec(ExactModel):
     veto: bool = Field(False, description="一票否决: findings are sanctioned veto_penalty times and void rewards")
     start: int | None = Field(None, ge=1, le=1_000_000, description="first period of the task (null: from the start)")
     end: int | None = Field(None, ge=2, le=1_000_000, description="first period after the task (null: to the end)")
+    pushed_down: bool = Field(True, description="whether the task reaches the townships (false: kept above, 清单管理)")
+    set: dict[str, Any] = Field(
+        default_factory=dict, description="this task's own values of task-level parameters, by dotted path"
+    )
+
+    @field_validator("set")
+    @classmethod
+    def _task_level(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for path in value:
+            if path not in TASK_LEVEL_PATHS:
+                raise ValueError(f"{path!r} cannot differ between tasks; a task may set {', '.join(TASK_LEVEL_PATHS)}")
+        return value
 
     @model_validator(mode="after")
     def _window(self) -> TaskSpec:
