@@ -191,7 +191,7 @@ def merged(tasks: list[TaskSpec], group: list[str]) -> list[TaskSpec]:
     parts = [tasks[names.index(name)] for name in group]
     if len({(t.issuer, t.start, t.end, t.pushed_down) for t in parts}) > 1:
         raise ValueError(f"burden_reduction: merge: {', '.join(group)} must share one issuer and one window")
-    if any(t.target is None or t.weight is None and any(u.weight is not None for u in parts) for t in parts):
+    if any(t.target is None or (t.weight is None and any(u.weight is not None for u in parts)) for t in parts):
         raise ValueError(f"burden_reduction: merge: give every task of {', '.join(group)} its target (and weight)")
     total = sum(t.target for t in parts)
     weights = [t.weight for t in parts if t.weight is not None]
