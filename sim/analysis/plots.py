@@ -13,11 +13,23 @@ import pandas as pd
 
 from sim.analysis.statistics import band
 from sim.atomic import save_figure
-from sim.scenario.output_names import STRATEGY_SHARES, direction_note, sanction_share_name
+from sim.scenario.output_names import (
+    STRATEGY_SHARES,
+    direction_note,
+    sanction_share_name,
+    task_output_name,
+    tasks_in,
+)
 
 
-def figure_groups(level_names: list[str]) -> dict[str, tuple[str, list[str]]]:
-    """The figures a run writes: file stem → (title, outputs drawn together)."""
+def figure_groups(level_names: list[str], tasks: list[str] = ()) -> dict[str, tuple[str, list[str]]]:
+    """The figures a run writes: file stem → (title, outputs drawn together); a portfolio adds three per-task ones."""
+    per_task = {
+        "tasks_attainment": ("Goal attainment by task", "goal_attainment"),
+        "tasks_capacity": ("Share of free capacity given to each task", "capacity_share"),
+        "tasks_formalism": ("Formalism by task", "share_formalism"),
+    }
+    found = {stem: (title, [task_output_name(output, t) for t in tasks]) for stem, (title, output) in per_task.items()}
     return {
         "attainment": (
             "Goal versus reported attainment",
@@ -33,7 +45,7 @@ def figure_groups(level_names: list[str]) -> dict[str, tuple[str, list[str]]]:
             [*(sanction_share_name(n) for n in level_names), "wrongful_sanction_rate"],
         ),
         "harm": ("Collateral harm of blanket bans per grassroots unit", ["collateral_harm"]),
-    }
+    } | (found if tasks else {})
 
 
 def plot_time_series(steps: pd.DataFrame, outputs: list[str], title: str, path: Path) -> None:
@@ -58,7 +70,7 @@ def write_plots(steps: pd.DataFrame, level_names: list[str], folder: Path) -> li
     """Write every figure of :func:`figure_groups` into ``folder``; return the paths."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for stem, (title, outputs) in figure_groups(level_names).items():
+    for stem, (title, outputs) in figure_groups(level_names, tasks_in(steps.columns)).items():
         path = folder / f"{stem}.png"
         plot_time_series(steps, outputs, title, path)
         paths.append(path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sim.scenario.schema import Scenario
@@ -42,7 +43,7 @@ def print_summary(scenario: Scenario, summary: pd.DataFrame, console: Console) -
         table.add_column(column, justify="left" if column == "outcome" else "right")
     for row in summary.itertuples():
         interval = "—" if row.replications < 2 else f"[{row.ci_low:.3f}, {row.ci_high:.3f}]"
-        table.add_row(row.output, f"{row.mean:.3f}", interval)
+        table.add_row(escape(row.output), f"{row.mean:.3f}", interval)
     console.print(table)
 
 
@@ -64,8 +65,8 @@ def print_effects(result: CompareResult, console: Console) -> None:
             difference = f"{row.difference:+.3f} [{row.difference_low:+.3f}, {row.difference_high:+.3f}]"
             effect = f"{row.cohens_d:+.2f}"
         table.add_row(
-            row.arm,
-            row.outcome,
+            escape(row.arm),
+            escape(row.outcome),
             f"{row.mean:.3f} [{row.ci_low:.3f}, {row.ci_high:.3f}]",
             difference,
             effect,
@@ -78,7 +79,7 @@ def print_effects(result: CompareResult, console: Console) -> None:
             factorial.add_column(column)
         for row in result.factorial.itertuples():
             interval = f"{row.effect:+.3f} [{row.effect_low:+.3f}, {row.effect_high:+.3f}]"
-            factorial.add_row(row.outcome, row.term, interval, row.verdict)
+            factorial.add_row(escape(row.outcome), escape(row.term), interval, row.verdict)
         Console(file=console.file, width=max(console.width, 120)).print(factorial)
     if result.stop_reason:
         console.print(result.stop_reason)
@@ -106,16 +107,16 @@ def print_robustness(result: RobustnessResult, console: Console) -> None:
     }
     ranks = result.rankings.set_index(["criterion", "arm"])
     table = Table(
-        title=f"{scenario.name}: {first} over {len(result.futures)} futures, "
+        title=f"{scenario.name}: {escape(first)} over {len(result.futures)} futures, "
         f"{scenario.replications} replications per arm and future (rank in brackets)"
     )
     table.add_column("arm")
     shown = [c for c in criteria if c in ranks.index.get_level_values("criterion")]
     for criterion in shown:
-        table.add_column(criteria[criterion], justify="right")
+        table.add_column(escape(criteria[criterion]), justify="right")
     for arm in scenario.arms:
         cells = [f"{ranks.at[(c, arm.name), 'value']:.3f} ({ranks.at[(c, arm.name), 'rank']})" for c in shown]
-        table.add_row(arm.name, *cells)
+        table.add_row(escape(arm.name), *cells)
     wide = Console(file=console.file, width=max(console.width, 120))
     wide.print(table)
     for found in result.discoveries:
@@ -123,13 +124,13 @@ def print_robustness(result: RobustnessResult, console: Console) -> None:
         line = f"discovery, {stats['condition']}: holds in {stats['cases']} of {stats['futures']} futures"
         if found.chosen is not None:
             line += f"; box coverage {stats['coverage']:.2f}, density {stats['density']:.2f}: {stats['restricted']}"
-        wide.print(line + (f" ({found.note})" if found.note else ""))
+        wide.print(escape(line + (f" ({found.note})" if found.note else "")))
 
 
 def _print_frame(table: pd.DataFrame, console: Console) -> None:
     """A table as plain text, four decimals, on a console wide enough not to wrap it."""
     text = table.to_string(index=False, float_format=lambda v: f"{v:.4f}")
-    Console(file=console.file, width=max(console.width, 150)).print(text)
+    Console(file=console.file, width=max(console.width, 150)).print(escape(text))
 
 
 PRINTERS = {
