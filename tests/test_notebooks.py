@@ -17,6 +17,7 @@ def test_the_notebooks_are_there():
         "03_where_blame_falls.ipynb",
         "04_sensitivity.ipynb",
         "05_robust_reforms.ipynb",
+        "06_selective_implementation.ipynb",
     ]
 
 

@@ -14,11 +14,12 @@ import sys
 import time
 import urllib.request
 
+import numpy as np
 import pytest
 from conftest import headless_chromium, small
 from mesa.visualization.solara_viz import _check_model_params
 
-from sim.app.viz import VizModel, hierarchy_figure, model_params
+from sim.app.viz import VizModel, hierarchy_figure, model_params, tasks_figure
 
 
 def test_reform_checkboxes_switch_policies_and_sliders_set_levers():
@@ -43,6 +44,29 @@ def test_hierarchy_figure_colours_the_grassroots_by_strategy():
     points = figure.axes[0].collections[1]
     assert len(points.get_offsets()) == len(model.agents)
     assert len({tuple(c) for c in points.get_facecolors()[-96:]}) > 1  # several strategies at the grassroots
+
+
+PORTFOLIO = [{"name": "hard", "target": 0.5}, {"name": "soft", "issuer": "bureau", "target": 0.5, "measurability": 0.2}]
+
+
+def test_a_portfolio_gets_a_task_selector_and_its_chart():
+    scenario = small(tasks=PORTFOLIO)
+    params = model_params(scenario)
+    assert params["task"]["values"][1:] == ["hard", "soft"]
+    _check_model_params(VizModel.__init__, params)
+    model = VizModel(scenario, task="soft")
+    for _ in range(3):
+        model.step()
+    codes = model.grassroots_strategies()
+    assert (codes == model.levels[-1].strategy_code[:, 1]).all()
+    assert "on soft" in hierarchy_figure(model).axes[0].get_title()
+    chart = tasks_figure(model)
+    assert [line.get_label() for line in chart.axes[0].get_lines()] == ["hard", "soft"]
+    assert "strategies on soft" in chart.axes[1].get_title()
+    whole = VizModel(scenario)
+    whole.step()
+    dominant = np.argmax(whole.levels[-1].capacity_share, axis=1)
+    assert (whole.grassroots_strategies() == whole.levels[-1].strategy_code[np.arange(len(dominant)), dominant]).all()
 
 
 def free_port() -> int:

@@ -4,7 +4,9 @@
 set the main levers and one checkbox per reform switches it on; Mesa's controls reset, step
 and play the model; the page draws the hierarchy as a tree (grassroots coloured by strategy,
 every official sized and shaded by sanctions) and live charts of goal versus reported
-attainment, burden and where sanctions fall.
+attainment, burden and where sanctions fall. With a portfolio of tasks, a task selector
+chooses the task the hierarchy is coloured by, and a chart shows every task's attainment and
+the chosen task's strategies.
 
 The hierarchy is drawn with one scatter and one line collection over positions computed once
 per model, so the one-province default redraws in a small fraction of a second.
@@ -48,6 +50,9 @@ LEVERS = {
 STRATEGY_COLOURS = np.array([spec.colour for spec in STRATEGIES], dtype=object)
 """Colour of each strategy, by code, from the strategy table."""
 
+ALL_TASKS = "all tasks (each township's main task)"
+"""The task selector's first choice: colour each township by the strategy on the task it gives most capacity."""
+
 
 class VizModel(BureauModel):
     """A :class:`BureauModel` whose reforms are switched by one boolean keyword each.
@@ -62,8 +67,19 @@ class VizModel(BureauModel):
     def __init__(self, scenario: Scenario | None = None, seed: int | None = None, **kwargs: float | bool) -> None:
         # Mesa's page accepts extra parameters only through a catch-all named exactly ``kwargs``.
         reforms = [name for name in REGISTRY if kwargs.pop(name, False)]
+        shown = kwargs.pop("task", ALL_TASKS)
         super().__init__(scenario, seed=seed, policies=reforms, **kwargs)
+        self.shown_task = None if shown == ALL_TASKS else self.task_names.index(shown)
         self.tree = tree_layout(self)
+
+    def grassroots_strategies(self) -> np.ndarray:
+        """Each township's strategy code: on the task shown, or (all tasks) on the one it gives most capacity."""
+        g = self.levels[-1]
+        if self.tasks is None:
+            return g.strategy_code
+        rows = np.arange(len(g.belief))
+        task = np.argmax(g.capacity_share, axis=1) if self.shown_task is None else self.shown_task
+        return g.strategy_code[rows, task]
 
 
 def tree_layout(model: BureauModel) -> tuple[np.ndarray, np.ndarray]:
@@ -84,7 +100,7 @@ def hierarchy_figure(model: VizModel) -> Figure:
     positions, segments = model.tree
     sanctions = np.concatenate([state.sanctions for state in model.levels]).astype(float)
     colours = np.array(["#333333"] * len(positions), dtype=object)
-    grassroots = model.levels[-1].strategy_code
+    grassroots = model.grassroots_strategies()
     start = len(positions) - len(grassroots)
     if (grassroots >= 0).all():
         colours[start:] = STRATEGY_COLOURS[grassroots]
@@ -98,7 +114,14 @@ def hierarchy_figure(model: VizModel) -> Figure:
     ax.legend(fontsize=7, ncols=6, loc="upper center", bbox_to_anchor=(0.5, 1.12), frameon=False)
     ax.set_yticks(-np.arange(len(model.level_names)), model.level_names, fontsize=8)
     ax.set_xticks([])
-    ax.set_title(f"period {model.steps}: grassroots by strategy; size = sanctions so far", fontsize=9, pad=18)
+    on = (
+        ""
+        if model.tasks is None
+        else f" on {model.task_names[model.shown_task]}"
+        if model.shown_task is not None
+        else ""
+    )
+    ax.set_title(f"period {model.steps}: grassroots by strategy{on}; size = sanctions so far", fontsize=9, pad=18)
     for side in ("top", "right", "bottom"):
         ax.spines[side].set_visible(False)
     return figure
@@ -109,6 +132,44 @@ def Hierarchy(model: VizModel) -> None:
     """The hierarchy drawing, redrawn after every step."""
     update_counter.get()
     solara.FigureMatplotlib(hierarchy_figure(model), format="png")
+
+
+def tasks_figure(model: VizModel) -> Figure:
+    """A portfolio's tasks: every task's goal attainment over time, and the shown task's strategy shares."""
+    frame = model.datacollector.get_model_vars_dataframe()
+    periods = np.arange(1, len(frame) + 1)
+    figure = Figure(figsize=(9, 3.2))
+    left, right = figure.subplots(1, 2)
+    for name in model.task_names:
+        if len(frame):
+            left.plot(periods, frame[f"goal_attainment[{name}]"], label=name, linewidth=1.4)
+    left.set_title("goal attainment by task", fontsize=9)
+    left.set_xlabel("period", fontsize=8)
+    left.legend(fontsize=7, frameon=False)
+    shown = model.shown_task
+    suffix = "" if shown is None else f"[{model.task_names[shown]}]"
+    for spec in STRATEGIES:
+        if len(frame):
+            right.plot(
+                periods, frame[f"share_{spec.label}{suffix}"], color=spec.colour, label=spec.label, linewidth=1.4
+            )
+    right.set_title(
+        f"strategies on {model.task_names[shown] if shown is not None else 'all tasks (target-weighted)'}", fontsize=9
+    )
+    right.set_xlabel("period", fontsize=8)
+    right.legend(fontsize=7, frameon=False, ncols=2)
+    for ax in (left, right):
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    figure.tight_layout()
+    return figure
+
+
+@solara.component
+def Tasks(model: VizModel) -> None:
+    """The portfolio's chart, redrawn after every step."""
+    update_counter.get()
+    solara.FigureMatplotlib(tasks_figure(model), format="png")
 
 
 def model_params(scenario: Scenario) -> dict:
@@ -122,6 +183,9 @@ def model_params(scenario: Scenario) -> dict:
     for name, policy in REGISTRY.items():
         meaning = policy.description.split(": ", 1)[-1]  # the English part (browsers may lack CJK fonts)
         params[name] = {"type": "Checkbox", "value": False, "label": f"{name.replace('_', ' ')}: {meaning}"}
+    if scenario.tasks:
+        names = [task.name for task in scenario.tasks]
+        params["task"] = {"type": "Select", "value": ALL_TASKS, "values": [ALL_TASKS, *names], "label": "Task shown"}
     return params
 
 
@@ -134,6 +198,8 @@ def build_page(scenario: Scenario):
         make_plot_component(["burden", "share_substantive", "share_falsify", "share_blanket_ban"]),
         make_plot_component([f"sanction_share_{name}" for name in model.level_names] + ["wrongful_sanction_rate"]),
     ]
+    if model.tasks is not None:
+        components.insert(1, (Tasks, 0))
     return SolaraViz(
         model, components=components, model_params=model_params(scenario), name=f"bureausim: {scenario.name}"
     )
