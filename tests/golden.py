@@ -5,9 +5,9 @@ on a shipped scenario, made small with ``--set``. A case's tables are every CSV 
 file the command writes, plus the steps tables of an experiment's run parts (read in key
 order, so the parts' flush timing does not matter). A table is pinned by the SHA-256 of its
 canonical text (CSV with every float written as ``repr``, which round-trips exactly), its
-shape and its columns, in ``tests/golden/<case>.json``; tables of at most
-:data:`STORED_ROWS` rows, and every CSV file, are stored whole as well, so a failure can name the first
-cell that moved.
+shape and its columns, in ``tests/golden/<case>.json``; Parquet tables of at most
+:data:`STORED_ROWS` rows and CSV files of at most :data:`STORED_CSV_ROWS` are stored whole as
+well, so a failure can name the first cell that moved.
 
 Commands only, through the command line: the cases stay the same whatever moves inside the
 package. Regenerate after a deliberate change of the model's numbers, and say why in the
@@ -31,7 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 STORED_ROWS = 30
-"""Parquet tables this short are stored whole beside their digest; CSV files always are."""
+"""Parquet tables this short are stored whole beside their digest."""
+STORED_CSV_ROWS = 300
+"""CSV files are stored whole up to this length (a portfolio's long ``tasks.csv`` is pinned by its digest)."""
 VOLATILE = {"seconds", "wall_time_seconds"}
 """Columns that measure the machine, not the model: left out of the comparison."""
 
@@ -228,7 +230,7 @@ def regenerate() -> None:
             written[case.pinned] = pinned
             (GOLDEN / f"{case.pinned}.json").write_text(json.dumps(pinned, indent=1) + "\n", encoding="utf-8")
             for name, table in tables.items():
-                if name.endswith(".csv") or len(table) <= STORED_ROWS:
+                if len(table) <= (STORED_CSV_ROWS if name.endswith(".csv") else STORED_ROWS):
                     path = stored_csv(case, name)
                     path.parent.mkdir(exist_ok=True)
                     path.write_text(canonical(table), encoding="utf-8")
