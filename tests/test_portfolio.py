@@ -184,3 +184,21 @@ def test_an_outcome_or_a_setting_naming_no_task_is_refused(tmp_path):
     path.write_text("name: bad\nparameters: {tasks: [{name: water}]}\n")
     with pytest.raises(ScenarioError, match="at the top of the scenario"):
         load_scenario(path)
+
+
+def test_a_task_field_is_a_path_for_sweeps_futures_and_keywords():
+    """tasks.<task>.<field> as a sweep point, a future (before policies) and a keyword give the same run."""
+    from sim.model.run import run_one
+
+    tasks = [{"name": "hard", "target": 0.5}, {"name": "soft", "target": 0.5, "measurability": 0.2}]
+    scenario = small(hierarchy={"branching": [3, 4]}, tasks=tasks)
+    direct = small(hierarchy={"branching": [3, 4]}, tasks=[tasks[0], tasks[1] | {"measurability": 0.9}])
+    expected = run_one(direct, 3, steps=6, agents=False).steps
+    for how in ("overrides", "world"):
+        got = run_one(scenario, 3, steps=6, agents=False, **{how: {"tasks.soft.measurability": 0.9}}).steps
+        pd.testing.assert_frame_equal(got, expected)
+    keyword = run(scenario, steps=6, **{"tasks_soft.measurability": 0.9})
+    pd.testing.assert_frame_equal(keyword.drop(columns="seed"), run(direct, steps=6).drop(columns="seed"))
+    assert BureauModel(scenario, seed=1, **{"tasks_soft.measurability": 0.9}).tasks.measurability[1] == 0.9
+    with pytest.raises(ScenarioError, match="names no task"):
+        scenario.with_overrides(["uncertainties.tasks.water.measurability=[0, 1]"])

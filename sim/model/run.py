@@ -17,7 +17,7 @@ import pandas as pd
 
 from sim.model.bureau_model import BureauModel
 from sim.scenario.outcome_values import RUN_VALUE_PREFIX
-from sim.scenario.parameters import with_values
+from sim.scenario.parameters import Parameters, is_task_path, with_values
 from sim.scenario.schema import Scenario
 
 
@@ -111,7 +111,11 @@ def in_world(scenario: Scenario, world: dict[str, Any] | None) -> Scenario:
     if not world:
         return scenario
     scenario, values = scenario.at_point(world)
-    return scenario.model_copy(update={"parameters": with_values(scenario.parameters, values)})
+    tasks = {path: value for path, value in values.items() if is_task_path(path)}
+    update = {"parameters": with_values(scenario.parameters, {p: v for p, v in values.items() if p not in tasks})}
+    if tasks:  # a task's field: the scenario's own task, before its policies and arms
+        update["tasks"] = with_values(Parameters(tasks=scenario.tasks), tasks).tasks
+    return scenario.model_copy(update=update)
 
 
 def run_replications(

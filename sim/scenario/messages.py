@@ -49,7 +49,11 @@ def describe_error(detail: dict[str, Any], root: type[BaseModel] | None = None) 
     loc = tuple(detail["loc"])
     if kind == "extra_forbidden":
         holder = _model_at(loc[:-1], root) if root is not None else None
-        allowed = list(holder.model_fields) if holder else []
+        allowed = (
+            [a for a, info in holder.model_fields.items() if not (info.json_schema_extra or {}).get("hidden")]
+            if holder
+            else []
+        )
         allowed = [a for a in allowed if a != "source"]
         return f"unknown key{did_you_mean(loc[-1], allowed)}; allowed: {', '.join(allowed)}"
     message = detail["msg"]

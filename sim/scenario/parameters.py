@@ -233,7 +233,9 @@ class Parameters(_Group):
     campaign: Campaign = Field(default_factory=Campaign, description="inspection campaign window")
     portfolio: Portfolio = Field(default_factory=Portfolio, description="capacity split across tasks (with tasks:)")
     tasks: list[TaskSpec] | None = Field(
-        None, description="the task portfolio (a scenario's tasks: section; None: the one task of parameters.task)"
+        None,
+        description="the task portfolio (a scenario's tasks: section; None: the one task of parameters.task)",
+        json_schema_extra={"hidden": True},  # given at the top of a scenario, never under parameters:
     )
 
     @field_validator("tasks")

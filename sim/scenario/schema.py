@@ -548,13 +548,7 @@ class Scenario(_Section):
                         f"{where}: {path} names no task of the scenario{did_you_mean(task, tasks)}; "
                         f"tasks: {', '.join(tasks) or 'none (give a tasks: section)'}"
                     )
-        for where, arm in [("policies", None), *((f"arms.{i}.policies", a.name) for i, a in enumerate(self.arms))]:
-            try:
-                self.resolved_parameters(arm)  # reforms on the portfolio: tasks named, shared values left alone
-            except ValidationError as error:
-                raise ValueError(f"{where}: {describe_error(error.errors()[0], Scenario)}") from None
-            except ValueError as error:
-                raise ValueError(f"{where}: {error}") from None
+        self._check_policies_apply()
         for index, outcome in enumerate(self.outcomes):
             task = split_task_output(outcome.name)[1]
             if task is not None and task not in tasks:
@@ -575,6 +569,17 @@ class Scenario(_Section):
             except ValueError as error:
                 raise ValueError(f"robustness.discover.{index}.when: {error}") from None
         return self
+
+    def _check_policies_apply(self) -> None:
+        """Every reform of the scenario and of each arm applies: on a portfolio, tasks named and shared values left alone.
+
+        Only the policies are applied here (an arm's ``set:`` is checked where it is resolved).
+        """
+        parameters = self.parameters.model_copy(deep=True)
+        parameters.tasks = None if self.tasks is None else [task.model_copy() for task in self.tasks]
+        scenario_level = _applied_one_by_one("policies", self.policies, parameters)
+        for index, arm in enumerate(self.arms):  # an arm's policies apply after the scenario's
+            _applied_one_by_one(f"arms.{index}.policies", arm.policies, scenario_level)
 
     def _check_sweep_arms(self, names: list[str]) -> None:
         """``sweep.arms`` names arms; no swept arm sets a path the sweep varies (its setting would be lost)."""
@@ -764,6 +769,18 @@ class Scenario(_Section):
         return validate_scenario(
             data, source="--set", lines={}, origin=self.source, allow_absolute_paths=self._absolute_paths_allowed
         )
+
+
+def _applied_one_by_one(where: str, choices: list[PolicyChoice], parameters: Parameters) -> Parameters:
+    """``parameters`` with the policies applied in order; a policy that cannot apply is refused by its index."""
+    for index, choice in enumerate(choices):
+        try:
+            parameters = apply_policies(parameters, [(choice.name, choice.options)])
+        except ValidationError as error:
+            raise ValueError(f"{where}.{index}: {describe_error(error.errors()[0], Scenario)}") from None
+        except ValueError as error:
+            raise ValueError(f"{where}.{index}: {error}") from None
+    return parameters
 
 
 PATH_KEYED = ("uncertainties", "set", "grid", "zip")
