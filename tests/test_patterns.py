@@ -1,6 +1,6 @@
-"""Patterns P1-P8 of docs/ODD.md, each on its scenario in scenarios/patterns/.
+"""Patterns P1-P10 of docs/ODD.md, each on its scenario in scenarios/patterns/.
 
-P1 and P2 are closed forms and hold exactly. P3-P8 are the claims declared in sim.checks.patterns,
+P1 and P2 are closed forms and hold exactly. P3-P10 are the claims declared in sim.checks.patterns,
 the same ones docs/VALIDATION.md reports with more replications: replication k of every arm
 uses the same seed, the statistic is each replication's mean over a window after burn-in, and
 a claim holds when the 95% confidence interval of the paired difference lies above its margin.
@@ -53,7 +53,7 @@ def test_p2_control_loss_is_williamsons_geometric_decay(pattern, branching, dilu
 
 @pytest.mark.parametrize("pattern", PATTERNS, ids=[p.id for p in PATTERNS])
 def test_pattern_claims_hold_over_replications(pattern):
-    """Every claim of P3-P8 (sim.checks.patterns, the same claims docs/VALIDATION.md reports)."""
+    """Every claim of P3-P10 (sim.checks.patterns, the same claims docs/VALIDATION.md reports)."""
     scenario = pattern_scenario(pattern, SCENARIOS / "patterns")
     for result in evaluate(pattern, scenario, REPLICATIONS):
         assert result.holds, (

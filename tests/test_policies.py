@@ -224,3 +224,30 @@ def test_a_task_list_pushes_down_only_the_weightiest_tasks():
     assert [task.pushed_down for task in listed.tasks] == [True, False, True, False]  # env (weight 2), then by target
     with pytest.raises(ValueError, match="act on a whole portfolio"):
         REGISTRY["burden_reduction"].applied(Parameters(), task_cap=2)
+
+
+def test_a_task_list_counts_only_tasks_still_pushed_down():
+    tasks = [
+        {"name": "kept_above", "target": 0.3, "weight": 3.0, "pushed_down": False},
+        {"name": "b", "target": 0.3, "weight": 2.0},
+        {"name": "c", "target": 0.3, "weight": 1.0},
+    ]
+    listed = REGISTRY["burden_reduction"].applied(Parameters.model_validate({"tasks": tasks}), cap=None, task_cap=2)
+    assert [task.pushed_down for task in listed.tasks] == [False, True, True]
+
+
+def test_a_merge_takes_defaults_for_missing_values_and_checks_the_merged_task():
+    tasks = [{"name": "a", "target": 60.0, "resources": 0.5}, {"name": "b", "target": 60.0, "weight": 2.0}]
+    with pytest.raises(ValueError, match=r"merged task's target"):
+        REGISTRY["burden_reduction"].applied(Parameters.model_validate({"tasks": tasks}), merge=[["a", "b"]])
+    tasks[0]["target"] = tasks[1]["target"] = 0.3
+    merged = REGISTRY["burden_reduction"].applied(
+        Parameters.model_validate({"tasks": tasks}), cut=0, merge=[["a", "b"]]
+    )
+    only = merged.tasks[0]
+    assert only.target == pytest.approx(0.6) and only.weight == 2.0 and only.resources == pytest.approx(0.75)
+
+
+def test_a_reform_on_no_task_at_all_is_refused():
+    with pytest.raises(ValidationError):
+        REGISTRY["onsite_inspection"].applied(portfolio(), tasks=[])

@@ -202,3 +202,61 @@ def test_a_task_field_is_a_path_for_sweeps_futures_and_keywords():
     assert BureauModel(scenario, seed=1, **{"tasks_soft.measurability": 0.9}).tasks.measurability[1] == 0.9
     with pytest.raises(ScenarioError, match="names no task"):
         scenario.with_overrides(["uncertainties.tasks.water.measurability=[0, 1]"])
+
+
+def test_a_campaign_task_s_run_value_is_its_mean_while_in_force(tmp_path):
+    """Periods outside a task's window have no value; its run value averages the periods it has one."""
+    from sim.scenario.outcome_values import run_value
+
+    assert run_value([np.nan, 0.2, 0.4, np.nan]) == pytest.approx(0.3)
+    assert np.isnan(run_value([np.nan, np.nan]))
+    assert run_value([0.1, 0.2, 0.3]) == np.mean([0.1, 0.2, 0.3])
+    scenario = small(
+        hierarchy={"branching": [3, 4]},
+        steps=12,
+        tasks=[{"name": "a", "target": 0.5}, {"name": "w", "target": 0.5, "start": 8, "end": 11}],
+        outcomes=[{"name": "goal_attainment[w]"}, {"name": "goal_attainment"}],
+    )
+    model = BureauModel(scenario, seed=1)
+    model.run_model()
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert frame["run_value_goal_attainment[w]"].iloc[-1] == pytest.approx(
+        frame["goal_attainment[w]"].iloc[7:10].mean()
+    )
+
+
+def test_resources_are_a_share_of_the_task_s_own_target():
+    """A small task with resources 0.5 is half funded, as the one directive is with resources 0.5."""
+    scenario = small(hierarchy={"branching": [3, 4]}, tasks=[{"name": "a", "target": 0.2, "resources": 0.5}])
+    model = BureauModel(scenario, seed=1)
+    assert model.tasks.resources[0] == pytest.approx(0.1)
+    model.step()
+    g = model.levels[-1]
+    np.testing.assert_allclose(g.resources_received[:, 0] / g.target_received[:, 0], 0.5 * 0.9**2 / 1.1**2, rtol=0.2)
+
+
+def test_a_task_kept_above_counts_with_nothing_done_and_has_no_strategies():
+    scenario = small(
+        hierarchy={"branching": [3, 4]},
+        tasks=[{"name": "a", "target": 0.5}, {"name": "kept", "target": 0.5, "pushed_down": False}],
+    )
+    frame = run(scenario, steps=4)
+    assert (frame["goal_attainment[kept]"] == 0).all()
+    assert frame["share_substantive[kept]"].isna().all() and frame["escalation_at_bottom[kept]"].isna().all()
+    shares = frame[[c for c in frame.columns if c.startswith("share_") and "[" not in c]].sum(axis=1)
+    np.testing.assert_allclose(shares, 1.0)
+    np.testing.assert_allclose(frame["goal_attainment"], frame["goal_attainment[a]"] / 2)
+
+
+def test_a_reform_removing_a_task_is_checked_against_what_names_it(tmp_path):
+    path = tmp_path / "merge.yaml"
+    path.write_text(
+        "name: merge\ntasks: [{name: a, target: 0.5}, {name: b, target: 0.5}]\n"
+        "arms:\n  - {name: x, policies: [{burden_reduction: {merge: [[a, b]]}}]}\n"
+        "outcomes: [{name: 'goal_attainment[b]'}]\n"
+    )
+    with pytest.raises(ScenarioError, match=r"merge.yaml:5: outcomes.0.name: .*arm x's policies merge away"):
+        load_scenario(path)
+    path.write_text("name: bad\ntasks:\n  - name: a\n    set: {relay.escalation: 9}\n")
+    with pytest.raises(ScenarioError, match=r"merge.yaml:4: tasks.0.set.relay.escalation"):
+        load_scenario(path)

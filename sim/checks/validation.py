@@ -2,7 +2,7 @@
 
 Everything in the report is computed here, from the project's own scenarios
 (``scenarios/patterns/`` and ``scenarios/validation/``): the closed forms P1 and P2 over ranges
-of rates and depths; the pattern claims P3–P8 (:mod:`sim.checks.patterns`, the same claims the test
+of rates and depths; the pattern claims P3–P10 (:mod:`sim.checks.patterns`, the same claims the test
 suite checks with fewer replications); the calibration of the status quo against published
 numbers from the world; the share of a Latin hypercube of uncertain parameters in which each
 pattern holds; and how the variability of the key outcomes settles with replications.
@@ -189,7 +189,7 @@ def centrality(statistics: dict[str, float]) -> float:
 
 
 def patterns_hold(world: dict, patterns_folder: Path, replications: int) -> bool:
-    """Whether every claim of P3-P8 holds (95% CI above its margin) with these base parameters."""
+    """Whether every claim of P3-P10 holds (95% CI above its margin) with these base parameters."""
     assignments = [f"parameters.{path}={value!r}" for path, value in world.items()]
     for pattern in PATTERNS:
         scenario = pattern_scenario(pattern, patterns_folder).with_overrides(assignments)
@@ -205,7 +205,7 @@ def calibrate(
 
     Every point of the calibration scenario's grid is run and ranked by its distance from the
     target ranges (then from their centres); points are then checked in that order against
-    the pattern claims P3-P8, and the first at which all of them hold is chosen.
+    the pattern claims P3-P10, and the first at which all of them hold is chosen.
     """
     rows = []
     for point, overrides in enumerate(scenario.sweep.points()):
@@ -449,7 +449,7 @@ def write_markdown(report: Report, settings: Settings, figures_link: str = "figu
             "",
         ]
 
-    out += ["## Patterns P3–P8", ""]
+    out += ["## Patterns P3–P10", ""]
     for pattern in PATTERNS:
         results = [r for r in report.patterns if r.pattern == pattern.id]
         out += [
@@ -479,7 +479,7 @@ def write_markdown(report: Report, settings: Settings, figures_link: str = "figu
         f"({', '.join(f'`{p}`' for p in parameters)}; `scenarios/validation/calibration.yaml`, {len(calibration)} "
         "points, each run on the one-province baseline); a point's distance is the sum over targets of its squared "
         "distance outside the target range, in units of the range's width (ties broken by the distance from the "
-        "ranges' centres). Points are then checked in order of distance against the pattern claims P3–P8 "
+        "ranges' centres). Points are then checked in order of distance against the pattern claims P3–P10 "
         f"({settings.calibration_pattern_replications} replications, as in the test suite), and the first at which "
         "every claim holds is the calibrated default: a default that met the targets but lost a pattern would not "
         "be the model the patterns validate.",

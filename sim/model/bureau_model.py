@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, UserError
 from sim.model.agent_engine import Official
 from sim.model.bounds import RISK_AVERSION_Z_CLIP, check_finite_targets
 from sim.model.engines import ENGINES
@@ -32,6 +32,7 @@ from sim.scenario.messages import did_you_mean, user_error
 from sim.scenario.outcome_values import RUN_VALUE_PREFIX, burn_in_periods, run_value
 from sim.scenario.output_names import (
     AGENT_OUTPUTS,
+    STRATEGY_SHARES,
     TASK_OUTPUTS,
     model_output_names,
     sanction_share_name,
@@ -388,8 +389,7 @@ class BureauModel(mesa.Model):
         g, tasks = self.levels[-1], self.tasks
         n = len(g.belief)
         t0 = tasks.target
-        weights = np.where(self.tasks_in_force, t0, 0.0)
-        total = weights.sum()
+        in_force, worked = self.tasks_in_force, self.active_tasks
         achieved = np.minimum(g.output, t0).sum(axis=0) / (t0 * n)
         roots = np.zeros(len(tasks))
         for chain, columns in enumerate(tasks.columns):
@@ -406,17 +406,16 @@ class BureauModel(mesa.Model):
         per_task["capacity_share"] = g.capacity_share.mean(axis=0)
         per_task["sanction_severity"] = g.task_severity.mean(axis=0)
 
-        def aggregate(values: np.ndarray) -> float:
-            return float((weights * np.where(self.tasks_in_force, values, 0.0)).sum() / total) if total else np.nan
+        def aggregate(values: np.ndarray, over: np.ndarray) -> float:
+            """The target-weighted mean of ``values`` over the tasks ``over`` names (NaN with none)."""
+            weights = np.where(over, t0, 0.0)
+            total = weights.sum()
+            return float((weights * np.where(over, values, 0.0)).sum() / total) if total else np.nan
 
-        outputs: dict[str, float] = {
-            name: aggregate(per_task[name]) for name in ("goal_attainment", "reported_attainment")
-        }
+        outputs = {name: aggregate(per_task[name], in_force) for name in ("goal_attainment", "reported_attainment")}
         outputs["implementation_gap"] = outputs["reported_attainment"] - outputs["goal_attainment"]
-        for strategy in Strategy:
-            outputs[f"share_{strategy.label}"] = aggregate(per_task[f"share_{strategy.label}"])
-        outputs["escalation_at_bottom"] = aggregate(per_task["escalation_at_bottom"])
-        outputs["clarity_at_bottom"] = aggregate(per_task["clarity_at_bottom"])
+        for name in WORKED_OUTPUTS[:-1]:  # what the townships do, over the tasks they work on
+            outputs[name] = aggregate(per_task[name], worked)
         outputs["burden"] = float(g.burden_share.mean())
         per_level = np.array(
             [sum(chain[k].sanctions_now.sum() for chain in self.chains) for k in range(self.relays)]
@@ -431,9 +430,13 @@ class BureauModel(mesa.Model):
         outputs["collateral_harm"] = float(over_tasks(g.harm).mean())
         for index, task in enumerate(tasks.names):
             for name in TASK_OUTPUTS:
-                value = float(per_task[name][index]) if self.tasks_in_force[index] else np.nan
-                outputs[task_output_name(name, task)] = value
+                defined = (worked if name in WORKED_OUTPUTS else in_force)[index]
+                outputs[task_output_name(name, task)] = float(per_task[name][index]) if defined else np.nan
         return outputs
+
+
+WORKED_OUTPUTS = (*STRATEGY_SHARES, "escalation_at_bottom", "clarity_at_bottom", "capacity_share")
+"""A portfolio's outputs about what the townships do: defined for the tasks they work on (in force, pushed down)."""
 
 
 class OutputCollector(mesa.DataCollector):
@@ -580,6 +583,10 @@ def _resolve(
         return run_parameters(scenario, arm, values, [(choice.name, choice.options) for choice in choices])
     except ValidationError as error:
         raise user_error(error) from None
+    except UserError:
+        raise
+    except ValueError as error:  # a policy that cannot act on the portfolio, or a task it does not have
+        raise ScenarioError(str(error), field="policies") from None
 
 
 def run_parameters(

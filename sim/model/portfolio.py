@@ -35,7 +35,7 @@ class TaskTable:
         chain: The chain index of each task.
         columns: Per chain, the indices of its tasks on the task axis.
         target, clarity, resources, weight, risk, paperwork, inspection_rate, measurability:
-            One float per task.
+            One float per task (``resources`` as issued: the task's share times its target).
         veto: Whether each task carries a veto.
         start, end: Each task's window (periods counted from 1; ``end`` past the last period if open).
         pushed: Whether each task reaches the townships (``pushed_down``).
@@ -76,6 +76,7 @@ class TaskTable:
             name: np.array([getattr(p.task, name) if getattr(t, name) is None else getattr(t, name) for t in p.tasks])
             for name in _FROM_TASK
         }
+        fields["resources"] = fields["resources"] * fields["target"]  # a share of what the task's own target needs
         rate = p.accountability.inspection_rate
         return cls(
             names=tuple(task.name for task in p.tasks),

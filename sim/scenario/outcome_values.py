@@ -24,5 +24,12 @@ def burn_in_periods(burn_in: int | None, steps: int) -> int:
 
 
 def run_value(after_burn_in: Sequence[float] | np.ndarray) -> float:
-    """A run's value of one output from its values in the periods after the burn-in, in order: their mean."""
-    return float(np.mean(np.asarray(after_burn_in, dtype=float)))
+    """A run's value of one output from its values in the periods after the burn-in, in order: their mean.
+
+    Periods without a value (NaN: a task of a portfolio outside its window) are left out, so a
+    campaign task's value is its mean while in force; NaN only if it never was.
+    """
+    values = np.asarray(after_burn_in, dtype=float)
+    if not np.isnan(values).any():
+        return float(np.mean(values))
+    return float(np.mean(values[~np.isnan(values)])) if (~np.isnan(values)).any() else float("nan")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from sim.scenario.exact import ExactModel
 from sim.scenario.parameters import Parameters, check_window, parameter_paths, with_values
@@ -28,7 +28,9 @@ class Options(ExactModel):
     model_config = ConfigDict(extra="forbid")
 
     tasks: list[str] | None = Field(
-        None, description="with a portfolio: apply to these tasks only (null: the whole scenario)"
+        None,
+        min_length=1,
+        description="with a portfolio: apply to these tasks only (null: the whole scenario, tasks' own values too)",
     )
 
 
@@ -171,18 +173,18 @@ def _burden_reduction(p: Parameters, o: _BurdenCut) -> None:
             "and no tasks option with them"
         )
     for group in o.merge:
-        p.tasks = merged(p.tasks, group)
+        p.tasks = merged(p.tasks, group, p.task)
     if o.task_cap is not None:
         p.tasks = capped(p.tasks, o.task_cap, p.task)
 
 
-def merged(tasks: list[TaskSpec], group: list[str]) -> list[TaskSpec]:
+def merged(tasks: list[TaskSpec], group: list[str], default: Any) -> list[TaskSpec]:
     """The portfolio with the tasks of ``group`` (one issuer, one window) merged into the first (ODD section 11).
 
-    The merged task keeps the first task's name and fields, with the sum of the targets, the
-    largest weight, the target-weighted measurability and a veto if any had one; the others'
-    paperwork is saved. A target, weight or measurability left to ``parameters.task`` must be
-    given to merge.
+    The merged task keeps the first task's name and other fields, with the sum of the targets,
+    the largest weight, the target-weighted measurability and resources, and a veto if any had
+    one; the others' paperwork is saved. ``default`` is ``parameters.task``, whose values a task
+    without its own has.
     """
     names = [task.name for task in tasks]
     unknown = [name for name in group if name not in names]
@@ -191,24 +193,35 @@ def merged(tasks: list[TaskSpec], group: list[str]) -> list[TaskSpec]:
     parts = [tasks[names.index(name)] for name in group]
     if len({(t.issuer, t.start, t.end, t.pushed_down) for t in parts}) > 1:
         raise ValueError(f"burden_reduction: merge: {', '.join(group)} must share one issuer and one window")
-    if any(t.target is None or (t.weight is None and any(u.weight is not None for u in parts)) for t in parts):
-        raise ValueError(f"burden_reduction: merge: give every task of {', '.join(group)} its target (and weight)")
-    total = sum(t.target for t in parts)
-    weights = [t.weight for t in parts if t.weight is not None]
-    merged_task = parts[0].model_copy(
-        update={
-            "target": total,
-            "weight": max(weights) if weights else None,
-            "measurability": sum(t.measurability * t.target for t in parts) / total,
-            "veto": any(t.veto for t in parts),
-        }
-    )
+
+    def own(task: TaskSpec, name: str) -> float:
+        value = getattr(task, name)
+        return getattr(default, name) if value is None else value
+
+    targets = [own(t, "target") for t in parts]
+    total = sum(targets)
+    fields = {
+        "target": total,
+        "weight": max(own(t, "weight") for t in parts),
+        "measurability": sum(t.measurability * x for t, x in zip(parts, targets, strict=True)) / total,
+        "resources": sum(own(t, "resources") * x for t, x in zip(parts, targets, strict=True)) / total,
+        "veto": any(t.veto for t in parts),
+    }
+    try:
+        merged_task = TaskSpec.model_validate(parts[0].model_dump() | fields)
+    except ValidationError as error:
+        detail = error.errors()[0]
+        where = ".".join(str(part) for part in detail["loc"])
+        raise ValueError(
+            f"burden_reduction: merge: {', '.join(group)}: the merged task's {where}: {detail['msg']}"
+        ) from None
     return [merged_task if task.name == group[0] else task for task in tasks if task.name not in group[1:]]
 
 
 def capped(tasks: list[TaskSpec], cap: int, default: Any) -> list[TaskSpec]:
-    """The portfolio with only ``cap`` tasks pushed down: the weightiest, then the largest, then the first.
+    """The portfolio with only ``cap`` of its pushed-down tasks still pushed down: the weightiest, then the largest.
 
+    Ties go to the first listed; windows are not looked at (the list is the whole portfolio's).
     ``default`` is ``parameters.task``, whose weight and target a task without its own has.
     """
 
@@ -217,7 +230,7 @@ def capped(tasks: list[TaskSpec], cap: int, default: Any) -> list[TaskSpec]:
         weight = default.weight if task.weight is None else task.weight
         return -weight, -(default.target if task.target is None else task.target), i
 
-    order = sorted(range(len(tasks)), key=rank)
+    order = sorted((i for i, task in enumerate(tasks) if task.pushed_down), key=rank)
     kept = set(order[:cap])
     return [task.model_copy(update={"pushed_down": task.pushed_down and i in kept}) for i, task in enumerate(tasks)]
 

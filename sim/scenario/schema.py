@@ -548,6 +548,16 @@ class Scenario(_Section):
                         f"{where}: {path} names no task of the scenario{did_you_mean(task, tasks)}; "
                         f"tasks: {', '.join(tasks) or 'none (give a tasks: section)'}"
                     )
+        for index, task in enumerate(self.tasks or []):  # a task's own values, where the scenario's are checked
+            for path, value in task.set.items():
+                try:
+                    _validated_value(path, value)
+                except ValueError as error:
+                    raise ValueError(f"tasks.{index}.set.{error}") from None
+            try:
+                with_values(Parameters(), task.set)
+            except ValidationError as error:
+                raise ValueError(f"tasks.{index}.set: {describe_error(error.errors()[0], Scenario)}") from None
         self._check_policies_apply()
         for index, outcome in enumerate(self.outcomes):
             task = split_task_output(outcome.name)[1]
@@ -571,15 +581,35 @@ class Scenario(_Section):
         return self
 
     def _check_policies_apply(self) -> None:
-        """Every reform of the scenario and of each arm applies: on a portfolio, tasks named and shared values left alone.
+        """Every reform of the scenario and of each arm applies (on a portfolio: tasks named, shared values kept).
 
         Only the policies are applied here (an arm's ``set:`` is checked where it is resolved).
         """
         parameters = self.parameters.model_copy(deep=True)
         parameters.tasks = None if self.tasks is None else [task.model_copy() for task in self.tasks]
         scenario_level = _applied_one_by_one("policies", self.policies, parameters)
+        settings = [(f"arms.{index}.set", arm.set) for index, arm in enumerate(self.arms)]
+        self._check_tasks_left(scenario_level, "the scenario's policies", settings)
         for index, arm in enumerate(self.arms):  # an arm's policies apply after the scenario's
-            _applied_one_by_one(f"arms.{index}.policies", arm.policies, scenario_level)
+            applied = _applied_one_by_one(f"arms.{index}.policies", arm.policies, scenario_level)
+            self._check_tasks_left(applied, f"arm {arm.name}'s policies", [(f"arms.{index}.set", arm.set)])
+
+    def _check_tasks_left(self, parameters: Parameters, by: str, settings: list[tuple[str, dict]]) -> None:
+        """Outcomes and settings name only tasks the policies leave (a merge removes the tasks merged in)."""
+        if self.tasks is None:
+            return
+        left = {task.name for task in parameters.tasks}
+        gone = sorted({task.name for task in self.tasks} - left)
+        if not gone:
+            return
+        for index, outcome in enumerate(self.outcomes):
+            task = split_task_output(outcome.name)[1]
+            if task in gone:
+                raise ValueError(f"outcomes.{index}.name: {outcome.name} names task {task}, which {by} merge away")
+        for where, values in settings:
+            for path in values:
+                if is_task_path(path) and path.split(".")[1] in gone:
+                    raise ValueError(f"{where}: {path} names task {path.split('.')[1]}, which {by} merge away")
 
     def _check_sweep_arms(self, names: list[str]) -> None:
         """``sweep.arms`` names arms; no swept arm sets a path the sweep varies (its setting would be lost)."""
@@ -735,6 +765,10 @@ class Scenario(_Section):
             index = self.arms.index(chosen)
             line = self.line_of("arms", index, "set")
             raise user_error(error, source=self.source, line=line, field=f"arms.{index}.set", root=Scenario) from None
+        except ValueError as error:  # a task the portfolio does not have (any more)
+            index = self.arms.index(chosen)
+            line = self.line_of("arms", index, "set")
+            raise ScenarioError(str(error), source=self.source, line=line, field=f"arms.{index}.set") from None
 
     def with_overrides(self, assignments: list[str]) -> Scenario:
         """Apply ``--set dotted.path=value`` assignments and validate the result.
