@@ -953,10 +953,10 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "task_reform",
-        "a reform on one task that changes what every task shares",
+        "a reform on a task the portfolio does not have",
         RUN,
-        scenario("name: x\ntasks:\n  - {name: water}\npolicies:\n  - {precise_accountability: {tasks: [water]}}\n"),
-        ("s.yaml:5", "cannot target tasks"),
+        scenario("name: x\ntasks:\n  - {name: water}\npolicies:\n  - {precise_accountability: {tasks: [air]}}\n"),
+        ("s.yaml:5", "no task named air"),
     ),
     Case(
         "task_cap_alone",

@@ -110,6 +110,9 @@ def portfolios(draw, most: int = 5) -> list[dict]:
                 "relay.funded_escalation": draw(st.booleans()),
                 "campaign.start": surge,
                 "campaign.end": surge + draw(st.integers(1, 4)),
+                "accountability.precise": draw(st.booleans()),
+                "accountability.ranking_fraction": draw(st.sampled_from([0.0, 0.3, 0.6])),
+                "accountability.inspection_cap": draw(st.sampled_from([None, 0, 1, 2])),
             }
         found.append(task)
     return found

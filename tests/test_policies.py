@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from sim.scenario.parameters import Parameters
-from sim.scenario.policies import REGISTRY, apply_policies
+from sim.scenario.policies import REGISTRY, Options, Policy, apply_policies
 
 REFORMS = list(REGISTRY)
 PORTFOLIO_ONLY = {"veto_removal"}
@@ -192,17 +192,27 @@ def test_a_reform_can_target_some_tasks_only():
     assert REGISTRY["veto_removal"].applied(portfolio(), tasks=["stats"]).tasks[0].veto
 
 
-@pytest.mark.parametrize(
-    ("name", "options", "message"),
-    [
-        ("precise_accountability", {"tasks": ["env"]}, "every task shares"),
-        ("burden_reduction", {"tasks": ["env"]}, "inspection_cap, which every task shares"),
-        ("onsite_inspection", {"tasks": ["water"]}, "no task named water"),
-    ],
-)
-def test_a_reform_that_cannot_target_those_tasks_says_why(name, options, message):
-    with pytest.raises(ValueError, match=message):
-        REGISTRY[name].applied(portfolio(), **options)
+@pytest.mark.parametrize("name", REFORMS)
+def test_every_reform_can_target_one_task(name):
+    """Each reform changes the targeted task's values and leaves the scenario's and the other tasks' alone."""
+    before = portfolio()
+    after = REGISTRY[name].applied(before, tasks=["env"])
+    assert changed_fields({k: v for k, v in before.model_dump().items() if k != "tasks"}, after.model_dump()) == set()
+    assert after.tasks[1:] == before.tasks[1:]
+    assert after.tasks[0] != before.tasks[0]
+
+
+def test_a_reform_that_cannot_target_tasks_says_why(monkeypatch):
+    def shift(p, o):
+        p.accountability.blame_shift = 0.5
+
+    monkeypatch.setitem(
+        REGISTRY, "shift_blame", Policy("shift_blame", "test", "accountability.blame_shift", Options, shift)
+    )
+    with pytest.raises(ValueError, match=r"accountability\.blame_shift, which every task shares"):
+        REGISTRY["shift_blame"].applied(portfolio(), tasks=["env"])
+    with pytest.raises(ValueError, match="no task named water"):
+        REGISTRY["onsite_inspection"].applied(portfolio(), tasks=["water"])
     with pytest.raises(ValueError, match="needs a portfolio"):
         REGISTRY["onsite_inspection"].applied(Parameters(), tasks=["env"])
 

@@ -332,7 +332,8 @@ class Official(mesa.Agent):
         strategy = int(self.strategy_code[task])
         cause = finding.cause[task]
         cause_lvl = self.task_cause_level(task, cause)
-        landing = int(rules.landing_level(cause_lvl, uniform, a.blame_shift, finding.precise, self.level))
+        precise = finding.precise if np.ndim(finding.precise) == 0 else finding.precise[task]
+        landing = int(rules.landing_level(cause_lvl, uniform, a.blame_shift, precise, self.level))
         wrongful = bool(rules.wrongful(strategy, cause, cause_lvl, landing))
         if landing == self.level:
             self.receive_sanction(finding.severity[task], wrongful)
@@ -364,13 +365,13 @@ class Official(mesa.Agent):
 
     def rank_subordinates(self) -> None:
         """Sanction the bottom fraction of subordinates by reported completion (排名约谈)."""
+        ties = self.model.accountability_draws.rank
+        if self.model.tasks is not None:
+            return self.rank_on_every_task(ties)
         fraction = self.model.p.accountability.ranking_fraction
         count = int(rules.ranking_quota(fraction, len(self.subordinates)))
         if count == 0:
             return
-        ties = self.model.accountability_draws.rank
-        if self.model.tasks is not None:
-            return self.rank_on_every_task(count, ties)
         order = sorted(self.subordinates, key=lambda s: (rules.completion(s.claim, s.target_received), ties[s.index]))
         for subordinate in order[:count]:
             strategy = int(subordinate.strategy_code)
@@ -378,9 +379,13 @@ class Official(mesa.Agent):
             wrongful = rules.wrongful(strategy, cause, subordinate.cause_level(cause), subordinate.level)
             subordinate.receive_sanction(1.0, wrongful=bool(wrongful))
 
-    def rank_on_every_task(self, count: int, ties: np.ndarray) -> None:
-        """In a portfolio, rank the subordinates on each task in force, task by task."""
+    def rank_on_every_task(self, ties: np.ndarray) -> None:
+        """In a portfolio, rank the subordinates on each task in force, task by task, with each task's fraction."""
+        fraction = self.model.tasks.accountability.ranking_fraction
         for task in np.flatnonzero(self.model.active_tasks):
+            count = int(rules.ranking_quota(fraction[task], len(self.subordinates)))
+            if count == 0:
+                continue
             order = sorted(
                 self.subordinates,
                 key=lambda s: (rules.completion(s.claim[task], s.target_received[task]), ties[s.index, task]),

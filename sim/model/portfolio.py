@@ -145,5 +145,7 @@ def _group_by_task(p: Parameters, group: str) -> SimpleNamespace:
             column = [task.set.get(path, values[name]) for task in p.tasks]
             if group == "campaign" and name in ("start", "end"):
                 column = [NEVER if value is None else value for value in column]
+            if name == "inspection_cap":  # no cap: a cap nothing reaches
+                column = [np.inf if value is None else value for value in column]
             values[name] = np.array(column)
     return SimpleNamespace(**values)

@@ -590,10 +590,16 @@ def levels_up(uniform, blame_shift, top):
 
 
 def landing_level(cause_lvl, uniform, blame_shift, precise, relays):
-    """Level that bears a sanction: the cause level if precise, else shifted up from the grassroots."""
-    if precise:
-        return np.asarray(cause_lvl, dtype=np.int64)
-    return relays - levels_up(uniform, blame_shift, relays)
+    """Level that bears a sanction: the cause level if precise, else shifted up from the grassroots.
+
+    ``precise`` is one flag, or in a portfolio one per finding (precise accountability for some tasks only).
+    """
+    if np.ndim(precise) == 0:
+        if precise:
+            return np.asarray(cause_lvl, dtype=np.int64)
+        return relays - levels_up(uniform, blame_shift, relays)
+    shifted = relays - levels_up(uniform, blame_shift, relays)
+    return np.where(precise, np.asarray(cause_lvl, dtype=np.int64), shifted)
 
 
 def wrongful(strategy, cause, cause_lvl, landing):

@@ -320,9 +320,8 @@ class VectorizedEngine:
         vetoed[units[tasks.veto[task]]] = True
         cause = finding.cause[units, task]
         cause_lvl = rules.cause_level(cause, failing[0][units, task], failing[1][units, task], relays)
-        landing = rules.landing_level(
-            cause_lvl, draws.blame[units, task, channel], a.blame_shift, finding.precise, relays
-        )
+        precise = finding.precise if np.ndim(finding.precise) == 0 else np.asarray(finding.precise)[task]
+        landing = rules.landing_level(cause_lvl, draws.blame[units, task, channel], a.blame_shift, precise, relays)
         wrongful = rules.wrongful(g.strategy_code[units, task], cause, cause_lvl, landing)
         severity = finding.severity[units, task]
         for level in np.unique(landing):
@@ -341,11 +340,12 @@ class VectorizedEngine:
         g = model.levels[-1]
         parent = model.layout.parent[-1]
         sizes = np.bincount(parent, minlength=len(model.levels[-2].belief))
-        quota = rules.ranking_quota(model.p.accountability.ranking_fraction, sizes)
-        if not quota.any():
-            return
         starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        fraction = model.tasks.accountability.ranking_fraction  # per task
         for task in np.flatnonzero(model.active_tasks):
+            quota = rules.ranking_quota(fraction[task], sizes)
+            if not quota.any():
+                continue
             completion = rules.completion(g.claim[:, task], g.target_received[:, task])
             order = np.lexsort((model.accountability_draws.rank[:, task], completion, parent))
             rank = np.empty(len(order), dtype=np.int64)

@@ -39,6 +39,9 @@ TASK_LEVEL_PATHS = (
     "accountability.reward_threshold",
     "accountability.shortfall_threshold",
     "accountability.falsify_penalty",
+    "accountability.precise",
+    "accountability.ranking_fraction",
+    "accountability.inspection_cap",
     "campaign.start",
     "campaign.end",
     "campaign.inspection_multiplier",
@@ -47,7 +50,7 @@ TASK_LEVEL_PATHS = (
 """Parameters that may differ between tasks (a task's ``set:``, a reform's ``tasks:`` option; ODD section 11).
 
 Every rule that reads them is elementwise over the task axis; the others (blame shifting,
-precise accountability, ranking, inspection caps, learning, the officials) are shared."""
+incident visibility, hosting, learning, the officials) are shared."""
 
 
 class TaskSpec(ExactModel):
