@@ -65,12 +65,14 @@ class Official(mesa.Agent):
     """
 
     sanctioned_subordinates = 0  # set on superiors each period by count_sanctioned_subordinates
+    chain_index = 0  # the territorial line's; a department's offices set their own (no entry per township)
 
     def __init__(self, model: ChainState, level: int, index: int, chain: int = 0) -> None:
         super().__init__(model)
         self.level = level
         self.index = index
-        self.chain_index = chain
+        if chain:
+            self.chain_index = chain
         self.superior: Official | None = None
         self.subordinates: list[Official] | tuple[()] = ()  # a list once a subordinate is attached
 
