@@ -44,7 +44,7 @@ def test_quick_report_has_every_section_figure_and_verdict(quick_report):
     for heading in (
         "## Summary",
         "## Closed forms",
-        "## Patterns P3–P8",
+        f"## Patterns {PATTERNS[0].id}–{PATTERNS[-1].id}",
         "## Calibration",
         "## Robustness",
         "## Replications",

@@ -449,7 +449,7 @@ def write_markdown(report: Report, settings: Settings, figures_link: str = "figu
             "",
         ]
 
-    out += ["## Patterns P3–P10", ""]
+    out += [f"## Patterns {PATTERNS[0].id}–{PATTERNS[-1].id}", ""]
     for pattern in PATTERNS:
         results = [r for r in report.patterns if r.pattern == pattern.id]
         out += [
