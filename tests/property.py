@@ -70,6 +70,11 @@ def scenarios(draw, max_officials: int = 400, tasks: bool = False) -> Scenario:
         "parameters": draw(parameters()),
         "policies": draw(st.lists(st.sampled_from(sorted(REGISTRY)), unique=True, max_size=len(REGISTRY))),
     }
+    if draw(st.booleans()):
+        hierarchy = data["hierarchy"]
+        relays = len(hierarchy.get("branching", hierarchy.get("counts", [])))
+        for group, values in draw(second_edition(relays)).items():
+            data["parameters"][group] |= values
     if tasks:
         data["tasks"] = draw(portfolios())
         data["parameters"]["portfolio"] = {
@@ -79,6 +84,32 @@ def scenarios(draw, max_officials: int = 400, tasks: bool = False) -> Scenario:
             "veto_penalty": draw(st.floats(1, 5)),
         }
     return Scenario.model_validate(data)
+
+
+@st.composite
+def second_edition(draw, relays: int) -> dict:
+    """Any of the switches of ODD section 12: officials who differ, rate reports, chosen inflation, audits."""
+    unit = st.floats(0, 1, allow_nan=False)
+    found: dict[str, dict] = {"execution": {}, "relay": {}, "accountability": {}}
+    if draw(st.booleans()):
+        found["execution"] |= {
+            "motivated_share": draw(unit),
+            "motivation_high": draw(st.floats(0, 3)),
+            "motivation_low": draw(st.floats(0, 3)),
+        }
+    if draw(st.booleans()):
+        found["execution"]["motivation_spread"] = draw(st.floats(0, 1.5))
+    found["relay"]["report_rule"] = draw(st.sampled_from(["sum", "rate"]))
+    if draw(st.booleans()):
+        found["relay"]["inflation_options"] = draw(st.lists(st.floats(0, 0.5), min_size=1, max_size=4))
+        found["accountability"]["report_audit_rate"] = draw(unit)
+    if draw(st.booleans()):
+        found["accountability"] |= {"audit_rate": draw(unit), "audit_lag": draw(st.integers(1, 4))}
+    if relays and draw(st.booleans()):
+        found["relay"]["escalation_by_level"] = draw(st.lists(st.floats(0, 1), min_size=relays, max_size=relays))
+    found["relay"]["tournament_markup"] = draw(st.sampled_from([0.0, 0.2]))
+    found["accountability"]["statistical_discount"] = draw(st.sampled_from([0.0, 0.1]))
+    return found
 
 
 @st.composite

@@ -21,7 +21,7 @@ from sim.analysis.statistics import summarise
 from sim.experiments.scenario_checks import check_runs
 from sim.model.run import RunTables, replication_seeds, run_replications
 from sim.scenario.loader import load_scenario
-from sim.scenario.output_names import model_output_names
+from sim.scenario.output_names import output_columns
 from sim.scenario.schema import Scenario
 from sim.storage.locks import output_lock
 from sim.storage.output_checks import check_run_folder
@@ -153,6 +153,8 @@ def run_prepared(
 
 def _replications(scenario: Scenario, arm: str | None, progress: Callable[[int], None] | None) -> RunResult:
     tables = run_replications(scenario, arm=arm, progress=progress)
-    summary = summarise(tables.steps, model_output_names(tables.level_names), scenario.burn_in_periods)
+    summary = summarise(
+        tables.steps, output_columns(tables.steps.columns, tables.level_names), scenario.burn_in_periods
+    )
     seeds = replication_seeds(scenario.seed, scenario.replications)
     return RunResult(scenario, tables.steps, tables.agents, summary, seeds, tables.level_names)

@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from sim.errors import ScenarioError
-from sim.model.bounds import check_finite_targets
+from sim.model.bounds import check_finite_targets, check_relay_levels
 from sim.model.bureau_model import run_parameters
 from sim.model.hierarchy import Layout, build_layout, level_names
 from sim.model.run import in_world
@@ -115,6 +115,7 @@ def _check_configuration(scenario: Scenario, layout: Layout, spec: RunSpec, poin
     except ScenarioError as error:
         raise _refusal(scenario, spec, points_field, error.message, error.field, True) from None
     try:
+        check_relay_levels(parameters, layout.depth)
         check_finite_targets(parameters, layout.depth, layout.sizes[-1])
     except ScenarioError as error:
         raise _refusal(scenario, spec, points_field, error.message, error.field, False) from None

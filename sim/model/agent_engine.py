@@ -166,6 +166,8 @@ class Official(mesa.Agent):
             self.belief,
             self.model.p.task.weight if tasks is None else tasks.weight[columns],
             self.model.p.relay if tasks is None else tasks.relay_for(self.chain_index),
+            self.level,
+            len(self.subordinates),
         )
         self.escalation_applied = relayed.rate
         self.damage = relayed.damage
@@ -243,9 +245,10 @@ class Official(mesa.Agent):
     # --- 4. report ---------------------------------------------------------------------------
 
     def send_report(self) -> None:
-        """Report upwards: own claim at the grassroots, the inflated sum of subordinates' above (ODD 7.3)."""
+        """Report upwards: own claim (or rate), or the inflated sum (or mean rate) of subordinates' (ODD 7.3, 12.2)."""
+        rule = self.model.p.relay.report_rule
         if self.is_grassroots:
-            self.report = rules.grassroots_report(self.claim, self.target_received)
+            self.report = rules.grassroots_report(self.claim, self.target_received, rule)
             return
         tasks = self.model.tasks
         if tasks is not None and self.level == self.model.relays - 1:  # the townships report on every task
@@ -254,8 +257,56 @@ class Official(mesa.Agent):
         else:
             total = sum(subordinate.report for subordinate in self.subordinates)
         leaves = self.model.layout.leaves[self.level][self.index]
-        inflation = rules.report_inflation(self.level, self.model.p.relay.report_inflation)
-        self.report = rules.aggregate_report(total, inflation, self.target_received, leaves)
+        self.report = rules.aggregate_report(
+            total, self.inflate(), self.target_received, leaves, rule, len(self.subordinates)
+        )
+
+    def inflate(self):
+        """The inflation this official adds to its report: ι, or the option it chooses now (ODD 12.3)."""
+        relay = self.model.p.relay
+        if relay.inflation_options is None or self.level == 0:
+            return rules.report_inflation(self.level, relay.report_inflation)
+        draws = self.model.report_draws[self.chain_index][self.level]
+        self.inflation_option = rules.choose_strategy(
+            self.state.report_attractions[self.index], self.model.p.learning.temperature, draws.choice[self.index]
+        )
+        return rules.chosen_inflation(relay.inflation_options, self.inflation_option)
+
+    def face_report_audit(self) -> None:
+        """Have this official's report audited for inflation; a finding is sanctioned on it (ODD 12.3)."""
+        model = self.model
+        draws = model.report_draws[self.chain_index][self.level]
+        detect, penalty = rules.audit_terms(model.p, model.tasks, self.chain_index)
+        inflation = rules.chosen_inflation(model.p.relay.inflation_options, self.inflation_option)
+        found = rules.report_audit(
+            inflation,
+            draws.audit[self.index],
+            draws.detect[self.index],
+            model.p.accountability.report_audit_rate,
+            detect,
+        )
+        self.report_severity = np.where(found, penalty, 0.0)
+        self.count_audit(found, self.report_severity)
+
+    def face_past_audit(self) -> None:
+        """Have this unit's record of ``audit_lag`` periods ago audited; falsification then is sanctioned now (12.4)."""
+        model = self.model
+        detect, penalty = rules.audit_terms(model.p, model.tasks, None)
+        audited, detected = (draws[self.index] for draws in model.audit_draws)
+        found = rules.past_fabrication_found(
+            model.history[self.index], audited, detected, model.p.accountability.audit_rate, detect
+        )
+        self.audit_severity = np.where(found, penalty, 0.0)
+        self.count_audit(found, None)
+
+    def count_audit(self, found, severity) -> None:
+        """Record one sanction per audit finding; its severity counts now when it is paid now (report audits)."""
+        portfolio = self.model.tasks is not None
+        count = int(rules.over_tasks(np.asarray(found, dtype=np.int64))) if portfolio else int(found)
+        self.sanctions += count
+        self.sanctions_now += count
+        if severity is not None:
+            self.severity_now += rules.over_tasks(severity) if portfolio else severity
 
     # --- 5. inspect and hold accountable -----------------------------------------------------
 
@@ -418,12 +469,48 @@ class Official(mesa.Agent):
                 self.severity_now,
                 self.reward_now,
                 self.risk_aversion,
+                self.motivation,
                 p,
             )
+        if self.is_grassroots and self.model.audit_draws is not None and p.execution.fixed_strategy is None:
+            tasks = self.model.tasks
+            self.state.attractions[self.index] = rules.audit_learned(
+                self.attractions,
+                self.model.history[self.index],
+                self.audit_severity,
+                self.risk_aversion,
+                p.task.weight if tasks is None else tasks.weight,
+                p.learning.learning_rate,
+            )
+        if not self.is_grassroots and self.level > 0 and p.relay.inflation_options is not None:
+            self.learn_inflation()
         own = rules.sanctioned(self.sanctions_now)
         self.belief = rules.update_belief(
             self.belief, own, self.peer_sanction_share(own), p.learning.belief_rate, p.learning.peer_weight
         )
+
+    def learn_inflation(self) -> None:
+        """Reinforce the inflation chosen with its payoff: the reported rate against the audit's sanction (12.3)."""
+        model, p, tasks = self.model, self.model.p, self.model.tasks
+        own = rules.own_completion(
+            self.report, self.target_received, model.layout.leaves[self.level][self.index], p.relay.report_rule
+        )
+        value = rules.report_payoff(
+            own,
+            self.risk_aversion,
+            rules.chain_weight(p, tasks, self.chain_index),
+            self.report_severity,
+            p.execution.report_value,
+        )
+        attractions = self.state.report_attractions[self.index]
+        updated = rules.reinforce(
+            attractions, self.inflation_option, value, p.learning.forgetting, p.learning.learning_rate
+        )
+        if tasks is not None:
+            updated = rules.in_window(
+                updated, attractions, model.tasks_in_force[tasks.columns[self.chain_index]][:, None]
+            )
+        self.state.report_attractions[self.index] = updated
 
     def learn_portfolio(self) -> None:
         """Reinforce each task's strategy with the task's payoff; move capacity after the sanctions (ODD 11)."""
@@ -440,6 +527,7 @@ class Official(mesa.Agent):
                 self.task_severity,
                 self.task_reward,
                 self.risk_aversion,
+                self.motivation,
                 p,
                 tasks,
                 self.capacity_share,
@@ -494,6 +582,14 @@ class AgentEngine:
         if model.relays > 0:
             for official in model.officials[-2]:
                 official.rank_subordinates()
+        if model.p.relay.inflation_options is not None:
+            for offices in model.offices:
+                for level in range(1, model.relays):
+                    for official in offices[level]:
+                        official.face_report_audit()
+        if model.audit_draws is not None:
+            for official in model.officials[-1]:
+                official.face_past_audit()
 
     def learn(self, model: ChainState) -> None:
         """Superiors tally their sanctioned subordinates, then everyone learns."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 from sim.errors import ScenarioError
-from sim.model.rules import escalation_rate
+from sim.model.rules import escalation_rate, tournament_factor
 from sim.scenario.parameters import Execution, Parameters
 
 RISK_AVERSION_Z_CLIP = 8.0
@@ -29,11 +29,29 @@ def risk_aversion_ceiling(execution: Execution) -> float:
     return execution.risk_aversion_mean * math.exp(RISK_AVERSION_Z_CLIP * sigma - sigma**2 / 2)
 
 
-def worst_escalation(parameters: Parameters) -> float:
-    """The largest escalation one relay can apply: e (1 + η w ρ_max), a belief being at most 1 (ODD 7.1)."""
+def worst_escalation(parameters: Parameters, grassroots: int = 1) -> float:
+    """The largest escalation one relay can apply: e (1 + η w ρ_max), a belief being at most 1 (ODD 7.1).
+
+    With rates by level the largest of them counts, and a tournament markup at most
+    1 + κ ln N (no official has more subordinates than there are grassroots units).
+    """
     relay = parameters.relay
     ceiling = risk_aversion_ceiling(parameters.execution)
-    return escalation_rate(relay.escalation, relay.escalation_pressure, parameters.task.weight, ceiling, 1.0)
+    base = relay.escalation if relay.escalation_by_level is None else max(relay.escalation_by_level)
+    worst = escalation_rate(base, relay.escalation_pressure, parameters.task.weight, ceiling, 1.0)
+    return worst * float(tournament_factor(relay.tournament_markup, grassroots))
+
+
+def check_relay_levels(parameters: Parameters, relays: int, *, source: str | None = None) -> None:
+    """Refuse escalation rates by level that do not give exactly one rate per relay of the hierarchy."""
+    by_level = parameters.relay.escalation_by_level
+    if by_level is not None and len(by_level) != relays:
+        raise ScenarioError(
+            f"gives {len(by_level)} escalation rate{'' if len(by_level) == 1 else 's'}, but the hierarchy has "
+            f"{relays} relay{'' if relays == 1 else 's'} (one rate per relay, from the top)",
+            source=source,
+            field="parameters.relay.escalation_by_level",
+        )
 
 
 def log10_target_bound(parameters: Parameters, relays: int, grassroots: int) -> float:
@@ -43,7 +61,7 @@ def log10_target_bound(parameters: Parameters, relays: int, grassroots: int) -> 
     1 + :func:`worst_escalation`.
     """
     start = max(parameters.task.target, parameters.task.resources, 1.0) * max(grassroots, 1)
-    return math.log10(start) + relays * math.log10(1.0 + worst_escalation(parameters))
+    return math.log10(start) + relays * math.log10(1.0 + worst_escalation(parameters, grassroots))
 
 
 def check_finite_targets(parameters: Parameters, relays: int, grassroots: int, *, source: str | None = None) -> None:
@@ -62,7 +80,7 @@ def check_finite_targets(parameters: Parameters, relays: int, grassroots: int, *
     if bound <= math.log10(FLOAT_ROOM):
         return
     relay = parameters.relay
-    factor = 1 + worst_escalation(parameters)
+    factor = 1 + worst_escalation(parameters, grassroots)
     ceiling = risk_aversion_ceiling(parameters.execution)
     units = f"{grassroots:,} grassroots unit{'' if grassroots == 1 else 's'}"
     raise ScenarioError(

@@ -9,6 +9,7 @@ are recorded by a Mesa ``DataCollector`` under the names of :mod:`sim.scenario.o
 
 from __future__ import annotations
 
+import collections
 import operator
 from collections.abc import Sequence
 from functools import partial
@@ -22,16 +23,25 @@ from pydantic import ValidationError
 
 from sim.errors import ScenarioError, UserError
 from sim.model.agent_engine import Official
-from sim.model.bounds import RISK_AVERSION_Z_CLIP, check_finite_targets
+from sim.model.bounds import RISK_AVERSION_Z_CLIP, check_finite_targets, check_relay_levels
 from sim.model.engines import ENGINES
 from sim.model.hierarchy import build_layout, graph_from_layout, level_names
+from sim.model.measures import chosen_inflation_mean, gaps_by_level, outputs_by_type, target_weighted
 from sim.model.portfolio import TaskTable
-from sim.model.rules import over_tasks, paperwork_load, portfolio_paperwork
-from sim.model.state import FINDING_CHANNELS, AccountabilityDraws, ExecutionDraws, LevelState
+from sim.model.rules import (
+    believed_attainment,
+    mean_one_lognormal,
+    motivation_factors,
+    over_tasks,
+    paperwork_load,
+    portfolio_paperwork,
+)
+from sim.model.state import FINDING_CHANNELS, AccountabilityDraws, ExecutionDraws, LevelState, ReportDraws
 from sim.scenario.messages import did_you_mean, user_error
 from sim.scenario.outcome_values import RUN_VALUE_PREFIX, burn_in_periods, run_value
 from sim.scenario.output_names import (
     AGENT_OUTPUTS,
+    CHOSEN_INFLATION,
     STRATEGY_SHARES,
     TASK_OUTPUTS,
     model_output_names,
@@ -137,6 +147,7 @@ class BureauModel(mesa.Model):
         self.level_names = level_names(
             scenario.hierarchy, self.relays + 1, scenario.source, scenario.line_of("hierarchy", "levels")
         )
+        check_relay_levels(self.p, self.relays, source=scenario.source)
         check_finite_targets(self.p, self.relays, self.layout.sizes[-1], source=scenario.source)
         self.burn_in = burn_in_periods(scenario.burn_in, self.max_steps)
         if self.burn_in >= self.max_steps:
@@ -145,7 +156,8 @@ class BureauModel(mesa.Model):
             )
         self._initialise_state()
         self._create_officials()
-        self.outputs = dict.fromkeys(model_output_names(self.level_names, self.task_names), 0.0)
+        self._prepare_reports_and_audits()
+        self.outputs = dict.fromkeys(model_output_names(self.level_names, self.task_names, self.p), 0.0)
         self.after_burn_in: dict[str, list[float]] = {outcome.name: [] for outcome in scenario.outcomes}
         for index, name in enumerate(self.after_burn_in):
             if name not in self.outputs:
@@ -197,15 +209,16 @@ class BureauModel(mesa.Model):
         sizes = self.layout.sizes
         total = sum(sizes)
         execution = self.p.execution
-        capacity = _mean_one_lognormal(self.rng.standard_normal(total), execution.capacity_sd)
+        capacity = mean_one_lognormal(self.rng.standard_normal(total), execution.capacity_sd)
         aversion_z = np.clip(self.rng.standard_normal(total), -RISK_AVERSION_Z_CLIP, RISK_AVERSION_Z_CLIP)
-        aversion = _mean_one_lognormal(aversion_z, execution.risk_aversion_sd)
+        aversion = mean_one_lognormal(aversion_z, execution.risk_aversion_sd)
         widths = (
             [None] * len(sizes)
             if self.tasks is None
             else [len(self.tasks.columns[0])] * self.relays + [len(self.tasks)]
         )
         self.levels = self._level_states(capacity, aversion, widths)
+        self._draw_motivation(total)
         grassroots = self.levels[-1]
         grassroots.principals[:] = self.layout.principals
         self.chains = [self.levels[:-1]]
@@ -218,10 +231,43 @@ class BureauModel(mesa.Model):
         grassroots.attractions[:, :, Strategy.SUBSTANTIVE] = self.p.learning.initial_attraction
         for columns in self.tasks.columns[1:]:  # a line department's offices, drawn after everything above
             offices = sum(sizes[:-1])
-            capacity = _mean_one_lognormal(self.rng.standard_normal(offices), execution.capacity_sd)
+            capacity = mean_one_lognormal(self.rng.standard_normal(offices), execution.capacity_sd)
             aversion_z = np.clip(self.rng.standard_normal(offices), -RISK_AVERSION_Z_CLIP, RISK_AVERSION_Z_CLIP)
-            aversion = _mean_one_lognormal(aversion_z, execution.risk_aversion_sd)
+            aversion = mean_one_lognormal(aversion_z, execution.risk_aversion_sd)
             self.chains.append(self._level_states(capacity, aversion, [len(columns)] * self.relays))
+            for state in self.chains[-1]:
+                state.motivation[:] = execution.intrinsic_motivation
+
+    def _draw_motivation(self, total: int) -> None:
+        """Public-service motivation per official of the territorial line and the grassroots (ODD 12.1).
+
+        Drawn from a stream of its own, and only with a switch on, so that the model's other
+        draws stay as they were.
+        """
+        execution = self.p.execution
+        stream = np.random.default_rng([self.seed, MOTIVATION_STREAM])
+        types = None if execution.motivated_share is None else stream.random(total)
+        spread = stream.standard_normal(total) if execution.motivation_spread > 0 else None
+        factors = np.broadcast_to(motivation_factors(execution, types, spread), (total,))
+        start = 0
+        for state in self.levels:
+            state.motivation[:] = execution.intrinsic_motivation * factors[start : start + len(state.motivation)]
+            start += len(state.motivation)
+        self.motivated = self.levels[-1].motivation >= execution.intrinsic_motivation
+
+    def _prepare_reports_and_audits(self) -> None:
+        """Streams, attractions and records of chosen inflation and audits of past periods (ODD 12.3-12.4)."""
+        relay, a = self.p.relay, self.p.accountability
+        self.report_draws = None
+        self.audit_draws = None
+        self.history = None
+        self._inflation_stream = np.random.default_rng([self.seed, INFLATION_STREAM])
+        self._audit_stream = np.random.default_rng([self.seed, AUDIT_STREAM])
+        if relay.inflation_options is not None:
+            for chain in self.chains:
+                for state in chain[1:]:  # below the top, which reports to no one
+                    state.report_attractions = np.zeros((*state.report.shape, len(relay.inflation_options)))
+        self._records: collections.deque[np.ndarray] = collections.deque(maxlen=a.audit_lag)
 
     def _level_states(self, capacity: np.ndarray, aversion: np.ndarray, widths: list[int | None]) -> list[LevelState]:
         """One :class:`LevelState` per level from the top, with these capacity and risk-aversion factors, in order."""
@@ -301,10 +347,13 @@ class BureauModel(mesa.Model):
         self.engine.relay(self)
         self._draw_execution()
         self.engine.execute(self)
+        self._draw_reports()
         self.engine.report(self)
         self._draw_accountability()
+        self._draw_audits()
         self.engine.hold_accountable(self)
         self.engine.learn(self)
+        self._keep_record()
         self.outputs = self._measure()
         if self.steps > self.burn_in:
             for name, values in self.after_burn_in.items():
@@ -353,6 +402,29 @@ class BureauModel(mesa.Model):
             self.rng, self.layout.sizes[-1], self._task_axis, slots=slots, channels=FINDING_CHANNELS
         )
 
+    def _draw_reports(self) -> None:
+        """Uniforms of chosen inflation and report audits, level by level of every chain (ODD 12.3)."""
+        if self.p.relay.inflation_options is None:
+            return
+        self.report_draws = [
+            [None, *(ReportDraws.draw(self._inflation_stream, state.report.shape) for state in chain[1:])]
+            for chain in self.chains
+        ]
+
+    def _draw_audits(self) -> None:
+        """The record of ``audit_lag`` periods ago and the uniforms of auditing it, once it exists (ODD 12.4)."""
+        a = self.p.accountability
+        if a.audit_rate == 0 or len(self._records) < a.audit_lag:
+            return
+        self.history = self._records[0]
+        shape = self.history.shape
+        self.audit_draws = (self._audit_stream.random(shape), self._audit_stream.random(shape))
+
+    def _keep_record(self) -> None:
+        """Keep this period's strategy codes for audits of past periods (the oldest falls out of the record)."""
+        if self.p.accountability.audit_rate > 0:
+            self._records.append(self.levels[-1].strategy_code.astype(np.int8))
+
     @property
     def _task_axis(self) -> int | None:
         return None if self.tasks is None else len(self.tasks)
@@ -364,9 +436,14 @@ class BureauModel(mesa.Model):
         g = self.levels[-1]
         n = len(g.output)
         t0 = self.p.task.target
+        relay = self.p.relay
         outputs: dict[str, float] = {
             "goal_attainment": float(np.minimum(g.output, t0).sum() / (t0 * n)),
-            "reported_attainment": float(self.levels[0].report[0] / (t0 * n)),
+            "reported_attainment": float(
+                believed_attainment(
+                    self.levels[0].report[0], relay.report_rule, self.p.accountability.statistical_discount, t0, n
+                )
+            ),
         }
         outputs["implementation_gap"] = outputs["reported_attainment"] - outputs["goal_attainment"]
         counts = np.bincount(g.strategy_code, minlength=N_STRATEGIES) / n
@@ -382,7 +459,7 @@ class BureauModel(mesa.Model):
         wrongful = sum(int(state.wrongful_now.sum()) for state in self.levels)
         outputs["wrongful_sanction_rate"] = float(wrongful / total) if total else 0.0
         outputs["collateral_harm"] = float(g.harm.mean())
-        return outputs
+        return outputs | self._measure_second_edition()
 
     def _measure_portfolio(self) -> dict[str, float]:
         """The outputs of a portfolio (ODD section 11): per task, and their target-weighted aggregates."""
@@ -394,10 +471,13 @@ class BureauModel(mesa.Model):
         roots = np.zeros(len(tasks))
         for chain, columns in enumerate(tasks.columns):
             roots[columns] = self.chains[chain][0].report[0] if self.relays else g.report[0, columns]
+        believed = believed_attainment(
+            roots, self.p.relay.report_rule, self.p.accountability.statistical_discount, t0, n
+        )
         per_task = {
             "goal_attainment": achieved,
-            "reported_attainment": roots / (t0 * n),
-            "implementation_gap": roots / (t0 * n) - achieved,
+            "reported_attainment": believed,
+            "implementation_gap": believed - achieved,
         }
         for strategy in Strategy:
             per_task[f"share_{strategy.label}"] = (g.strategy_code == strategy).mean(axis=0)
@@ -407,10 +487,7 @@ class BureauModel(mesa.Model):
         per_task["sanction_severity"] = g.task_severity.mean(axis=0)
 
         def aggregate(values: np.ndarray, over: np.ndarray) -> float:
-            """The target-weighted mean of ``values`` over the tasks ``over`` names (NaN with none)."""
-            weights = np.where(over, t0, 0.0)
-            total = weights.sum()
-            return float((weights * np.where(over, values, 0.0)).sum() / total) if total else np.nan
+            return target_weighted(values, over, t0)
 
         outputs = {name: aggregate(per_task[name], in_force) for name in ("goal_attainment", "reported_attainment")}
         outputs["implementation_gap"] = outputs["reported_attainment"] - outputs["goal_attainment"]
@@ -432,6 +509,17 @@ class BureauModel(mesa.Model):
             for name in TASK_OUTPUTS:
                 defined = (worked if name in WORKED_OUTPUTS else in_force)[index]
                 outputs[task_output_name(name, task)] = float(per_task[name][index]) if defined else np.nan
+        return outputs | self._measure_second_edition()
+
+    def _measure_second_edition(self) -> dict[str, float]:
+        """The outputs of ODD section 12 whose switches are on: by type, the gap by level, chosen inflation."""
+        outputs: dict[str, float] = {}
+        if self.p.execution.heterogeneous:
+            outputs |= outputs_by_type(self.levels[-1], self.motivated, self.tasks, self.active_tasks)
+        if self.p.relay.report_rule == "rate":
+            outputs |= gaps_by_level(self)
+        if self.p.relay.inflation_options is not None:
+            outputs[CHOSEN_INFLATION] = chosen_inflation_mean(self)
         return outputs
 
 
@@ -548,14 +636,13 @@ def _run_value(model: BureauModel, name: str) -> float:
     return run_value(model.after_burn_in[name])
 
 
+MOTIVATION_STREAM, INFLATION_STREAM, AUDIT_STREAM = 1, 2, 3
+"""Stream numbers of the random draws of ODD section 12, each its own generator of (seed, stream)."""
+
+
 def fresh_seed() -> int:
     """A seed from the operating system's entropy, in the range a scenario's seed may take (0 to 2**63 - 1)."""
     return int(np.random.SeedSequence().entropy % 2**63)
-
-
-def _mean_one_lognormal(z: np.ndarray, sigma: float) -> np.ndarray:
-    """exp(σ z − σ²/2): lognormal factors with mean 1."""
-    return np.exp(sigma * z - sigma**2 / 2)
 
 
 def _resolve(

@@ -109,8 +109,9 @@ class TaskTable:
     def relay_for(self, chain: int) -> SimpleNamespace:
         """The ``relay`` group for one issuer's chain: task-level values for that chain's tasks only."""
         columns = self.columns[chain]
+        per_task = {path.split(".")[1] for path in TASK_LEVEL_PATHS if path.startswith("relay.")}
         return SimpleNamespace(
-            **{name: value[columns] if np.ndim(value) else value for name, value in vars(self.relay).items()}
+            **{name: value[columns] if name in per_task else value for name, value in vars(self.relay).items()}
         )
 
     def campaigning(self, period: int) -> np.ndarray:

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.scenario.strategies import N_STRATEGIES, STRATEGIES
+from sim.scenario.strategies import STRATEGIES
 
 EFFORT_SHARE = np.array([spec.effort_share for spec in STRATEGIES])
 """Share of free capacity each strategy uses (ODD 7.2), indexed by strategy code."""
@@ -77,7 +77,17 @@ class Relayed(NamedTuple):
     resources: np.ndarray
 
 
-def relay(target, clarity, resources, risk_aversion, belief, weight, r) -> Relayed:
+def level_escalation(r, level):
+    """The base escalation e_k of the relay from ``level``: its entry of ``escalation_by_level``, else e (ODD 12.5)."""
+    return r.escalation if r.escalation_by_level is None else r.escalation_by_level[level]
+
+
+def tournament_factor(markup, competitors):
+    """1 + κ ln n_j: a markup that grows with the subordinates competing below (Li, Liu, Weng & Zhou 2019)."""
+    return 1.0 + markup * np.log(np.maximum(competitors, 1))
+
+
+def relay(target, clarity, resources, risk_aversion, belief, weight, r, level=0, competitors=1) -> Relayed:
     """The relay phase (ODD 7.1) for officials holding ``target``, ``clarity`` and ``resources``.
 
     Args:
@@ -88,8 +98,13 @@ def relay(target, clarity, resources, risk_aversion, belief, weight, r) -> Relay
         belief: Their believed chance of being sanctioned.
         weight: The tasks' political weight (``p.task.weight`` for the one directive).
         r: The ``relay`` parameter group (in a portfolio, with the tasks' own values as arrays).
+        level: The relaying officials' level (for ``relay.escalation_by_level``).
+        competitors: Their numbers of subordinates (for ``relay.tournament_markup``; broadcast
+            against the task axis).
     """
-    rate = escalation_rate(r.escalation, r.escalation_pressure, weight, risk_aversion, belief)
+    rate = escalation_rate(level_escalation(r, level), r.escalation_pressure, weight, risk_aversion, belief)
+    if r.tournament_markup:
+        rate = rate * tournament_factor(r.tournament_markup, competitors)
     return Relayed(
         rate,
         relay_damage(rate, r.dilution, r.stripping, r.funded_escalation),
@@ -161,14 +176,17 @@ def choice_probabilities(attractions, temperature):
 
 
 def choose_strategy(attractions, temperature, uniform):
-    """Logit choice by inverse CDF: the first strategy whose cumulative probability exceeds ``uniform``."""
+    """Logit choice by inverse CDF: the first strategy whose cumulative probability exceeds ``uniform``.
+
+    Any options on the last axis work the same way (an intermediate official's inflations, ODD 12.3).
+    """
     weights, total = _logit_weights(attractions, temperature)
     cumulative = np.zeros(np.shape(total))
     index = np.zeros(np.shape(total), dtype=np.int64)
     for weight in weights:
         cumulative = cumulative + weight / total
         index = index + (cumulative <= uniform)
-    return np.minimum(index, N_STRATEGIES - 1)
+    return np.minimum(index, len(weights) - 1)
 
 
 def strategy_choice(attractions, temperature, uniform, fixed):
@@ -303,6 +321,8 @@ def in_window(new, old, active):
 def over_tasks(values):
     """The sum over the task axis (the last), task by task in order: the same arithmetic for one official and many."""
     values = np.asarray(values)
+    if values.shape[-1] == 0:  # a chain without tasks of its own (the territorial line of departments' tasks)
+        return np.zeros(values.shape[:-1], dtype=values.dtype)
     total = values[..., 0]
     for task in range(1, values.shape[-1]):
         total = total + values[..., task]
@@ -332,9 +352,10 @@ def ranking_quota(fraction, size):
 # --- 7.3 report ----------------------------------------------------------------------------
 
 
-def grassroots_report(claim, target):
-    """A grassroots unit's report: its claim, at most its target."""
-    return np.minimum(claim, target)
+def grassroots_report(claim, target, rule="sum"):
+    """A grassroots unit's report: its claim, at most its target; as a share of the target under ``rate``."""
+    report = np.minimum(claim, target)
+    return report / target if rule == "rate" else report
 
 
 def report_inflation(level, inflation):
@@ -342,9 +363,76 @@ def report_inflation(level, inflation):
     return inflation if level > 0 else 0.0
 
 
-def aggregate_report(children_total, inflation, target, leaves):
-    """An intermediate report: min((1 + ι) Σ children, T N)."""
+def aggregate_report(children_total, inflation, target, leaves, rule="sum", children=1):
+    """An intermediate report: min((1 + ι) Σ children, T N); under ``rate``, min(1, (1 + ι) R̄) (ODD 12.2).
+
+    ``children`` is the number of direct subordinates, whose rates' mean R̄ is Σ / children.
+    """
+    if rule == "rate":
+        return np.minimum(1.0, (1.0 + inflation) * (children_total / children))
     return np.minimum((1.0 + inflation) * children_total, target * leaves)
+
+
+def believed_attainment(root, rule, discount, original_target, grassroots):
+    """What the top believes was done: (1 − δ) times its rate, or its sum over T₀ N (ODD 7.3, 12.2)."""
+    share = root if rule == "rate" else root / (original_target * grassroots)
+    return (1.0 - discount) * share
+
+
+def chosen_inflation(options, option):
+    """The inflation ι_j of the option each official chose (ODD 12.3)."""
+    return np.asarray(options, dtype=float)[option]
+
+
+def report_audit(inflation, audit_uniform, detect_uniform, rate, detect):
+    """Whether an audit of an intermediate report finds inflation: audited, inflated, and detected (ODD 12.3)."""
+    return (inflation > 0) & (audit_uniform < rate) & (detect_uniform < detect)
+
+
+def own_completion(report, target, leaves, rule):
+    """An intermediate official's own report as a completion rate: itself under ``rate``, else over T N."""
+    return report if rule == "rate" else report / (target * leaves)
+
+
+def report_payoff(completion_rate, risk_aversion, weight, severity, report_value):
+    """U_j = v_r R_j − ρ_j w S_j: the career value of the reported rate against the report audit's sanction."""
+    return report_value * completion_rate - risk_aversion * weight * severity
+
+
+def audit_terms(p, tasks, chain):
+    """The detection chance and severity of an audit (ODD 12.3-12.4): on-site detection, the falsification penalty.
+
+    In a portfolio they are the tasks' own values: of one issuer's tasks (``chain``), or of every task (``None``).
+    """
+    if tasks is None:
+        return p.accountability.detect_onsite, p.accountability.falsify_penalty
+    a = tasks.accountability
+    columns = slice(None) if chain is None else tasks.columns[chain]
+    return a.detect_onsite[columns], a.falsify_penalty[columns]
+
+
+def chain_weight(p, tasks, chain):
+    """The political weight of one issuer's tasks (the one directive's, without a portfolio)."""
+    return p.task.weight if tasks is None else tasks.weight[tasks.columns[chain]]
+
+
+def past_fabrication_found(past_strategy, audit_uniform, detect_uniform, rate, detect):
+    """Whether an audit of a past period (回头看) finds that the unit fabricated its claim then (ODD 12.4).
+
+    ``past_strategy`` is -1 where the unit chose nothing then (a task outside its window).
+    """
+    fabricated = (past_strategy >= 0) & FABRICATED[np.maximum(past_strategy, 0)]
+    return fabricated & (audit_uniform < rate) & (detect_uniform < detect)
+
+
+def audit_learned(attractions, past_strategy, severity, risk_aversion, weight, rate):
+    """A_s −= α ρ w S for the strategy s the audit punished: the unit knows what it is sanctioned for (ODD 12.4)."""
+    updated = np.array(attractions, dtype=float)
+    rows = updated.reshape(-1, updated.shape[-1])
+    rows[np.arange(len(rows)), np.ravel(np.maximum(past_strategy, 0))] -= np.ravel(
+        rate * risk_aversion * weight * severity
+    )
+    return updated
 
 
 # --- 7.4 inspect ---------------------------------------------------------------------------
@@ -623,9 +711,12 @@ def payoff(
     risk_aversion,
     weight,
     execution,
+    motivation,
     share=None,
 ):
-    """U = v_r m / T + v_m (min(y, T₀) / T₀ − H) − κ effort − ρ w S + reward.
+    """U = v_r m / T + v_m,i (min(y, T₀) / T₀ − H) − κ effort − ρ w S + reward.
+
+    ``motivation`` is each official's public-service motivation v_m,i (ODD 12.1).
 
     In a portfolio the effort cost is scaled by the task's capacity share σ (``share``):
     effort on a task that gets a tenth of the capacity costs a tenth.
@@ -633,7 +724,7 @@ def payoff(
     effort = EFFORT_SHARE[strategy] if share is None else EFFORT_SHARE[strategy] * share
     return (
         execution.report_value * claim / np.maximum(target, 1e-12)
-        + execution.intrinsic_motivation * (np.minimum(output, original_target) / original_target - harm)
+        + motivation * (np.minimum(output, original_target) / original_target - harm)
         - execution.effort_cost * effort
         - risk_aversion * weight * sanction_severity
         + reward
@@ -641,7 +732,19 @@ def payoff(
 
 
 def reinforced(
-    attractions, strategy, claim, output, harm, target, severity, reward_now, risk_aversion, p, task=None, share=None
+    attractions,
+    strategy,
+    claim,
+    output,
+    harm,
+    target,
+    severity,
+    reward_now,
+    risk_aversion,
+    motivation,
+    p,
+    task=None,
+    share=None,
 ):
     """The learn phase's attractions (ODD 7.6): this period's payoff reinforces the strategy chosen.
 
@@ -665,9 +768,28 @@ def reinforced(
         risk_aversion,
         task.weight,
         p.execution,
+        motivation,
         share,
     )
     return reinforce(attractions, strategy, value, p.learning.forgetting, p.learning.learning_rate)
+
+
+def motivation_factors(execution, type_uniform, spread_z):
+    """τ_i λ_i of ODD 12.1: the type factor (motivated with chance q) times a mean-one lognormal.
+
+    ``type_uniform`` and ``spread_z`` are ``None`` when their switch is off (factor 1).
+    """
+    factor = 1.0
+    if type_uniform is not None:
+        factor = np.where(type_uniform < execution.motivated_share, execution.motivation_high, execution.motivation_low)
+    if spread_z is not None:
+        factor = factor * mean_one_lognormal(spread_z, execution.motivation_spread)
+    return factor
+
+
+def mean_one_lognormal(z, sigma):
+    """exp(σ z − σ²/2): lognormal factors with mean 1 (capacity, risk aversion, motivation)."""
+    return np.exp(sigma * z - sigma**2 / 2)
 
 
 def capacity_split(allocation, temperature, active):

@@ -52,6 +52,7 @@ class LevelField:
 LEVEL_FIELDS: tuple[LevelField, ...] = (
     LevelField("capacity", np.float64, 0.0, "capacity K (drawn at initialisation)"),
     LevelField("risk_aversion", np.float64, 0.0, "risk aversion ρ (drawn at initialisation)"),
+    LevelField("motivation", np.float64, 0.0, "public-service motivation v_m (ODD 12.1; drawn at initialisation)"),
     LevelField("belief", np.float64, 0.0, "believed chance of being sanctioned b"),
     LevelField("target_received", np.float64, 0.0, "target T received this period", per_task=True),
     LevelField("clarity_received", np.float64, 0.0, "clarity c received this period", per_task=True),
@@ -75,6 +76,9 @@ LEVEL_FIELDS: tuple[LevelField, ...] = (
     LevelField("wrongful_now", np.int64, 0, "wrongful sanctions received this period"),
     LevelField("principals", np.int64, 0, "principals the unit answers to (grassroots)"),
     LevelField("failed", np.bool_, False, "whether this period's genuine attempt failed", per_task=True),
+    LevelField("inflation_option", np.int64, -1, "report inflation option chosen (ODD 12.3; -1: none)", per_task=True),
+    LevelField("report_severity", np.float64, 0.0, "severity of this period's report-audit sanctions", per_task=True),
+    LevelField("audit_severity", np.float64, 0.0, "severity of this period's audit of a past period", per_task=True),
     LevelField("capacity_share", np.float64, 0.0, "share σ of free capacity given to each task", True, True),
     LevelField("allocation", np.float64, 0.0, "allocation attraction B of each task", True, True),
     LevelField("task_severity", np.float64, 0.0, "severity of this period's sanctions on each task", True, True),
@@ -82,7 +86,7 @@ LEVEL_FIELDS: tuple[LevelField, ...] = (
 )
 """Every per-official array of a level, in a fixed order (plus ``attractions``, one row per official)."""
 
-PER_PERIOD = ("sanctions_now", "wrongful_now", "severity_now", "reward_now")
+PER_PERIOD = ("sanctions_now", "wrongful_now", "severity_now", "reward_now", "report_severity", "audit_severity")
 """Fields that count one period's events: set to zero at the start of every period."""
 
 PORTFOLIO_PER_PERIOD = ("task_severity",)
@@ -109,6 +113,7 @@ class LevelState:
             shape = (size, tasks) if field.per_task and tasks is not None else size
             setattr(self, field.name, np.full(shape, field.initial, dtype=field.dtype))
         self.attractions = np.zeros((size, N_STRATEGIES) if tasks is None else (size, tasks, N_STRATEGIES))
+        self.report_attractions: np.ndarray | None = None  # per official (and task) and inflation option (ODD 12.3)
 
     def start_period(self) -> None:
         """Zero the counts of one period's events."""
@@ -156,6 +161,20 @@ class ExecutionDraws(_Draws):
 
 
 @dataclass(frozen=True)
+class ReportDraws:
+    """One level's uniforms of chosen inflation (ODD 12.3): the choice, then the report audit and its detection."""
+
+    choice: np.ndarray
+    audit: np.ndarray
+    detect: np.ndarray
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator, shape: tuple[int, ...]) -> ReportDraws:
+        """Draw every field with this shape (officials, and tasks of the chain), in field order."""
+        return cls(*(rng.random(shape) for _ in dataclasses.fields(cls)))
+
+
+@dataclass(frozen=True)
 class AccountabilityDraws(_Draws):
     """The accountability phase's uniforms (ODD 7.4-7.5), in the order they are drawn."""
 
@@ -182,9 +201,16 @@ class ChainState(Protocol):
         execution_draws: This period's execute-phase draws (read only).
         accountability_draws: This period's accountability-phase draws (read only).
         tasks: The portfolio (:class:`sim.model.portfolio.TaskTable`), or ``None`` for one directive.
-        active_tasks: In a portfolio, which tasks are in force this period.
+        active_tasks: In a portfolio, which tasks the townships work on this period (in force, pushed down).
+        tasks_in_force: In a portfolio, which tasks are in force this period.
         chains: Per issuer (territorial first), its :class:`LevelState` per level above the grassroots.
         offices: Per issuer, its officials per level above the grassroots.
+        report_draws: With chosen inflation (ODD 12.3), per issuer and level, that level's
+            :class:`ReportDraws` (``None`` for the top, which reports to no one); else ``None``.
+        audit_draws: With audits of past periods (ODD 12.4) due this period, the grassroots'
+            (audited, detected) uniforms; else ``None``.
+        history: With audits of past periods, the grassroots' strategy codes of the period
+            ``accountability.audit_lag`` periods ago (``None`` before the record reaches back).
     """
 
     p: Parameters
@@ -196,8 +222,12 @@ class ChainState(Protocol):
     accountability_draws: AccountabilityDraws
     tasks: TaskTable | None
     active_tasks: np.ndarray | None
+    tasks_in_force: np.ndarray | None
     chains: list[list[LevelState]]
     offices: Sequence[Sequence[Sequence[Any]]]
+    report_draws: list[list[ReportDraws | None]] | None
+    audit_draws: tuple[np.ndarray, np.ndarray] | None
+    history: np.ndarray | None
 
     def inspection_intensity(self) -> tuple[float, float]:
         """Inspection rate per principal and on-site share this period."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.model import rules
+from sim.model.measures import subordinates, sums_by_index
 
 if TYPE_CHECKING:
     from sim.model.state import ChainState, LevelState
@@ -41,6 +42,8 @@ class VectorizedEngine:
                 state.belief,
                 model.p.task.weight,
                 model.p.relay,
+                level,
+                subordinates(model.layout, level),
             )
             state.escalation_applied[:] = relayed.rate
             state.damage[:] = relayed.damage
@@ -74,25 +77,75 @@ class VectorizedEngine:
         g.capacity_used[:] = done.capacity_used
 
     def report(self, model: ChainState) -> None:
-        """Bottom-up: sum subordinates' reports, inflate, cap at the demand (ODD 7.3)."""
+        """Bottom-up: sum subordinates' reports (or rates), inflate, cap at the demand (ODD 7.3, 12.2)."""
+        rule = model.p.relay.report_rule
+        g = model.levels[-1]
+        g.report[:] = rules.grassroots_report(g.claim, g.target_received, rule)
         if model.tasks is not None:
             return self._report_portfolio(model)
-        g = model.levels[-1]
-        g.report[:] = rules.grassroots_report(g.claim, g.target_received)
         for level in range(model.relays - 1, -1, -1):
             state = model.levels[level]
             totals = np.bincount(
                 model.layout.parent[level + 1], weights=model.levels[level + 1].report, minlength=len(state.report)
             )
-            inflation = rules.report_inflation(level, model.p.relay.report_inflation)
             state.report[:] = rules.aggregate_report(
-                totals, inflation, state.target_received, model.layout.leaves[level]
+                totals,
+                self._inflation(model, 0, level),
+                state.target_received,
+                model.layout.leaves[level],
+                rule,
+                subordinates(model.layout, level),
             )
 
+    def _inflation(self, model: ChainState, chain: int, level: int):
+        """The inflation officials of one level of one chain add: ι, or the option each chooses now (ODD 12.3)."""
+        relay = model.p.relay
+        if relay.inflation_options is None or level == 0:
+            return rules.report_inflation(level, relay.report_inflation)
+        state = model.chains[chain][level]
+        state.inflation_option[:] = rules.choose_strategy(
+            state.report_attractions, model.p.learning.temperature, model.report_draws[chain][level].choice
+        )
+        return rules.chosen_inflation(relay.inflation_options, state.inflation_option)
+
     def hold_accountable(self, model: ChainState) -> None:
-        """Inspect, evaluate, surface incidents, attribute findings, rank (ODD 7.4-7.5)."""
+        """Inspect, evaluate, surface incidents, attribute findings, rank (ODD 7.4-7.5); then audit (ODD 12.3-12.4)."""
         if model.tasks is not None:
-            return self._hold_portfolio(model)
+            self._hold_portfolio(model)
+        else:
+            self._hold_one_task(model)
+        self._audit_reports(model)
+        self._audit_past(model)
+
+    def _audit_reports(self, model: ChainState) -> None:
+        """Audit intermediate reports for inflation; a finding is sanctioned on the official who reported."""
+        options = model.p.relay.inflation_options
+        if options is None:
+            return
+        rate = model.p.accountability.report_audit_rate
+        for c, chain in enumerate(model.chains):
+            detect, penalty = rules.audit_terms(model.p, model.tasks, c)
+            for level in range(1, model.relays):
+                state, draws = chain[level], model.report_draws[c][level]
+                inflation = rules.chosen_inflation(options, state.inflation_option)
+                found = rules.report_audit(inflation, draws.audit, draws.detect, rate, detect)
+                state.report_severity[:] = np.where(found, penalty, 0.0)
+                _count_audited(state, found, state.report_severity, model.tasks is not None)
+
+    def _audit_past(self, model: ChainState) -> None:
+        """Audit the grassroots' record of ``audit_lag`` periods ago; falsification found is sanctioned now."""
+        if model.audit_draws is None:
+            return
+        g = model.levels[-1]
+        detect, penalty = rules.audit_terms(model.p, model.tasks, None)
+        found = rules.past_fabrication_found(
+            model.history, *model.audit_draws, model.p.accountability.audit_rate, detect
+        )
+        g.audit_severity[:] = np.where(found, penalty, 0.0)
+        _count_audited(g, found, None, model.tasks is not None)
+
+    def _hold_one_task(self, model: ChainState) -> None:
+        """The one directive's inspections, findings, attribution, rewards and ranking."""
         a = model.p.accountability
         g = model.levels[-1]
         draws = model.accountability_draws
@@ -166,8 +219,21 @@ class VectorizedEngine:
                 g.severity_now,
                 g.reward_now,
                 g.risk_aversion,
+                g.motivation,
                 p,
             )
+        if model.audit_draws is not None and p.execution.fixed_strategy is None:
+            portfolio = model.tasks is not None
+            g.attractions[:] = rules.audit_learned(
+                g.attractions,
+                model.history,
+                g.audit_severity,
+                g.risk_aversion[:, None] if portfolio else g.risk_aversion,
+                model.tasks.weight if portfolio else p.task.weight,
+                p.learning.learning_rate,
+            )
+        if p.relay.inflation_options is not None:
+            self._learn_inflation(model)
         for chain in [model.levels, *model.chains[1:]]:  # the territorial line and grassroots, then departments
             for level, state in enumerate(chain):
                 own = rules.sanctioned(state.sanctions_now)
@@ -179,6 +245,35 @@ class VectorizedEngine:
                     peers = rules.peer_share(tally, own, model.layout.siblings[level])
                 state.belief[:] = rules.update_belief(
                     state.belief, own, peers, p.learning.belief_rate, p.learning.peer_weight
+                )
+
+    def _learn_inflation(self, model: ChainState) -> None:
+        """Intermediate officials reinforce the inflation they chose with its payoff (ODD 12.3)."""
+        p, tasks = model.p, model.tasks
+        for c, chain in enumerate(model.chains):
+            for level in range(1, model.relays):
+                state = chain[level]
+                leaves = model.layout.leaves[level]
+                rho = state.risk_aversion
+                if tasks is not None:
+                    leaves, rho = leaves[:, None], rho[:, None]
+                own = rules.own_completion(state.report, state.target_received, leaves, p.relay.report_rule)
+                value = rules.report_payoff(
+                    own, rho, rules.chain_weight(p, tasks, c), state.report_severity, p.execution.report_value
+                )
+                updated = rules.reinforce(
+                    state.report_attractions,
+                    state.inflation_option,
+                    value,
+                    p.learning.forgetting,
+                    p.learning.learning_rate,
+                )
+                state.report_attractions[:] = (
+                    updated
+                    if tasks is None
+                    else rules.in_window(
+                        updated, state.report_attractions, model.tasks_in_force[tasks.columns[c]][:, None]
+                    )
                 )
 
     # --- a portfolio of tasks (ODD section 11) ---------------------------------------------
@@ -199,6 +294,8 @@ class VectorizedEngine:
                     state.belief[:, None],
                     weight,
                     model.tasks.relay_for(c),
+                    level,
+                    subordinates(model.layout, level)[:, None],
                 )
                 state.escalation_applied[:] = relayed.rate
                 state.damage[:] = relayed.damage
@@ -241,19 +338,19 @@ class VectorizedEngine:
     def _report_portfolio(self, model: ChainState) -> None:
         """Bottom-up along every issuer's chain: sum its task columns of the reports below, inflate, cap."""
         g = model.levels[-1]
-        g.report[:] = rules.grassroots_report(g.claim, g.target_received)
-        inflation = model.p.relay.report_inflation
         for c, chain in enumerate(model.chains):
             columns = model.tasks.columns[c]
             for level in range(model.relays - 1, -1, -1):
                 state = chain[level]
                 below = chain[level + 1].report if level + 1 < model.relays else g.report[:, columns]
-                totals = _sums_by_parent(model.layout.parent[level + 1], below, len(state.belief))
+                totals = sums_by_index(model.layout.parent[level + 1], below, len(state.belief))
                 state.report[:] = rules.aggregate_report(
                     totals,
-                    rules.report_inflation(level, inflation),
+                    self._inflation(model, c, level),
                     state.target_received,
                     model.layout.leaves[level][:, None],
+                    model.p.relay.report_rule,
+                    subordinates(model.layout, level)[:, None],
                 )
 
     def _hold_portfolio(self, model: ChainState) -> None:
@@ -373,6 +470,7 @@ class VectorizedEngine:
                 g.task_severity,
                 g.task_reward,
                 g.risk_aversion[:, None],
+                g.motivation[:, None],
                 p,
                 tasks,
                 g.capacity_share,
@@ -384,12 +482,13 @@ class VectorizedEngine:
         g.allocation[:] = rules.in_window(moved, g.allocation, active)
 
 
-def _sums_by_parent(parent: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
-    """Column by column, the sum of ``values`` (units × columns) over each parent's children."""
-    sums = np.zeros((size, values.shape[1]))
-    for column in range(values.shape[1]):
-        sums[:, column] = np.bincount(parent, weights=values[:, column], minlength=size)
-    return sums
+def _count_audited(state: LevelState, found: np.ndarray, severity: np.ndarray | None, portfolio: bool) -> None:
+    """Record audit sanctions on the officials found (one per finding), with their severity when it is paid now."""
+    count = rules.over_tasks(found.astype(np.int64)) if portfolio else found.astype(np.int64)
+    state.sanctions += count
+    state.sanctions_now += count
+    if severity is not None:
+        state.severity_now += rules.over_tasks(severity) if portfolio else severity
 
 
 def _at(arrays: tuple, index: np.ndarray) -> tuple:

@@ -11,7 +11,7 @@ import re
 import typing
 
 from sim.scenario.messages import did_you_mean
-from sim.scenario.output_names import MODEL_OUTPUTS, TASK_OUTPUTS, split_task_output
+from sim.scenario.output_names import MODEL_OUTPUTS, TASK_OUTPUTS, is_optional_output, split_task_output
 from sim.scenario.tasks import TASK_NAME
 
 _CONDITION = re.compile(
@@ -87,7 +87,7 @@ def check_outcome_name(name: str) -> str:
                 f"unknown per-task outcome {name!r}; write <output>[<task>] with one of {', '.join(TASK_OUTPUTS)}"
             )
         return name
-    if name not in MODEL_OUTPUTS and not name.startswith("sanction_share_"):
+    if name not in MODEL_OUTPUTS and not name.startswith("sanction_share_") and not is_optional_output(name):
         raise ValueError(
             f"unknown outcome {name!r}{did_you_mean(name, MODEL_OUTPUTS)}; "
             f"known: {', '.join(MODEL_OUTPUTS)}, sanction_share_<level>"

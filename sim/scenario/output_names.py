@@ -38,6 +38,20 @@ TASK_OUTPUTS = (
 )
 """Outputs a portfolio reports per task, as ``<output>[<task>]`` (ODD section 11)."""
 
+MOTIVATION_TYPES = ("motivated", "unmotivated")
+"""The two kinds of official the outputs by type distinguish (ODD 12.1)."""
+
+TYPE_OUTPUTS = tuple(f"{share}_{kind}" for kind in MOTIVATION_TYPES for share in STRATEGY_SHARES) + tuple(
+    f"sanction_rate_{kind}" for kind in MOTIVATION_TYPES
+)
+"""Outputs by type of official, with officials who differ (ODD 12.1)."""
+
+CHOSEN_INFLATION = "report_inflation_chosen"
+"""The mean inflation intermediate officials chose, with chosen inflation (ODD 12.3)."""
+
+LEVEL_GAP_PREFIX = "implementation_gap_"
+"""``implementation_gap_<level>``: what a level believes against what was done below it (ODD 12.2)."""
+
 AGENT_OUTPUTS = (
     "level",
     "strategy",
@@ -110,7 +124,40 @@ def long_task_table(steps, keys=("arm", "replication", "seed", "period")):
     return pd.concat(parts).sort_values("_row").drop(columns="_row").reset_index(drop=True)
 
 
-def model_output_names(level_names: list[str], tasks: list[str] = ()) -> list[str]:
-    """Every model output, in reporting order, for a hierarchy with these level names and these tasks."""
+def model_output_names(level_names: list[str], tasks: list[str] = (), parameters=None) -> list[str]:
+    """Every model output, in reporting order, for a hierarchy with these level names and these tasks.
+
+    With ``parameters``, the outputs of ODD section 12 their switches turn on come last.
+    """
     per_task = [task_output_name(output, task) for task in tasks for output in TASK_OUTPUTS]
-    return [*MODEL_OUTPUTS[:-2], *(sanction_share_name(n) for n in level_names), *MODEL_OUTPUTS[-2:], *per_task]
+    optional = [] if parameters is None else optional_output_names(parameters, level_names)
+    return [
+        *MODEL_OUTPUTS[:-2],
+        *(sanction_share_name(n) for n in level_names),
+        *MODEL_OUTPUTS[-2:],
+        *per_task,
+        *optional,
+    ]
+
+
+def optional_output_names(parameters, level_names: list[str]) -> list[str]:
+    """The outputs of ODD section 12 that these parameters' switches turn on, in reporting order."""
+    names: list[str] = []
+    if parameters.execution.heterogeneous:
+        names += TYPE_OUTPUTS
+    if parameters.relay.report_rule == "rate":
+        names += [f"{LEVEL_GAP_PREFIX}{name}" for name in level_names[:-1]]
+    if parameters.relay.inflation_options is not None:
+        names.append(CHOSEN_INFLATION)
+    return names
+
+
+def is_optional_output(name: str) -> bool:
+    """Whether ``name`` is an output of ODD section 12 (which exists only with its switch on)."""
+    return name in TYPE_OUTPUTS or name == CHOSEN_INFLATION or name.startswith(LEVEL_GAP_PREFIX)
+
+
+def output_columns(columns, level_names: list[str]) -> list[str]:
+    """The model outputs among a steps table's ``columns``: the fixed ones, per task, and section 12's present."""
+    optional = [str(column) for column in columns if is_optional_output(str(column))]
+    return [*model_output_names(level_names, tasks_in(columns)), *optional]

@@ -12,7 +12,7 @@ becomes an underscore (``relay_escalation``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError, field_serializer, field_validator, model_validator
 
@@ -62,6 +62,24 @@ class Relay(_Group):
     report_inflation: float = Field(
         0.02, ge=0, le=5, description="inflation each intermediate level adds to aggregated reports"
     )
+    report_rule: Literal["sum", "rate"] = Field(
+        "sum", description="reports carry absolute claims (sum) or completion rates (rate: 完成率, ODD 12.2)"
+    )
+    inflation_options: list[Annotated[float, Field(ge=0, le=5)]] | None = Field(
+        None,
+        min_length=1,
+        max_length=8,
+        description="inflations intermediate officials choose among by learning (null = report_inflation for all)",
+    )
+    escalation_by_level: list[Annotated[float, Field(ge=0, le=5)]] | None = Field(
+        None,
+        min_length=1,
+        max_length=12,
+        description="one escalation rate per relay from the top, replacing escalation (null = escalation everywhere)",
+    )
+    tournament_markup: float = Field(
+        0.0, ge=0, le=5, description="markup growth with the log of competing subordinates (0 = none)"
+    )
 
 
 class Execution(_Group):
@@ -99,9 +117,26 @@ class Execution(_Group):
         0.65, ge=0, le=100, description="payoff value of real output (public-service motivation)"
     )
     report_value: float = Field(0.5, ge=0, le=100, description="payoff value of reported success (career incentive)")
+    motivated_share: float | None = Field(
+        None, ge=0, le=1, description="share of officials of the motivated type (null = no types, ODD 12.1)"
+    )
+    motivation_high: float = Field(
+        1.5, ge=0, le=100, description="motivated type's factor on intrinsic_motivation (with motivated_share)"
+    )
+    motivation_low: float = Field(
+        0.5, ge=0, le=100, description="unmotivated type's factor on intrinsic_motivation (with motivated_share)"
+    )
+    motivation_spread: float = Field(
+        0.0, ge=0, le=3, description="log-scale spread of intrinsic motivation across officials (0 = none)"
+    )
     fixed_strategy: Strategy | None = Field(
         None, description="force one strategy for everybody (analytical checks); null = learn"
     )
+
+    @property
+    def heterogeneous(self) -> bool:
+        """Whether officials differ in public-service motivation (ODD 12.1)."""
+        return self.motivated_share is not None or self.motivation_spread > 0
 
     @field_validator("fixed_strategy", mode="before")
     @classmethod
@@ -157,6 +192,16 @@ class Accountability(_Group):
     reward_threshold: float = Field(
         0.9, ge=0, le=1, description="score, as a share of the received target, that earns a reward"
     )
+    statistical_discount: float = Field(
+        0.0, ge=0, lt=1, description="share the top discounts reports by (statistical adjustment, ODD 12.2)"
+    )
+    report_audit_rate: float = Field(
+        0.0, ge=0, le=1, description="chance an intermediate report is audited for inflation (with inflation_options)"
+    )
+    audit_rate: float = Field(
+        0.0, ge=0, le=1, description="share of units whose record of audit_lag periods ago is audited (回头看)"
+    )
+    audit_lag: int = Field(12, ge=1, le=1000, description="periods back an audit of past records looks")
 
 
 class Learning(_Group):
@@ -247,6 +292,11 @@ class Parameters(_Group):
     def _task_values(self) -> Parameters:
         """Every task's own parameter values are valid where the scenario's are (type, range, a campaign window)."""
         for task in self.tasks or []:
+            if "relay.escalation" in task.set and self.relay.escalation_by_level is not None:
+                raise ValueError(
+                    f"task {task.name}: set: relay.escalation would not be used: relay.escalation_by_level "
+                    "gives the rate of every relay (ODD 12.5)"
+                )
             groups: dict[str, dict[str, Any]] = {}
             for path, value in task.set.items():
                 group, name = path.split(".")

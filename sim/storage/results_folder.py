@@ -21,7 +21,7 @@ from sim.analysis.plots import write_plots
 from sim.analysis.statistics import summarise
 from sim.atomic import write_table, write_text
 from sim.model.run import RunTables
-from sim.scenario.output_names import long_task_table, model_output_names, tasks_in
+from sim.scenario.output_names import long_task_table, output_columns, tasks_in
 from sim.scenario.schema import Scenario
 from sim.storage.provenance import build_manifest
 
@@ -53,7 +53,7 @@ def write_results(
         write_table(tables.steps, staging / "steps.parquet")
         write_table(tables.agents, staging / "agents.parquet")
         tasks = tasks_in(tables.steps.columns)
-        outputs = model_output_names(tables.level_names, tasks)
+        outputs = output_columns(tables.steps.columns, tables.level_names)
         write_table(summarise(tables.steps, outputs, scenario.burn_in_periods), staging / "summary.csv")
         if tasks:  # a portfolio: its per-task outputs, long
             write_table(long_task_table(tables.steps), staging / "tasks.csv")

@@ -1,0 +1,106 @@
+"""The outputs of ODD section 12: by type of official, the gap by level, the inflation chosen.
+
+Each is measured only when its switch is on (:func:`sim.scenario.output_names.optional_output_names`
+names them), from the same per-level arrays both engines write.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.scenario.output_names import LEVEL_GAP_PREFIX, MOTIVATION_TYPES
+from sim.scenario.strategies import Strategy
+
+if TYPE_CHECKING:
+    from sim.model.bureau_model import BureauModel
+    from sim.model.portfolio import TaskTable
+    from sim.model.state import LevelState
+
+
+def target_weighted(values: np.ndarray, over: np.ndarray, target: np.ndarray) -> float:
+    """The target-weighted mean of per-task ``values`` over the tasks ``over`` names (NaN with none)."""
+    weights = np.where(over, target, 0.0)
+    total = weights.sum()
+    return float((weights * np.where(over, values, 0.0)).sum() / total) if total else np.nan
+
+
+def outputs_by_type(
+    g: LevelState, motivated: np.ndarray, tasks: TaskTable | None, worked: np.ndarray | None
+) -> dict[str, float]:
+    """Strategy shares and sanctions per grassroots official of each type (ODD 12.1; NaN for an empty type)."""
+    outputs: dict[str, float] = {}
+    for kind, members in zip(MOTIVATION_TYPES, (motivated, ~motivated), strict=True):
+        count = int(members.sum())
+        codes = g.strategy_code[members]
+        for strategy in Strategy:
+            name = f"share_{strategy.label}_{kind}"
+            if count == 0:
+                outputs[name] = np.nan
+            elif tasks is None:
+                outputs[name] = float((codes == strategy).sum() / count)
+            else:
+                outputs[name] = target_weighted((codes == strategy).mean(axis=0), worked, tasks.target)
+        outputs[f"sanction_rate_{kind}"] = float(g.sanctions_now[members].sum() / count) if count else np.nan
+    return outputs
+
+
+def gaps_by_level(model: BureauModel) -> dict[str, float]:
+    """Per level above the grassroots: mean over its officials of the rate they receive minus what was done below.
+
+    In a portfolio each office reads the reports on its own issuer's tasks; the per-task gaps are
+    averaged by target over the tasks in force (ODD 12.2).
+    """
+    layout, g, tasks = model.layout, model.levels[-1], model.tasks
+    outputs: dict[str, float] = {}
+    if tasks is None:
+        t0 = model.p.task.target
+        done = np.minimum(g.output, t0) / t0
+        for level in range(model.relays):
+            below = model.levels[level + 1].report
+            believed = sums_by_index(layout.parent[level + 1], below, layout.sizes[level]) / subordinates(layout, level)
+            realised = sums_by_index(layout.ancestor[level], done, layout.sizes[level]) / layout.leaves[level]
+            outputs[f"{LEVEL_GAP_PREFIX}{model.level_names[level]}"] = float((believed - realised).mean())
+        return outputs
+    done = np.minimum(g.output, tasks.target) / tasks.target
+    for level in range(model.relays):
+        gaps = np.zeros(len(tasks))
+        for chain, columns in enumerate(tasks.columns):
+            below = model.chains[chain][level + 1].report if level + 1 < model.relays else g.report[:, columns]
+            believed = sums_by_index(layout.parent[level + 1], below, layout.sizes[level])
+            believed = believed / subordinates(layout, level)[:, None]
+            realised = sums_by_index(layout.ancestor[level], done[:, columns], layout.sizes[level])
+            gaps[columns] = (believed - realised / layout.leaves[level][:, None]).mean(axis=0)
+        name = f"{LEVEL_GAP_PREFIX}{model.level_names[level]}"
+        outputs[name] = target_weighted(gaps, model.tasks_in_force, tasks.target)
+    return outputs
+
+
+def chosen_inflation_mean(model: BureauModel) -> float:
+    """The mean inflation intermediate officials chose this period (on the tasks in force; NaN without any)."""
+    options = np.asarray(model.p.relay.inflation_options, dtype=float)
+    chosen = []
+    for chain, states in enumerate(model.chains):
+        for state in states[1:]:
+            values = options[state.inflation_option]
+            if model.tasks is not None:
+                values = values[:, model.tasks_in_force[model.tasks.columns[chain]]]
+            chosen.append(values.ravel())
+    values = np.concatenate(chosen) if chosen else np.zeros(0)
+    return float(values.mean()) if len(values) else np.nan
+
+
+def subordinates(layout, level: int) -> np.ndarray:
+    """Each official's number of direct subordinates on ``level`` (its competitors for a tournament markup)."""
+    return np.bincount(layout.parent[level + 1], minlength=layout.sizes[level])
+
+
+def sums_by_index(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Sums of ``values`` (units, or units × columns) by ``index`` (a parent or ancestor), column by column."""
+    if values.ndim == 1:
+        return np.bincount(index, weights=values, minlength=size)
+    sums = np.zeros((size, values.shape[1]))
+    for column in range(values.shape[1]):
+        sums[:, column] = np.bincount(index, weights=values[:, column], minlength=size)
+    return sums

@@ -1,0 +1,281 @@
+"""Officials who differ, reports that can show the gap, audits, escalation by level (docs/ODD.md, section 12).
+
+Every switch is off by default, and then the model is the one before it (the golden files;
+here: no new output exists and the random stream is untouched). With a switch on, the
+tests check its equation exactly where a fixed strategy makes it analytical, and its effect
+over replications where behaviour is learned, each with a negative control: a variant
+without the mechanism that must fail the same check.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import small
+
+from sim import BureauModel
+from sim.errors import ScenarioError
+from sim.scenario.output_names import CHOSEN_INFLATION, TYPE_OUTPUTS, model_output_names
+from sim.scenario.strategies import Strategy
+
+HIERARCHY = {"branching": [3, 4, 5]}
+
+
+def model(steps=12, seed=5, hierarchy=HIERARCHY, tasks=None, **parameters) -> BureauModel:
+    built = BureauModel(small(hierarchy=hierarchy, tasks=tasks), seed=seed, steps=steps, **parameters)
+    built.run_model()
+    return built
+
+
+def frame(built: BureauModel) -> pd.DataFrame:
+    return built.datacollector.get_model_vars_dataframe()
+
+
+def mean_after(steps: int, output: str, seeds=range(8), **parameters) -> np.ndarray:
+    """One value per replication: the mean of ``output`` over the second half of the run."""
+    runs = [frame(model(steps=steps, seed=seed, **parameters)) for seed in seeds]
+    return np.array([run[output].iloc[steps // 2 :].mean() for run in runs])
+
+
+# --- switches off ------------------------------------------------------------------------
+
+
+def test_with_every_switch_off_no_output_of_section_12_exists():
+    built = model(steps=2)
+    assert list(built.outputs) == model_output_names(built.level_names)
+
+
+@pytest.mark.parametrize(
+    "switch",
+    [
+        {"execution_motivated_share": 0.5},
+        {"execution_motivation_spread": 0.4},
+        {"relay_inflation_options": [0.0, 0.1]},
+        {"accountability_audit_rate": 0.5, "accountability_audit_lag": 2},
+    ],
+)
+def test_a_switch_draws_from_its_own_stream_so_capacity_and_risk_aversion_are_unchanged(switch):
+    plain, switched = model(steps=1), model(steps=1, **switch)
+    for a, b in zip(plain.levels, switched.levels, strict=True):
+        np.testing.assert_array_equal(a.capacity, b.capacity)
+        np.testing.assert_array_equal(a.risk_aversion, b.risk_aversion)
+
+
+# --- 12.1 officials who differ -------------------------------------------------------------
+
+
+def test_a_mixture_gives_each_type_its_factor_in_about_its_share():
+    built = model(steps=1, hierarchy={"branching": [10, 10, 20]}, execution_motivated_share=0.3)
+    v = built.p.execution.intrinsic_motivation
+    motivation = np.concatenate([state.motivation for state in built.levels])
+    assert set(np.round(motivation / v, 12)) == {1.5, 0.5}
+    share = (motivation > v).mean()
+    assert abs(share - 0.3) < 4 * np.sqrt(0.3 * 0.7 / len(motivation))  # binomial: four standard errors
+
+
+def test_a_lognormal_spread_keeps_the_mean_motivation():
+    built = model(steps=1, hierarchy={"branching": [10, 10, 20]}, execution_motivation_spread=0.5)
+    motivation = built.levels[-1].motivation / built.p.execution.intrinsic_motivation
+    assert motivation.std() > 0.3
+    assert abs(motivation.mean() - 1) < 4 * motivation.std() / np.sqrt(len(motivation))
+
+
+def test_unmotivated_officials_falsify_more_and_a_mixture_without_contrast_shows_no_difference():
+    steps = 30
+    mixed = dict(execution_motivated_share=0.5, execution_motivation_high=1.8, execution_motivation_low=0.2)
+    diff = mean_after(steps, "share_falsify_unmotivated", **mixed) - mean_after(
+        steps, "share_falsify_motivated", **mixed
+    )
+    assert diff.mean() - 2 * diff.std(ddof=1) / np.sqrt(len(diff)) > 0.05
+    alike = dict(execution_motivated_share=0.5, execution_motivation_high=1.0, execution_motivation_low=1.0)
+    # negative control: equal factors make every official 'motivated' (v_m,i = v_m), so types cannot differ
+    built = model(steps=3, **alike)
+    assert np.isnan(built.outputs["share_falsify_unmotivated"])
+    assert built.outputs["share_falsify_motivated"] == built.outputs["share_falsify"]
+
+
+def test_outputs_by_type_exist_only_with_officials_who_differ():
+    built = model(steps=2, execution_motivation_spread=0.3)
+    assert set(TYPE_OUTPUTS) <= set(built.outputs)
+    shares = sum(built.outputs[name] for name in TYPE_OUTPUTS if name.endswith("_motivated") and "share_" in name)
+    assert shares == pytest.approx(1.0)
+
+
+# --- 12.2 completion-rate reports ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("inflation", [0.0, 0.02, 0.3])
+def test_formalism_reports_its_claim_share_inflated_at_every_level_below_the_top(inflation):
+    built = model(
+        steps=3,
+        relay_report_rule="rate",
+        relay_report_inflation=inflation,
+        execution_fixed_strategy="formalism",
+    )
+    claim = built.p.execution.formalism_claim
+    expected = claim
+    for _ in range(built.relays - 1):  # levels 1 .. L-1 inflate, each capping at 1
+        expected = min(1.0, (1 + inflation) * expected)
+    assert built.outputs["reported_attainment"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_falsifiers_report_full_completion_and_do_nothing():
+    built = model(steps=3, relay_report_rule="rate", execution_fixed_strategy="falsify")
+    assert built.outputs["reported_attainment"] == 1.0
+    assert built.outputs["goal_attainment"] == 0.0
+
+
+def test_under_the_sum_rule_reports_saturate_and_under_rates_they_show_the_gap():
+    summed = mean_after(20, "reported_attainment")
+    rates = mean_after(20, "reported_attainment", relay_report_rule="rate")
+    assert summed.min() > 0.99  # the first edition's saturation (ODD 12.2)
+    assert rates.max() < 0.95
+    attained = mean_after(20, "goal_attainment", relay_report_rule="rate")
+    assert (rates - attained).min() > 0.05  # the gap: reported done but not done
+
+
+def test_the_statistical_discount_scales_what_the_top_believes_and_nothing_else():
+    plain = frame(model(relay_report_rule="rate"))
+    discounted = frame(model(relay_report_rule="rate", accountability_statistical_discount=0.2))
+    np.testing.assert_allclose(discounted["reported_attainment"], 0.8 * plain["reported_attainment"], rtol=1e-12)
+    np.testing.assert_array_equal(discounted["goal_attainment"], plain["goal_attainment"])
+
+
+def test_the_top_levels_gap_is_the_implementation_gap_and_lower_levels_believe_less():
+    built = frame(model(steps=20, relay_report_rule="rate", relay_report_inflation=0.1))
+    np.testing.assert_allclose(built["implementation_gap_province"], built["implementation_gap"], rtol=1e-12)
+    # each level inflates what it passes up, so a level believes more than the one below it
+    assert (built["implementation_gap_province"] > built["implementation_gap_municipality"]).all()
+    assert (built["implementation_gap_municipality"] > built["implementation_gap_county"]).all()
+
+
+# --- 12.3 chosen inflation and report audits ---------------------------------------------
+
+
+def test_unaudited_officials_learn_to_inflate_and_audited_ones_learn_not_to():
+    options = dict(relay_report_rule="rate", relay_inflation_options=[0.0, 0.1, 0.3])
+    free = mean_after(40, CHOSEN_INFLATION, seeds=range(4), **options)
+    audited = mean_after(
+        40,
+        CHOSEN_INFLATION,
+        seeds=range(4),
+        accountability_report_audit_rate=0.8,
+        accountability_detect_onsite=1.0,
+        **options,
+    )
+    assert free.min() > audited.max()
+    assert audited.max() < 0.1
+
+
+def test_the_gap_grows_with_inflation_and_not_without_it():
+    """A claim with a negative control: one option of 0.2 against one of 0 (the same seeds)."""
+    steps = 30
+    inflated = mean_after(steps, "implementation_gap", relay_report_rule="rate", relay_inflation_options=[0.2])
+    honest = mean_after(steps, "implementation_gap", relay_report_rule="rate", relay_inflation_options=[0.0])
+    assert (inflated - honest).min() > 0.02
+    same = mean_after(steps, "implementation_gap", relay_report_rule="rate", relay_report_inflation=0.0)
+    np.testing.assert_array_equal(same, honest)  # one option of 0 is no inflation at all
+
+
+def test_report_audit_sanctions_land_on_the_intermediate_official_who_inflated():
+    built = model(
+        steps=5,
+        relay_inflation_options=[0.5],
+        accountability_report_audit_rate=1.0,
+        accountability_detect_onsite=1.0,
+        accountability_inspection_rate=0.0,
+        accountability_incident_visibility=0.0,
+    )
+    assert (built.levels[1].sanctions == 5).all() and (built.levels[2].sanctions == 5).all()
+    assert (built.levels[0].sanctions == 0).all()  # the top reports to no one
+
+
+# --- 12.4 audits of past periods ---------------------------------------------------------
+
+
+def test_audits_of_past_periods_cut_falsification_and_the_gap():
+    steps = 40
+    kept = dict(relay_report_rule="rate", accountability_audit_lag=3)
+    audited = mean_after(steps, "implementation_gap", accountability_audit_rate=0.5, **kept)
+    plain = mean_after(steps, "implementation_gap", **kept)
+    assert (plain - audited).mean() - 2 * (plain - audited).std(ddof=1) / np.sqrt(8) > 0.02
+
+
+def test_negative_control_audits_that_never_come_due_change_nothing():
+    plain = frame(model(steps=10))
+    never = frame(model(steps=10, accountability_audit_rate=1.0, accountability_audit_lag=10))
+    pd.testing.assert_frame_equal(plain, never, check_exact=True)
+    due = frame(model(steps=10, accountability_audit_rate=1.0, accountability_audit_lag=9))
+    assert not due.equals(plain)  # the same audits one period earlier do come due
+
+
+def test_an_audit_finds_exactly_the_units_that_falsified_lag_periods_ago():
+    built = BureauModel(
+        small(hierarchy=HIERARCHY),
+        seed=3,
+        steps=10,
+        accountability_audit_rate=1.0,
+        accountability_audit_lag=2,
+        accountability_detect_onsite=1.0,
+        accountability_inspection_rate=0.0,
+        accountability_incident_visibility=0.0,
+    )
+    codes = []
+    for _ in range(6):
+        built.step()
+        codes.append(built.levels[-1].strategy_code.copy())
+        if len(codes) > 2:
+            falsified = codes[-3] == Strategy.FALSIFY
+            np.testing.assert_array_equal(built.levels[-1].sanctions_now, falsified.astype(int))
+
+
+# --- 12.5 escalation by level --------------------------------------------------------------
+
+
+def test_rates_by_level_multiply_exactly_without_pressure():
+    rates = [0.3, 0.1, 0.05]
+    built = model(steps=2, relay_escalation_by_level=rates, relay_escalation_pressure=0.0)
+    assert built.outputs["escalation_at_bottom"] == pytest.approx(np.prod([1 + r for r in rates]), rel=1e-12)
+
+
+def test_a_tournament_markup_grows_with_the_subordinates_competing():
+    built = model(steps=2, relay_tournament_markup=0.2, relay_escalation_pressure=0.0)
+    e = built.p.relay.escalation
+    expected = np.prod([1 + e * (1 + 0.2 * np.log(n)) for n in HIERARCHY["branching"]])
+    assert built.outputs["escalation_at_bottom"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_rates_by_level_must_give_one_rate_per_relay():
+    with pytest.raises(ScenarioError, match=r"escalation_by_level.*2 escalation rates.*3 relays"):
+        model(steps=1, relay_escalation_by_level=[0.3, 0.1])
+
+
+def test_a_tasks_own_escalation_is_refused_beside_rates_by_level():
+    with pytest.raises(ScenarioError, match=r"task a: set: relay\.escalation would not be used"):
+        model(
+            steps=1,
+            tasks=[{"name": "a", "set": {"relay.escalation": 0.2}}],
+            relay_escalation_by_level=[0.3, 0.1, 0.05],
+        )
+
+
+# --- portfolios ----------------------------------------------------------------------------
+
+
+def test_in_a_portfolio_every_mechanism_runs_and_gives_per_level_gaps_and_chosen_inflation():
+    built = model(
+        steps=8,
+        tasks=[{"name": "a"}, {"name": "b", "issuer": "environment", "measurability": 0.3}],
+        relay_report_rule="rate",
+        relay_inflation_options=[0.0, 0.2],
+        accountability_report_audit_rate=0.3,
+        accountability_audit_rate=0.3,
+        accountability_audit_lag=2,
+        execution_motivated_share=0.5,
+    )
+    outputs = built.outputs
+    assert 0 <= outputs[CHOSEN_INFLATION] <= 0.2
+    assert 0 < outputs["reported_attainment"] <= 1
+    for name in ("implementation_gap_province", "implementation_gap_municipality", "implementation_gap_county"):
+        assert np.isfinite(outputs[name])
