@@ -972,6 +972,54 @@ CASES: tuple[Case, ...] = (
         scenario("name: x\nparameters:\n  tasks: [{name: water}]\n"),
         ("s.yaml:3", "at the top of the scenario"),
     ),
+    Case(
+        "escalation_levels",
+        "escalation rates by level that do not match the relays",
+        RUN,
+        scenario(GOOD + "parameters:\n  relay:\n    escalation_by_level: [0.3, 0.1, 0.05]\n"),
+        ("s.yaml", "relay.escalation_by_level", "3 escalation rates", "2 relays"),
+    ),
+    Case(
+        "escalation_levels_task",
+        "a task's own escalation beside rates by level",
+        RUN,
+        scenario(
+            GOOD
+            + "parameters:\n  relay: {escalation_by_level: [0.3, 0.1]}\n"
+            + "tasks:\n  - {name: water, set: {relay.escalation: 0.2}}\n"
+        ),
+        ("s.yaml:8", "tasks.0.set", "would not be used"),
+    ),
+    Case(
+        "report_rule",
+        "an unknown report rule",
+        RUN,
+        scenario(GOOD + "parameters:\n  relay: {report_rule: average}\n"),
+        ("s.yaml:6", "relay.report_rule", "sum", "rate"),
+    ),
+    Case(
+        "inflation_options_empty",
+        "an empty list of inflation options",
+        RUN,
+        scenario(GOOD + "parameters:\n  relay: {inflation_options: []}\n"),
+        ("s.yaml:6", "relay.inflation_options"),
+    ),
+    Case(
+        "switched_off_outcome",
+        "an outcome that exists only with a switch that is off",
+        RUN,
+        scenario(GOOD + "outcomes:\n  - {name: share_falsify_motivated}\n"),
+        ("s.yaml:6", "outcomes.0", "execution.motivated_share"),
+    ),
+    Case(
+        "level_gap_outcome",
+        "a gap-by-level outcome for the grassroots",
+        RUN,
+        scenario(
+            GOOD + "parameters:\n  relay: {report_rule: rate}\noutcomes:\n  - {name: implementation_gap_township}\n"
+        ),
+        ("s.yaml:8", "outcomes.0", "implementation_gap_municipality"),
+    ),
 )
 
 

@@ -39,6 +39,7 @@ VOLATILE = {"seconds", "wall_time_seconds"}
 
 SMALL = ["--set", "replications=2"]
 LITTLE = ["--set", "hierarchy.branching=[4,4,6]"]
+FIRST_EDITION = ["--set", "relay.report_rule=sum"]  # the baseline scenario as it was before completion-rate reports
 
 
 @dataclass(frozen=True)
@@ -70,17 +71,30 @@ def cases() -> list[Case]:
     from sim.scenario.policies import REGISTRY
 
     baseline = str(SCENARIOS / "baseline.yaml")
-    found = [Case("baseline", ("run", baseline, "--steps", "12", *SMALL))]
+    found = [
+        Case("baseline", ("run", baseline, "--steps", "12", *FIRST_EDITION, *SMALL)),
+        Case("baseline_rates", ("run", baseline, "--steps", "12", *SMALL)),
+    ]
     for engine in ENGINES:
         engine_set = ("--set", f"engine={engine}")
         found.append(
             Case(
                 f"baseline_short_{engine}",
-                ("run", baseline, "--steps", "6", "--set", "replications=1", *engine_set),
+                ("run", baseline, "--steps", "6", "--set", "replications=1", *FIRST_EDITION, *engine_set),
                 "baseline_short",
             )
         )
-        small = ("run", baseline, "--steps", "20", "--set", "hierarchy.branching=[3,3,4]", *engine_set, *SMALL)
+        small = (
+            "run",
+            baseline,
+            "--steps",
+            "20",
+            "--set",
+            "hierarchy.branching=[3,3,4]",
+            *FIRST_EDITION,
+            *engine_set,
+            *SMALL,
+        )
         found.append(Case(f"small_{engine}", small, "small"))
         five = ("run", str(GOLDEN / "five_levels.yaml"), *engine_set, *SMALL)
         found.append(Case(f"five_levels_{engine}", five, "five_levels"))
@@ -104,7 +118,7 @@ def cases() -> list[Case]:
             "sensitivity",
             "sensitivity",
             SCENARIOS / "baseline.yaml",
-            ["--samples", "2", "--set", "steps=8", "--set", "replications=1", *LITTLE],
+            ["--samples", "2", "--set", "steps=8", "--set", "replications=1", *FIRST_EDITION, *LITTLE],
         ),
         (
             "robustness",

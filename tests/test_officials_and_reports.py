@@ -12,9 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import small
+from conftest import SCENARIOS, small
 
 from sim import BureauModel
+from sim.checks.patterns import PATTERNS, evaluate, pattern_scenario
 from sim.errors import ScenarioError
 from sim.scenario.output_names import CHOSEN_INFLATION, TYPE_OUTPUTS, model_output_names
 from sim.scenario.strategies import Strategy
@@ -279,3 +280,33 @@ def test_in_a_portfolio_every_mechanism_runs_and_gives_per_level_gaps_and_chosen
     assert 0 < outputs["reported_attainment"] <= 1
     for name in ("implementation_gap_province", "implementation_gap_municipality", "implementation_gap_county"):
         assert np.isfinite(outputs[name])
+
+
+# --- negative controls of P7h and P13 (sim.checks.patterns) ------------------------------
+
+
+def claim_results(stem: str, overrides: list[str]) -> dict[str, bool]:
+    pattern = next(p for p in PATTERNS if p.stem == stem)
+    scenario = pattern_scenario(pattern, SCENARIOS / "patterns").with_overrides(overrides)
+    return {result.claim: result.holds for result in evaluate(pattern, scenario, 6)}
+
+
+def test_control_p7h_identical_officials_of_the_same_mean_motivation_lose_the_pattern():
+    """Every official with v_m = 1.0 (the mixture's mean): no oversight no longer invites faking, the gap vanishes."""
+    held = claim_results(
+        "p7h_oversight_differ",
+        ["parameters.execution.motivated_share=1.0", "parameters.execution.motivation_high=1.0"],
+    )
+    assert not held["no oversight invites falsification and shirking"]
+    assert not held["gap at moderate oversight above 0.1"]
+
+
+def test_control_p13_audits_that_detect_nothing_do_not_shrink_the_gap():
+    held = claim_results("p13_audits", ["parameters.accountability.detect_onsite=0.0"])
+    assert not held["audits shrink the gap"]
+
+
+def test_control_p13_summed_reports_hide_inflation():
+    """Under the first edition's summed reports the top believes about 1 whatever is inflated."""
+    held = claim_results("p13_audits", ["parameters.relay.report_rule=sum"])
+    assert not held["the gap grows with inflation: some > none"]

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from property import scenarios
 
 from sim import BureauModel
+from sim.scenario.output_names import CHOSEN_INFLATION, MOTIVATION_TYPES, STRATEGY_SHARES, TYPE_OUTPUTS
 
 UNIT_INTERVAL = ("goal_attainment", "reported_attainment", "clarity_at_bottom", "burden", "wrongful_sanction_rate")
 
@@ -29,12 +30,19 @@ def run(scenario, steps=4):
 @given(scenarios())
 def test_outputs_are_finite_and_in_range(scenario):
     model, frame = run(scenario)
-    assert np.isfinite(frame.to_numpy(dtype=float)).all()
+    by_type = [name for name in TYPE_OUTPUTS if name in frame]  # NaN for a type nobody belongs to
+    undefined = by_type + ([CHOSEN_INFLATION] if CHOSEN_INFLATION in frame and model.relays < 2 else [])
+    assert np.isfinite(frame.drop(columns=undefined).to_numpy(dtype=float)).all()  # no official chose: NaN
+    for kind in MOTIVATION_TYPES:
+        shares = frame[[f"{share}_{kind}" for share in STRATEGY_SHARES if f"{share}_{kind}" in frame]]
+        if not shares.empty:
+            total = shares.sum(axis=1, min_count=1)
+            assert (total.isna() | np.isclose(total, 1.0)).all(), kind
     for name in UNIT_INTERVAL:
         assert frame[name].between(0, 1).all(), name
     assert (frame["escalation_at_bottom"] >= 1 - 1e-12).all()
     assert (frame["collateral_harm"] >= 0).all()
-    shares = frame[[c for c in frame.columns if c.startswith("share_")]].sum(axis=1)
+    shares = frame[list(STRATEGY_SHARES)].sum(axis=1)
     assert np.allclose(shares, 1.0)
     sanctions = frame[[f"sanction_share_{n}" for n in model.level_names]].sum(axis=1)
     assert all(math.isclose(s, 1.0) or s == 0.0 for s in sanctions)

@@ -177,10 +177,12 @@ def test_landing_level_and_wrongful():
 
 def test_payoff_and_learning():
     ex = Execution(report_value=0.5, intrinsic_motivation=0.65, effort_cost=0.6)
-    u = rules.payoff(1.0, 0.8, 0.0, 1.2, 1.0, S.SUBSTANTIVE, 1.0, 0.1, 2.0, 1.0, ex)
+    u = rules.payoff(1.0, 0.8, 0.0, 1.2, 1.0, S.SUBSTANTIVE, 1.0, 0.1, 2.0, 1.0, ex, 0.65)
     assert u == pytest.approx(0.5 * 1.0 / 1.2 + 0.65 * 0.8 - 0.6 - 2.0 + 0.1)
-    banned = rules.payoff(1.2, 0.1, 0.5, 1.2, 1.0, S.BLANKET_BAN, 0.0, 0.0, 1.0, 1.0, ex)
+    banned = rules.payoff(1.2, 0.1, 0.5, 1.2, 1.0, S.BLANKET_BAN, 0.0, 0.0, 1.0, 1.0, ex, 0.65)
     assert banned == pytest.approx(0.5 + 0.65 * (0.1 - 0.5) - 0.6 * 0.3)
+    motivated = rules.payoff(1.0, 0.8, 0.0, 1.2, 1.0, S.SUBSTANTIVE, 1.0, 0.1, 2.0, 1.0, ex, 1.3)
+    assert motivated - u == pytest.approx((1.3 - 0.65) * 0.8)  # an official's own motivation, not the scenario's
     a = rules.reinforce(np.array([1.0, 2.0, 0, 0, 0, 0]), S.FORMALISM, 0.5, 0.2, 1.0)
     assert a == pytest.approx([0.8, 2.1, 0, 0, 0, 0])
     assert rules.update_belief(0.5, 1.0, 0.0, 0.2, 0.5) == pytest.approx(0.8 * 0.5 + 0.2 * 0.5)

@@ -460,12 +460,32 @@ def _range(info: Any) -> str:
 
 
 def _type_name(annotation: Any) -> str:
+    """A field's type in words: ``float``, ``float | None``, ``list[float] | None``, ``sum | rate``."""
+    import types
+    import typing
+
+    origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Literal:
+        return " | ".join(str(value) for value in arguments)
+    if origin is typing.Annotated:
+        return _type_name(arguments[0])
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(_type_name(argument) for argument in arguments)
+    if origin is list:
+        return f"list[{_type_name(arguments[0])}]"
     text = getattr(annotation, "__name__", None) or str(annotation)
     return text.replace("typing.", "").replace("sim.scenario.parameters.", "").replace("NoneType", "None")
 
 
 def _describe() -> int:
-    from sim.scenario.output_names import DIRECTIONS, direction_note
+    from sim.scenario.output_names import (
+        CHOSEN_INFLATION,
+        DIRECTIONS,
+        LEVEL_GAP_PREFIX,
+        TYPE_OUTPUTS,
+        direction_note,
+        optional_output_switch,
+    )
     from sim.scenario.parameters import parameter_paths
     from sim.scenario.policies import REGISTRY
     from sim.scenario.schema import Scenario
@@ -479,6 +499,10 @@ def _describe() -> int:
     print("\n  outcomes (a run's value of each: its mean over the periods after the burn-in)")
     for name, direction in DIRECTIONS.items():
         print(f"      {name:36s} {direction:27s} {direction_note(direction)}")
+    print("\n  outputs that exist only with a switch on (ODD section 12)")
+    for names in (TYPE_OUTPUTS, (f"{LEVEL_GAP_PREFIX}<level>",), (CHOSEN_INFLATION,)):
+        print(f"      {', '.join(names)}")
+        print(f"          with {optional_output_switch(names[0])}")
     print("\nPARAMETERS (scenario path: parameters.<group>.<name>; keyword argument: <group>_<name>)\n")
     for path, info in parameter_paths().items():
         default = info.default.name.lower() if hasattr(info.default, "name") else info.default

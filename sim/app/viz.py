@@ -44,6 +44,9 @@ LEVERS = {
     "accountability_onsite_share": ("On-site share of inspections", 0.0, 1.0, 0.05),
     "accountability_blame_shift": ("Sanctions staying where found", 0.0, 1.0, 0.01),
     "accountability_incident_visibility": ("Incident visibility", 0.0, 1.0, 0.05),
+    "execution_motivation_spread": ("Spread of public-service motivation", 0.0, 1.5, 0.05),
+    "accountability_audit_rate": ("Share of past records audited", 0.0, 1.0, 0.05),
+    "accountability_statistical_discount": ("Top's statistical discount of reports", 0.0, 0.5, 0.01),
 }
 """Slider per lever: keyword argument → (label, min, max, step)."""
 
@@ -180,6 +183,12 @@ def model_params(scenario: Scenario) -> dict:
         group, name = keyword.split("_", 1)
         value = float(getattr(getattr(parameters, group), name))
         params[keyword] = {"type": "SliderFloat", "value": value, "label": label, "min": low, "max": high, "step": step}
+    params["relay_report_rule"] = {
+        "type": "Select",
+        "value": parameters.relay.report_rule,
+        "values": ["sum", "rate"],
+        "label": "Reports carry sums or completion rates",
+    }
     for name, policy in REGISTRY.items():
         meaning = policy.description.split(": ", 1)[-1]  # the English part (browsers may lack CJK fonts)
         params[name] = {"type": "Checkbox", "value": False, "label": f"{name.replace('_', ' ')}: {meaning}"}

@@ -1,4 +1,4 @@
-"""Patterns P3–P10 as declared claims, evaluated the same way by the tests and the report.
+"""Patterns P3–P13 as declared claims, evaluated the same way by the tests and the report.
 
 A pattern is a scenario (``scenarios/patterns/<stem>.yaml``) and a list of claims. A claim
 compares one side with another, pair by pair over replications (common random numbers), and
@@ -57,6 +57,7 @@ class Pattern:
     stem: str
     steps: int
     claims: tuple[Claim, ...]
+    second_edition: bool = False  # its scenario turns on switches of ODD section 12: no constraint of the defaults
 
 
 WINDOW = (21, 41)  # after 20 periods of learning
@@ -66,6 +67,18 @@ LATE = (31, 61)  # a portfolio's capacity split settles more slowly: the second 
 def _side(arm: str | None, *outputs: str, window: tuple[int, int] = WINDOW) -> Side:
     return Side(arm, outputs, window)
 
+
+OVERSIGHT_OPTIMUM = (
+    Claim("some oversight beats none", _side("moderate", "goal_attainment"), _side("none", "goal_attainment")),
+    Claim("too much oversight hurts", _side("moderate", "goal_attainment"), _side("very_heavy", "goal_attainment")),
+    Claim(
+        "no oversight invites falsification and shirking",
+        _side("none", "share_falsify", "share_shirk"),
+        _side("moderate", "share_falsify", "share_shirk"),
+        margin=0.05,
+    ),
+)
+"""P7's interior optimum of oversight, claimed again by P7h with officials who differ."""
 
 PATTERNS: tuple[Pattern, ...] = (
     Pattern(
@@ -158,23 +171,32 @@ PATTERNS: tuple[Pattern, ...] = (
         "p7_oversight",
         40,
         (
-            Claim("some oversight beats none", _side("moderate", "goal_attainment"), _side("none", "goal_attainment")),
-            Claim(
-                "too much oversight hurts",
-                _side("moderate", "goal_attainment"),
-                _side("very_heavy", "goal_attainment"),
-            ),
-            Claim(
-                "no oversight invites falsification and shirking",
-                _side("none", "share_falsify", "share_shirk"),
-                _side("moderate", "share_falsify", "share_shirk"),
-                margin=0.05,
-            ),
+            *OVERSIGHT_OPTIMUM,
             Claim("burden: light > none", _side("light", "burden"), _side("none", "burden")),
             Claim("burden: moderate > light", _side("moderate", "burden"), _side("light", "burden")),
             Claim("burden: heavy > moderate", _side("heavy", "burden"), _side("moderate", "burden")),
             Claim("burden: very heavy > heavy", _side("very_heavy", "burden"), _side("heavy", "burden")),
         ),
+    ),
+    Pattern(
+        "P7h",
+        "with officials who differ, oversight's interior optimum holds at a realistic attainment and gap",
+        "p7h_oversight_differ",
+        40,
+        (
+            *OVERSIGHT_OPTIMUM,
+            Claim(
+                "the weakly motivated falsify more than the strongly motivated",
+                _side("moderate", "share_falsify_unmotivated"),
+                _side("moderate", "share_falsify_motivated"),
+            ),
+            Claim("attainment at moderate oversight above 0.7", _side("moderate", "goal_attainment"), margin=0.7),
+            Claim("attainment at moderate oversight below 0.9", _side("moderate", "-goal_attainment"), margin=-0.9),
+            Claim("gap at moderate oversight above 0.1", _side("moderate", "implementation_gap"), margin=0.1),
+            Claim("gap at moderate oversight below 0.3", _side("moderate", "-implementation_gap"), margin=-0.3),
+            Claim("burden: heavy > moderate", _side("heavy", "burden"), _side("moderate", "burden")),
+        ),
+        second_edition=True,
     ),
     Pattern(
         "P8",
@@ -270,6 +292,48 @@ PATTERNS: tuple[Pattern, ...] = (
                 _side("four_tasks_four_issuers", "goal_attainment", window=LATE),
             ),
         ),
+    ),
+    Pattern(
+        "P13",
+        "reports that can show the gap: audits shrink it, inflation widens it",
+        "p13_audits",
+        60,
+        (
+            Claim(
+                "audits shrink the gap",
+                _side("status_quo", "implementation_gap", window=LATE),
+                _side("audited", "implementation_gap", window=LATE),
+                margin=0.05,
+            ),
+            Claim(
+                "audits deter inflated reports",
+                _side("status_quo", "report_inflation_chosen", window=LATE),
+                _side("audited", "report_inflation_chosen", window=LATE),
+            ),
+            Claim(
+                "audits deter falsification",
+                _side("status_quo", "share_falsify", window=LATE),
+                _side("audited", "share_falsify", window=LATE),
+            ),
+            Claim(
+                "the gap grows with inflation: some > none",
+                _side("status_quo", "implementation_gap", window=LATE),
+                _side("no_inflation", "implementation_gap", window=LATE),
+                margin=0.05,
+            ),
+            Claim(
+                "the gap grows with inflation: more > some",
+                _side("more_inflation", "implementation_gap", window=LATE),
+                _side("status_quo", "implementation_gap", window=LATE),
+            ),
+            Claim(
+                "inflation changes what the top believes, not what is done",
+                _side("more_inflation", "reported_attainment", "-goal_attainment", window=LATE),
+                _side("no_inflation", "reported_attainment", "-goal_attainment", window=LATE),
+                margin=0.1,
+            ),
+        ),
+        second_edition=True,
     ),
 )
 

@@ -189,9 +189,13 @@ def centrality(statistics: dict[str, float]) -> float:
 
 
 def patterns_hold(world: dict, patterns_folder: Path, replications: int) -> bool:
-    """Whether every claim of P3-P10 holds (95% CI above its margin) with these base parameters."""
+    """Whether every claim of P3-P10 holds (95% CI above its margin) with these base parameters.
+
+    Patterns of the second edition (P7h, P13) set their own values of the parameters the grid
+    varies, so they are no constraint of the first edition's defaults.
+    """
     assignments = [f"parameters.{path}={value!r}" for path, value in world.items()]
-    for pattern in PATTERNS:
+    for pattern in (pattern for pattern in PATTERNS if not pattern.second_edition):
         scenario = pattern_scenario(pattern, patterns_folder).with_overrides(assignments)
         if not all(result.holds for result in evaluate(pattern, scenario, replications)):
             return False

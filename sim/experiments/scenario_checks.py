@@ -24,7 +24,13 @@ from sim.model.bureau_model import run_parameters
 from sim.model.hierarchy import Layout, build_layout, level_names
 from sim.model.run import in_world
 from sim.scenario.messages import user_error
-from sim.scenario.output_names import model_output_names
+from sim.scenario.output_names import (
+    is_optional_output,
+    model_output_names,
+    optional_output_names,
+    optional_output_switch,
+)
+from sim.scenario.parameters import Parameters
 from sim.scenario.schema import Scenario
 from sim.storage.run_store import RunSpec
 
@@ -58,17 +64,39 @@ def check_runs(
     Args:
         scenario: The scenario the runs use.
         specs: The runs; without any, the scenario itself (no arm) and each of its arms.
-        wanted: Outcome names by the field that names them (``outcomes.0``, ``robustness.satisficing.1``).
+        wanted: Outcome names by the field that names them (``outcomes.0``, ``robustness.satisficing.1``);
+            without them, the scenario's outcomes.
         points_field: The scenario field the specs' point values come from, for messages.
     """
     layout = check_hierarchy_source(scenario)
-    _check_outcomes(scenario, layout, wanted or {})
+    if wanted is None:
+        wanted = {f"outcomes.{index}": outcome.name for index, outcome in enumerate(scenario.outcomes)}
+    _check_outcomes(scenario, layout, wanted)
     configurations: dict[str, RunSpec] = {}
     for spec in specs or _plain_specs(scenario):
         key = json.dumps([spec.arm, spec.overrides, spec.world], sort_keys=True, default=str)  # values may be lists
         configurations.setdefault(key, spec)
     for spec in configurations.values():
-        _check_configuration(scenario, layout, spec, points_field)
+        parameters = _check_configuration(scenario, layout, spec, points_field)
+        _check_optional_outcomes(scenario, layout, spec, parameters, wanted, points_field)
+
+
+def _check_optional_outcomes(
+    scenario: Scenario, layout: Layout, spec: RunSpec, parameters, wanted: dict[str, str], points_field: str
+) -> None:
+    """Refuse an outcome of ODD section 12 (by type, gap by level, chosen inflation) a run would not produce."""
+    names = level_names(scenario.hierarchy, layout.depth + 1)
+    produced = optional_output_names(parameters, names)
+    for field, name in wanted.items():
+        if is_optional_output(name) and name not in produced:
+            known = ", ".join(produced) or "none"
+            message = (
+                f"{name} is not an output of this run: it exists only with {optional_output_switch(name)}; "
+                f"this run's outputs of that kind: {known}"
+            )
+            if spec.arm or spec.overrides or spec.world:
+                raise _refusal(scenario, spec, points_field, message, None, False)
+            raise ScenarioError(message, source=scenario.source, line=scenario.line_of(*_path(field)), field=field)
 
 
 def _plain_specs(scenario: Scenario) -> list[RunSpec]:
@@ -90,7 +118,7 @@ def _check_outcomes(scenario: Scenario, layout: Layout, wanted: dict[str, str]) 
             )
 
 
-def _check_configuration(scenario: Scenario, layout: Layout, spec: RunSpec, points_field: str) -> None:
+def _check_configuration(scenario: Scenario, layout: Layout, spec: RunSpec, points_field: str) -> Parameters:
     """One run configuration's parameters: valid together, and with finite targets on its hierarchy.
 
     ``layout`` is the scenario's hierarchy; a point that sets hierarchy values is checked on its own.
@@ -119,6 +147,7 @@ def _check_configuration(scenario: Scenario, layout: Layout, spec: RunSpec, poin
         check_finite_targets(parameters, layout.depth, layout.sizes[-1])
     except ScenarioError as error:
         raise _refusal(scenario, spec, points_field, error.message, error.field, False) from None
+    return parameters
 
 
 def _refusal(

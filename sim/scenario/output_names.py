@@ -152,6 +152,15 @@ def optional_output_names(parameters, level_names: list[str]) -> list[str]:
     return names
 
 
+def optional_output_switch(name: str) -> str:
+    """The switch that turns an output of ODD section 12 on, in words."""
+    if name in TYPE_OUTPUTS:
+        return "execution.motivated_share or execution.motivation_spread (officials who differ)"
+    if name == CHOSEN_INFLATION:
+        return "relay.inflation_options (chosen inflation)"
+    return "relay.report_rule: rate, for a level above the grassroots (the gap by level)"
+
+
 def is_optional_output(name: str) -> bool:
     """Whether ``name`` is an output of ODD section 12 (which exists only with its switch on)."""
     return name in TYPE_OUTPUTS or name == CHOSEN_INFLATION or name.startswith(LEVEL_GAP_PREFIX)

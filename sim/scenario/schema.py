@@ -549,6 +549,11 @@ class Scenario(_Section):
                         f"tasks: {', '.join(tasks) or 'none (give a tasks: section)'}"
                     )
         for index, task in enumerate(self.tasks or []):  # a task's own values, where the scenario's are checked
+            if "relay.escalation" in task.set and self.parameters.relay.escalation_by_level is not None:
+                raise ValueError(
+                    f"tasks.{index}.set: relay.escalation would not be used: relay.escalation_by_level gives the "
+                    "rate of every relay (ODD 12.5)"
+                )
             for path, value in task.set.items():
                 try:
                     _validated_value(path, value)
