@@ -310,3 +310,18 @@ def test_control_p13_summed_reports_hide_inflation():
     """Under the first edition's summed reports the top believes about 1 whatever is inflated."""
     held = claim_results("p13_audits", ["parameters.relay.report_rule=sum"])
     assert not held["the gap grows with inflation: some > none"]
+
+
+def test_rate_reports_change_what_the_top_believes_and_nothing_that_officials_do():
+    """Why P3-P10 hold under rate reports as under sums: no rule reads reports unless officials choose inflation."""
+    summed, rates = frame(model(steps=20)), frame(model(steps=20, relay_report_rule="rate"))
+    believed = ("reported_attainment", "implementation_gap")
+    same = [name for name in summed if not name.endswith(believed)]
+    pd.testing.assert_frame_equal(summed[same], rates[same], check_exact=True)
+    assert (summed["reported_attainment"] != rates["reported_attainment"]).any()
+
+
+def test_p5s_gap_claim_holds_under_rate_reports_too():
+    """The one claim of P3-P10 that reads reports: paper inspection leaves a wider gap than on-site, also as rates."""
+    held = claim_results("p5_traces", ["parameters.relay.report_rule=rate"])
+    assert held["implementation gap"]
