@@ -47,9 +47,13 @@ def test_quick_report_has_every_section_figure_and_verdict(quick_report):
         f"## Patterns {PATTERNS[0].id}–{PATTERNS[-1].id}",
         "## Calibration",
         "## Robustness",
+        "## What the top believes: summed claims against completion rates",
         "## Replications",
     ):
         assert heading in text
+    rates = report.reports.set_index(["rule", "output"])["mean"]
+    assert rates["sum", "goal_attainment"] == rates["rate", "goal_attainment"]  # the rule changes beliefs only
+    assert rates["sum", "reported_attainment"] > rates["rate", "reported_attainment"]
     for pattern in PATTERNS:
         assert f"### {pattern.id}:" in text
         assert (figures / f"{pattern.id.lower()}.png").stat().st_size > 0

@@ -27,6 +27,7 @@ from sim.checks.patterns import PATTERNS, ClaimResult, Pattern, evaluate, patter
 from sim.model.bureau_model import BureauModel
 from sim.model.run import replication_seeds, run_one
 from sim.scenario.loader import load_scenario
+from sim.scenario.output_names import LEVEL_GAP_PREFIX
 from sim.scenario.schema import Scenario
 from sim.storage.provenance import git_commit
 
@@ -89,6 +90,7 @@ class Report:
     robustness: pd.DataFrame = field(default_factory=pd.DataFrame)
     failure_regions: pd.DataFrame = field(default_factory=pd.DataFrame)
     replications: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reports: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 # --- closed forms ----------------------------------------------------------------------------
@@ -316,6 +318,27 @@ def plot_robustness(frame: pd.DataFrame, folder: Path) -> None:
     plt.close(fig)
 
 
+# --- what the baseline's reports show ------------------------------------------------------
+
+REPORT_OUTPUTS = ("goal_attainment", "reported_attainment", "implementation_gap")
+"""What the top believes against what is done: the outputs the report rule changes (ODD 12.2)."""
+
+
+def report_rules(scenario: Scenario, replications: int) -> pd.DataFrame:
+    """The baseline under summed claims and under completion rates: one row per rule and output, over replications."""
+    rows = []
+    for rule in ("sum", "rate"):
+        values = []
+        for k, seed in enumerate(replication_seeds(scenario.seed, replications)):
+            steps = run_one(scenario, seed, replication=k, overrides={"relay.report_rule": rule}, agents=False).steps
+            values.append(run_values(steps, scenario.burn_in_periods))
+        frame = pd.DataFrame(values)
+        levels = [name for name in frame.columns if name.startswith(LEVEL_GAP_PREFIX)]
+        for output in (*REPORT_OUTPUTS, *levels):
+            rows.append({"rule": rule, "output": output, **describe(frame[output])})
+    return pd.DataFrame(rows)
+
+
 # --- replications ----------------------------------------------------------------------------
 
 
@@ -397,11 +420,50 @@ def build_report(root: Path, figures: Path, settings: Settings, say: Callable[[s
         say,
     )
     plot_robustness(report.robustness, figures)
+    say("reports: summed claims against completion rates (baseline)")
+    baseline = load_scenario(root / "baseline.yaml")
+    report.reports = report_rules(baseline, settings.pattern_replications)
     say("replications")
     many = load_scenario(validation_folder / "replications.yaml")
     report.replications = replication_analysis(many, settings.cv_replications or many.replications)
     plot_replications(report.replications, figures)
     return report
+
+
+def _reports_section(table: pd.DataFrame) -> list[str]:
+    """What the top believes under summed claims and under completion rates, on the baseline (ODD 12.2)."""
+    if table.empty:
+        return []
+    n = int(table["n"].iloc[0])
+    out = [
+        "## What the top believes: summed claims against completion rates",
+        "",
+        f"`scenarios/baseline.yaml` ({n} replications, run values after the burn-in) under each report rule "
+        "(`relay.report_rule`; ODD 12.2). Only what the top believes differs: no official reads reports, so "
+        "every other output is the same number under both rules.",
+        "",
+        "| output | summed claims (`sum`) | completion rates (`rate`, the baseline's) |",
+        "|---|---|---|",
+    ]
+    for output in dict.fromkeys(table["output"]):
+        cells = []
+        for rule in ("sum", "rate"):
+            row = table[(table["rule"] == rule) & (table["output"] == output)]
+            cells.append(
+                "—"
+                if row.empty
+                else f"{row['mean'].iloc[0]:.3f} [{row['ci_low'].iloc[0]:.3f}, {row['ci_high'].iloc[0]:.3f}]"
+            )
+        out.append(f"| {output} | {cells[0]} | {cells[1]} |")
+    gap = table[(table["rule"] == "rate") & (table["output"] == "implementation_gap")]["mean"].iloc[0]
+    out += [
+        "",
+        f"Under summed claims the top believes the goal met: a falsifier's claim of its escalated target covers "
+        f"other units' shortfalls. As rates the gap is {gap:.3f} of the intended output (target 0.1–0.3: "
+        f"{_verdict(0.1 <= gap <= 0.3)}), and it narrows down the chain by the inflation each level adds.",
+        "",
+    ]
+    return out
 
 
 def write_markdown(report: Report, settings: Settings, figures_link: str = "figures") -> str:
@@ -532,6 +594,7 @@ def write_markdown(report: Report, settings: Settings, figures_link: str = "figu
         means = f"{row['failing_mean']:.3g} / {row['holding_mean']:.3g}" if row["parameter"] else ""
         out.append(f"| {pattern} | {share:.0%} | {where} | {means} |")
     out += ["", f"![robustness]({figures_link}/robustness.png)", ""]
+    out += _reports_section(report.reports)
 
     table = report.replications
     out += [
