@@ -107,6 +107,7 @@ def second_edition(draw, relays: int) -> dict:
         found["accountability"] |= {"audit_rate": draw(unit), "audit_lag": draw(st.integers(1, 4))}
     if relays and draw(st.booleans()):
         found["relay"]["escalation_by_level"] = draw(st.lists(st.floats(0, 1), min_size=relays, max_size=relays))
+        found["relay"]["escalation"] = 0.1  # the default, which the rates by level replace
     found["relay"]["tournament_markup"] = draw(st.sampled_from([0.0, 0.2]))
     found["accountability"]["statistical_discount"] = draw(st.sampled_from([0.0, 0.1]))
     return found

@@ -56,11 +56,15 @@ def test_with_every_switch_off_no_output_of_section_12_exists():
         {"accountability_audit_rate": 0.5, "accountability_audit_lag": 2},
     ],
 )
-def test_a_switch_draws_from_its_own_stream_so_capacity_and_risk_aversion_are_unchanged(switch):
-    plain, switched = model(steps=1), model(steps=1, **switch)
+def test_a_switch_draws_from_its_own_stream_so_the_models_stream_is_unchanged(switch):
+    """After six periods (audits due from the third) the model's generator is where it is without the switch."""
+    plain, switched = model(steps=6), model(steps=6, **switch)
     for a, b in zip(plain.levels, switched.levels, strict=True):
         np.testing.assert_array_equal(a.capacity, b.capacity)
         np.testing.assert_array_equal(a.risk_aversion, b.risk_aversion)
+    np.testing.assert_array_equal(plain.execution_draws.choice, switched.execution_draws.choice)
+    np.testing.assert_array_equal(plain.accountability_draws.blame, switched.accountability_draws.blame)
+    assert plain.rng.random() == switched.rng.random()
 
 
 # --- 12.1 officials who differ -------------------------------------------------------------
@@ -82,18 +86,22 @@ def test_a_lognormal_spread_keeps_the_mean_motivation():
     assert abs(motivation.mean() - 1) < 4 * motivation.std() / np.sqrt(len(motivation))
 
 
+def falsification_difference(**mixture) -> np.ndarray:
+    """Per replication, how much more the unmotivated type falsifies than the motivated type."""
+    return mean_after(30, "share_falsify_unmotivated", **mixture) - mean_after(30, "share_falsify_motivated", **mixture)
+
+
 def test_unmotivated_officials_falsify_more_and_a_mixture_without_contrast_shows_no_difference():
-    steps = 30
-    mixed = dict(execution_motivated_share=0.5, execution_motivation_high=1.8, execution_motivation_low=0.2)
-    diff = mean_after(steps, "share_falsify_unmotivated", **mixed) - mean_after(
-        steps, "share_falsify_motivated", **mixed
+    diff = falsification_difference(
+        execution_motivated_share=0.5, execution_motivation_high=1.8, execution_motivation_low=0.2
     )
     assert diff.mean() - 2 * diff.std(ddof=1) / np.sqrt(len(diff)) > 0.05
-    alike = dict(execution_motivated_share=0.5, execution_motivation_high=1.0, execution_motivation_low=1.0)
-    # negative control: equal factors make every official 'motivated' (v_m,i = v_m), so types cannot differ
-    built = model(steps=3, **alike)
-    assert np.isnan(built.outputs["share_falsify_unmotivated"])
-    assert built.outputs["share_falsify_motivated"] == built.outputs["share_falsify"]
+    # negative control: two types with the same factor are two random halves of identical officials
+    alike = falsification_difference(
+        execution_motivated_share=0.5, execution_motivation_high=1.0, execution_motivation_low=1.0
+    )
+    assert not alike.mean() - 2 * alike.std(ddof=1) / np.sqrt(len(alike)) > 0.05
+    assert abs(alike.mean()) < 0.05
 
 
 def test_outputs_by_type_exist_only_with_officials_who_differ():
@@ -143,9 +151,19 @@ def test_the_statistical_discount_scales_what_the_top_believes_and_nothing_else(
     np.testing.assert_array_equal(discounted["goal_attainment"], plain["goal_attainment"])
 
 
-def test_the_top_levels_gap_is_the_implementation_gap_and_lower_levels_believe_less():
-    built = frame(model(steps=20, relay_report_rule="rate", relay_report_inflation=0.1))
+@pytest.mark.parametrize("discount", [0.0, 0.2])
+def test_the_top_levels_gap_is_the_implementation_gap_and_lower_levels_believe_less(discount):
+    built = frame(
+        model(
+            steps=20,
+            relay_report_rule="rate",
+            relay_report_inflation=0.1,
+            accountability_statistical_discount=discount,
+        )
+    )
     np.testing.assert_allclose(built["implementation_gap_province"], built["implementation_gap"], rtol=1e-12)
+    if discount:
+        return
     # each level inflates what it passes up, so a level believes more than the one below it
     assert (built["implementation_gap_province"] > built["implementation_gap_municipality"]).all()
     assert (built["implementation_gap_municipality"] > built["implementation_gap_county"]).all()
@@ -325,3 +343,59 @@ def test_p5s_gap_claim_holds_under_rate_reports_too():
     """The one claim of P3-P10 that reads reports: paper inspection leaves a wider gap than on-site, also as rates."""
     held = claim_results("p5_traces", ["parameters.relay.report_rule=rate"])
     assert held["implementation gap"]
+
+
+def test_report_audits_look_only_at_reports_on_tasks_in_force():
+    built = BureauModel(
+        small(hierarchy=HIERARCHY, tasks=[{"name": "a"}, {"name": "env", "issuer": "environment", "start": 5}]),
+        seed=1,
+        steps=4,
+        relay_inflation_options=[0.5],
+        accountability_report_audit_rate=1.0,
+        accountability_detect_onsite=1.0,
+        accountability_inspection_rate=0.0,
+        accountability_incident_visibility=0.0,
+    )
+    built.run_model()
+    environment = built.chains[1]
+    assert all((state.sanctions == 0).all() for state in environment)  # its task not yet in force
+    assert (built.levels[1].sanctions == 4).all()  # the territorial task's reports were audited every period
+
+
+def test_chosen_inflation_needs_someone_between_the_top_and_the_grassroots():
+    built = model(steps=2, hierarchy={"branching": [6]}, relay_inflation_options=[0.0, 0.3])
+    assert CHOSEN_INFLATION not in built.outputs
+    assert CHOSEN_INFLATION in model(steps=2, relay_inflation_options=[0.0, 0.3]).outputs
+
+
+def test_an_escalation_the_rates_by_level_would_replace_is_refused():
+    with pytest.raises(ScenarioError, match=r"relay\.escalation would not be used"):
+        model(steps=1, relay_escalation_by_level=[0.3, 0.1, 0.05], relay_escalation=0.2)
+
+
+def test_a_sweep_point_whose_hierarchy_lacks_a_gap_outcome_is_refused_before_any_run():
+    from sim.experiments.scenario_checks import check_runs
+    from sim.scenario.schema import Scenario
+
+    scenario = Scenario.model_validate(
+        {
+            "name": "points",
+            "hierarchy": {"branching": [2, 2, 3]},
+            "parameters": {"relay": {"report_rule": "rate"}},
+            "sweep": {"grid": {"hierarchy.branching": [[2, 2, 3], [2, 3]]}},
+            "outcomes": [{"name": "implementation_gap_province"}],
+        }
+    )
+    from sim.experiments.kinds import check_every_command
+
+    with pytest.raises(ScenarioError, match=r"point 1 .*implementation_gap_province is not an output"):
+        check_every_command(scenario)
+    check_runs(scenario)  # the scenario itself, without its sweep, does have a province
+
+
+def test_a_lever_over_a_list_or_a_choice_is_refused_clearly():
+    from sim.experiments.ema import ema_model
+
+    for path, bounds in (("relay.escalation_by_level", ([0.1] * 3, [0.2] * 3)), ("relay.report_rule", ("rate", "sum"))):
+        with pytest.raises(ScenarioError, match="not numeric"):
+            ema_model(small(hierarchy=HIERARCHY, uncertainties={"task.risk": [0, 0.1]}), levers={path: bounds})

@@ -180,6 +180,8 @@ def model_params(scenario: Scenario) -> dict:
     parameters = scenario.resolved_parameters()
     params: dict = {"scenario": scenario, "seed": scenario.seed}
     for keyword, (label, low, high, step) in LEVERS.items():
+        if keyword == "relay_escalation" and parameters.relay.escalation_by_level is not None:
+            continue  # the rates by level replace it (ODD 12.5)
         group, name = keyword.split("_", 1)
         value = float(getattr(getattr(parameters, group), name))
         params[keyword] = {"type": "SliderFloat", "value": value, "label": label, "min": low, "max": high, "step": step}

@@ -40,7 +40,7 @@ from sim.model.run import replication_seeds, run_one
 from sim.scenario.loader import load_scenario
 from sim.scenario.messages import user_error
 from sim.scenario.parameters import parameter_paths
-from sim.scenario.schema import Scenario, point_annotation
+from sim.scenario.schema import Scenario, is_number_type, point_annotation
 
 ARM_LEVER = "arm"
 """The name of the categorical lever that chooses one of the scenario's arms."""
@@ -176,6 +176,8 @@ def _check_levers(scenario: Scenario, levers: dict[str, tuple[float, float]]) ->
             raise ScenarioError(user_error(error).message, source="levers") from None
         except (ScenarioError, TypeError, ValueError) as error:
             raise ScenarioError(f"{path}: {getattr(error, 'message', error)}", source="levers") from None
+        if not path.startswith("hierarchy.") and not is_number_type(point_annotation(path)):
+            raise ScenarioError(f"{path} is not numeric and cannot be a lever; sweep it instead", source="levers")
         if not low < high:
             raise ScenarioError(f"{path}: range [{low}, {high}] must have low < high", source="levers")
 

@@ -77,25 +77,28 @@ def check_runs(
         key = json.dumps([spec.arm, spec.overrides, spec.world], sort_keys=True, default=str)  # values may be lists
         configurations.setdefault(key, spec)
     for spec in configurations.values():
-        parameters = _check_configuration(scenario, layout, spec, points_field)
-        _check_optional_outcomes(scenario, layout, spec, parameters, wanted, points_field)
+        parameters, names = _check_configuration(scenario, layout, spec, points_field)
+        _check_outcomes_of_run(scenario, spec, parameters, names, wanted, points_field)
 
 
-def _check_optional_outcomes(
-    scenario: Scenario, layout: Layout, spec: RunSpec, parameters, wanted: dict[str, str], points_field: str
+def _check_outcomes_of_run(
+    scenario: Scenario, spec: RunSpec, parameters: Parameters, names: list[str], wanted: dict[str, str], field_: str
 ) -> None:
-    """Refuse an outcome of ODD section 12 (by type, gap by level, chosen inflation) a run would not produce."""
-    names = level_names(scenario.hierarchy, layout.depth + 1)
-    produced = optional_output_names(parameters, names)
+    """Refuse an outcome one run would not produce: a level its hierarchy (a point's) lacks, a switch it has off."""
+    produced = model_output_names(names, (), parameters)
     for field, name in wanted.items():
-        if is_optional_output(name) and name not in produced:
-            known = ", ".join(produced) or "none"
+        missing_level = name.startswith("sanction_share_") and name not in produced
+        if missing_level or (is_optional_output(name) and name not in produced):
+            known = ", ".join(optional_output_names(parameters, names)) or "none"
             message = (
                 f"{name} is not an output of this run: it exists only with {optional_output_switch(name)}; "
-                f"this run's outputs of that kind: {known}"
+                f"this run's outputs of section 12: {known}"
             )
+            if missing_level:
+                levels = ", ".join(n for n in produced if n.startswith("sanction_share_"))
+                message = f"{name} is not an output of this run, whose levels give {levels}"
             if spec.arm or spec.overrides or spec.world:
-                raise _refusal(scenario, spec, points_field, message, None, False)
+                raise _refusal(scenario, spec, field_, message, None, False)
             raise ScenarioError(message, source=scenario.source, line=scenario.line_of(*_path(field)), field=field)
 
 
@@ -118,10 +121,13 @@ def _check_outcomes(scenario: Scenario, layout: Layout, wanted: dict[str, str]) 
             )
 
 
-def _check_configuration(scenario: Scenario, layout: Layout, spec: RunSpec, points_field: str) -> Parameters:
+def _check_configuration(
+    scenario: Scenario, layout: Layout, spec: RunSpec, points_field: str
+) -> tuple[Parameters, list[str]]:
     """One run configuration's parameters: valid together, and with finite targets on its hierarchy.
 
     ``layout`` is the scenario's hierarchy; a point that sets hierarchy values is checked on its own.
+    Returns the parameters and the level names of the run's hierarchy.
     """
     try:
         moved, values = scenario.at_point(spec.overrides)
@@ -147,7 +153,7 @@ def _check_configuration(scenario: Scenario, layout: Layout, spec: RunSpec, poin
         check_finite_targets(parameters, layout.depth, layout.sizes[-1])
     except ScenarioError as error:
         raise _refusal(scenario, spec, points_field, error.message, error.field, False) from None
-    return parameters
+    return parameters, level_names(moved.hierarchy, layout.depth + 1)
 
 
 def _refusal(

@@ -285,6 +285,8 @@ class Official(mesa.Agent):
             model.p.accountability.report_audit_rate,
             detect,
         )
+        if model.tasks is not None:  # only the reports on tasks in force are audited
+            found = found & model.tasks_in_force[model.tasks.columns[self.chain_index]]
         self.report_severity = np.where(found, penalty, 0.0)
         self.count_audit(found, self.report_severity)
 

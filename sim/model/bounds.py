@@ -14,7 +14,7 @@ import math
 
 from sim.errors import ScenarioError
 from sim.model.rules import escalation_rate, tournament_factor
-from sim.scenario.parameters import Execution, Parameters
+from sim.scenario.parameters import Execution, Parameters, Relay
 
 RISK_AVERSION_Z_CLIP = 8.0
 """Risk aversion's normal draws are clipped to ±this (a draw beyond it has a chance of about 1e-15)."""
@@ -43,8 +43,19 @@ def worst_escalation(parameters: Parameters, grassroots: int = 1) -> float:
 
 
 def check_relay_levels(parameters: Parameters, relays: int, *, source: str | None = None) -> None:
-    """Refuse escalation rates by level that do not give exactly one rate per relay of the hierarchy."""
+    """Refuse escalation rates by level that do not give one rate per relay, or beside an escalation they replace.
+
+    ``relay.escalation`` at anything but its default next to the list is a value the model would
+    ignore (an arm, sweep point or future setting it changes nothing), so it is refused.
+    """
     by_level = parameters.relay.escalation_by_level
+    if by_level is not None and parameters.relay.escalation != Relay.model_fields["escalation"].default:
+        raise ScenarioError(
+            f"relay.escalation would not be used ({parameters.relay.escalation:g}): relay.escalation_by_level gives "
+            "the rate of every relay; set one of them, not both",
+            source=source,
+            field="parameters.relay.escalation",
+        )
     if by_level is not None and len(by_level) != relays:
         raise ScenarioError(
             f"gives {len(by_level)} escalation rate{'' if len(by_level) == 1 else 's'}, but the hierarchy has "

@@ -31,6 +31,7 @@ from sim.model.portfolio import TaskTable
 from sim.model.rules import (
     believed_attainment,
     mean_one_lognormal,
+    motivated_type,
     motivation_factors,
     over_tasks,
     paperwork_load,
@@ -245,15 +246,23 @@ class BureauModel(mesa.Model):
         draws stay as they were.
         """
         execution = self.p.execution
-        stream = np.random.default_rng([self.seed, MOTIVATION_STREAM])
-        types = None if execution.motivated_share is None else stream.random(total)
-        spread = stream.standard_normal(total) if execution.motivation_spread > 0 else None
+        types = None
+        if execution.motivated_share is not None:
+            types = np.random.default_rng([self.seed, MOTIVATION_STREAM]).random(total)
+        spread = None
+        if execution.motivation_spread > 0:
+            spread = np.random.default_rng([self.seed, SPREAD_STREAM]).standard_normal(total)
         factors = np.broadcast_to(motivation_factors(execution, types, spread), (total,))
         start = 0
         for state in self.levels:
             state.motivation[:] = execution.intrinsic_motivation * factors[start : start + len(state.motivation)]
             start += len(state.motivation)
-        self.motivated = self.levels[-1].motivation >= execution.intrinsic_motivation
+        grassroots = slice(total - len(self.levels[-1].motivation), total)
+        self.motivated = (  # by drawn type in a mixture; else by a motivation at least the scenario's
+            motivated_type(execution, types[grassroots])
+            if types is not None
+            else self.levels[-1].motivation >= execution.intrinsic_motivation
+        )
 
     def _prepare_reports_and_audits(self) -> None:
         """Streams, attractions and records of chosen inflation and audits of past periods (ODD 12.3-12.4)."""
@@ -518,7 +527,7 @@ class BureauModel(mesa.Model):
             outputs |= outputs_by_type(self.levels[-1], self.motivated, self.tasks, self.active_tasks)
         if self.p.relay.report_rule == "rate":
             outputs |= gaps_by_level(self)
-        if self.p.relay.inflation_options is not None:
+        if self.p.relay.inflation_options is not None and self.relays > 1:
             outputs[CHOSEN_INFLATION] = chosen_inflation_mean(self)
         return outputs
 
@@ -636,7 +645,7 @@ def _run_value(model: BureauModel, name: str) -> float:
     return run_value(model.after_burn_in[name])
 
 
-MOTIVATION_STREAM, INFLATION_STREAM, AUDIT_STREAM = 1, 2, 3
+MOTIVATION_STREAM, INFLATION_STREAM, AUDIT_STREAM, SPREAD_STREAM = 1, 2, 3, 4
 """Stream numbers of the random draws of ODD section 12, each its own generator of (seed, stream)."""
 
 

@@ -60,6 +60,7 @@ def gaps_by_level(model: BureauModel) -> dict[str, float]:
         for level in range(model.relays):
             below = model.levels[level + 1].report
             believed = sums_by_index(layout.parent[level + 1], below, layout.sizes[level]) / subordinates(layout, level)
+            believed = believed * _discount(model, level)
             realised = sums_by_index(layout.ancestor[level], done, layout.sizes[level]) / layout.leaves[level]
             outputs[f"{LEVEL_GAP_PREFIX}{model.level_names[level]}"] = float((believed - realised).mean())
         return outputs
@@ -69,7 +70,7 @@ def gaps_by_level(model: BureauModel) -> dict[str, float]:
         for chain, columns in enumerate(tasks.columns):
             below = model.chains[chain][level + 1].report if level + 1 < model.relays else g.report[:, columns]
             believed = sums_by_index(layout.parent[level + 1], below, layout.sizes[level])
-            believed = believed / subordinates(layout, level)[:, None]
+            believed = believed / subordinates(layout, level)[:, None] * _discount(model, level)
             realised = sums_by_index(layout.ancestor[level], done[:, columns], layout.sizes[level])
             gaps[columns] = (believed - realised / layout.leaves[level][:, None]).mean(axis=0)
         name = f"{LEVEL_GAP_PREFIX}{model.level_names[level]}"
@@ -89,6 +90,11 @@ def chosen_inflation_mean(model: BureauModel) -> float:
             chosen.append(values.ravel())
     values = np.concatenate(chosen) if chosen else np.zeros(0)
     return float(values.mean()) if len(values) else np.nan
+
+
+def _discount(model: BureauModel, level: int) -> float:
+    """1 − δ at the top, which discounts what it is told (ODD 12.2); 1 below it."""
+    return 1.0 - model.p.accountability.statistical_discount if level == 0 else 1.0
 
 
 def subordinates(layout, level: int) -> np.ndarray:

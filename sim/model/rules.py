@@ -781,10 +781,15 @@ def motivation_factors(execution, type_uniform, spread_z):
     """
     factor = 1.0
     if type_uniform is not None:
-        factor = np.where(type_uniform < execution.motivated_share, execution.motivation_high, execution.motivation_low)
+        factor = np.where(motivated_type(execution, type_uniform), execution.motivation_high, execution.motivation_low)
     if spread_z is not None:
         factor = factor * mean_one_lognormal(spread_z, execution.motivation_spread)
     return factor
+
+
+def motivated_type(execution, type_uniform):
+    """Whether each official is of the motivated type: a uniform below the motivated share q (ODD 12.1)."""
+    return type_uniform < execution.motivated_share
 
 
 def mean_one_lognormal(z, sigma):

@@ -125,10 +125,11 @@ class VectorizedEngine:
         rate = model.p.accountability.report_audit_rate
         for c, chain in enumerate(model.chains):
             detect, penalty = rules.audit_terms(model.p, model.tasks, c)
+            in_force = True if model.tasks is None else model.tasks_in_force[model.tasks.columns[c]]
             for level in range(1, model.relays):
                 state, draws = chain[level], model.report_draws[c][level]
                 inflation = rules.chosen_inflation(options, state.inflation_option)
-                found = rules.report_audit(inflation, draws.audit, draws.detect, rate, detect)
+                found = rules.report_audit(inflation, draws.audit, draws.detect, rate, detect) & in_force
                 state.report_severity[:] = np.where(found, penalty, 0.0)
                 _count_audited(state, found, state.report_severity, model.tasks is not None)
 

@@ -11,7 +11,15 @@ import re
 import typing
 
 from sim.scenario.messages import did_you_mean
-from sim.scenario.output_names import MODEL_OUTPUTS, TASK_OUTPUTS, is_optional_output, split_task_output
+from sim.scenario.output_names import (
+    CHOSEN_INFLATION,
+    LEVEL_GAP_PREFIX,
+    MODEL_OUTPUTS,
+    TASK_OUTPUTS,
+    TYPE_OUTPUTS,
+    is_optional_output,
+    split_task_output,
+)
 from sim.scenario.tasks import TASK_NAME
 
 _CONDITION = re.compile(
@@ -90,7 +98,8 @@ def check_outcome_name(name: str) -> str:
     if name not in MODEL_OUTPUTS and not name.startswith("sanction_share_") and not is_optional_output(name):
         raise ValueError(
             f"unknown outcome {name!r}{did_you_mean(name, MODEL_OUTPUTS)}; "
-            f"known: {', '.join(MODEL_OUTPUTS)}, sanction_share_<level>"
+            f"known: {', '.join(MODEL_OUTPUTS)}, sanction_share_<level>, and with the switches of ODD section 12 "
+            f"{', '.join(TYPE_OUTPUTS)}, {LEVEL_GAP_PREFIX}<level>, {CHOSEN_INFLATION}"
         )
     return name
 

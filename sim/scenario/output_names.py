@@ -147,7 +147,7 @@ def optional_output_names(parameters, level_names: list[str]) -> list[str]:
         names += TYPE_OUTPUTS
     if parameters.relay.report_rule == "rate":
         names += [f"{LEVEL_GAP_PREFIX}{name}" for name in level_names[:-1]]
-    if parameters.relay.inflation_options is not None:
+    if parameters.relay.inflation_options is not None and len(level_names) > 2:  # someone between top and bottom
         names.append(CHOSEN_INFLATION)
     return names
 

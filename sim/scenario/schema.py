@@ -227,7 +227,7 @@ def point_annotation(path: str) -> Any:
     return parameter_paths()[path].annotation
 
 
-def _is_number_type(annotation: Any) -> bool:
+def is_number_type(annotation: Any) -> bool:
     """Whether a field of this type holds a number (bool is not one)."""
     return bool({float, int} & {annotation, *typing.get_args(annotation)})
 
@@ -490,7 +490,7 @@ class Scenario(_Section):
             _check_point_path(path)
             if path.startswith("hierarchy."):
                 raise ValueError(f"{path}: a hierarchy value cannot be given a range; sweep it with sweep: instead")
-            if not _is_number_type(point_annotation(path)):
+            if not is_number_type(point_annotation(path)):
                 raise ValueError(f"{path} is not numeric and cannot be uncertain")
             if not low < high:
                 raise ValueError(f"{path}: range [{low}, {high}] must have low < high")
