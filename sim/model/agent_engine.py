@@ -17,7 +17,7 @@ import mesa
 import numpy as np
 
 from sim.model import rules
-from sim.model.state import LEVEL_FIELDS, AccountabilityDraws, LevelState
+from sim.model.state import LEVEL_FIELDS, AccountabilityDraws, LevelState, motivation_of
 from sim.scenario.strategies import Strategy
 
 if TYPE_CHECKING:
@@ -116,6 +116,12 @@ class Official(mesa.Agent):
             return self.chain[:-1]
         ancestors = self.model.layout.ancestor
         return [self.model.offices[chain][k][ancestors[k][self.index]] for k in range(self.level)]
+
+    @property
+    def own_motivation(self) -> float:
+        """This official's public-service motivation (the scenario's v_m unless officials differ, ODD 12.1)."""
+        motivation = motivation_of(self.state, self.model.p)
+        return motivation[self.index] if np.ndim(motivation) else motivation
 
     @property
     def is_grassroots(self) -> bool:
@@ -471,7 +477,7 @@ class Official(mesa.Agent):
                 self.severity_now,
                 self.reward_now,
                 self.risk_aversion,
-                self.motivation,
+                self.own_motivation,
                 p,
             )
         if self.is_grassroots and self.model.audit_draws is not None and p.execution.fixed_strategy is None:
@@ -529,7 +535,7 @@ class Official(mesa.Agent):
                 self.task_severity,
                 self.task_reward,
                 self.risk_aversion,
-                self.motivation,
+                self.own_motivation,
                 p,
                 tasks,
                 self.capacity_share,

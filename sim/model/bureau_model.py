@@ -37,7 +37,14 @@ from sim.model.rules import (
     paperwork_load,
     portfolio_paperwork,
 )
-from sim.model.state import FINDING_CHANNELS, AccountabilityDraws, ExecutionDraws, LevelState, ReportDraws
+from sim.model.state import (
+    FINDING_CHANNELS,
+    AccountabilityDraws,
+    ExecutionDraws,
+    LevelState,
+    ReportDraws,
+    switches_on,
+)
 from sim.scenario.messages import did_you_mean, user_error
 from sim.scenario.outcome_values import RUN_VALUE_PREFIX, burn_in_periods, run_value
 from sim.scenario.output_names import (
@@ -236,8 +243,9 @@ class BureauModel(mesa.Model):
             aversion_z = np.clip(self.rng.standard_normal(offices), -RISK_AVERSION_Z_CLIP, RISK_AVERSION_Z_CLIP)
             aversion = mean_one_lognormal(aversion_z, execution.risk_aversion_sd)
             self.chains.append(self._level_states(capacity, aversion, [len(columns)] * self.relays))
-            for state in self.chains[-1]:
-                state.motivation[:] = execution.intrinsic_motivation
+            if execution.heterogeneous:  # their own field, which no rule of theirs reads
+                for state in self.chains[-1]:
+                    state.motivation[:] = execution.intrinsic_motivation
 
     def _draw_motivation(self, total: int) -> None:
         """Public-service motivation per official of the territorial line and the grassroots (ODD 12.1).
@@ -246,6 +254,8 @@ class BureauModel(mesa.Model):
         draws stay as they were.
         """
         execution = self.p.execution
+        if not execution.heterogeneous:
+            return
         types = None
         if execution.motivated_share is not None:
             types = np.random.default_rng([self.seed, MOTIVATION_STREAM]).random(total)
@@ -284,7 +294,7 @@ class BureauModel(mesa.Model):
         states = []
         start = 0
         for size, width in zip(self.layout.sizes, widths, strict=False):
-            state = LevelState(size, width)
+            state = LevelState(size, width, switches_on(self.p))
             state.capacity[:] = execution.capacity_mean * capacity[start : start + size]
             state.risk_aversion[:] = execution.risk_aversion_mean * aversion[start : start + size]
             state.capacity_used[:] = np.nan

@@ -38,7 +38,8 @@ class LevelField:
     """One per-official quantity: its name, numpy type, value before the first period, and meaning.
 
     ``per_task`` fields get a task axis (officials × tasks) in a portfolio (ODD section 11);
-    ``portfolio`` fields exist only there.
+    ``portfolio`` fields exist only there; a field with a ``switch`` exists only when that switch
+    of ODD section 12 is on (:func:`switches_on`), so that a model without it pays no memory for it.
     """
 
     name: str
@@ -47,12 +48,19 @@ class LevelField:
     meaning: str
     per_task: bool = False
     portfolio: bool = False
+    switch: str | None = None
 
 
 LEVEL_FIELDS: tuple[LevelField, ...] = (
     LevelField("capacity", np.float64, 0.0, "capacity K (drawn at initialisation)"),
     LevelField("risk_aversion", np.float64, 0.0, "risk aversion ρ (drawn at initialisation)"),
-    LevelField("motivation", np.float64, 0.0, "public-service motivation v_m (ODD 12.1; drawn at initialisation)"),
+    LevelField(
+        "motivation",
+        np.float64,
+        0.0,
+        "public-service motivation v_m (ODD 12.1; drawn at initialisation)",
+        switch="differ",
+    ),
     LevelField("belief", np.float64, 0.0, "believed chance of being sanctioned b"),
     LevelField("target_received", np.float64, 0.0, "target T received this period", per_task=True),
     LevelField("clarity_received", np.float64, 0.0, "clarity c received this period", per_task=True),
@@ -76,9 +84,9 @@ LEVEL_FIELDS: tuple[LevelField, ...] = (
     LevelField("wrongful_now", np.int64, 0, "wrongful sanctions received this period"),
     LevelField("principals", np.int64, 0, "principals the unit answers to (grassroots)"),
     LevelField("failed", np.bool_, False, "whether this period's genuine attempt failed", per_task=True),
-    LevelField("inflation_option", np.int64, -1, "report inflation option chosen (ODD 12.3; -1: none)", per_task=True),
-    LevelField("report_severity", np.float64, 0.0, "severity of this period's report-audit sanctions", per_task=True),
-    LevelField("audit_severity", np.float64, 0.0, "severity of this period's audit of a past period", per_task=True),
+    LevelField("inflation_option", np.int8, -1, "inflation option chosen (ODD 12.3; -1: none)", True, switch="inflate"),
+    LevelField("report_severity", np.float64, 0.0, "severity of report-audit sanctions", True, switch="inflate"),
+    LevelField("audit_severity", np.float64, 0.0, "severity of a past period's audit", True, switch="audit"),
     LevelField("capacity_share", np.float64, 0.0, "share σ of free capacity given to each task", True, True),
     LevelField("allocation", np.float64, 0.0, "allocation attraction B of each task", True, True),
     LevelField("task_severity", np.float64, 0.0, "severity of this period's sanctions on each task", True, True),
@@ -105,10 +113,10 @@ class LevelState:
         tasks: Tasks on the level's task axis (``None``: the one directive, no task axis).
     """
 
-    def __init__(self, size: int, tasks: int | None = None) -> None:
+    def __init__(self, size: int, tasks: int | None = None, switches: frozenset[str] = frozenset()) -> None:
         self.tasks = tasks
         for field in LEVEL_FIELDS:
-            if field.portfolio and tasks is None:
+            if (field.portfolio and tasks is None) or (field.switch is not None and field.switch not in switches):
                 continue
             shape = (size, tasks) if field.per_task and tasks is not None else size
             setattr(self, field.name, np.full(shape, field.initial, dtype=field.dtype))
@@ -116,9 +124,27 @@ class LevelState:
         self.report_attractions: np.ndarray | None = None  # per official (and task) and inflation option (ODD 12.3)
 
     def start_period(self) -> None:
-        """Zero the counts of one period's events."""
+        """Zero the counts of one period's events (of the fields this level has)."""
         for name in PER_PERIOD if self.tasks is None else PER_PERIOD + PORTFOLIO_PER_PERIOD:
-            getattr(self, name)[:] = 0
+            if hasattr(self, name):
+                getattr(self, name)[:] = 0
+
+
+def switches_on(p: Parameters) -> frozenset[str]:
+    """The switches of ODD section 12 whose per-official fields a model with these parameters needs."""
+    on = set()
+    if p.execution.heterogeneous:
+        on.add("differ")
+    if p.relay.inflation_options is not None:
+        on.add("inflate")
+    if p.accountability.audit_rate > 0:
+        on.add("audit")
+    return frozenset(on)
+
+
+def motivation_of(state: LevelState, p: Parameters):
+    """The officials' public-service motivation: their own with officials who differ, else the scenario's v_m."""
+    return state.motivation if hasattr(state, "motivation") else p.execution.intrinsic_motivation
 
 
 class _Draws:

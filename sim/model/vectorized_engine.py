@@ -17,6 +17,7 @@ import numpy as np
 
 from sim.model import rules
 from sim.model.measures import subordinates, sums_by_index
+from sim.model.state import motivation_of
 
 if TYPE_CHECKING:
     from sim.model.state import ChainState, LevelState
@@ -220,7 +221,7 @@ class VectorizedEngine:
                 g.severity_now,
                 g.reward_now,
                 g.risk_aversion,
-                g.motivation,
+                motivation_of(g, p),
                 p,
             )
         if model.audit_draws is not None and p.execution.fixed_strategy is None:
@@ -471,7 +472,7 @@ class VectorizedEngine:
                 g.task_severity,
                 g.task_reward,
                 g.risk_aversion[:, None],
-                g.motivation[:, None],
+                _per_task(motivation_of(g, p)),
                 p,
                 tasks,
                 g.capacity_share,
@@ -481,6 +482,11 @@ class VectorizedEngine:
             g.allocation, g.task_severity, g.risk_aversion[:, None], tasks.weight, p.portfolio.allocation_rate
         )
         g.allocation[:] = rules.in_window(moved, g.allocation, active)
+
+
+def _per_task(values):
+    """Per-official values broadcast against a task axis (a scalar stays one)."""
+    return values[:, None] if np.ndim(values) else values
 
 
 def _count_audited(state: LevelState, found: np.ndarray, severity: np.ndarray | None, portfolio: bool) -> None:
