@@ -22,6 +22,14 @@ from sim.scenario.strategies import Strategy
 
 HIERARCHY = {"branching": [3, 4, 5]}
 
+EVERY_REPORT_INFLATED_AND_AUDITED = {
+    "relay_inflation_options": [0.5],
+    "accountability_report_audit_rate": 1.0,
+    "accountability_detect_onsite": 1.0,
+    "accountability_inspection_rate": 0.0,  # no other sanction than the report audit's
+    "accountability_incident_visibility": 0.0,
+}
+
 
 def model(steps=12, seed=5, hierarchy=HIERARCHY, tasks=None, **parameters) -> BureauModel:
     built = BureauModel(small(hierarchy=hierarchy, tasks=tasks), seed=seed, steps=steps, **parameters)
@@ -200,11 +208,7 @@ def test_the_gap_grows_with_inflation_and_not_without_it():
 def test_report_audit_sanctions_land_on_the_intermediate_official_who_inflated():
     built = model(
         steps=5,
-        relay_inflation_options=[0.5],
-        accountability_report_audit_rate=1.0,
-        accountability_detect_onsite=1.0,
-        accountability_inspection_rate=0.0,
-        accountability_incident_visibility=0.0,
+        **EVERY_REPORT_INFLATED_AND_AUDITED,
     )
     assert (built.levels[1].sanctions == 5).all() and (built.levels[2].sanctions == 5).all()
     assert (built.levels[0].sanctions == 0).all()  # the top reports to no one
@@ -350,11 +354,7 @@ def test_report_audits_look_only_at_reports_on_tasks_in_force():
         small(hierarchy=HIERARCHY, tasks=[{"name": "a"}, {"name": "env", "issuer": "environment", "start": 5}]),
         seed=1,
         steps=4,
-        relay_inflation_options=[0.5],
-        accountability_report_audit_rate=1.0,
-        accountability_detect_onsite=1.0,
-        accountability_inspection_rate=0.0,
-        accountability_incident_visibility=0.0,
+        **EVERY_REPORT_INFLATED_AND_AUDITED,
     )
     built.run_model()
     environment = built.chains[1]

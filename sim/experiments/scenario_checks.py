@@ -95,11 +95,16 @@ def _check_outcomes_of_run(
                 f"this run's outputs of section 12: {known}"
             )
             if missing_level:
-                levels = ", ".join(n for n in produced if n.startswith("sanction_share_"))
-                message = f"{name} is not an output of this run, whose levels give {levels}"
+                message = _missing_level(name, produced)
             if spec.arm or spec.overrides or spec.world:
                 raise _refusal(scenario, spec, field_, message, None, False)
             raise ScenarioError(message, source=scenario.source, line=scenario.line_of(*_path(field)), field=field)
+
+
+def _missing_level(name: str, produced: list[str]) -> str:
+    """Why a sanction share is no output: the levels the hierarchy has."""
+    levels = ", ".join(output for output in produced if output.startswith("sanction_share_"))
+    return f"{name} is not an output of this hierarchy, whose levels give {levels}"
 
 
 def _plain_specs(scenario: Scenario) -> list[RunSpec]:
@@ -112,9 +117,8 @@ def _check_outcomes(scenario: Scenario, layout: Layout, wanted: dict[str, str]) 
     produced = model_output_names(level_names(scenario.hierarchy, layout.depth + 1))
     for field, name in wanted.items():
         if name.startswith("sanction_share_") and name not in produced:
-            levels = ", ".join(output for output in produced if output.startswith("sanction_share_"))
             raise ScenarioError(
-                f"{name} is not an output of this hierarchy, whose levels give {levels}",
+                _missing_level(name, produced),
                 source=scenario.source,
                 line=scenario.line_of(*_path(field)),
                 field=field,

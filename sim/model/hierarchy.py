@@ -13,6 +13,7 @@ any graph that is not such a tree, naming the node at fault.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -213,6 +214,11 @@ class Layout:
     def sizes(self) -> list[int]:
         """Officials per level."""
         return [len(level) for level in self.nodes]
+
+    @functools.cached_property
+    def subordinates(self) -> list[np.ndarray]:
+        """Per level above the grassroots, each official's number of direct subordinates (counted once)."""
+        return [np.bincount(self.parent[k + 1], minlength=self.sizes[k]) for k in range(self.depth)]
 
 
 def layout(graph: nx.DiGraph) -> Layout:

@@ -59,7 +59,7 @@ def gaps_by_level(model: BureauModel) -> dict[str, float]:
         done = np.minimum(g.output, t0) / t0
         for level in range(model.relays):
             below = model.levels[level + 1].report
-            believed = sums_by_index(layout.parent[level + 1], below, layout.sizes[level]) / subordinates(layout, level)
+            believed = sums_by_index(layout.parent[level + 1], below, layout.sizes[level]) / layout.subordinates[level]
             believed = believed * _discount(model, level)
             realised = sums_by_index(layout.ancestor[level], done, layout.sizes[level]) / layout.leaves[level]
             outputs[f"{LEVEL_GAP_PREFIX}{model.level_names[level]}"] = float((believed - realised).mean())
@@ -70,7 +70,7 @@ def gaps_by_level(model: BureauModel) -> dict[str, float]:
         for chain, columns in enumerate(tasks.columns):
             below = model.chains[chain][level + 1].report if level + 1 < model.relays else g.report[:, columns]
             believed = sums_by_index(layout.parent[level + 1], below, layout.sizes[level])
-            believed = believed / subordinates(layout, level)[:, None] * _discount(model, level)
+            believed = believed / layout.subordinates[level][:, None] * _discount(model, level)
             realised = sums_by_index(layout.ancestor[level], done[:, columns], layout.sizes[level])
             gaps[columns] = (believed - realised / layout.leaves[level][:, None]).mean(axis=0)
         name = f"{LEVEL_GAP_PREFIX}{model.level_names[level]}"
@@ -95,11 +95,6 @@ def chosen_inflation_mean(model: BureauModel) -> float:
 def _discount(model: BureauModel, level: int) -> float:
     """1 − δ at the top, which discounts what it is told (ODD 12.2); 1 below it."""
     return 1.0 - model.p.accountability.statistical_discount if level == 0 else 1.0
-
-
-def subordinates(layout, level: int) -> np.ndarray:
-    """Each official's number of direct subordinates on ``level`` (its competitors for a tournament markup)."""
-    return np.bincount(layout.parent[level + 1], minlength=layout.sizes[level])
 
 
 def sums_by_index(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:

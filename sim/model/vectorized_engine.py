@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.model import rules
-from sim.model.measures import subordinates, sums_by_index
+from sim.model.measures import sums_by_index
 from sim.model.state import motivation_of
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ class VectorizedEngine:
                 model.p.task.weight,
                 model.p.relay,
                 level,
-                subordinates(model.layout, level),
+                model.layout.subordinates[level],
             )
             state.escalation_applied[:] = relayed.rate
             state.damage[:] = relayed.damage
@@ -95,7 +95,7 @@ class VectorizedEngine:
                 state.target_received,
                 model.layout.leaves[level],
                 rule,
-                subordinates(model.layout, level),
+                model.layout.subordinates[level],
             )
 
     def _inflation(self, model: ChainState, chain: int, level: int):
@@ -190,7 +190,7 @@ class VectorizedEngine:
         fraction = model.p.accountability.ranking_fraction
         g = model.levels[-1]
         parent = model.layout.parent[-1]
-        sizes = np.bincount(parent, minlength=len(model.levels[-2].report))
+        sizes = model.layout.subordinates[-1]
         quota = rules.ranking_quota(fraction, sizes)
         if not quota.any():
             return
@@ -297,7 +297,7 @@ class VectorizedEngine:
                     weight,
                     model.tasks.relay_for(c),
                     level,
-                    subordinates(model.layout, level)[:, None],
+                    model.layout.subordinates[level][:, None],
                 )
                 state.escalation_applied[:] = relayed.rate
                 state.damage[:] = relayed.damage
@@ -352,7 +352,7 @@ class VectorizedEngine:
                     state.target_received,
                     model.layout.leaves[level][:, None],
                     model.p.relay.report_rule,
-                    subordinates(model.layout, level)[:, None],
+                    model.layout.subordinates[level][:, None],
                 )
 
     def _hold_portfolio(self, model: ChainState) -> None:
