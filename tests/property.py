@@ -74,7 +74,7 @@ def scenarios(draw, max_officials: int = 400, tasks: bool = False) -> Scenario:
         hierarchy = data["hierarchy"]
         relays = len(hierarchy.get("branching", hierarchy.get("counts", [])))
         for group, values in draw(second_edition(relays)).items():
-            data["parameters"][group] |= values
+            data["parameters"][group] = data["parameters"].get(group, {}) | values
     if tasks:
         data["tasks"] = draw(portfolios())
         data["parameters"]["portfolio"] = {
@@ -88,7 +88,7 @@ def scenarios(draw, max_officials: int = 400, tasks: bool = False) -> Scenario:
 
 @st.composite
 def second_edition(draw, relays: int) -> dict:
-    """Any of the switches of ODD section 12: officials who differ, rate reports, chosen inflation, audits."""
+    """Any switch of ODD sections 12-13: officials who differ, rate reports, inflation, audits, middle levels."""
     unit = st.floats(0, 1, allow_nan=False)
     found: dict[str, dict] = {"execution": {}, "relay": {}, "accountability": {}}
     if draw(st.booleans()):
@@ -110,6 +110,17 @@ def second_edition(draw, relays: int) -> dict:
         found["relay"]["escalation"] = 0.1  # the default, which the rates by level replace
     found["relay"]["tournament_markup"] = draw(st.sampled_from([0.0, 0.2]))
     found["accountability"]["statistical_discount"] = draw(st.sampled_from([0.0, 0.1]))
+    if draw(st.booleans()):  # middle levels that decide (ODD 13)
+        found["middle"] = {
+            "relay_choice": True,
+            "clarify_gain": draw(unit),
+            "clarify_time": draw(st.sampled_from([0.0, 0.3, 2.0])),
+            "escalate_margin": draw(st.floats(0, 0.5)),
+            "capacity_factor": draw(st.floats(0, 2)),
+            "paperwork": draw(st.floats(0, 1.5)),
+            "inspection_rate": draw(unit),
+            "detect_verbatim": draw(unit),
+        }
     return found
 
 

@@ -64,7 +64,13 @@ def assert_identical(agents: BureauModel, vectorized: BureauModel) -> None:
         vectorized.datacollector.get_model_vars_dataframe(),
         check_exact=True,
     )
-    names = [*(field.name for field in LEVEL_FIELDS), "attractions", "report_attractions"]
+    names = [
+        *(field.name for field in LEVEL_FIELDS),
+        "attractions",
+        "report_attractions",
+        "relay_attractions",
+        "shifted_severity",
+    ]
     pairs = zip(states(agents), states(vectorized), strict=True)
     for (level, a), (_, v) in pairs:
         for name in names:

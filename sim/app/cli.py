@@ -482,6 +482,7 @@ def _describe() -> int:
         CHOSEN_INFLATION,
         DIRECTIONS,
         LEVEL_GAP_PREFIX,
+        MIDDLE_OUTPUTS,
         TYPE_OUTPUTS,
         direction_note,
         optional_output_switch,
@@ -499,8 +500,8 @@ def _describe() -> int:
     print("\n  outcomes (a run's value of each: its mean over the periods after the burn-in)")
     for name, direction in DIRECTIONS.items():
         print(f"      {name:36s} {direction:27s} {direction_note(direction)}")
-    print("\n  outputs that exist only with a switch on (ODD section 12)")
-    for names in (TYPE_OUTPUTS, (f"{LEVEL_GAP_PREFIX}<level>",), (CHOSEN_INFLATION,)):
+    print("\n  outputs that exist only with a switch on (ODD sections 12-13)")
+    for names in (TYPE_OUTPUTS, (f"{LEVEL_GAP_PREFIX}<level>",), (CHOSEN_INFLATION,), MIDDLE_OUTPUTS):
         print(f"      {', '.join(names)}")
         print(f"          with {optional_output_switch(names[0])}")
     print("\nPARAMETERS (scenario path: parameters.<group>.<name>; keyword argument: <group>_<name>)\n")

@@ -57,7 +57,7 @@ class Pattern:
     stem: str
     steps: int
     claims: tuple[Claim, ...]
-    second_edition: bool = False  # its scenario turns on switches of ODD section 12: no constraint of the defaults
+    second_edition: bool = False  # its scenario turns on switches of ODD sections 12-13: no constraint of the defaults
 
 
 WINDOW = (21, 41)  # after 20 periods of learning
@@ -292,6 +292,45 @@ PATTERNS: tuple[Pattern, ...] = (
                 _side("four_tasks_four_issuers", "goal_attainment", window=LATE),
             ),
         ),
+    ),
+    Pattern(
+        "P12",
+        "middle levels pass documents on under pressure: they clarify with time and checks, relay verbatim without",
+        "p12_middle_relay",
+        60,
+        (
+            Claim(
+                "clarifying middle levels raise grassroots clarity",
+                _side("deciding", "clarity_at_bottom"),
+                _side("first_edition", "clarity_at_bottom"),
+                margin=0.1,
+            ),
+            Claim(
+                "pressure on the middle's time makes it relay verbatim",
+                _side("deciding", "relay_share_clarify"),
+                _side("pressure", "relay_share_clarify"),
+                margin=0.1,
+            ),
+            Claim(
+                "less capacity makes it relay verbatim",
+                _side("deciding", "relay_share_clarify"),
+                _side("less_capacity", "relay_share_clarify"),
+                margin=0.1,
+            ),
+            Claim(
+                "inspections of relay work make it clarify",
+                _side("inspected", "relay_share_clarify"),
+                _side("deciding", "relay_share_clarify"),
+                margin=0.05,
+            ),
+            Claim(
+                "inspections of relay work move sanctions up the chain",
+                _side("inspected", "sanction_share_county"),
+                _side("deciding", "sanction_share_county"),
+                margin=0.1,
+            ),
+        ),
+        second_edition=True,
     ),
     Pattern(
         "P13",

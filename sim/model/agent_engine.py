@@ -174,12 +174,42 @@ class Official(mesa.Agent):
             self.model.p.relay if tasks is None else tasks.relay_for(self.chain_index),
             self.level,
             len(self.subordinates),
+            self.chosen_relay(),
         )
         self.escalation_applied = relayed.rate
         self.damage = relayed.damage
         for subordinate in self.subordinates:
             at = columns if tasks is not None and subordinate.is_grassroots else None
             subordinate.receive(relayed.target, relayed.clarity, relayed.resources, columns=at)
+
+    def chosen_relay(self):
+        """With middle levels that decide, the option chosen now and the share of a clarification it can make (13.1)."""
+        model, middle = self.model, self.model.p.middle
+        if not middle.relay_choice:
+            return None
+        draws = model.middle_draws[self.chain_index][self.level]
+        self.relay_option = rules.choose_strategy(
+            self.state.relay_attractions[self.index], model.p.learning.temperature, draws.choice[self.index]
+        )
+        self.free = rules.middle_free(self.capacity, middle, self.hosting)
+        clarified = rules.clarified_count(self.relay_option, self.worked_tasks())
+        return self.relay_option, middle, rules.clarify_share(self.free, middle.clarify_time, clarified)
+
+    def worked_tasks(self) -> np.ndarray | None:
+        """In a portfolio, which of this office's chain's tasks the townships work on now (``None``: one directive)."""
+        tasks = self.model.tasks
+        return None if tasks is None else self.model.active_tasks[tasks.columns[self.chain_index]]
+
+    def territory_mean(self, values) -> float | np.ndarray:
+        """The mean over the grassroots units below this official of ``values(unit)``, summed in index order."""
+        units = sorted(self.territory(), key=lambda unit: unit.index)
+        return rules.territory_rate(sum(values(unit) for unit in units), len(units))
+
+    def territory(self) -> list[Official]:
+        """The grassroots units below this official (on its chain's tasks)."""
+        if self.is_grassroots:
+            return [self]
+        return [unit for subordinate in self.subordinates for unit in subordinate.territory()]
 
     def receive(self, target, clarity, resources, columns=None) -> None:
         """Take the directive as relayed by the superior (into a township's ``columns`` for one issuer's tasks)."""
@@ -351,6 +381,8 @@ class Official(mesa.Agent):
         landing = int(rules.landing_level(cause_lvl, draws.blame[channel], a.blame_shift, finding.precise, self.level))
         wrongful = bool(rules.wrongful(strategy, finding.cause, cause_lvl, landing))
         self.chain[landing].receive_sanction(finding.severity, wrongful)
+        if landing < self.level:
+            self.chain[landing].carry_shifted(channel, finding.severity)
 
     def face_portfolio_inspection(self) -> None:
         """Every task in force inspected by its issuer; findings attributed along its chain; vetoes void rewards."""
@@ -383,12 +415,12 @@ class Official(mesa.Agent):
                 if rules.excused(strategy[task], draws.excuse[task, channel], a.excuse_genuine[task]):
                     continue
                 vetoed = vetoed or bool(tasks.veto[task])
-                self.hold_accountable_for(task, draws.blame[task, channel], finding)
+                self.hold_accountable_for(task, channel, draws.blame[task, channel], finding)
         self.task_reward = rules.voided(rules.reward(seen, self.target_received, a), vetoed)
         self.reward_now = rules.over_tasks(self.task_reward)
 
-    def hold_accountable_for(self, task: int, uniform: float, finding: rules.Finding) -> None:
-        """Attribute an unexcused finding on one task along its issuer's chain (ODD 7.5, section 11)."""
+    def hold_accountable_for(self, task: int, channel: int, uniform: float, finding: rules.Finding) -> None:
+        """Attribute an unexcused finding of one channel on one task along its issuer's chain (ODD 7.5, section 11)."""
         a = self.model.p.accountability
         strategy = int(self.strategy_code[task])
         cause = finding.cause[task]
@@ -400,9 +432,9 @@ class Official(mesa.Agent):
             self.receive_sanction(finding.severity[task], wrongful)
             self.state.task_severity[self.index, task] += finding.severity[task]
         else:
-            self.issuer_chain(int(self.model.tasks.chain[task]))[landing].receive_sanction(
-                finding.severity[task], wrongful
-            )
+            office = self.issuer_chain(int(self.model.tasks.chain[task]))[landing]
+            office.receive_sanction(finding.severity[task], wrongful)
+            office.carry_shifted(channel, finding.severity[task], self.model.tasks.column(task))
 
     def task_cause_level(self, task: int, cause) -> int:
         """Level of the task's issuer's chain where a finding on it with ``cause`` was decided."""
@@ -423,6 +455,42 @@ class Official(mesa.Agent):
         self.sanctions_now += 1
         self.wrongful_now += int(wrongful)
         self.severity_now += severity
+
+    def carry_shifted(self, channel: int, severity: float, column: int | None = None) -> None:
+        """With middle levels that decide, note a finding's severity blame shifting carried up to this office (13.1)."""
+        shifted = self.state.shifted_severity
+        if shifted is None:
+            return
+        if column is None:
+            shifted[self.index, channel] += severity
+        else:
+            shifted[self.index, column, channel] += severity
+
+    def face_relay_inspection(self) -> None:
+        """Have this official's relay work inspected: a verbatim relay, a territory short; sanctioned on it (13.2)."""
+        model, p, tasks = self.model, self.model.p, self.model.tasks
+        draws = model.middle_draws[self.chain_index][self.level]
+        if tasks is None:
+            a, worked = p.accountability, True
+            threshold, cost = a.shortfall_threshold, a.hosting_cost
+            territory = self.territory_mean(lambda unit: rules.done_share(unit.output, unit.target_received))
+        else:
+            columns, worked = tasks.columns[self.chain_index], self.worked_tasks()
+            threshold = rules.of_chain(tasks.accountability.shortfall_threshold, columns)
+            cost = rules.of_chain(tasks.accountability.hosting_cost, columns)
+            territory = self.territory_mean(
+                lambda unit: rules.done_share(unit.output[columns], unit.target_received[columns])
+            )
+        uniforms = draws.inspect[self.index], draws.detect[self.index]
+        seen = rules.inspect_relay(self.relay_option, territory, *uniforms, p.middle, threshold, worked)
+        found = rules.relay_findings(seen)
+        self.relay_inspected = seen.inspected
+        self.relay_severity = found
+        self.hosting = rules.middle_hosting(seen.inspected, cost, tasks is not None)
+        count = int(rules.over_tasks(found)) if tasks is not None else int(found)
+        self.sanctions += count
+        self.sanctions_now += count
+        self.severity_now += rules.over_tasks(self.relay_severity) if tasks is not None else self.relay_severity
 
     def rank_subordinates(self) -> None:
         """Sanction the bottom fraction of subordinates by reported completion (排名约谈)."""
@@ -492,6 +560,8 @@ class Official(mesa.Agent):
             )
         if not self.is_grassroots and self.level > 0 and p.relay.inflation_options is not None:
             self.learn_inflation()
+        if not self.is_grassroots and p.middle.relay_choice:
+            self.learn_relay()
         own = rules.sanctioned(self.sanctions_now)
         self.belief = rules.update_belief(
             self.belief, own, self.peer_sanction_share(own), p.learning.belief_rate, p.learning.peer_weight
@@ -519,6 +589,41 @@ class Official(mesa.Agent):
                 updated, attractions, model.tasks_in_force[tasks.columns[self.chain_index]][:, None]
             )
         self.state.report_attractions[self.index] = updated
+
+    def learn_relay(self) -> None:
+        """Reinforce the relay option chosen with its payoff: report, territory's results, effort, sanctions (13.1)."""
+        model, p, tasks = self.model, self.model.p, self.model.tasks
+        if tasks is None:
+            original = p.task.target
+            territory = self.territory_mean(lambda unit: rules.done_share(unit.output, original))
+        else:
+            columns = tasks.columns[self.chain_index]
+            original = tasks.target[columns]
+            territory = self.territory_mean(lambda unit: rules.done_share(unit.output[columns], original))
+        worked = self.worked_tasks()
+        effort = rules.clarify_effort(
+            self.free, p.middle.clarify_time, rules.clarified_count(self.relay_option, worked)
+        )
+        own = rules.own_completion(
+            self.report, self.target_received, model.layout.leaves[self.level][self.index], p.relay.report_rule
+        )
+        value = rules.middle_payoff(
+            own,
+            territory,
+            self.own_motivation,
+            self.relay_option,
+            effort,
+            self.risk_aversion,
+            rules.chain_weight(p, tasks, self.chain_index),
+            rules.middle_severity(self.relay_severity, self.state.shifted_severity[self.index]),
+            p.execution,
+        )
+        attractions = self.state.relay_attractions[self.index]
+        learning = p.learning
+        updated = rules.reinforce(attractions, self.relay_option, value, learning.forgetting, learning.learning_rate)
+        if worked is not None:
+            updated = rules.in_window(updated, attractions, worked[:, None])
+        self.state.relay_attractions[self.index] = updated
 
     def learn_portfolio(self) -> None:
         """Reinforce each task's strategy with the task's payoff; move capacity after the sanctions (ODD 11)."""
@@ -598,6 +703,11 @@ class AgentEngine:
         if model.audit_draws is not None:
             for official in model.officials[-1]:
                 official.face_past_audit()
+        if model.p.middle.relay_choice:
+            for offices in model.offices:
+                for level in range(1, model.relays):
+                    for official in offices[level]:
+                        official.face_relay_inspection()
 
     def learn(self, model: ChainState) -> None:
         """Superiors tally their sanctioned subordinates, then everyone learns."""

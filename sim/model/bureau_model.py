@@ -26,9 +26,10 @@ from sim.model.agent_engine import Official
 from sim.model.bounds import RISK_AVERSION_Z_CLIP, check_finite_targets, check_relay_levels
 from sim.model.engines import ENGINES
 from sim.model.hierarchy import build_layout, graph_from_layout, level_names
-from sim.model.measures import chosen_inflation_mean, gaps_by_level, outputs_by_type, target_weighted
+from sim.model.measures import chosen_inflation_mean, gaps_by_level, middle_outputs, outputs_by_type, target_weighted
 from sim.model.portfolio import TaskTable
 from sim.model.rules import (
+    RELAY_OPTIONS,
     believed_attainment,
     mean_one_lognormal,
     motivated_type,
@@ -42,6 +43,7 @@ from sim.model.state import (
     AccountabilityDraws,
     ExecutionDraws,
     LevelState,
+    MiddleDraws,
     ReportDraws,
     switches_on,
 )
@@ -275,7 +277,7 @@ class BureauModel(mesa.Model):
         )
 
     def _prepare_reports_and_audits(self) -> None:
-        """Streams, attractions and records of chosen inflation and audits of past periods (ODD 12.3-12.4)."""
+        """Streams, attractions and records of chosen inflation, audits of past periods and relay choice (12.3-13)."""
         relay, a = self.p.relay, self.p.accountability
         self.report_draws = None
         self.audit_draws = None
@@ -287,6 +289,14 @@ class BureauModel(mesa.Model):
                 for state in chain[1:]:  # below the top, which reports to no one
                     state.report_attractions = np.zeros((*state.report.shape, len(relay.inflation_options)))
         self._records: collections.deque[np.ndarray] = collections.deque(maxlen=a.audit_lag)
+        self.middle_draws = None
+        self._middle_stream = np.random.default_rng([self.seed, MIDDLE_STREAM])
+        if self.p.middle.relay_choice:
+            for chain in self.chains:
+                for state in chain:
+                    shape = state.target_received.shape
+                    state.relay_attractions = np.zeros((*shape, len(RELAY_OPTIONS)))
+                    state.shifted_severity = np.zeros((*shape, FINDING_CHANNELS))
 
     def _level_states(self, capacity: np.ndarray, aversion: np.ndarray, widths: list[int | None]) -> list[LevelState]:
         """One :class:`LevelState` per level from the top, with these capacity and risk-aversion factors, in order."""
@@ -363,6 +373,7 @@ class BureauModel(mesa.Model):
         """Run one period: issue, relay, execute, report, inspect and hold accountable, learn."""
         self._reset_period()
         self._issue()
+        self._draw_middle()
         self.engine.relay(self)
         self._draw_execution()
         self.engine.execute(self)
@@ -427,6 +438,15 @@ class BureauModel(mesa.Model):
             return
         self.report_draws = [
             [None, *(ReportDraws.draw(self._inflation_stream, state.report.shape) for state in chain[1:])]
+            for chain in self.chains
+        ]
+
+    def _draw_middle(self) -> None:
+        """Uniforms of relay choices and inspections of relay work, level by level of every chain (ODD 13)."""
+        if not self.p.middle.relay_choice:
+            return
+        self.middle_draws = [
+            [MiddleDraws.draw(self._middle_stream, state.target_received.shape) for state in chain]
             for chain in self.chains
         ]
 
@@ -531,7 +551,7 @@ class BureauModel(mesa.Model):
         return outputs | self._measure_second_edition()
 
     def _measure_second_edition(self) -> dict[str, float]:
-        """The outputs of ODD section 12 whose switches are on: by type, the gap by level, chosen inflation."""
+        """The outputs of ODD sections 12-13 whose switches are on: by type, gap by level, inflation, relay options."""
         outputs: dict[str, float] = {}
         if self.p.execution.heterogeneous:
             outputs |= outputs_by_type(self.levels[-1], self.motivated, self.tasks, self.active_tasks)
@@ -539,6 +559,8 @@ class BureauModel(mesa.Model):
             outputs |= gaps_by_level(self)
         if self.p.relay.inflation_options is not None and self.relays > 1:
             outputs[CHOSEN_INFLATION] = chosen_inflation_mean(self)
+        if self.p.middle.relay_choice and self.relays > 0:
+            outputs |= middle_outputs(self)
         return outputs
 
 
@@ -655,8 +677,8 @@ def _run_value(model: BureauModel, name: str) -> float:
     return run_value(model.after_burn_in[name])
 
 
-MOTIVATION_STREAM, INFLATION_STREAM, AUDIT_STREAM, SPREAD_STREAM = 1, 2, 3, 4
-"""Stream numbers of the random draws of ODD section 12, each its own generator of (seed, stream)."""
+MOTIVATION_STREAM, INFLATION_STREAM, AUDIT_STREAM, SPREAD_STREAM, MIDDLE_STREAM = 1, 2, 3, 4, 5
+"""Stream numbers of the random draws of ODD sections 12-13, each its own generator of (seed, stream)."""
 
 
 def fresh_seed() -> int:

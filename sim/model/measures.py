@@ -1,4 +1,4 @@
-"""The outputs of ODD section 12: by type of official, the gap by level, the inflation chosen.
+"""The outputs of ODD sections 12-13: by type of official, the gap by level, inflation and relay options chosen.
 
 Each is measured only when its switch is on (:func:`sim.scenario.output_names.optional_output_names`
 names them), from the same per-level arrays both engines write.
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.scenario.output_names import LEVEL_GAP_PREFIX, MOTIVATION_TYPES
+from sim.scenario.output_names import LEVEL_GAP_PREFIX, MIDDLE_OUTPUTS, MOTIVATION_TYPES, RELAY_OPTION_LABELS
 from sim.scenario.strategies import Strategy
 
 if TYPE_CHECKING:
@@ -90,6 +90,27 @@ def chosen_inflation_mean(model: BureauModel) -> float:
             chosen.append(values.ravel())
     values = np.concatenate(chosen) if chosen else np.zeros(0)
     return float(values.mean()) if len(values) else np.nan
+
+
+def middle_outputs(model: BureauModel) -> dict[str, float]:
+    """Shares of the relay options chosen and sanctions per inspection of relay work (ODD 13; NaN without any).
+
+    Over every relaying official of every chain, on the tasks the townships work on, in a portfolio.
+    """
+    counts = np.zeros(len(RELAY_OPTION_LABELS))
+    inspected = found = 0.0
+    for chain, states in enumerate(model.chains):
+        worked = slice(None) if model.tasks is None else model.active_tasks[model.tasks.columns[chain]]
+        for state in states:
+            options = state.relay_option if model.tasks is None else state.relay_option[:, worked]
+            counts += np.bincount(options.ravel(), minlength=len(counts))
+            inspected += float(state.relay_inspected.sum())
+            found += float(state.relay_severity.sum())
+    total = counts.sum()
+    shares = counts / total if total else np.full(len(counts), np.nan)
+    outputs = {f"relay_share_{label}": float(share) for label, share in zip(RELAY_OPTION_LABELS, shares, strict=True)}
+    outputs[MIDDLE_OUTPUTS[-1]] = found / inspected if inspected else np.nan
+    return outputs
 
 
 def _discount(model: BureauModel, level: int) -> float:

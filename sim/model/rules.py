@@ -87,7 +87,7 @@ def tournament_factor(markup, competitors):
     return 1.0 + markup * np.log(np.maximum(competitors, 1))
 
 
-def relay(target, clarity, resources, risk_aversion, belief, weight, r, level=0, competitors=1) -> Relayed:
+def relay(target, clarity, resources, risk_aversion, belief, weight, r, level=0, competitors=1, chosen=None) -> Relayed:
     """The relay phase (ODD 7.1) for officials holding ``target``, ``clarity`` and ``resources``.
 
     Args:
@@ -101,17 +101,130 @@ def relay(target, clarity, resources, risk_aversion, belief, weight, r, level=0,
         level: The relaying officials' level (for ``relay.escalation_by_level``).
         competitors: Their numbers of subordinates (for ``relay.tournament_markup``; broadcast
             against the task axis).
+        chosen: With middle levels that decide (ODD 13.1), the relay each official chose, as
+            ``(option, middle, feasible)``: option codes, the ``middle`` group and the share φ_j
+            of a clarification each can carry out; ``None``: the fixed rates of 7.1.
     """
     rate = escalation_rate(level_escalation(r, level), r.escalation_pressure, weight, risk_aversion, belief)
     if r.tournament_markup:
         rate = rate * tournament_factor(r.tournament_markup, competitors)
+    dilution = r.dilution
+    passed = relayed_clarity(clarity, dilution)
+    if chosen is not None:
+        option, middle, feasible = chosen
+        rate = chosen_rate(rate, option, middle.escalate_margin)
+        passed = clarified(passed, option, middle.clarify_gain, feasible)
+        dilution = seen_dilution(clarity, passed, dilution)
     return Relayed(
         rate,
-        relay_damage(rate, r.dilution, r.stripping, r.funded_escalation),
+        relay_damage(rate, dilution, r.stripping, r.funded_escalation),
         relayed_target(target, rate),
-        relayed_clarity(clarity, r.dilution),
+        passed,
         relayed_resources(resources, r.stripping, rate, r.funded_escalation),
     )
+
+
+# --- 13.1 middle levels that decide -------------------------------------------------------
+
+PASS_ON, CLARIFY, ESCALATE = 0, 1, 2
+RELAY_OPTIONS = ("pass_on", "clarify", "escalate")
+"""The relay options of ODD 13.1, by code."""
+
+
+def chosen_rate(rate, option, margin):
+    """The escalation applied: e_j, or (1 + e_j)(1 + μ) − 1 for an official that escalates."""
+    return np.where(option == ESCALATE, (1.0 + rate) * (1.0 + margin) - 1.0, rate)
+
+
+def clarified(passed, option, gain, feasible):
+    """Clarity handed down: c′, or c′ + χ φ (1 − c′) for an official that clarifies."""
+    return np.where(option == CLARIFY, passed + gain * feasible * (1.0 - passed), passed)
+
+
+def seen_dilution(clarity, handed_down, dilution):
+    """The dilution subordinates actually see, 1 − c_child / c_j (negative when clarified); d when c_j is 0."""
+    safe = np.where(clarity > 0, clarity, 1.0)
+    return np.where(clarity > 0, 1.0 - handed_down / safe, dilution)
+
+
+def middle_free(capacity, middle, hosting):
+    """A middle office's capacity free for relay work: max(0, K f − π_m − h)."""
+    return np.maximum(0.0, capacity * middle.capacity_factor - middle.paperwork - hosting)
+
+
+def clarified_count(option, worked=None):
+    """n_c: tasks each official clarifies, 0 or 1 for one directive; in a portfolio, over the tasks ``worked``."""
+    clarifying = np.asarray(option == CLARIFY)
+    if worked is None:
+        return clarifying.astype(np.int64)
+    return over_tasks((clarifying & worked).astype(np.int64))
+
+
+def clarify_share(free, clarify_time, clarified):
+    """φ_j = min(1, F / (t n_c)): the share of its clarifications an official has the time for (1 with no need)."""
+    need = clarify_time * clarified
+    return np.where(need > 0, np.minimum(1.0, free / np.where(need > 0, need, 1.0)), 1.0)
+
+
+def clarify_effort(free, clarify_time, clarified):
+    """E_j = min(1, t n_c / F) / n_c per task clarified: the share of free capacity one clarification takes."""
+    need = clarify_time * clarified
+    share = np.where(free > 0, np.minimum(1.0, need / np.where(free > 0, free, 1.0)), 1.0)
+    return np.where(need > 0, share / np.maximum(clarified, 1), 0.0)
+
+
+def done_share(output, target):
+    """What a grassroots unit really did as a share of a target: min(y, T) / T."""
+    return np.minimum(output, target) / target
+
+
+def territory_rate(done_total, leaves):
+    """The mean over the grassroots units below an official of what they did (a sum over ``leaves`` units)."""
+    return done_total / leaves
+
+
+def middle_payoff(completion_rate, territory, motivation, option, effort, risk_aversion, weight, severity, execution):
+    """U_j = v_r C_j + v_m,j Y_j − κ E_j [clarified] − ρ_j w S_j (ODD 13.1)."""
+    return (
+        execution.report_value * completion_rate
+        + motivation * territory
+        - execution.effort_cost * np.where(option == CLARIFY, effort, 0.0)
+        - risk_aversion * weight * severity
+    )
+
+
+def middle_severity(own, shifted):
+    """S_j: this period's sanctions of 13.2 plus those blame shifting carried up, channel by channel, in order."""
+    total = own
+    for channel in range(shifted.shape[-1]):
+        total = total + shifted[..., channel]
+    return total
+
+
+class RelayInspection(NamedTuple):
+    """One inspection of relay work (ODD 13.2): who was inspected, and its two findings."""
+
+    inspected: np.ndarray
+    verbatim: np.ndarray
+    shortfall: np.ndarray
+
+
+def inspect_relay(option, territory_done, inspect_uniform, detect_uniform, middle, threshold, worked=True):
+    """Inspect relay work: a directive relayed unclarified, a territory (output against each unit target) short."""
+    inspected = (inspect_uniform < middle.inspection_rate) & worked
+    verbatim = inspected & (option != CLARIFY) & (detect_uniform < middle.detect_verbatim)
+    return RelayInspection(inspected, verbatim, inspected & (territory_done < threshold))
+
+
+def relay_findings(seen: RelayInspection):
+    """The number (and severity, 1 each) of an inspection of relay work's findings on each official and task."""
+    return seen.verbatim.astype(np.int64) + seen.shortfall.astype(np.int64)
+
+
+def middle_hosting(inspected, hosting_cost, portfolio):
+    """Next period's hosting of inspections of relay work: the cost per inspection, summed over tasks."""
+    load = np.where(inspected, hosting_cost, 0.0)
+    return over_tasks(load) if portfolio else load
 
 
 def paperwork_load(principals, task_paperwork, per_relay, relays):
@@ -409,6 +522,11 @@ def audit_terms(p, tasks, chain):
     a = tasks.accountability
     columns = slice(None) if chain is None else tasks.columns[chain]
     return a.detect_onsite[columns], a.falsify_penalty[columns]
+
+
+def of_chain(value, columns):
+    """A task-level value for one chain's tasks: its entries ``columns`` when it varies by task, else itself."""
+    return value if columns is None or np.ndim(value) == 0 else value[columns]
 
 
 def chain_weight(p, tasks, chain):

@@ -87,6 +87,9 @@ LEVEL_FIELDS: tuple[LevelField, ...] = (
     LevelField("inflation_option", np.int8, -1, "inflation option chosen (ODD 12.3; -1: none)", True, switch="inflate"),
     LevelField("report_severity", np.float64, 0.0, "severity of report-audit sanctions", True, switch="inflate"),
     LevelField("audit_severity", np.float64, 0.0, "severity of a past period's audit", True, switch="audit"),
+    LevelField("relay_option", np.int8, -1, "relay option chosen (ODD 13.1; -1: none)", True, switch="middle"),
+    LevelField("relay_severity", np.float64, 0.0, "severity of relay-work findings (ODD 13.2)", True, switch="middle"),
+    LevelField("relay_inspected", np.bool_, False, "whether its relay work was inspected", True, switch="middle"),
     LevelField("capacity_share", np.float64, 0.0, "share σ of free capacity given to each task", True, True),
     LevelField("allocation", np.float64, 0.0, "allocation attraction B of each task", True, True),
     LevelField("task_severity", np.float64, 0.0, "severity of this period's sanctions on each task", True, True),
@@ -94,7 +97,16 @@ LEVEL_FIELDS: tuple[LevelField, ...] = (
 )
 """Every per-official array of a level, in a fixed order (plus ``attractions``, one row per official)."""
 
-PER_PERIOD = ("sanctions_now", "wrongful_now", "severity_now", "reward_now", "report_severity", "audit_severity")
+PER_PERIOD = (
+    "sanctions_now",
+    "wrongful_now",
+    "severity_now",
+    "reward_now",
+    "report_severity",
+    "audit_severity",
+    "relay_severity",
+    "relay_inspected",
+)
 """Fields that count one period's events: set to zero at the start of every period."""
 
 PORTFOLIO_PER_PERIOD = ("task_severity",)
@@ -122,12 +134,16 @@ class LevelState:
             setattr(self, field.name, np.full(shape, field.initial, dtype=field.dtype))
         self.attractions = np.zeros((size, N_STRATEGIES) if tasks is None else (size, tasks, N_STRATEGIES))
         self.report_attractions: np.ndarray | None = None  # per official (and task) and inflation option (ODD 12.3)
+        self.relay_attractions: np.ndarray | None = None  # per official (and task) and relay option (ODD 13.1)
+        self.shifted_severity: np.ndarray | None = None  # per official (and task) and finding channel (ODD 13.1)
 
     def start_period(self) -> None:
         """Zero the counts of one period's events (of the fields this level has)."""
         for name in PER_PERIOD if self.tasks is None else PER_PERIOD + PORTFOLIO_PER_PERIOD:
             if hasattr(self, name):
                 getattr(self, name)[:] = 0
+        if self.shifted_severity is not None:
+            self.shifted_severity[:] = 0.0
 
 
 def switches_on(p: Parameters) -> frozenset[str]:
@@ -139,6 +155,8 @@ def switches_on(p: Parameters) -> frozenset[str]:
         on.add("inflate")
     if p.accountability.audit_rate > 0:
         on.add("audit")
+    if p.middle.relay_choice:
+        on.add("middle")
     return frozenset(on)
 
 
@@ -187,17 +205,31 @@ class ExecutionDraws(_Draws):
 
 
 @dataclass(frozen=True)
-class ReportDraws:
+class _LevelDraws:
+    """Uniforms of one level of one chain, one array per field of the same shape, drawn in field order."""
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator, shape: tuple[int, ...]) -> Self:
+        """Draw every field with this shape (officials, and tasks of the chain), in field order."""
+        return cls(*(rng.random(shape) for _ in dataclasses.fields(cls)))
+
+
+@dataclass(frozen=True)
+class ReportDraws(_LevelDraws):
     """One level's uniforms of chosen inflation (ODD 12.3): the choice, then the report audit and its detection."""
 
     choice: np.ndarray
     audit: np.ndarray
     detect: np.ndarray
 
-    @classmethod
-    def draw(cls, rng: np.random.Generator, shape: tuple[int, ...]) -> ReportDraws:
-        """Draw every field with this shape (officials, and tasks of the chain), in field order."""
-        return cls(*(rng.random(shape) for _ in dataclasses.fields(cls)))
+
+@dataclass(frozen=True)
+class MiddleDraws(_LevelDraws):
+    """One level's uniforms of middle levels that decide (ODD 13): the relay choice, its inspection, detection."""
+
+    choice: np.ndarray
+    inspect: np.ndarray
+    detect: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -237,6 +269,8 @@ class ChainState(Protocol):
             (audited, detected) uniforms; else ``None``.
         history: With audits of past periods, the grassroots' strategy codes of the period
             ``accountability.audit_lag`` periods ago (``None`` before the record reaches back).
+        middle_draws: With middle levels that decide (ODD 13), per issuer and level above the
+            grassroots, that level's :class:`MiddleDraws`; else ``None``.
     """
 
     p: Parameters
@@ -254,6 +288,7 @@ class ChainState(Protocol):
     report_draws: list[list[ReportDraws | None]] | None
     audit_draws: tuple[np.ndarray, np.ndarray] | None
     history: np.ndarray | None
+    middle_draws: list[list[MiddleDraws]] | None
 
     def inspection_intensity(self) -> tuple[float, float]:
         """Inspection rate per principal and on-site share this period."""

@@ -45,12 +45,27 @@ class VectorizedEngine:
                 model.p.relay,
                 level,
                 model.layout.subordinates[level],
+                self._chosen_relay(model, 0, level),
             )
             state.escalation_applied[:] = relayed.rate
             state.damage[:] = relayed.damage
             below.target_received[:] = relayed.target[parent]
             below.clarity_received[:] = relayed.clarity[parent]
             below.resources_received[:] = relayed.resources[parent]
+
+    def _chosen_relay(self, model: ChainState, chain: int, level: int):
+        """With middle levels that decide (ODD 13.1): the options one level chooses now, and what each can carry out."""
+        middle = model.p.middle
+        if not middle.relay_choice:
+            return None
+        state = model.chains[chain][level]
+        state.relay_option[:] = rules.choose_strategy(
+            state.relay_attractions, model.p.learning.temperature, model.middle_draws[chain][level].choice
+        )
+        state.free[:] = rules.middle_free(state.capacity, middle, state.hosting)
+        clarified = rules.clarified_count(state.relay_option, _worked(model, chain))
+        feasible = rules.clarify_share(state.free, middle.clarify_time, clarified)
+        return state.relay_option, middle, feasible if model.tasks is None else feasible[:, None]
 
     def execute(self, model: ChainState) -> None:
         """Grassroots: choose strategies and carry them out (ODD 7.2)."""
@@ -117,6 +132,40 @@ class VectorizedEngine:
             self._hold_one_task(model)
         self._audit_reports(model)
         self._audit_past(model)
+        self._inspect_relays(model)
+
+    def _inspect_relays(self, model: ChainState) -> None:
+        """Inspect the relay work of officials below the top; findings are sanctioned on them (ODD 13.2)."""
+        p = model.p
+        if not p.middle.relay_choice:
+            return
+        portfolio = model.tasks is not None
+        a = model.tasks.accountability if portfolio else p.accountability
+        done = _done(model.levels[-1], None)
+        for c, chain in enumerate(model.chains):
+            columns = None if not portfolio else model.tasks.columns[c]
+            threshold = rules.of_chain(a.shortfall_threshold, columns)
+            cost = rules.of_chain(a.hosting_cost, columns)
+            for level in range(1, model.relays):
+                state, draws = chain[level], model.middle_draws[c][level]
+                territory = _territory(model, level, done if columns is None else done[:, columns])
+                seen = rules.inspect_relay(
+                    state.relay_option,
+                    territory,
+                    draws.inspect,
+                    draws.detect,
+                    p.middle,
+                    threshold,
+                    True if not portfolio else _worked(model, c),
+                )
+                found = rules.relay_findings(seen)
+                state.relay_inspected[:] = seen.inspected
+                state.relay_severity[:] = found
+                state.hosting[:] = rules.middle_hosting(seen.inspected, cost, portfolio)
+                count = rules.over_tasks(found) if portfolio else found
+                state.sanctions += count
+                state.sanctions_now += count
+                state.severity_now += rules.over_tasks(state.relay_severity) if portfolio else state.relay_severity
 
     def _audit_reports(self, model: ChainState) -> None:
         """Audit intermediate reports for inflation; a finding is sanctioned on the official who reported."""
@@ -183,7 +232,10 @@ class VectorizedEngine:
         severity = finding.severity[hit]
         for level in np.unique(landing):
             on = landing == level
-            _sanction(model.levels[level], model.layout.ancestor[level][hit[on]], severity[on], wrongful[on])
+            office = model.layout.ancestor[level][hit[on]]
+            _sanction(model.levels[level], office, severity[on], wrongful[on])
+            if level < relays and model.p.middle.relay_choice:
+                np.add.at(model.levels[level].shifted_severity[:, channel], office, severity[on])
 
     def _rank(self, model: ChainState, cause: np.ndarray, failing: tuple[np.ndarray, np.ndarray]) -> None:
         """Sanction the bottom fraction of every sibling group by reported completion."""
@@ -236,6 +288,8 @@ class VectorizedEngine:
             )
         if p.relay.inflation_options is not None:
             self._learn_inflation(model)
+        if p.middle.relay_choice:
+            self._learn_relay(model)
         for chain in [model.levels, *model.chains[1:]]:  # the territorial line and grassroots, then departments
             for level, state in enumerate(chain):
                 own = rules.sanctioned(state.sanctions_now)
@@ -278,6 +332,46 @@ class VectorizedEngine:
                     )
                 )
 
+    def _learn_relay(self, model: ChainState) -> None:
+        """Every relaying official reinforces the relay option it chose with its payoff (ODD 13.1)."""
+        p, tasks = model.p, model.tasks
+        portfolio = tasks is not None
+        real = _done(model.levels[-1], p.task.target if not portfolio else tasks.target)
+        for c, chain in enumerate(model.chains):
+            columns = None if not portfolio else tasks.columns[c]
+            worked = _worked(model, c)
+            for level in range(model.relays):
+                state = chain[level]
+                leaves = model.layout.leaves[level]
+                rho = state.risk_aversion
+                if portfolio:
+                    leaves, rho = leaves[:, None], rho[:, None]
+                territory = _territory(model, level, real if columns is None else real[:, columns])
+                effort = rules.clarify_effort(
+                    state.free, p.middle.clarify_time, rules.clarified_count(state.relay_option, worked)
+                )
+                value = rules.middle_payoff(
+                    rules.own_completion(state.report, state.target_received, leaves, p.relay.report_rule),
+                    territory,
+                    _per_task(motivation_of(state, p)) if portfolio else motivation_of(state, p),
+                    state.relay_option,
+                    effort[:, None] if portfolio else effort,
+                    rho,
+                    rules.chain_weight(p, tasks, c),
+                    rules.middle_severity(state.relay_severity, state.shifted_severity),
+                    p.execution,
+                )
+                updated = rules.reinforce(
+                    state.relay_attractions,
+                    state.relay_option,
+                    value,
+                    p.learning.forgetting,
+                    p.learning.learning_rate,
+                )
+                state.relay_attractions[:] = (
+                    updated if not portfolio else rules.in_window(updated, state.relay_attractions, worked[:, None])
+                )
+
     # --- a portfolio of tasks (ODD section 11) ---------------------------------------------
 
     def _relay_portfolio(self, model: ChainState) -> None:
@@ -298,6 +392,7 @@ class VectorizedEngine:
                     model.tasks.relay_for(c),
                     level,
                     model.layout.subordinates[level][:, None],
+                    self._chosen_relay(model, c, level),
                 )
                 state.escalation_applied[:] = relayed.rate
                 state.damage[:] = relayed.damage
@@ -433,6 +528,9 @@ class VectorizedEngine:
                 mine = on & (tasks.chain[task] == c)
                 office = model.layout.ancestor[level][units[mine]]
                 _sanction(model.chains[c][level], office, severity[mine], wrongful[mine])
+                if model.p.middle.relay_choice:
+                    shifted = model.chains[c][level].shifted_severity[..., channel]
+                    np.add.at(shifted, (office, _positions(tasks)[task[mine]]), severity[mine])
 
     def _rank_portfolio(self, model: ChainState, cause: np.ndarray, failing: tuple[np.ndarray, np.ndarray]) -> None:
         """Per task in force, sanction the bottom fraction of every sibling group by reported completion."""
@@ -482,6 +580,31 @@ class VectorizedEngine:
             g.allocation, g.task_severity, g.risk_aversion[:, None], tasks.weight, p.portfolio.allocation_rate
         )
         g.allocation[:] = rules.in_window(moved, g.allocation, active)
+
+
+def _worked(model: ChainState, chain: int) -> np.ndarray | None:
+    """In a portfolio, which of one chain's tasks the townships work on now; ``None`` for the one directive."""
+    return None if model.tasks is None else model.active_tasks[model.tasks.columns[chain]]
+
+
+def _done(g: LevelState, original) -> np.ndarray:
+    """Each grassroots unit's real output as a share of its target: min(y, T) / T (of T₀ when ``original`` is given)."""
+    return rules.done_share(g.output, g.target_received if original is None else original)
+
+
+def _territory(model: ChainState, level: int, values: np.ndarray) -> np.ndarray:
+    """Per official of ``level``, the mean of per-unit ``values`` over the grassroots units below it."""
+    leaves = model.layout.leaves[level]
+    sums = sums_by_index(model.layout.ancestor[level], values, model.layout.sizes[level])
+    return rules.territory_rate(sums, leaves if values.ndim == 1 else leaves[:, None])
+
+
+def _positions(tasks) -> np.ndarray:
+    """Where each task sits among its own chain's tasks (the column of a chain's per-task arrays)."""
+    positions = np.zeros(len(tasks), dtype=np.int64)
+    for columns in tasks.columns:
+        positions[columns] = np.arange(len(columns))
+    return positions
 
 
 def _per_task(values):

@@ -52,6 +52,12 @@ CHOSEN_INFLATION = "report_inflation_chosen"
 LEVEL_GAP_PREFIX = "implementation_gap_"
 """``implementation_gap_<level>``: what a level believes against what was done below it (ODD 12.2)."""
 
+RELAY_OPTION_LABELS = ("pass_on", "clarify", "escalate")
+"""The relay options middle officials choose among (ODD 13.1), in code order."""
+
+MIDDLE_OUTPUTS = (*(f"relay_share_{label}" for label in RELAY_OPTION_LABELS), "middle_sanction_rate")
+"""The shares of relay options chosen and the sanctions per inspection of relay work (ODD 13)."""
+
 AGENT_OUTPUTS = (
     "level",
     "strategy",
@@ -141,7 +147,7 @@ def model_output_names(level_names: list[str], tasks: list[str] = (), parameters
 
 
 def optional_output_names(parameters, level_names: list[str]) -> list[str]:
-    """The outputs of ODD section 12 that these parameters' switches turn on, in reporting order."""
+    """The outputs of ODD sections 12-13 that these parameters' switches turn on, in reporting order."""
     names: list[str] = []
     if parameters.execution.heterogeneous:
         names += TYPE_OUTPUTS
@@ -149,6 +155,8 @@ def optional_output_names(parameters, level_names: list[str]) -> list[str]:
         names += [f"{LEVEL_GAP_PREFIX}{name}" for name in level_names[:-1]]
     if parameters.relay.inflation_options is not None and len(level_names) > 2:  # someone between top and bottom
         names.append(CHOSEN_INFLATION)
+    if parameters.middle.relay_choice and len(level_names) > 1:  # someone who relays
+        names += MIDDLE_OUTPUTS
     return names
 
 
@@ -158,12 +166,16 @@ def optional_output_switch(name: str) -> str:
         return "execution.motivated_share or execution.motivation_spread (officials who differ)"
     if name == CHOSEN_INFLATION:
         return "relay.inflation_options (chosen inflation)"
+    if name in MIDDLE_OUTPUTS:
+        return "middle.relay_choice (middle levels that decide), with a level above the grassroots"
     return "relay.report_rule: rate, for a level above the grassroots (the gap by level)"
 
 
 def is_optional_output(name: str) -> bool:
     """Whether ``name`` is an output of ODD section 12 (which exists only with its switch on)."""
-    return name in TYPE_OUTPUTS or name == CHOSEN_INFLATION or name.startswith(LEVEL_GAP_PREFIX)
+    return (
+        name in TYPE_OUTPUTS or name == CHOSEN_INFLATION or name in MIDDLE_OUTPUTS or name.startswith(LEVEL_GAP_PREFIX)
+    )
 
 
 def output_columns(columns, level_names: list[str]) -> list[str]:

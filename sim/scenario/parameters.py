@@ -1,7 +1,7 @@
 """Model parameters: the typed, range-checked schema of every mechanism's constants.
 
 Parameters are grouped by mechanism (``task``, ``relay``, ``execution``, ``accountability``,
-``learning``, ``campaign``), matching the sections of ``docs/ODD.md``. Each field carries its
+``learning``, ``campaign``, ``portfolio``, ``middle``), matching the sections of ``docs/ODD.md``. Each field carries its
 default, its allowed range and a one-line meaning; ``bureausim describe`` prints them from
 here, so the documentation cannot drift from the code.
 
@@ -267,6 +267,33 @@ class Portfolio(_Group):
     )
 
 
+class Middle(_Group):
+    """Middle levels that decide how to relay and are inspected for it (ODD section 13; off by default)."""
+
+    relay_choice: bool = Field(
+        False, description="officials above the grassroots choose to pass on, clarify or escalate (ODD 13.1)"
+    )
+    clarify_gain: float = Field(
+        0.5, ge=0, le=1, description="share of the clarity a directive lacks that a clarification restores"
+    )
+    clarify_time: float = Field(0.3, ge=0, le=100, description="capacity one clarification of one task takes (细化)")
+    escalate_margin: float = Field(
+        0.1, ge=0, le=5, description="safety margin an escalating official adds to its escalation rate"
+    )
+    capacity_factor: float = Field(
+        1.0, ge=0, le=10, description="share of a middle office's capacity free for relay work"
+    )
+    paperwork: float = Field(
+        0.5, ge=0, le=100, description="capacity a middle office's meetings and documents from above take per period"
+    )
+    inspection_rate: float = Field(
+        0.0, ge=0, le=1, description="chance per period that an official's relay work is inspected (ODD 13.2)"
+    )
+    detect_verbatim: float = Field(
+        0.8, ge=0, le=1, description="chance an inspection of relay work finds a directive passed on verbatim"
+    )
+
+
 class Parameters(_Group):
     """Every constant of the model, grouped by mechanism, and the task portfolio (``None``: one task)."""
 
@@ -277,6 +304,7 @@ class Parameters(_Group):
     learning: Learning = Field(default_factory=Learning, description="adaptation")
     campaign: Campaign = Field(default_factory=Campaign, description="inspection campaign window")
     portfolio: Portfolio = Field(default_factory=Portfolio, description="capacity split across tasks (with tasks:)")
+    middle: Middle = Field(default_factory=Middle, description="middle levels that decide (ODD section 13)")
     tasks: list[TaskSpec] | None = Field(
         None,
         description="the task portfolio (a scenario's tasks: section; None: the one task of parameters.task)",

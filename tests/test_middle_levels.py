@@ -1,0 +1,215 @@
+"""Middle levels that decide (docs/ODD.md, section 13): relay options, inspections of relay work.
+
+With ``middle.relay_choice`` off the model is the one before it (the golden files; here: its
+other values change nothing, no new output exists and the random stream is untouched). With it
+on, each equation is checked where a forced choice makes it exact, both engines agree bit for
+bit on one directive and on a portfolio, and P12's claims each have a negative control: a
+variant without the mechanism behind the claim, which must fail it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SCENARIOS, small
+from test_engines import assert_identical
+
+from sim import BureauModel
+from sim.checks.patterns import PATTERNS, evaluate, pattern_scenario
+from sim.model import rules
+from sim.scenario.loader import load_scenario
+from sim.scenario.output_names import MIDDLE_OUTPUTS, model_output_names
+from sim.scenario.parameters import Middle
+
+HIERARCHY = {"branching": [3, 4, 5]}
+DECIDING = {"middle_relay_choice": True, "task_clarity": 0.6}
+
+
+def model(steps=12, seed=5, hierarchy=HIERARCHY, tasks=None, engine=None, **parameters) -> BureauModel:
+    built = BureauModel(small(hierarchy=hierarchy, tasks=tasks), seed=seed, steps=steps, engine=engine, **parameters)
+    built.run_model()
+    return built
+
+
+def frame(built: BureauModel) -> pd.DataFrame:
+    return built.datacollector.get_model_vars_dataframe()
+
+
+# --- switch off ------------------------------------------------------------------------------
+
+
+def test_with_the_switch_off_its_other_values_change_nothing_and_add_no_output():
+    plain = model(steps=8)
+    values = {"middle_clarify_gain": 1.0, "middle_inspection_rate": 1.0, "middle_paperwork": 3.0}
+    changed = model(steps=8, **values)
+    pd.testing.assert_frame_equal(frame(plain), frame(changed), check_exact=True)
+    assert list(changed.outputs) == model_output_names(changed.level_names)
+    assert not hasattr(changed.levels[1], "relay_option")
+
+
+def test_the_switch_draws_from_its_own_stream_so_the_models_stream_is_unchanged():
+    plain, switched = model(steps=6), model(steps=6, middle_relay_choice=True, middle_inspection_rate=0.5)
+    np.testing.assert_array_equal(plain.execution_draws.choice, switched.execution_draws.choice)
+    np.testing.assert_array_equal(plain.accountability_draws.blame, switched.accountability_draws.blame)
+    assert plain.rng.random() == switched.rng.random()
+
+
+# --- 13.1 the relay options, exactly -----------------------------------------------------------
+
+
+def test_the_option_rules():
+    assert rules.chosen_rate(0.1, rules.ESCALATE, 0.2) == pytest.approx(1.1 * 1.2 - 1)
+    assert rules.chosen_rate(0.1, rules.CLARIFY, 0.2) == 0.1
+    assert rules.clarified(0.6, rules.CLARIFY, 0.5, 1.0) == pytest.approx(0.8)
+    assert rules.clarified(0.6, rules.CLARIFY, 0.5, 0.5) == pytest.approx(0.7)
+    assert rules.clarified(0.6, rules.PASS_ON, 0.5, 1.0) == 0.6
+    assert rules.seen_dilution(0.0, 0.0, 0.05) == 0.05  # nothing to dilute: the configured rate
+    assert rules.seen_dilution(0.5, 0.6, 0.05) == pytest.approx(-0.2)  # clarified beyond what was received
+    assert rules.clarify_share(0.3, 0.6, 1) == pytest.approx(0.5)
+    assert rules.clarify_share(0.0, 0.0, 1) == 1.0  # a clarification that takes no time
+    assert rules.clarify_effort(1.2, 0.3, 2) == pytest.approx(0.25)  # 0.6 of 1.2, per task
+    assert rules.clarify_effort(0.0, 0.3, 1) == 1.0  # no free capacity: all of it
+    assert rules.clarify_effort(1.0, 0.3, 0) == 0.0
+
+
+def forced(option: int, **parameters) -> BureauModel:
+    """A model whose every relaying official chooses ``option`` (one attraction far above the others)."""
+    built = BureauModel(small(hierarchy=HIERARCHY), seed=2, steps=1, **(DECIDING | parameters))
+    for state in built.levels[:-1]:
+        state.relay_attractions[:, option] = 1e6
+    built.step()
+    return built
+
+
+def test_passing_on_is_the_fixed_relay_and_clarifying_restores_clarity_towards_one():
+    relays, d = 3, 0.05
+    passed = forced(rules.PASS_ON, learning_temperature=0.0)
+    assert passed.outputs["clarity_at_bottom"] == pytest.approx(0.6 * (1 - d) ** relays, rel=1e-12)
+    assert passed.outputs["relay_share_pass_on"] == 1.0
+    clear = forced(rules.CLARIFY, learning_temperature=0.0, middle_clarify_time=0.0, middle_clarify_gain=1.0)
+    assert clear.outputs["clarity_at_bottom"] == pytest.approx(1.0)
+    half = forced(rules.CLARIFY, learning_temperature=0.0, middle_clarify_time=0.0, middle_clarify_gain=0.5)
+    c = 0.6
+    for _ in range(relays):
+        c = c * (1 - d) + 0.5 * (1 - c * (1 - d))
+    assert half.outputs["clarity_at_bottom"] == pytest.approx(c, rel=1e-12)
+
+
+def test_a_clarification_without_the_time_for_it_is_partial():
+    """Capacity K f − π_m below the time a clarification takes: φ = F / t of the restoration."""
+    built = forced(
+        rules.CLARIFY,
+        learning_temperature=0.0,
+        execution_capacity_sd=0.0,
+        middle_clarify_gain=1.0,
+        middle_clarify_time=2.0,
+        middle_paperwork=0.5,
+    )
+    free = built.p.execution.capacity_mean - 0.5
+    top = built.levels[0]
+    assert top.free[0] == pytest.approx(free)
+    passed = 0.6 * 0.95
+    assert built.levels[1].clarity_received[0] == pytest.approx(passed + (free / 2.0) * (1 - passed))
+
+
+def test_escalating_adds_the_margin_to_every_relay():
+    built = forced(rules.ESCALATE, learning_temperature=0.0, relay_escalation_pressure=0.0, middle_escalate_margin=0.2)
+    e = built.p.relay.escalation
+    assert built.outputs["escalation_at_bottom"] == pytest.approx(((1 + e) * 1.2) ** 3, rel=1e-12)
+
+
+def test_the_option_shares_add_up_to_one_and_exist_only_with_the_switch():
+    built = model(**DECIDING)
+    shares = [built.outputs[name] for name in MIDDLE_OUTPUTS[:-1]]
+    assert sum(shares) == pytest.approx(1.0)
+    assert all(0 < share < 1 for share in shares)
+    assert np.isnan(built.outputs["middle_sanction_rate"])  # nobody inspected
+
+
+# --- 13.2 inspections of relay work -------------------------------------------------------------
+
+
+def test_inspections_of_relay_work_sanction_the_middle_and_never_the_top():
+    built = model(steps=1, **DECIDING, middle_inspection_rate=1.0, middle_detect_verbatim=1.0)
+    top, *middle = built.levels[:-1]
+    assert not top.relay_inspected.any()
+    for state in middle:
+        assert state.relay_inspected.all()
+        unclarified = state.relay_option != rules.CLARIFY
+        assert (state.relay_severity >= unclarified).all()
+        np.testing.assert_array_equal(state.sanctions_now >= state.relay_severity, True)
+        assert (state.hosting == built.p.accountability.hosting_cost).all()
+    assert built.outputs["middle_sanction_rate"] > 0
+
+
+def test_sanction_shares_move_up_the_chain_with_inspections_of_relay_work():
+    """Without them a county's share is what blame shifting carries; with them its own relay work adds to it."""
+    shares = {}
+    for rate in (0.0, 0.5):
+        runs = [frame(model(steps=20, seed=seed, **DECIDING, middle_inspection_rate=rate)) for seed in range(4)]
+        shares[rate] = np.mean([run["sanction_share_county"].iloc[10:].mean() for run in runs])
+    assert shares[0.5] > shares[0.0] + 0.1
+
+
+# --- both engines --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("precise", [False, True])
+def test_engines_agree_exactly_with_deciding_and_inspected_middle_levels(precise):
+    values = DECIDING | {
+        "middle_inspection_rate": 0.5,
+        "middle_paperwork": 1.0,
+        "accountability_blame_shift": 0.3,
+        "accountability_precise": precise,
+    }
+    assert_identical(model(engine="agents", **values), model(engine="vectorized", **values))
+
+
+def test_engines_agree_exactly_on_a_portfolio_with_deciding_middle_levels():
+    scenario = load_scenario(SCENARIOS / "township_portfolio.yaml")
+    scenario = scenario.with_overrides(
+        [
+            "hierarchy.branching=[2, 3, 4]",
+            "parameters.middle.relay_choice=true",
+            "parameters.middle.inspection_rate=0.5",
+            "parameters.accountability.blame_shift=0.3",
+        ]
+    )
+    runs = []
+    for engine in ("agents", "vectorized"):
+        built = BureauModel(scenario, seed=4, steps=10, engine=engine)
+        built.run_model()
+        runs.append(built)
+    assert_identical(*runs)
+    assert runs[0].levels[-1].clarity_received.std() > 0
+
+
+# --- P12 and its negative controls (sim.checks.patterns) ------------------------------------
+
+
+def claim_results(overrides: list[str]) -> dict[str, bool]:
+    pattern = next(p for p in PATTERNS if p.id == "P12")
+    scenario = pattern_scenario(pattern, SCENARIOS / "patterns").with_overrides(overrides)
+    return {result.claim: result.holds for result in evaluate(pattern, scenario, 6)}
+
+
+def test_control_p12_clarifications_that_restore_nothing_do_not_raise_clarity():
+    held = claim_results(["parameters.middle.clarify_gain=0.0"])
+    assert not held["clarifying middle levels raise grassroots clarity"]
+
+
+def test_control_p12_clarifications_that_take_no_time_do_not_yield_to_pressure_or_less_capacity():
+    held = claim_results(["parameters.middle.clarify_time=0.0"])
+    assert not held["pressure on the middle's time makes it relay verbatim"]
+    assert not held["less capacity makes it relay verbatim"]
+
+
+def test_control_p12_inspections_blind_to_verbatim_relays_do_not_make_middle_levels_clarify():
+    held = claim_results(["parameters.middle.detect_verbatim=0.0"])
+    assert not held["inspections of relay work make it clarify"]
+
+
+def test_the_middle_group_documents_every_field():
+    for name, info in Middle.model_fields.items():
+        assert info.description, name
