@@ -121,6 +121,17 @@ def second_edition(draw, relays: int) -> dict:
             "inspection_rate": draw(unit),
             "detect_verbatim": draw(unit),
         }
+    if draw(st.booleans()):  # shielding, level-skipping inspections (ODD 13.3)
+        found.setdefault("middle", {}).update(
+            {
+                "shielding": draw(st.booleans()),
+                "warning_effect": draw(unit),
+                "settle_share": draw(unit),
+                "collusion_penalty": draw(st.floats(0, 5)),
+                "skip_level_rate": draw(unit),
+                "territorial_responsibility": draw(st.floats(0, 2)),
+            }
+        )
     return found
 
 

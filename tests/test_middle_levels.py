@@ -213,3 +213,132 @@ def test_control_p12_inspections_blind_to_verbatim_relays_do_not_make_middle_lev
 def test_the_middle_group_documents_every_field():
     for name, info in Middle.model_fields.items():
         assert info.description, name
+
+
+# --- 13.3 shielding and level-skipping inspections -----------------------------------------------
+
+SHIELDING = {"middle_shielding": True, "accountability_blame_shift": 0.5}
+
+
+def shielding_everyone(**parameters) -> BureauModel:
+    """One period in which every superior of the grassroots shields (its shielding attraction far above)."""
+    built = BureauModel(small(hierarchy=HIERARCHY), seed=3, steps=1, **(SHIELDING | parameters))
+    built.levels[-2].shield_attractions[:, rules.SHIELD] = 1e6
+    built.step()
+    return built
+
+
+def test_the_shielding_rules():
+    assert rules.warning_factor(True, 0.4) == pytest.approx(0.6)
+    assert rules.warning_factor(False, 0.4) == 1.0
+    finding = rules.Finding(np.array([True, True, True]), np.ones(3), np.zeros(3), False)
+    kept = rules.settled(finding, np.array([True, True, False]), np.array([0.1, 0.9, 0.1]), 0.5)
+    np.testing.assert_array_equal(kept.found, [False, True, True])
+
+
+def test_settling_everything_leaves_no_inspection_or_incident_sanction_below_a_shielder():
+    built = shielding_everyone(
+        learning_temperature=0.0,
+        middle_settle_share=1.0,
+        accountability_inspection_rate=2.0,
+        accountability_incident_visibility=1.0,
+        accountability_ranking_fraction=0.0,
+    )
+    assert (built.levels[-2].shield_option == rules.SHIELD).all()
+    assert built.levels[-1].sanctions_now.sum() == 0
+    assert sum(state.sanctions_now.sum() for state in built.levels[:-1]) == 0
+
+
+def test_third_parties_find_shielded_failures_and_sanction_the_shielder():
+    penalty = 2.5
+    built = shielding_everyone(
+        learning_temperature=0.0,
+        middle_settle_share=1.0,
+        middle_collusion_penalty=penalty,
+        accountability_third_party_rate=1.0,
+        accountability_incident_visibility=0.0,
+    )
+    superiors = built.levels[-2]
+    assert superiors.shield_severity.sum() > 0
+    np.testing.assert_allclose(superiors.shield_severity % penalty, 0.0)
+    exposures = superiors.shield_severity / penalty
+    assert (superiors.sanctions_now >= exposures).all()
+
+
+def test_a_warning_lowers_detection_and_only_inspections_are_warned():
+    seen = {}
+    for effect in (0.0, 1.0):
+        built = shielding_everyone(
+            learning_temperature=0.0,
+            execution_fixed_strategy="falsify",
+            middle_warning_effect=effect,
+            middle_settle_share=0.0,
+            accountability_inspection_rate=2.0,
+            accountability_onsite_share=1.0,
+            accountability_detect_onsite=1.0,
+        )
+        seen[effect] = built.levels[-1].sanctions_now.sum()
+    assert seen[0.0] > 0
+    assert seen[1.0] < seen[0.0]
+
+
+def test_level_skipping_inspections_sanction_the_unit_without_shielding_too():
+    falsifying = {"execution_fixed_strategy": "falsify", "accountability_detect_onsite": 1.0}
+    built = model(steps=1, middle_skip_level_rate=1.0, **falsifying)
+    plain = model(steps=1, **falsifying)
+    extra = built.levels[-1].sanctions_now - plain.levels[-1].sanctions_now
+    np.testing.assert_array_equal(extra, 1)  # every falsifier visited is caught: one sanction each
+    severity = built.levels[-1].severity_now - plain.levels[-1].severity_now
+    np.testing.assert_allclose(severity, built.p.accountability.falsify_penalty)
+    assert "shield_share" not in built.outputs
+
+
+def test_shielding_exists_only_with_its_switch_and_is_a_share():
+    built = model(**SHIELDING)
+    assert 0 <= built.outputs["shield_share"] <= 1
+    assert "shield_share" not in model(steps=2).outputs
+
+
+@pytest.mark.parametrize("portfolio", [False, True])
+def test_engines_agree_exactly_with_shielding_and_level_skipping(portfolio):
+    values = [
+        "parameters.middle.shielding=true",
+        "parameters.middle.relay_choice=true",
+        "parameters.middle.inspection_rate=0.3",
+        "parameters.middle.skip_level_rate=0.3",
+        "parameters.accountability.third_party_rate=0.3",
+        "parameters.accountability.blame_shift=0.3",
+    ]
+    if portfolio:
+        scenario = load_scenario(SCENARIOS / "township_portfolio.yaml")
+        values.append("hierarchy.branching=[2, 3, 4]")
+    else:
+        scenario = small(hierarchy=HIERARCHY)
+    scenario = scenario.with_overrides(values)
+    runs = []
+    for engine in ("agents", "vectorized"):
+        built = BureauModel(scenario, seed=6, steps=10, engine=engine)
+        built.run_model()
+        runs.append(built)
+    assert_identical(*runs)
+
+
+# --- P11 and its negative controls -----------------------------------------------------------------
+
+
+def p11_results(overrides: list[str]) -> dict[str, bool]:
+    pattern = next(p for p in PATTERNS if p.id == "P11")
+    scenario = pattern_scenario(pattern, SCENARIOS / "patterns").with_overrides(overrides)
+    return {result.claim: result.holds for result in evaluate(pattern, scenario, 6)}
+
+
+def test_control_p11_shielding_that_neither_warns_nor_settles_hides_nothing():
+    held = p11_results(["parameters.middle.warning_effect=0.0", "parameters.middle.settle_share=0.0"])
+    assert not held["shielding raises the gap"]
+    assert not held["shielding invites falsification"]
+
+
+def test_control_p11_shielding_found_out_at_no_cost_is_not_deterred():
+    held = p11_results(["parameters.middle.collusion_penalty=0.0"])
+    assert not held["level-skipping inspections deter shielding"]
+    assert not held["third parties deter shielding"]

@@ -483,6 +483,7 @@ def _describe() -> int:
         DIRECTIONS,
         LEVEL_GAP_PREFIX,
         MIDDLE_OUTPUTS,
+        SHIELD_SHARE,
         TYPE_OUTPUTS,
         direction_note,
         optional_output_switch,
@@ -501,7 +502,7 @@ def _describe() -> int:
     for name, direction in DIRECTIONS.items():
         print(f"      {name:36s} {direction:27s} {direction_note(direction)}")
     print("\n  outputs that exist only with a switch on (ODD sections 12-13)")
-    for names in (TYPE_OUTPUTS, (f"{LEVEL_GAP_PREFIX}<level>",), (CHOSEN_INFLATION,), MIDDLE_OUTPUTS):
+    for names in (TYPE_OUTPUTS, (f"{LEVEL_GAP_PREFIX}<level>",), (CHOSEN_INFLATION,), MIDDLE_OUTPUTS, (SHIELD_SHARE,)):
         print(f"      {', '.join(names)}")
         print(f"          with {optional_output_switch(names[0])}")
     print("\nPARAMETERS (scenario path: parameters.<group>.<name>; keyword argument: <group>_<name>)\n")

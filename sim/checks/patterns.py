@@ -294,6 +294,51 @@ PATTERNS: tuple[Pattern, ...] = (
         ),
     ),
     Pattern(
+        "P11",
+        "collusion hides failure: shielding raises the gap; level-skipping inspections and third parties reduce it",
+        "p11_collusion",
+        60,
+        (
+            Claim(
+                "shielding raises the gap",
+                _side("shielding", "implementation_gap"),
+                _side("no_shielding", "implementation_gap"),
+                margin=0.02,
+            ),
+            Claim(
+                "shielding invites falsification",
+                _side("shielding", "share_falsify"),
+                _side("no_shielding", "share_falsify"),
+                margin=0.03,
+            ),
+            Claim(
+                "level-skipping inspections reduce the gap",
+                _side("shielding", "implementation_gap"),
+                _side("level_skipping", "implementation_gap"),
+                margin=0.05,
+            ),
+            Claim(
+                "third parties reduce the gap",
+                _side("shielding", "implementation_gap"),
+                _side("third_party", "implementation_gap"),
+                margin=0.05,
+            ),
+            Claim(
+                "level-skipping inspections deter shielding",
+                _side("shielding", "shield_share"),
+                _side("level_skipping", "shield_share"),
+                margin=0.2,
+            ),
+            Claim(
+                "third parties deter shielding",
+                _side("shielding", "shield_share"),
+                _side("third_party", "shield_share"),
+                margin=0.2,
+            ),
+        ),
+        second_edition=True,
+    ),
+    Pattern(
         "P12",
         "middle levels pass documents on under pressure: they clarify with time and checks, relay verbatim without",
         "p12_middle_relay",

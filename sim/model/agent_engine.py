@@ -356,13 +356,102 @@ class Official(mesa.Agent):
         draws = self.model.accountability_draws.at(self.index)
         strategy = int(self.strategy_code)
         rate, onsite_share = self.model.inspection_intensity()
-        seen = rules.inspect(strategy, self.output, self.claim, self.principals, draws, rate, onsite_share, a)
+        shielded = self.shielded()
+        warning = None if shielded is None else rules.warning_factor(shielded, self.model.p.middle.warning_effect)
+        seen = rules.inspect(
+            strategy, self.output, self.claim, self.principals, draws, rate, onsite_share, a, warning=warning
+        )
         self.hosting = rules.hosting_load(seen, a.hosting_cost)
-        channels = rules.findings(seen, strategy, self.target_received, self.failed, draws.visible, a)
+        channels = self.shielded_findings(
+            rules.findings(seen, strategy, self.target_received, self.failed, draws.visible, a), shielded
+        )
         for channel, finding in enumerate(channels):
             if finding.found:
                 self.hold_accountable(draws, channel, finding)
         self.reward_now = rules.reward(seen, self.target_received, a)
+
+    # --- 13.3 shielding and collusion ---------------------------------------------------------
+
+    def shielded(self):
+        """Whether this unit's superior (on each task's chain) shields it now; ``None`` without shielding (13.3)."""
+        model = self.model
+        if not model.p.middle.shielding or model.relays == 0:
+            return None
+        if model.tasks is None:
+            return self.superior.shield_option == rules.SHIELD
+        shielded = np.zeros(len(model.tasks), dtype=bool)
+        for chain, columns in enumerate(model.tasks.columns):
+            shielded[columns] = self.issuer_chain(chain)[-1].shield_option == rules.SHIELD
+        return shielded
+
+    def shielded_findings(self, channels, shielded) -> list[rules.Finding]:
+        """This unit's findings after shielding: settled ones dropped, third parties' exposing the shielder."""
+        if shielded is None:
+            return list(channels)
+        model = self.model
+        settle = model.shield_draws.settle[self.index]
+        share = model.p.middle.settle_share
+        kept = [rules.settled(finding, shielded, settle[..., k], share) for k, finding in enumerate(channels[:-1])]
+        self.expose_shielders(channels[-1].found & shielded)
+        return [*kept, channels[-1]]
+
+    def expose_shielders(self, exposed) -> None:
+        """Sanction the superior that shielded this unit wherever a shielded failure was found out (ODD 13.3)."""
+        tasks = self.model.tasks
+        if tasks is None:
+            if exposed:
+                self.superior.be_exposed(None)
+            return
+        for task in np.flatnonzero(exposed):
+            self.issuer_chain(int(tasks.chain[task]))[-1].be_exposed(tasks.column(task))
+
+    def be_exposed(self, column: int | None) -> None:
+        """A sanction for shielding found out, on this office (on one task of its chain, in a portfolio)."""
+        penalty = self.model.p.middle.collusion_penalty
+        self.receive_sanction(penalty, False)
+        if column is None:
+            self.shield_severity += penalty
+        else:
+            self.state.shield_severity[self.index, column] += penalty
+
+    def choose_shield(self) -> None:
+        """A superior of grassroots units chooses, per task, whether to shield them now (ODD 13.3)."""
+        model = self.model
+        self.shield_option = rules.choose_strategy(
+            self.state.shield_attractions[self.index],
+            model.p.learning.temperature,
+            model.shield_draws.choice[self.chain_index][self.index],
+        )
+
+    def face_level_skipping_inspection(self) -> None:
+        """A level-skipping on-site inspection (直插) of this unit: its findings land on it and expose a shielder."""
+        model, p, tasks = self.model, self.model.p, self.model.tasks
+        draws = model.shield_draws
+        found, severity = rules.skip_level_findings(
+            self.strategy_code,
+            self.output,
+            self.claim,
+            self.target_received,
+            draws.skip[self.index],
+            draws.skip_detect[self.index],
+            p.middle.skip_level_rate if tasks is None else tasks.middle.skip_level_rate,
+            p.accountability if tasks is None else tasks.accountability,
+            True if tasks is None else model.active_tasks,
+        )
+        cause = rules.finding_cause(self.strategy_code, self.failed)
+        if tasks is None:
+            if found:
+                wrongful = rules.wrongful(int(self.strategy_code), cause, self.cause_level(cause), self.level)
+                self.receive_sanction(severity, bool(wrongful))
+        else:
+            for task in np.flatnonzero(found):
+                cause_lvl = self.task_cause_level(task, cause[task])
+                wrongful = rules.wrongful(int(self.strategy_code[task]), cause[task], cause_lvl, self.level)
+                self.receive_sanction(severity[task], bool(wrongful))
+                self.state.task_severity[self.index, task] += severity[task]
+        shielded = self.shielded()
+        if shielded is not None:
+            self.expose_shielders(found & shielded)
 
     def hold_accountable(self, draws: AccountabilityDraws, channel: int, finding: rules.Finding) -> None:
         """Excuse, or attribute a finding on this unit to the official who bears it (ODD 7.5).
@@ -390,6 +479,8 @@ class Official(mesa.Agent):
         a = tasks.accountability  # with the tasks' own values
         draws = model.accountability_draws.at(self.index)
         strategy = self.strategy_code
+        shielded = self.shielded()
+        warning = None if shielded is None else rules.warning_factor(shielded, p.middle.warning_effect)
         seen = rules.within_window(
             rules.inspect(
                 strategy,
@@ -401,13 +492,15 @@ class Official(mesa.Agent):
                 model.task_onsite_shares(),
                 a,
                 tasks.measurability,
+                warning,
             ),
             model.active_tasks,
         )
         self.hosting = rules.portfolio_hosting(seen, a.hosting_cost)
+        found = rules.findings(seen, strategy, self.target_received, self.failed, draws.visible, a)
         channels = [
             rules.with_veto(finding, tasks.veto, p.portfolio.veto_penalty)
-            for finding in rules.findings(seen, strategy, self.target_received, self.failed, draws.visible, a)
+            for finding in self.shielded_findings(found, shielded)
         ]
         vetoed = False
         for channel, finding in enumerate(channels):
@@ -560,8 +653,8 @@ class Official(mesa.Agent):
             )
         if not self.is_grassroots and self.level > 0 and p.relay.inflation_options is not None:
             self.learn_inflation()
-        if not self.is_grassroots and p.middle.relay_choice:
-            self.learn_relay()
+        if not self.is_grassroots and p.middle.deciding:
+            self.learn_middle()
         own = rules.sanctioned(self.sanctions_now)
         self.belief = rules.update_belief(
             self.belief, own, self.peer_sanction_share(own), p.learning.belief_rate, p.learning.peer_weight
@@ -590,40 +683,51 @@ class Official(mesa.Agent):
             )
         self.state.report_attractions[self.index] = updated
 
-    def learn_relay(self) -> None:
-        """Reinforce the relay option chosen with its payoff: report, territory's results, effort, sanctions (13.1)."""
+    def learn_middle(self) -> None:
+        """Reinforce the relay option and the shielding chosen with this official's payoff (ODD 13.1-13.3)."""
         model, p, tasks = self.model, self.model.p, self.model.tasks
+        exposed = self.shield_severity if self.state.shield_attractions is not None else None
+        if not p.middle.relay_choice and exposed is None:
+            return  # nothing this official decides
         if tasks is None:
             original = p.task.target
             territory = self.territory_mean(lambda unit: rules.done_share(unit.output, original))
+            record = self.territory_mean(lambda unit: unit.severity_now)
         else:
             columns = tasks.columns[self.chain_index]
             original = tasks.target[columns]
             territory = self.territory_mean(lambda unit: rules.done_share(unit.output[columns], original))
-        worked = self.worked_tasks()
-        effort = rules.clarify_effort(
-            self.free, p.middle.clarify_time, rules.clarified_count(self.relay_option, worked)
+            record = self.territory_mean(lambda unit: unit.task_severity[columns])
+        sanctions = rules.answerable(
+            rules.middle_severity(self.relay_severity, self.state.shifted_severity[self.index], exposed),
+            record,
+            p.middle.territorial_responsibility,
         )
         own = rules.own_completion(
             self.report, self.target_received, model.layout.leaves[self.level][self.index], p.relay.report_rule
         )
-        value = rules.middle_payoff(
-            own,
-            territory,
-            self.own_motivation,
-            self.relay_option,
-            effort,
-            self.risk_aversion,
-            rules.chain_weight(p, tasks, self.chain_index),
-            rules.middle_severity(self.relay_severity, self.state.shifted_severity[self.index]),
-            p.execution,
-        )
-        attractions = self.state.relay_attractions[self.index]
-        learning = p.learning
-        updated = rules.reinforce(attractions, self.relay_option, value, learning.forgetting, learning.learning_rate)
-        if worked is not None:
-            updated = rules.in_window(updated, attractions, worked[:, None])
-        self.state.relay_attractions[self.index] = updated
+        weight = rules.chain_weight(p, tasks, self.chain_index)
+        if p.middle.relay_choice:
+            clarified = rules.clarified_count(self.relay_option, self.worked_tasks())
+            effort = rules.relay_effort(
+                self.relay_option, rules.clarify_effort(self.free, p.middle.clarify_time, clarified)
+            )
+            value = rules.middle_payoff(
+                own, territory, self.own_motivation, effort, self.risk_aversion, weight, sanctions, p.execution
+            )
+            self.reinforce_choice(self.state.relay_attractions, self.relay_option, value)
+        if exposed is not None:
+            value = rules.middle_payoff(
+                own, territory, self.own_motivation, 0.0, self.risk_aversion, weight, sanctions, p.execution
+            )
+            self.reinforce_choice(self.state.shield_attractions, self.shield_option, value)
+
+    def reinforce_choice(self, attractions: np.ndarray, chosen, value) -> None:
+        """Roth-Erev on this official's row of ``attractions`` (only on the tasks worked, in a portfolio)."""
+        learning, worked = self.model.p.learning, self.worked_tasks()
+        mine = attractions[self.index]
+        updated = rules.reinforce(mine, chosen, value, learning.forgetting, learning.learning_rate)
+        attractions[self.index] = updated if worked is None else rules.in_window(updated, mine, worked[:, None])
 
     def learn_portfolio(self) -> None:
         """Reinforce each task's strategy with the task's payoff; move capacity after the sanctions (ODD 11)."""
@@ -689,7 +793,11 @@ class AgentEngine:
                     official.send_report()
 
     def hold_accountable(self, model: ChainState) -> None:
-        """Grassroots officials face inspection; their superiors rank them."""
+        """Grassroots officials face inspection; their superiors rank them; audits and inspections of the middle."""
+        if model.p.middle.shielding and model.relays > 0:
+            for offices in model.offices:
+                for official in offices[-1]:
+                    official.choose_shield()
         for official in model.officials[-1]:
             official.face_inspection()
         if model.relays > 0:
@@ -708,6 +816,9 @@ class AgentEngine:
                 for level in range(1, model.relays):
                     for official in offices[level]:
                         official.face_relay_inspection()
+        if rules.levels_skipped(model.p, model.tasks) and model.relays > 0:
+            for official in model.officials[-1]:
+                official.face_level_skipping_inspection()
 
     def learn(self, model: ChainState) -> None:
         """Superiors tally their sanctioned subordinates, then everyone learns."""

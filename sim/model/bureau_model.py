@@ -26,11 +26,19 @@ from sim.model.agent_engine import Official
 from sim.model.bounds import RISK_AVERSION_Z_CLIP, check_finite_targets, check_relay_levels
 from sim.model.engines import ENGINES
 from sim.model.hierarchy import build_layout, graph_from_layout, level_names
-from sim.model.measures import chosen_inflation_mean, gaps_by_level, middle_outputs, outputs_by_type, target_weighted
+from sim.model.measures import (
+    chosen_inflation_mean,
+    gaps_by_level,
+    middle_outputs,
+    outputs_by_type,
+    shield_share,
+    target_weighted,
+)
 from sim.model.portfolio import TaskTable
 from sim.model.rules import (
     RELAY_OPTIONS,
     believed_attainment,
+    levels_skipped,
     mean_one_lognormal,
     motivated_type,
     motivation_factors,
@@ -45,6 +53,7 @@ from sim.model.state import (
     LevelState,
     MiddleDraws,
     ReportDraws,
+    ShieldDraws,
     switches_on,
 )
 from sim.scenario.messages import did_you_mean, user_error
@@ -52,6 +61,7 @@ from sim.scenario.outcome_values import RUN_VALUE_PREFIX, burn_in_periods, run_v
 from sim.scenario.output_names import (
     AGENT_OUTPUTS,
     CHOSEN_INFLATION,
+    SHIELD_SHARE,
     STRATEGY_SHARES,
     TASK_OUTPUTS,
     model_output_names,
@@ -290,13 +300,19 @@ class BureauModel(mesa.Model):
                     state.report_attractions = np.zeros((*state.report.shape, len(relay.inflation_options)))
         self._records: collections.deque[np.ndarray] = collections.deque(maxlen=a.audit_lag)
         self.middle_draws = None
+        self.shield_draws = None
         self._middle_stream = np.random.default_rng([self.seed, MIDDLE_STREAM])
-        if self.p.middle.relay_choice:
-            for chain in self.chains:
-                for state in chain:
-                    shape = state.target_received.shape
+        self._shield_stream = np.random.default_rng([self.seed, SHIELD_STREAM])
+        middle = self.p.middle
+        for chain in self.chains:
+            for level, state in enumerate(chain):
+                shape = state.target_received.shape
+                if middle.relay_choice:
                     state.relay_attractions = np.zeros((*shape, len(RELAY_OPTIONS)))
+                if middle.deciding:
                     state.shifted_severity = np.zeros((*shape, FINDING_CHANNELS))
+                if middle.shielding and level == self.relays - 1:  # the grassroots' superiors
+                    state.shield_attractions = np.zeros((*shape, 2))
 
     def _level_states(self, capacity: np.ndarray, aversion: np.ndarray, widths: list[int | None]) -> list[LevelState]:
         """One :class:`LevelState` per level from the top, with these capacity and risk-aversion factors, in order."""
@@ -381,6 +397,7 @@ class BureauModel(mesa.Model):
         self.engine.report(self)
         self._draw_accountability()
         self._draw_audits()
+        self._draw_shielding()
         self.engine.hold_accountable(self)
         self.engine.learn(self)
         self._keep_record()
@@ -449,6 +466,14 @@ class BureauModel(mesa.Model):
             [MiddleDraws.draw(self._middle_stream, state.target_received.shape) for state in chain]
             for chain in self.chains
         ]
+
+    def _draw_shielding(self) -> None:
+        """Uniforms of shielding and level-skipping inspections, once there is a level above the grassroots (13.3)."""
+        middle = self.p.middle
+        if self.relays == 0 or not (middle.shielding or levels_skipped(self.p, self.tasks)):
+            return
+        offices = [chain[-1].target_received.shape for chain in self.chains]
+        self.shield_draws = ShieldDraws.draw(self._shield_stream, offices, self.levels[-1].target_received.shape)
 
     def _draw_audits(self) -> None:
         """The record of ``audit_lag`` periods ago and the uniforms of auditing it, once it exists (ODD 12.4)."""
@@ -561,6 +586,8 @@ class BureauModel(mesa.Model):
             outputs[CHOSEN_INFLATION] = chosen_inflation_mean(self)
         if self.p.middle.relay_choice and self.relays > 0:
             outputs |= middle_outputs(self)
+        if self.p.middle.shielding and self.relays > 0:
+            outputs[SHIELD_SHARE] = shield_share(self)
         return outputs
 
 
@@ -677,7 +704,7 @@ def _run_value(model: BureauModel, name: str) -> float:
     return run_value(model.after_burn_in[name])
 
 
-MOTIVATION_STREAM, INFLATION_STREAM, AUDIT_STREAM, SPREAD_STREAM, MIDDLE_STREAM = 1, 2, 3, 4, 5
+MOTIVATION_STREAM, INFLATION_STREAM, AUDIT_STREAM, SPREAD_STREAM, MIDDLE_STREAM, SHIELD_STREAM = 1, 2, 3, 4, 5, 6
 """Stream numbers of the random draws of ODD sections 12-13, each its own generator of (seed, stream)."""
 
 

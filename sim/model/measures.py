@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.scenario.output_names import LEVEL_GAP_PREFIX, MIDDLE_OUTPUTS, MOTIVATION_TYPES, RELAY_OPTION_LABELS
+from sim.scenario.output_names import (
+    LEVEL_GAP_PREFIX,
+    MIDDLE_OUTPUTS,
+    MOTIVATION_TYPES,
+    RELAY_OPTION_LABELS,
+)
 from sim.scenario.strategies import Strategy
 
 if TYPE_CHECKING:
@@ -111,6 +116,18 @@ def middle_outputs(model: BureauModel) -> dict[str, float]:
     outputs = {f"relay_share_{label}": float(share) for label, share in zip(RELAY_OPTION_LABELS, shares, strict=True)}
     outputs[MIDDLE_OUTPUTS[-1]] = found / inspected if inspected else np.nan
     return outputs
+
+
+def shield_share(model: BureauModel) -> float:
+    """The share of the grassroots' superiors' choices that shield, on the tasks worked (ODD 13.3; NaN without)."""
+    chosen = []
+    for chain, states in enumerate(model.chains):
+        options = states[-1].shield_option
+        if model.tasks is not None:
+            options = options[:, model.active_tasks[model.tasks.columns[chain]]]
+        chosen.append(options.ravel())
+    values = np.concatenate(chosen)
+    return float((values == 1).mean()) if len(values) else np.nan
 
 
 def _discount(model: BureauModel, level: int) -> float:

@@ -64,6 +64,7 @@ class TaskTable:
     relay: SimpleNamespace
     accountability: SimpleNamespace
     campaign: SimpleNamespace
+    middle: SimpleNamespace
 
     @classmethod
     def of(cls, p: Parameters) -> TaskTable | None:
@@ -92,6 +93,7 @@ class TaskTable:
             relay=_group_by_task(p, "relay"),
             accountability=_group_by_task(p, "accountability"),
             campaign=_group_by_task(p, "campaign"),
+            middle=_group_by_task(p, "middle"),
             **fields,
         )
 

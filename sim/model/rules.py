@@ -183,22 +183,32 @@ def territory_rate(done_total, leaves):
     return done_total / leaves
 
 
-def middle_payoff(completion_rate, territory, motivation, option, effort, risk_aversion, weight, severity, execution):
-    """U_j = v_r C_j + v_m,j Y_j − κ E_j [clarified] − ρ_j w S_j (ODD 13.1)."""
+def relay_effort(option, effort):
+    """E_j for an official that clarifies, 0 for one that passes on or escalates."""
+    return np.where(option == CLARIFY, effort, 0.0)
+
+
+def middle_payoff(completion_rate, territory, motivation, effort, risk_aversion, weight, answerable, execution):
+    """U_j = v_r C_j + v_m,j Y_j − κ E_j − ρ_j w (S_j + ζ R_j) (ODD 13.1-13.3)."""
     return (
         execution.report_value * completion_rate
         + motivation * territory
-        - execution.effort_cost * np.where(option == CLARIFY, effort, 0.0)
-        - risk_aversion * weight * severity
+        - execution.effort_cost * effort
+        - risk_aversion * weight * answerable
     )
 
 
-def middle_severity(own, shifted):
-    """S_j: this period's sanctions of 13.2 plus those blame shifting carried up, channel by channel, in order."""
+def middle_severity(own, shifted, exposed=None):
+    """S_j: its sanctions of 13.2, those blame shifting carried up (channel by channel), and exposure's (13.3)."""
     total = own
     for channel in range(shifted.shape[-1]):
         total = total + shifted[..., channel]
-    return total
+    return total if exposed is None else total + exposed
+
+
+def answerable(severity, record, responsibility):
+    """S_j + ζ R_j: its own sanctions and, under 属地管理, ζ times its territory's mean sanction severity R_j."""
+    return severity + responsibility * record
 
 
 class RelayInspection(NamedTuple):
@@ -553,6 +563,41 @@ def audit_learned(attractions, past_strategy, severity, risk_aversion, weight, r
     return updated
 
 
+# --- 13.3 shielding and collusion ---------------------------------------------------------
+
+SHIELD = 1
+"""The shielding option of ODD 13.3 (0: leave the subordinates to the inspectors)."""
+
+
+def warning_factor(shielded, effect):
+    """How much of an inspection's chance to detect falsification survives a warning (打招呼): 1 − ε if shielded."""
+    return np.where(shielded, 1.0 - effect, 1.0)
+
+
+def settled(finding, shielded, uniform, share):
+    """A finding with the ones a shielding superior settles quietly (大事化小) dropped."""
+    return finding._replace(found=finding.found & ~(shielded & (uniform < share)))
+
+
+def levels_skipped(p, tasks) -> bool:
+    """Whether any level-skipping inspection can happen: the scenario's rate or a task's own is above 0."""
+    return p.middle.skip_level_rate > 0 or (tasks is not None and bool((tasks.middle.skip_level_rate > 0).any()))
+
+
+def skip_level_findings(strategy, output, claim, target, skip_uniform, detect_uniform, rate, a, worked=True):
+    """A level-skipping on-site inspection (直插): whether it found anything on each unit (and task), and the severity.
+
+    It cannot be warned or settled; it sees real output, detects falsification with
+    ``accountability.detect_onsite`` and scores an undetected falsifier on its claim, as on-site
+    inspections do. ``rate`` and ``a`` are the scenario's (or, in a portfolio, the tasks' own values).
+    """
+    inspected = (skip_uniform < rate) & worked
+    caught = detected(inspected & FABRICATED[strategy], detect_uniform, a.detect_onsite)
+    score = inspection_score(strategy, output, claim, True, caught)
+    found = inspected & (caught | shortfall(score, target, a.shortfall_threshold))
+    return found, finding_severity(caught, a.falsify_penalty)
+
+
 # --- 7.4 inspect ---------------------------------------------------------------------------
 
 
@@ -605,7 +650,9 @@ class Inspection(NamedTuple):
     tp_score: np.ndarray
 
 
-def inspect(strategy, output, claim, principals, draws, rate, onsite_share, a, measurability=None) -> Inspection:
+def inspect(
+    strategy, output, claim, principals, draws, rate, onsite_share, a, measurability=None, warning=None
+) -> Inspection:
     """Inspections by every principal, their detection of fabricated claims, and third-party evaluation.
 
     Args:
@@ -620,6 +667,8 @@ def inspect(strategy, output, claim, principals, draws, rate, onsite_share, a, m
         measurability: In a portfolio, each task's measurability μ: scores see μ of what they
             would see and 1 − μ of the claim, and detection is μ times as likely (ODD section 11).
             ``None`` for the one directive (μ = 1, and not a multiplication).
+        warning: With shielding (ODD 13.3), the share of the inspections' detection chance a
+            warning leaves (:func:`warning_factor`); third parties are never warned.
     """
     slots = principal_slots(principals, np.shape(draws.inspect)[-1])
     count = inspection_count(rate * slots, draws.inspect, a.inspection_cap)
@@ -630,6 +679,8 @@ def inspect(strategy, output, claim, principals, draws, rate, onsite_share, a, m
     tp_chance = a.detect_onsite
     if measurability is not None:
         chance, tp_chance = measurability * chance, measurability * tp_chance
+    if warning is not None:
+        chance = chance * warning
     caught = detected(inspected & fabricated, draws.detect, chance)
     evaluated = draws.third_party < a.third_party_rate
     tp_caught = detected(evaluated & fabricated, draws.tp_detect, tp_chance)

@@ -90,6 +90,10 @@ LEVEL_FIELDS: tuple[LevelField, ...] = (
     LevelField("relay_option", np.int8, -1, "relay option chosen (ODD 13.1; -1: none)", True, switch="middle"),
     LevelField("relay_severity", np.float64, 0.0, "severity of relay-work findings (ODD 13.2)", True, switch="middle"),
     LevelField("relay_inspected", np.bool_, False, "whether its relay work was inspected", True, switch="middle"),
+    LevelField("shield_option", np.int8, -1, "whether it shields its subordinates (ODD 13.3)", True, switch="shield"),
+    LevelField(
+        "shield_severity", np.float64, 0.0, "severity of sanctions for shielding found out", True, switch="shield"
+    ),
     LevelField("capacity_share", np.float64, 0.0, "share σ of free capacity given to each task", True, True),
     LevelField("allocation", np.float64, 0.0, "allocation attraction B of each task", True, True),
     LevelField("task_severity", np.float64, 0.0, "severity of this period's sanctions on each task", True, True),
@@ -106,6 +110,7 @@ PER_PERIOD = (
     "audit_severity",
     "relay_severity",
     "relay_inspected",
+    "shield_severity",
 )
 """Fields that count one period's events: set to zero at the start of every period."""
 
@@ -136,6 +141,7 @@ class LevelState:
         self.report_attractions: np.ndarray | None = None  # per official (and task) and inflation option (ODD 12.3)
         self.relay_attractions: np.ndarray | None = None  # per official (and task) and relay option (ODD 13.1)
         self.shifted_severity: np.ndarray | None = None  # per official (and task) and finding channel (ODD 13.1)
+        self.shield_attractions: np.ndarray | None = None  # the grassroots' superiors': per task, not / shield (13.3)
 
     def start_period(self) -> None:
         """Zero the counts of one period's events (of the fields this level has)."""
@@ -155,8 +161,10 @@ def switches_on(p: Parameters) -> frozenset[str]:
         on.add("inflate")
     if p.accountability.audit_rate > 0:
         on.add("audit")
-    if p.middle.relay_choice:
+    if p.middle.deciding:
         on.add("middle")
+    if p.middle.shielding:
+        on.add("shield")
     return frozenset(on)
 
 
@@ -233,6 +241,31 @@ class MiddleDraws(_LevelDraws):
 
 
 @dataclass(frozen=True)
+class ShieldDraws:
+    """Uniforms of shielding and level-skipping inspections (ODD 13.3), drawn in field order.
+
+    ``choice`` has one array per chain (its offices just above the grassroots, and tasks); the
+    others are per grassroots unit (and task): the level-skipping inspection, its detection, and
+    one settling uniform per finding channel a superior can settle (inspection, incident).
+    """
+
+    choice: list[np.ndarray]
+    skip: np.ndarray
+    skip_detect: np.ndarray
+    settle: np.ndarray
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator, offices: list[tuple[int, ...]], units: tuple[int, ...]) -> ShieldDraws:
+        """Draw the offices' choices chain by chain, then the units' fields."""
+        choice = [rng.random(shape) for shape in offices]
+        return cls(choice, rng.random(units), rng.random(units), rng.random((*units, SETTLED_CHANNELS)))
+
+
+SETTLED_CHANNELS = 2
+"""Finding channels a shielding superior can settle quietly: inspection and incident (not third parties)."""
+
+
+@dataclass(frozen=True)
 class AccountabilityDraws(_Draws):
     """The accountability phase's uniforms (ODD 7.4-7.5), in the order they are drawn."""
 
@@ -271,6 +304,8 @@ class ChainState(Protocol):
             ``accountability.audit_lag`` periods ago (``None`` before the record reaches back).
         middle_draws: With middle levels that decide (ODD 13), per issuer and level above the
             grassroots, that level's :class:`MiddleDraws`; else ``None``.
+        shield_draws: With shielding or level-skipping inspections (ODD 13.3), this period's
+            :class:`ShieldDraws`; else ``None``.
     """
 
     p: Parameters
@@ -289,6 +324,7 @@ class ChainState(Protocol):
     audit_draws: tuple[np.ndarray, np.ndarray] | None
     history: np.ndarray | None
     middle_draws: list[list[MiddleDraws]] | None
+    shield_draws: ShieldDraws | None
 
     def inspection_intensity(self) -> tuple[float, float]:
         """Inspection rate per principal and on-site share this period."""

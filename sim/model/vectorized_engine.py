@@ -126,6 +126,7 @@ class VectorizedEngine:
 
     def hold_accountable(self, model: ChainState) -> None:
         """Inspect, evaluate, surface incidents, attribute findings, rank (ODD 7.4-7.5); then audit (ODD 12.3-12.4)."""
+        self._choose_shields(model)
         if model.tasks is not None:
             self._hold_portfolio(model)
         else:
@@ -133,6 +134,87 @@ class VectorizedEngine:
         self._audit_reports(model)
         self._audit_past(model)
         self._inspect_relays(model)
+        self._inspect_skipping_levels(model)
+
+    def _choose_shields(self, model: ChainState) -> None:
+        """The grassroots' superiors choose, per task, whether to shield their subordinates now (ODD 13.3)."""
+        if not model.p.middle.shielding or model.relays == 0:
+            return
+        for c, chain in enumerate(model.chains):
+            state = chain[-1]
+            state.shield_option[:] = rules.choose_strategy(
+                state.shield_attractions, model.p.learning.temperature, model.shield_draws.choice[c]
+            )
+
+    def _shielded(self, model: ChainState) -> np.ndarray | None:
+        """Per grassroots unit (and task), whether its superior on the task's chain shields it; ``None`` without."""
+        if not model.p.middle.shielding or model.relays == 0:
+            return None
+        parent = model.layout.parent[-1]
+        if model.tasks is None:
+            return model.levels[-2].shield_option[parent] == rules.SHIELD
+        shielded = np.zeros(model.levels[-1].target_received.shape, dtype=bool)
+        for c, columns in enumerate(model.tasks.columns):
+            shielded[:, columns] = model.chains[c][-1].shield_option[parent] == rules.SHIELD
+        return shielded
+
+    def _expose(self, model: ChainState, exposed: np.ndarray) -> None:
+        """Sanction the shielding superiors of the units (and tasks) where a shielded failure was found out."""
+        penalty = model.p.middle.collusion_penalty
+        parent = model.layout.parent[-1]
+        if model.tasks is None:
+            units = np.flatnonzero(exposed)
+            offices = [(model.levels[-2], parent[units], None)]
+        else:
+            units, task = np.nonzero(exposed)
+            chain = model.tasks.chain[task]
+            offices = [
+                (model.chains[c][-1], parent[units[chain == c]], _positions(model.tasks)[task[chain == c]])
+                for c in np.unique(chain)
+            ]
+        for state, office, column in offices:
+            severity = np.full(len(office), penalty)
+            _sanction(state, office, severity, np.zeros(len(office), dtype=bool))
+            np.add.at(state.shield_severity, office if column is None else (office, column), severity)
+
+    def _inspect_skipping_levels(self, model: ChainState) -> None:
+        """Level-skipping on-site inspections (直插): findings land on the unit and expose a shielding superior."""
+        p = model.p
+        if not rules.levels_skipped(p, model.tasks) or model.relays == 0:
+            return
+        g, tasks, draws = model.levels[-1], model.tasks, model.shield_draws
+        portfolio = tasks is not None
+        found, severity = rules.skip_level_findings(
+            g.strategy_code,
+            g.output,
+            g.claim,
+            g.target_received,
+            draws.skip,
+            draws.skip_detect,
+            tasks.middle.skip_level_rate if portfolio else p.middle.skip_level_rate,
+            tasks.accountability if portfolio else p.accountability,
+            model.active_tasks if portfolio else True,
+        )
+        cause = rules.finding_cause(g.strategy_code, g.failed)
+        failing = self._failing_relays(model) if portfolio else self._failing_relay(model)
+        cause_lvl = rules.cause_level(cause, *failing, model.relays)
+        wrongful = rules.wrongful(g.strategy_code, cause, cause_lvl, model.relays) & found
+        severity = np.where(found, severity, 0.0)
+        if portfolio:
+            units, task = np.nonzero(found)
+            _sanction(g, units, severity[units, task], wrongful[units, task])
+            np.add.at(g.task_severity, (units, task), severity[units, task])
+        else:
+            units = np.flatnonzero(found)
+            _sanction(g, units, severity[units], wrongful[units])
+        shielded = self._shielded(model)
+        if shielded is not None:
+            self._expose(model, found & shielded)
+
+    def _failing_relay(self, model: ChainState) -> tuple[np.ndarray, np.ndarray]:
+        """Per unit, the level whose relay did the most damage to the one directive, and that damage."""
+        ancestors = model.layout.ancestor
+        return rules.failing_relay([model.levels[k].damage[ancestors[k]] for k in range(model.relays)], model.relays)
 
     def _inspect_relays(self, model: ChainState) -> None:
         """Inspect the relay work of officials below the top; findings are sanctioned on them (ODD 13.2)."""
@@ -201,16 +283,31 @@ class VectorizedEngine:
         g = model.levels[-1]
         draws = model.accountability_draws
         rate, onsite_share = model.inspection_intensity()
-        seen = rules.inspect(g.strategy_code, g.output, g.claim, g.principals, draws, rate, onsite_share, a)
+        shielded = self._shielded(model)
+        warning = None if shielded is None else rules.warning_factor(shielded, model.p.middle.warning_effect)
+        seen = rules.inspect(
+            g.strategy_code, g.output, g.claim, g.principals, draws, rate, onsite_share, a, warning=warning
+        )
         g.hosting[:] = rules.hosting_load(seen, a.hosting_cost)
-        channels = rules.findings(seen, g.strategy_code, g.target_received, g.failed, draws.visible, a)
-        ancestors = model.layout.ancestor
-        failing = rules.failing_relay([model.levels[k].damage[ancestors[k]] for k in range(model.relays)], model.relays)
+        channels = self._shielded_findings(
+            model, rules.findings(seen, g.strategy_code, g.target_received, g.failed, draws.visible, a), shielded
+        )
+        failing = self._failing_relay(model)
         for channel, finding in enumerate(channels):
             self._attribute(model, channel, finding, failing)
         g.reward_now[:] = rules.reward(seen, g.target_received, a)
         if model.relays > 0:
             self._rank(model, channels[0].cause, failing)
+
+    def _shielded_findings(self, model: ChainState, channels, shielded: np.ndarray | None) -> list[rules.Finding]:
+        """Findings after shielding (ODD 13.3): settled ones dropped, third parties' exposing the shielders."""
+        if shielded is None:
+            return list(channels)
+        settle = model.shield_draws.settle
+        share = model.p.middle.settle_share
+        kept = [rules.settled(finding, shielded, settle[..., k], share) for k, finding in enumerate(channels[:-1])]
+        self._expose(model, channels[-1].found & shielded)
+        return [*kept, channels[-1]]
 
     def _attribute(
         self, model: ChainState, channel: int, finding: rules.Finding, failing: tuple[np.ndarray, np.ndarray]
@@ -234,7 +331,7 @@ class VectorizedEngine:
             on = landing == level
             office = model.layout.ancestor[level][hit[on]]
             _sanction(model.levels[level], office, severity[on], wrongful[on])
-            if level < relays and model.p.middle.relay_choice:
+            if level < relays and model.levels[level].shifted_severity is not None:
                 np.add.at(model.levels[level].shifted_severity[:, channel], office, severity[on])
 
     def _rank(self, model: ChainState, cause: np.ndarray, failing: tuple[np.ndarray, np.ndarray]) -> None:
@@ -288,8 +385,8 @@ class VectorizedEngine:
             )
         if p.relay.inflation_options is not None:
             self._learn_inflation(model)
-        if p.middle.relay_choice:
-            self._learn_relay(model)
+        if p.middle.deciding:
+            self._learn_middle(model)
         for chain in [model.levels, *model.chains[1:]]:  # the territorial line and grassroots, then departments
             for level, state in enumerate(chain):
                 own = rules.sanctioned(state.sanctions_now)
@@ -332,11 +429,13 @@ class VectorizedEngine:
                     )
                 )
 
-    def _learn_relay(self, model: ChainState) -> None:
-        """Every relaying official reinforces the relay option it chose with its payoff (ODD 13.1)."""
+    def _learn_middle(self, model: ChainState) -> None:
+        """Relaying officials reinforce the relay option, the grassroots' superiors the shielding, they chose (13)."""
         p, tasks = model.p, model.tasks
         portfolio = tasks is not None
-        real = _done(model.levels[-1], p.task.target if not portfolio else tasks.target)
+        g = model.levels[-1]
+        real = _done(g, p.task.target if not portfolio else tasks.target)
+        record = g.severity_now if not portfolio else g.task_severity
         for c, chain in enumerate(model.chains):
             columns = None if not portfolio else tasks.columns[c]
             worked = _worked(model, c)
@@ -346,31 +445,33 @@ class VectorizedEngine:
                 rho = state.risk_aversion
                 if portfolio:
                     leaves, rho = leaves[:, None], rho[:, None]
+                exposed = state.shield_severity if state.shield_attractions is not None else None
+                if not p.middle.relay_choice and exposed is None:
+                    continue  # nothing this level decides
+                sanctions = rules.answerable(
+                    rules.middle_severity(state.relay_severity, state.shifted_severity, exposed),
+                    _territory(model, level, record if columns is None else record[:, columns]),
+                    p.middle.territorial_responsibility,
+                )
+                own = rules.own_completion(state.report, state.target_received, leaves, p.relay.report_rule)
                 territory = _territory(model, level, real if columns is None else real[:, columns])
-                effort = rules.clarify_effort(
-                    state.free, p.middle.clarify_time, rules.clarified_count(state.relay_option, worked)
-                )
-                value = rules.middle_payoff(
-                    rules.own_completion(state.report, state.target_received, leaves, p.relay.report_rule),
-                    territory,
-                    _per_task(motivation_of(state, p)) if portfolio else motivation_of(state, p),
-                    state.relay_option,
-                    effort[:, None] if portfolio else effort,
-                    rho,
-                    rules.chain_weight(p, tasks, c),
-                    rules.middle_severity(state.relay_severity, state.shifted_severity),
-                    p.execution,
-                )
-                updated = rules.reinforce(
-                    state.relay_attractions,
-                    state.relay_option,
-                    value,
-                    p.learning.forgetting,
-                    p.learning.learning_rate,
-                )
-                state.relay_attractions[:] = (
-                    updated if not portfolio else rules.in_window(updated, state.relay_attractions, worked[:, None])
-                )
+                motivation = _per_task(motivation_of(state, p)) if portfolio else motivation_of(state, p)
+                weight = rules.chain_weight(p, tasks, c)
+                effort = 0.0
+                if p.middle.relay_choice:
+                    effort = rules.clarify_effort(
+                        state.free, p.middle.clarify_time, rules.clarified_count(state.relay_option, worked)
+                    )
+                    effort = rules.relay_effort(state.relay_option, effort[:, None] if portfolio else effort)
+                    value = rules.middle_payoff(own, territory, motivation, effort, rho, weight, sanctions, p.execution)
+                    state.relay_attractions[:] = _reinforced(
+                        model, state.relay_attractions, state.relay_option, value, worked
+                    )
+                if exposed is not None:
+                    value = rules.middle_payoff(own, territory, motivation, 0.0, rho, weight, sanctions, p.execution)
+                    state.shield_attractions[:] = _reinforced(
+                        model, state.shield_attractions, state.shield_option, value, worked
+                    )
 
     # --- a portfolio of tasks (ODD section 11) ---------------------------------------------
 
@@ -455,6 +556,8 @@ class VectorizedEngine:
         p, tasks, g = model.p, model.tasks, model.levels[-1]
         a = tasks.accountability  # with the tasks' own values
         draws, active = model.accountability_draws, model.active_tasks
+        shielded = self._shielded(model)
+        warning = None if shielded is None else rules.warning_factor(shielded, p.middle.warning_effect)
         seen = rules.within_window(
             rules.inspect(
                 g.strategy_code,
@@ -466,13 +569,15 @@ class VectorizedEngine:
                 model.task_onsite_shares(),
                 a,
                 tasks.measurability,
+                warning,
             ),
             active,
         )
         g.hosting[:] = rules.portfolio_hosting(seen, a.hosting_cost)
+        found = rules.findings(seen, g.strategy_code, g.target_received, g.failed, draws.visible, a)
         channels = [
             rules.with_veto(finding, tasks.veto, p.portfolio.veto_penalty)
-            for finding in rules.findings(seen, g.strategy_code, g.target_received, g.failed, draws.visible, a)
+            for finding in self._shielded_findings(model, found, shielded)
         ]
         failing = self._failing_relays(model)
         vetoed = np.zeros(len(g.belief), dtype=bool)
@@ -528,7 +633,7 @@ class VectorizedEngine:
                 mine = on & (tasks.chain[task] == c)
                 office = model.layout.ancestor[level][units[mine]]
                 _sanction(model.chains[c][level], office, severity[mine], wrongful[mine])
-                if model.p.middle.relay_choice:
+                if model.chains[c][level].shifted_severity is not None:
                     shifted = model.chains[c][level].shifted_severity[..., channel]
                     np.add.at(shifted, (office, _positions(tasks)[task[mine]]), severity[mine])
 
@@ -580,6 +685,13 @@ class VectorizedEngine:
             g.allocation, g.task_severity, g.risk_aversion[:, None], tasks.weight, p.portfolio.allocation_rate
         )
         g.allocation[:] = rules.in_window(moved, g.allocation, active)
+
+
+def _reinforced(model: ChainState, attractions: np.ndarray, chosen: np.ndarray, value, worked) -> np.ndarray:
+    """Roth-Erev on a middle official's attractions; in a portfolio only on the tasks worked (ODD 13)."""
+    learning = model.p.learning
+    updated = rules.reinforce(attractions, chosen, value, learning.forgetting, learning.learning_rate)
+    return updated if worked is None else rules.in_window(updated, attractions, worked[:, None])
 
 
 def _worked(model: ChainState, chain: int) -> np.ndarray | None:

@@ -58,6 +58,9 @@ RELAY_OPTION_LABELS = ("pass_on", "clarify", "escalate")
 MIDDLE_OUTPUTS = (*(f"relay_share_{label}" for label in RELAY_OPTION_LABELS), "middle_sanction_rate")
 """The shares of relay options chosen and the sanctions per inspection of relay work (ODD 13)."""
 
+SHIELD_SHARE = "shield_share"
+"""The share of the grassroots' superiors who shield them, with shielding (ODD 13.3)."""
+
 AGENT_OUTPUTS = (
     "level",
     "strategy",
@@ -157,6 +160,8 @@ def optional_output_names(parameters, level_names: list[str]) -> list[str]:
         names.append(CHOSEN_INFLATION)
     if parameters.middle.relay_choice and len(level_names) > 1:  # someone who relays
         names += MIDDLE_OUTPUTS
+    if parameters.middle.shielding and len(level_names) > 1:  # someone above the grassroots
+        names.append(SHIELD_SHARE)
     return names
 
 
@@ -166,6 +171,8 @@ def optional_output_switch(name: str) -> str:
         return "execution.motivated_share or execution.motivation_spread (officials who differ)"
     if name == CHOSEN_INFLATION:
         return "relay.inflation_options (chosen inflation)"
+    if name == SHIELD_SHARE:
+        return "middle.shielding (shielding by the grassroots' superiors), with a level above the grassroots"
     if name in MIDDLE_OUTPUTS:
         return "middle.relay_choice (middle levels that decide), with a level above the grassroots"
     return "relay.report_rule: rate, for a level above the grassroots (the gap by level)"

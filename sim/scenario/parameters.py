@@ -268,7 +268,7 @@ class Portfolio(_Group):
 
 
 class Middle(_Group):
-    """Middle levels that decide how to relay and are inspected for it (ODD section 13; off by default)."""
+    """Middle levels that decide how to relay, are inspected for it, and may shield (ODD section 13; off by default)."""
 
     relay_choice: bool = Field(
         False, description="officials above the grassroots choose to pass on, clarify or escalate (ODD 13.1)"
@@ -292,6 +292,29 @@ class Middle(_Group):
     detect_verbatim: float = Field(
         0.8, ge=0, le=1, description="chance an inspection of relay work finds a directive passed on verbatim"
     )
+    territorial_responsibility: float = Field(
+        0.5, ge=0, le=100, description="weight of its territory's sanctions in a middle official's payoff (属地管理)"
+    )
+    shielding: bool = Field(
+        False, description="the grassroots' superiors choose to shield them: warn, settle quietly (ODD 13.3)"
+    )
+    warning_effect: float = Field(
+        0.5, ge=0, le=1, description="share by which a warning lowers an inspection's chance to detect falsification"
+    )
+    settle_share: float = Field(
+        0.5, ge=0, le=1, description="chance a shielding superior settles an inspection's or incident's finding quietly"
+    )
+    collusion_penalty: float = Field(
+        3.0, ge=0, le=100, description="severity of the sanction on a shielding official found out"
+    )
+    skip_level_rate: float = Field(
+        0.0, ge=0, le=1, description="chance per period of a level-skipping on-site inspection of a unit (直插)"
+    )
+
+    @property
+    def deciding(self) -> bool:
+        """Whether any official above the grassroots decides something (relays, shields) and learns from it."""
+        return self.relay_choice or self.shielding
 
 
 class Parameters(_Group):

@@ -315,6 +315,20 @@ def _third_party_evaluation(p: Parameters, o: _Rate) -> None:
     p.accountability.third_party_rate = o.rate
 
 
+class _SkipRate(Options):
+    rate: float = Field(0.2, ge=0, le=1, description="share of grassroots units visited unannounced each period")
+
+
+@policy(
+    "level_skipping_inspection",
+    "直插: unannounced on-site visits from above that skip the levels between, so nobody can warn or settle.",
+    "middle.skip_level_rate = rate",
+    _SkipRate,
+)
+def _level_skipping_inspection(p: Parameters, o: _SkipRate) -> None:
+    p.middle.skip_level_rate = o.rate
+
+
 class _Campaign(Options):
     start: int = Field(20, ge=0, le=1_000_000, description="first period of the campaign")
     end: int = Field(30, ge=0, le=1_000_000, description="first period after the campaign")
