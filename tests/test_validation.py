@@ -48,9 +48,13 @@ def test_quick_report_has_every_section_figure_and_verdict(quick_report):
         "## Calibration",
         "## Robustness",
         "## What the top believes: summed claims against completion rates",
+        "## Where sanctions land: blame shifting and middle levels that decide",
         "## Replications",
     ):
         assert heading in text
+    levels = report.sanction_levels
+    for _, group in levels.groupby(["blame_shift", "setting"]):
+        assert group["mean"].sum() == pytest.approx(1.0)  # the shares of every level add up
     rates = report.reports.set_index(["rule", "output"])["mean"]
     assert rates["sum", "goal_attainment"] == rates["rate", "goal_attainment"]  # the rule changes beliefs only
     assert rates["sum", "reported_attainment"] > rates["rate", "reported_attainment"]

@@ -91,6 +91,7 @@ class Report:
     failure_regions: pd.DataFrame = field(default_factory=pd.DataFrame)
     replications: pd.DataFrame = field(default_factory=pd.DataFrame)
     reports: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sanction_levels: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 # --- closed forms ----------------------------------------------------------------------------
@@ -339,6 +340,77 @@ def report_rules(scenario: Scenario, replications: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# --- where sanctions land: blame shifting and middle levels that decide ------------------------
+
+BLAME_SHIFTS = (0.95, 0.8, 0.5)
+"""Chances a sanction stays where it was found (the default, then more shifting up) for the sanction-shares table."""
+
+MIDDLE_SETTINGS = {
+    "fixed relays": {},
+    "middle levels decide and are inspected": {"middle.relay_choice": True, "middle.inspection_rate": 0.3},
+}
+"""The first edition's fixed relays against middle levels that decide and are inspected (ODD 13.2)."""
+
+
+def sanction_levels(scenario: Scenario, replications: int) -> pd.DataFrame:
+    """Sanction shares by level on the baseline, per blame shift and middle-level setting, over replications."""
+    rows = []
+    seeds = replication_seeds(scenario.seed, replications)
+    for blame in BLAME_SHIFTS:
+        for setting, values in MIDDLE_SETTINGS.items():
+            overrides = {"accountability.blame_shift": blame, **values}
+            runs = pd.DataFrame(
+                run_values(
+                    run_one(scenario, seed, replication=k, overrides=overrides, agents=False).steps,
+                    scenario.burn_in_periods,
+                )
+                for k, seed in enumerate(seeds)
+            )
+            for output in (name for name in runs.columns if name.startswith("sanction_share_")):
+                rows.append({"blame_shift": blame, "setting": setting, "output": output, **describe(runs[output])})
+    return pd.DataFrame(rows)
+
+
+def _sanction_levels_section(table: pd.DataFrame) -> list[str]:
+    """Where sanctions land, by level, as blame shifting and middle levels that decide move them (ODD 13.2)."""
+    if table.empty:
+        return []
+    n = int(table["n"].iloc[0])
+    levels = list(dict.fromkeys(table["output"]))
+    out = [
+        "## Where sanctions land: blame shifting and middle levels that decide",
+        "",
+        f"`scenarios/baseline.yaml` ({n} replications, run values after the burn-in), share of sanctions on each "
+        "level, for three chances that a sanction stays where it was found (`accountability.blame_shift`; 0.95 is "
+        "the default) and two settings of the middle levels: the first edition's fixed relays, whose middle "
+        "levels are sanctioned only through blame shifting, and middle officials who choose how to relay and are "
+        "inspected for their relay work (`middle.relay_choice`, `middle.inspection_rate` 0.3; ODD 13.2), whose "
+        "share also depends on what they choose.",
+        "",
+        "| blame shift | middle levels | " + " | ".join(name.removeprefix("sanction_share_") for name in levels) + " |",
+        "|---|---|" + "---|" * len(levels),
+    ]
+    for (blame, setting), group in table.groupby(["blame_shift", "setting"], sort=False):
+        cells = [
+            f"{row['mean']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
+            for _, row in group.set_index("output").loc[levels].iterrows()
+        ]
+        out.append(f"| {blame} | {setting} | " + " | ".join(cells) + " |")
+    grassroots = levels[-1]
+    fixed = table[(table["setting"] == "fixed relays") & (table["output"] == grassroots)].set_index("blame_shift")
+    deciding = table[(table["setting"] != "fixed relays") & (table["output"] == grassroots)].set_index("blame_shift")
+    out += [
+        "",
+        f"With fixed relays the grassroots' share ({grassroots.removeprefix('sanction_share_')}) falls from "
+        f"{fixed['mean'].iloc[0]:.3f} to {fixed['mean'].iloc[-1]:.3f} as more sanctions are shifted up: the blame-"
+        "shift parameter echoed back. With middle levels that decide and are inspected it is "
+        f"{deciding['mean'].iloc[0]:.3f} at the default blame shift: the middle levels' own relay work now "
+        "draws sanctions of its own, whatever the blame shift.",
+        "",
+    ]
+    return out
+
+
 # --- replications ----------------------------------------------------------------------------
 
 
@@ -423,6 +495,8 @@ def build_report(root: Path, figures: Path, settings: Settings, say: Callable[[s
     say("reports: summed claims against completion rates (baseline)")
     baseline = load_scenario(root / "baseline.yaml")
     report.reports = report_rules(baseline, settings.pattern_replications)
+    say("sanction shares by level: blame shifting and middle levels that decide")
+    report.sanction_levels = sanction_levels(baseline, settings.pattern_replications)
     say("replications")
     many = load_scenario(validation_folder / "replications.yaml")
     report.replications = replication_analysis(many, settings.cv_replications or many.replications)
@@ -595,6 +669,7 @@ def write_markdown(report: Report, settings: Settings, figures_link: str = "figu
         out.append(f"| {pattern} | {share:.0%} | {where} | {means} |")
     out += ["", f"![robustness]({figures_link}/robustness.png)", ""]
     out += _reports_section(report.reports)
+    out += _sanction_levels_section(report.sanction_levels)
 
     table = report.replications
     out += [
