@@ -72,6 +72,7 @@ from sim.scenario.parameters import Parameters, is_task_path, parameter_paths, w
 from sim.scenario.policies import apply_policies
 from sim.scenario.schema import HIERARCHY_POINT_FIELDS, Scenario, parse_policies
 from sim.scenario.strategies import N_STRATEGIES, Strategy
+from sim.scenario.timing import in_model_periods
 
 
 class BureauModel(mesa.Model):
@@ -752,6 +753,8 @@ def run_parameters(
 ) -> Parameters:
     """The parameters a model uses: the scenario's and its policies, the arm's, extra policies, then ``values``.
 
+    With a length of time (ODD section 14), the time-dependent values are then converted to the model's period.
+
     ``values`` are by dotted path (a sweep or sample point). This is how every run resolves its
     parameters, so that an experiment can check all of its runs' parameters before the first.
 
@@ -760,4 +763,4 @@ def run_parameters(
         pydantic.ValidationError: for values that are not valid together.
     """
     parameters = apply_policies(scenario.resolved_parameters(arm), list(policies))
-    return with_values(parameters, values or {})
+    return in_model_periods(with_values(parameters, values or {}))

@@ -1,7 +1,8 @@
 """Model parameters: the typed, range-checked schema of every mechanism's constants.
 
 Parameters are grouped by mechanism (``task``, ``relay``, ``execution``, ``accountability``,
-``learning``, ``campaign``, ``portfolio``, ``middle``), matching the sections of ``docs/ODD.md``. Each field carries its
+``learning``, ``campaign``, ``portfolio``, ``middle``, ``time``), matching the sections of
+``docs/ODD.md``. Each field carries its
 default, its allowed range and a one-line meaning; ``bureausim describe`` prints them from
 here, so the documentation cannot drift from the code.
 
@@ -317,6 +318,17 @@ class Middle(_Group):
         return self.relay_choice or self.shielding
 
 
+class Time(_Group):
+    """How long a period lasts, and the period the other values are stated for (ODD section 14; off by default)."""
+
+    period_months: float | None = Field(
+        None, gt=0, le=120, description="months one period lasts (null: periods without a length, rates per period)"
+    )
+    rates_per_months: float = Field(
+        3.0, gt=0, le=120, description="months of the period the other values are stated for (the defaults': 3)"
+    )
+
+
 class Parameters(_Group):
     """Every constant of the model, grouped by mechanism, and the task portfolio (``None``: one task)."""
 
@@ -328,6 +340,7 @@ class Parameters(_Group):
     campaign: Campaign = Field(default_factory=Campaign, description="inspection campaign window")
     portfolio: Portfolio = Field(default_factory=Portfolio, description="capacity split across tasks (with tasks:)")
     middle: Middle = Field(default_factory=Middle, description="middle levels that decide (ODD section 13)")
+    time: Time = Field(default_factory=Time, description="the length of a period (ODD section 14)")
     tasks: list[TaskSpec] | None = Field(
         None,
         description="the task portfolio (a scenario's tasks: section; None: the one task of parameters.task)",
