@@ -37,6 +37,17 @@ def test_model_params_fit_the_model_mesa_builds():
     assert model.steps == 1
 
 
+def test_mechanism_checkboxes_switch_the_middle_levels_on_from_the_scenarios_values():
+    params = model_params(small())
+    assert params["middle_relay_choice"]["value"] is False and params["middle_shielding"]["value"] is False
+    model = VizModel(small(), middle_relay_choice=True, middle_shielding=True, middle_inspection_rate=0.5)
+    model.step()
+    assert model.p.middle.relay_choice and model.p.middle.shielding
+    assert "relay_share_clarify" in model.outputs and "shield_share" in model.outputs
+    switched_on = small(parameters={"middle": {"relay_choice": True}})
+    assert model_params(switched_on)["middle_relay_choice"]["value"] is True
+
+
 def test_hierarchy_figure_colours_the_grassroots_by_strategy():
     model = VizModel(small())
     model.step()

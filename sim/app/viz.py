@@ -26,6 +26,7 @@ from mesa.visualization.utils import update_counter
 
 from sim.model.bureau_model import BureauModel
 from sim.scenario.loader import load_scenario
+from sim.scenario.output_names import RELAY_OPTION_LABELS
 from sim.scenario.policies import REGISTRY
 from sim.scenario.schema import Scenario
 from sim.scenario.strategies import STRATEGIES
@@ -47,8 +48,15 @@ LEVERS = {
     "execution_motivation_spread": ("Spread of public-service motivation", 0.0, 1.5, 0.05),
     "accountability_audit_rate": ("Share of past records audited", 0.0, 1.0, 0.05),
     "accountability_statistical_discount": ("Top's statistical discount of reports", 0.0, 0.5, 0.01),
+    "middle_inspection_rate": ("Share of middle officials' relay work inspected", 0.0, 1.0, 0.05),
 }
 """Slider per lever: keyword argument → (label, min, max, step)."""
+
+SWITCHES = {
+    "middle_relay_choice": "Middle levels choose to pass on, clarify or escalate (ODD 13.1)",
+    "middle_shielding": "Superiors may shield their townships: warn, settle quietly (ODD 13.3)",
+}
+"""Checkbox per mechanism switch: keyword argument → label."""
 
 STRATEGY_COLOURS = np.array([spec.colour for spec in STRATEGIES], dtype=object)
 """Colour of each strategy, by code, from the strategy table."""
@@ -185,6 +193,9 @@ def model_params(scenario: Scenario) -> dict:
         group, name = keyword.split("_", 1)
         value = float(getattr(getattr(parameters, group), name))
         params[keyword] = {"type": "SliderFloat", "value": value, "label": label, "min": low, "max": high, "step": step}
+    for keyword, label in SWITCHES.items():
+        group, name = keyword.split("_", 1)
+        params[keyword] = {"type": "Checkbox", "value": bool(getattr(getattr(parameters, group), name)), "label": label}
     params["relay_report_rule"] = {
         "type": "Select",
         "value": parameters.relay.report_rule,
@@ -206,11 +217,13 @@ def build_page(scenario: Scenario):
     components = [
         (Hierarchy, 0),
         make_plot_component(["goal_attainment", "reported_attainment", "implementation_gap"]),
-        make_plot_component(["burden", "share_substantive", "share_falsify", "share_blanket_ban"]),
+        make_plot_component(["burden", "share_substantive", "share_falsify", "share_blanket_ban", "clarity_at_bottom"]),
         make_plot_component([f"sanction_share_{name}" for name in model.level_names] + ["wrongful_sanction_rate"]),
     ]
     if model.tasks is not None:
         components.insert(1, (Tasks, 0))
+    if model.p.middle.relay_choice and model.relays > 0:  # outputs that exist only with the switch on at the start
+        components.append(make_plot_component([f"relay_share_{label}" for label in RELAY_OPTION_LABELS]))
     return SolaraViz(
         model, components=components, model_params=model_params(scenario), name=f"bureausim: {scenario.name}"
     )
