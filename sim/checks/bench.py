@@ -55,8 +55,11 @@ SECOND_EDITION = {
     "execution": {"motivated_share": 0.5},
     "relay": {"report_rule": "rate", "inflation_options": [0.0, 0.05, 0.15], "tournament_markup": 0.1},
     "accountability": {"report_audit_rate": 0.1, "audit_rate": 0.1, "audit_lag": 12, "statistical_discount": 0.05},
+    "middle": {"relay_choice": True, "inspection_rate": 0.1, "shielding": True, "skip_level_rate": 0.05},
+    "time": {"period_months": 1.0},
 }
-"""Every switch of ODD section 12 on: officials who differ, rate reports, chosen inflation, audits, a tournament."""
+"""Every switch of ODD sections 12-14 on: officials who differ, rate reports, chosen inflation, audits, a
+tournament, middle levels that decide and are inspected, shielding, level-skipping inspections, monthly periods."""
 
 TARGETS = {
     "ratio": 100.0,  # vectorised / agents at national scale, at least
@@ -67,7 +70,7 @@ TARGETS = {
     "village_megabytes": 2048.0,
     "portfolio_seconds": 3.0,  # national, 8 tasks from 4 issuers, 120 periods, at most
     "portfolio_bytes_per_official": 2048.0,  # peak, at most
-    "second_edition_seconds": 3.0,  # national, every switch of ODD section 12 on, 120 periods, at most
+    "second_edition_seconds": 3.0,  # national, every switch of ODD sections 12-14 on, 120 periods, at most
 }
 
 

@@ -178,6 +178,8 @@ class BureauModel(mesa.Model):
         self._initialise_state()
         self._create_officials()
         self._prepare_reports_and_audits()
+        self.inspection_factor = self.target_factor = 1.0  # the top's revisions (ODD section 15)
+        self._believed: list[float] = []
         self.outputs = dict.fromkeys(model_output_names(self.level_names, self.task_names, self.p), 0.0)
         self.after_burn_in: dict[str, list[float]] = {outcome.name: [] for outcome in scenario.outcomes}
         for index, name in enumerate(self.after_burn_in):
@@ -372,15 +374,17 @@ class BureauModel(mesa.Model):
         return self.p.campaign.active(self.steps)
 
     def inspection_intensity(self) -> tuple[float, float]:
-        """Inspection rate per principal and on-site share this period (raised in a campaign)."""
+        """Inspection rate per principal and on-site share this period (raised in a campaign, revised by the top)."""
         a, c = self.p.accountability, self.p.campaign
+        rate, onsite = a.inspection_rate, a.onsite_share
         if self.campaign_active:
-            return a.inspection_rate * c.inspection_multiplier, c.onsite_share
-        return a.inspection_rate, a.onsite_share
+            rate, onsite = a.inspection_rate * c.inspection_multiplier, c.onsite_share
+        return (rate * self.inspection_factor if self.p.feedback.every else rate), onsite
 
     def task_inspection_rates(self) -> np.ndarray:
-        """Inspection rate per principal of each task this period (raised by its campaign)."""
-        return self.tasks.inspection_rates(self.steps)
+        """Inspection rate per principal of each task this period (raised by its campaign, revised by the top)."""
+        rates = self.tasks.inspection_rates(self.steps)
+        return rates * self.inspection_factor if self.p.feedback.every else rates
 
     def task_onsite_shares(self) -> np.ndarray:
         """On-site share of each task's inspections this period (its campaign's while one runs)."""
@@ -403,6 +407,7 @@ class BureauModel(mesa.Model):
         self.engine.learn(self)
         self._keep_record()
         self.outputs = self._measure()
+        self._revise()
         if self.steps > self.burn_in:
             for name, values in self.after_burn_in.items():
                 values.append(self.outputs[name])
@@ -417,7 +422,7 @@ class BureauModel(mesa.Model):
     def _issue(self) -> None:
         if self.tasks is None:
             task = self.p.task
-            self.officials[0][0].receive(task.target, task.clarity, task.resources)
+            self.officials[0][0].receive(self._issued(task.target), task.clarity, task.resources)
             return
         tasks = self.tasks
         self.tasks_in_force = tasks.in_force(self.steps)
@@ -433,11 +438,28 @@ class BureauModel(mesa.Model):
             self.p.portfolio.issuer_load,
         )
         for chain, columns in enumerate(tasks.columns):
-            issued = tasks.target[columns], tasks.clarity[columns], tasks.resources[columns]
+            issued = self._issued(tasks.target[columns]), tasks.clarity[columns], tasks.resources[columns]
             if self.relays == 0:  # a hierarchy of one unit: it receives the tasks as issued
                 self.officials[0][0].receive(*issued, columns=columns)
             else:
                 self.offices[chain][0][0].receive(*issued)
+
+    def _issued(self, target):
+        """The target the top issues: the original, times its revision with feedback (ODD section 15)."""
+        return target * self.target_factor if self.p.feedback.every else target
+
+    def _revise(self) -> None:
+        """At the end of a round, the top revises inspections and targets from what it believed (ODD section 15)."""
+        f = self.p.feedback
+        if f.every is None:
+            return
+        self._believed.append(self.outputs["reported_attainment"])
+        if self.steps % f.every:
+            return
+        believed = float(np.mean(self._believed))
+        self._believed = []
+        self.inspection_factor = revised(self.inspection_factor, f.inspection_response * (f.aspiration - believed), f)
+        self.target_factor = revised(self.target_factor, f.target_response * (believed - f.aspiration), f)
 
     def _draw_execution(self) -> None:
         """Random numbers of the execute phase: strategy choice, then risk."""
@@ -589,6 +611,8 @@ class BureauModel(mesa.Model):
             outputs |= middle_outputs(self)
         if self.p.middle.shielding and self.relays > 0:
             outputs[SHIELD_SHARE] = shield_share(self)
+        if self.p.feedback.every is not None:
+            outputs |= {"inspection_factor": self.inspection_factor, "target_factor": self.target_factor}
         return outputs
 
 
@@ -707,6 +731,11 @@ def _run_value(model: BureauModel, name: str) -> float:
 
 MOTIVATION_STREAM, INFLATION_STREAM, AUDIT_STREAM, SPREAD_STREAM, MIDDLE_STREAM, SHIELD_STREAM = 1, 2, 3, 4, 5, 6
 """Stream numbers of the random draws of ODD sections 12-13, each its own generator of (seed, stream)."""
+
+
+def revised(factor: float, step: float, feedback) -> float:
+    """A revision factor times exp(step), kept within [1 / max_factor, max_factor] (ODD section 15)."""
+    return float(np.clip(factor * np.exp(step), 1.0 / feedback.max_factor, feedback.max_factor))
 
 
 def fresh_seed() -> int:

@@ -61,6 +61,9 @@ MIDDLE_OUTPUTS = (*(f"relay_share_{label}" for label in RELAY_OPTION_LABELS), "m
 SHIELD_SHARE = "shield_share"
 """The share of the grassroots' superiors who shield them, with shielding (ODD 13.3)."""
 
+FEEDBACK_OUTPUTS = ("inspection_factor", "target_factor")
+"""The top's revisions of inspection intensity and targets, with feedback (ODD section 15)."""
+
 AGENT_OUTPUTS = (
     "level",
     "strategy",
@@ -162,6 +165,8 @@ def optional_output_names(parameters, level_names: list[str]) -> list[str]:
         names += MIDDLE_OUTPUTS
     if parameters.middle.shielding and len(level_names) > 1:  # someone above the grassroots
         names.append(SHIELD_SHARE)
+    if parameters.feedback.every is not None:
+        names += FEEDBACK_OUTPUTS
     return names
 
 
@@ -171,6 +176,8 @@ def optional_output_switch(name: str) -> str:
         return "execution.motivated_share or execution.motivation_spread (officials who differ)"
     if name == CHOSEN_INFLATION:
         return "relay.inflation_options (chosen inflation)"
+    if name in FEEDBACK_OUTPUTS:
+        return "feedback.every (feedback from the top)"
     if name == SHIELD_SHARE:
         return "middle.shielding (shielding by the grassroots' superiors), with a level above the grassroots"
     if name in MIDDLE_OUTPUTS:

@@ -1,10 +1,10 @@
 """Model parameters: the typed, range-checked schema of every mechanism's constants.
 
 Parameters are grouped by mechanism (``task``, ``relay``, ``execution``, ``accountability``,
-``learning``, ``campaign``, ``portfolio``, ``middle``, ``time``), matching the sections of
-``docs/ODD.md``. Each field carries its
-default, its allowed range and a one-line meaning; ``bureausim describe`` prints them from
-here, so the documentation cannot drift from the code.
+``learning``, ``campaign``, ``portfolio``, ``middle``, ``time``, ``feedback``), matching the
+sections of ``docs/ODD.md``. Each field carries its default, its allowed range and a one-line
+meaning; ``bureausim describe`` prints them from here, so the documentation cannot drift from
+the code.
 
 A parameter is addressed by its dotted path (``relay.escalation``) in scenario files, arms,
 uncertainties and ``--set``; as a keyword argument of :class:`sim.model.bureau_model.BureauModel` the dot
@@ -329,6 +329,22 @@ class Time(_Group):
     )
 
 
+class Feedback(_Group):
+    """The top revising inspections and targets from what it believes (ODD section 15; off by default)."""
+
+    every: int | None = Field(
+        None, ge=1, le=100_000, description="periods per round of the top's revisions (null: no feedback)"
+    )
+    aspiration: float = Field(0.9, ge=0, le=1, description="the attainment the top wants to believe")
+    inspection_response: float = Field(
+        1.0, ge=0, le=100, description="how strongly the top's inspections follow its believed shortfall"
+    )
+    target_response: float = Field(
+        0.0, ge=0, le=100, description="how strongly the top raises targets it believes met (the ratchet)"
+    )
+    max_factor: float = Field(10.0, ge=1, le=1000, description="bound on the revisions' factors, up and down")
+
+
 class Parameters(_Group):
     """Every constant of the model, grouped by mechanism, and the task portfolio (``None``: one task)."""
 
@@ -341,6 +357,7 @@ class Parameters(_Group):
     portfolio: Portfolio = Field(default_factory=Portfolio, description="capacity split across tasks (with tasks:)")
     middle: Middle = Field(default_factory=Middle, description="middle levels that decide (ODD section 13)")
     time: Time = Field(default_factory=Time, description="the length of a period (ODD section 14)")
+    feedback: Feedback = Field(default_factory=Feedback, description="the top's revisions (ODD section 15)")
     tasks: list[TaskSpec] | None = Field(
         None,
         description="the task portfolio (a scenario's tasks: section; None: the one task of parameters.task)",

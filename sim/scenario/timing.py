@@ -53,6 +53,7 @@ CONVERSIONS: dict[str, Callable] = {
     "campaign.start": _duration,
     "campaign.end": _duration,
     "accountability.audit_lag": lambda x, delta: _duration(x, delta, least=1),
+    "feedback.every": lambda x, delta: _duration(x, delta, least=1),
 }
 """Every time-dependent parameter (ODD section 14) and its conversion to the model's period."""
 
