@@ -1020,6 +1020,34 @@ CASES: tuple[Case, ...] = (
         ),
         ("s.yaml:8", "outcomes.0", "implementation_gap_municipality"),
     ),
+    Case(
+        "middle_switch_string",
+        "a middle-level switch given as a string",
+        RUN,
+        scenario(GOOD + "parameters:\n  middle: {relay_choice: 'yes'}\n"),
+        ("s.yaml:6", "middle.relay_choice"),
+    ),
+    Case(
+        "relay_share_switched_off",
+        "a relay-option outcome with middle levels that do not decide",
+        RUN,
+        scenario(GOOD + "outcomes:\n  - {name: relay_share_clarify}\n"),
+        ("s.yaml:6", "outcomes.0", "middle.relay_choice"),
+    ),
+    Case(
+        "period_length_zero",
+        "a period of no length",
+        RUN,
+        scenario(GOOD + "parameters:\n  time: {period_months: 0}\n"),
+        ("s.yaml:6", "time.period_months"),
+    ),
+    Case(
+        "feedback_round_zero",
+        "a feedback round of no periods",
+        RUN,
+        scenario(GOOD + "parameters:\n  feedback: {every: 0}\n"),
+        ("s.yaml:6", "feedback.every"),
+    ),
 )
 
 

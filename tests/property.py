@@ -121,6 +121,9 @@ def second_edition(draw, relays: int) -> dict:
             "inspection_rate": draw(unit),
             "detect_verbatim": draw(unit),
         }
+    if draw(st.booleans()):  # a length of time and feedback from the top (ODD sections 14-15)
+        found["time"] = {"period_months": draw(st.sampled_from([1.0, 3.0, 6.0]))}
+        found["feedback"] = {"every": draw(st.integers(1, 4)), "target_response": draw(st.floats(0, 1))}
     if draw(st.booleans()):  # shielding, level-skipping inspections (ODD 13.3)
         found.setdefault("middle", {}).update(
             {

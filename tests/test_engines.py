@@ -70,6 +70,7 @@ def assert_identical(agents: BureauModel, vectorized: BureauModel) -> None:
         "report_attractions",
         "relay_attractions",
         "shifted_severity",
+        "shield_attractions",
     ]
     pairs = zip(states(agents), states(vectorized), strict=True)
     for (level, a), (_, v) in pairs:

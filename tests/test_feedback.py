@@ -49,7 +49,7 @@ def test_a_round_revises_inspections_and_targets_by_the_formula():
     assert bottom != plain
 
 
-def final_factor(rule: str, aspiration: float = 0.9) -> np.ndarray:
+def final_factor(rule: str, **parameters) -> np.ndarray:
     """Per replication, the top's inspection factor after 60 periods of yearly (four-period) rounds."""
     return np.array(
         [
@@ -58,8 +58,8 @@ def final_factor(rule: str, aspiration: float = 0.9) -> np.ndarray:
                     steps=60,
                     seed=seed,
                     feedback_every=4,
-                    feedback_aspiration=aspiration,
                     relay_report_rule=rule,
+                    **parameters,
                 )
             )["inspection_factor"].iloc[-1]
             for seed in range(4)
@@ -70,8 +70,19 @@ def final_factor(rule: str, aspiration: float = 0.9) -> np.ndarray:
 def test_feedback_through_summed_claims_inspects_less_while_rates_make_the_top_inspect_more():
     summed, rates = final_factor("sum"), final_factor("rate")
     assert (summed < 1).all() and (rates > 1).all()
-    # negative control: an aspiration every belief meets leaves nothing to correct under either rule
-    assert (final_factor("rate", aspiration=0.0) <= 1).all()
+    # negative control: a top that discounts summed claims to believing 0.7 inspects more under them too
+    assert (final_factor("sum", accountability_statistical_discount=0.3) > 1).all()
+
+
+def test_a_round_without_a_task_in_force_revises_nothing():
+    """A portfolio whose only task starts in period 5: the first rounds believe nothing (NaN) and change nothing."""
+    scenario = small(hierarchy=HIERARCHY, tasks=[{"name": "late", "start": 5}])
+    built = BureauModel(scenario, seed=1, steps=8, feedback_every=2, relay_report_rule="rate")
+    built.run_model()
+    steps = frame(built)
+    assert (steps["inspection_factor"].iloc[:5] == 1.0).all()
+    assert np.isfinite(steps["inspection_factor"]).all() and np.isfinite(built.levels[-1].target_received).all()
+    assert steps["inspection_factor"].iloc[-1] != 1.0
 
 
 def test_engines_agree_exactly_with_feedback():

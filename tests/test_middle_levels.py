@@ -176,20 +176,27 @@ def test_engines_agree_exactly_on_a_portfolio_with_deciding_middle_levels():
             "parameters.accountability.blame_shift=0.3",
         ]
     )
-    runs = []
-    for engine in ("agents", "vectorized"):
-        built = BureauModel(scenario, seed=4, steps=10, engine=engine)
-        built.run_model()
-        runs.append(built)
+    runs = both_engines(scenario, seed=4)
     assert_identical(*runs)
     assert runs[0].levels[-1].clarity_received.std() > 0
+
+
+def both_engines(scenario, seed: int, steps: int = 10) -> list[BureauModel]:
+    """The scenario run by the agent engine and by the vectorised engine, on the same seed."""
+    runs = []
+    for engine in ("agents", "vectorized"):
+        built = BureauModel(scenario, seed=seed, steps=steps, engine=engine)
+        built.run_model()
+        runs.append(built)
+    return runs
 
 
 # --- P12 and its negative controls (sim.checks.patterns) ------------------------------------
 
 
-def claim_results(overrides: list[str]) -> dict[str, bool]:
-    pattern = next(p for p in PATTERNS if p.id == "P12")
+def claim_results(overrides: list[str], pattern_id: str = "P12") -> dict[str, bool]:
+    """Which of a pattern's claims hold (6 replications) on its scenario with ``overrides``."""
+    pattern = next(p for p in PATTERNS if p.id == pattern_id)
     scenario = pattern_scenario(pattern, SCENARIOS / "patterns").with_overrides(overrides)
     return {result.claim: result.holds for result in evaluate(pattern, scenario, 6)}
 
@@ -314,22 +321,14 @@ def test_engines_agree_exactly_with_shielding_and_level_skipping(portfolio):
         values.append("hierarchy.branching=[2, 3, 4]")
     else:
         scenario = small(hierarchy=HIERARCHY)
-    scenario = scenario.with_overrides(values)
-    runs = []
-    for engine in ("agents", "vectorized"):
-        built = BureauModel(scenario, seed=6, steps=10, engine=engine)
-        built.run_model()
-        runs.append(built)
-    assert_identical(*runs)
+    assert_identical(*both_engines(scenario.with_overrides(values), seed=6))
 
 
 # --- P11 and its negative controls -----------------------------------------------------------------
 
 
 def p11_results(overrides: list[str]) -> dict[str, bool]:
-    pattern = next(p for p in PATTERNS if p.id == "P11")
-    scenario = pattern_scenario(pattern, SCENARIOS / "patterns").with_overrides(overrides)
-    return {result.claim: result.holds for result in evaluate(pattern, scenario, 6)}
+    return claim_results(overrides, "P11")
 
 
 def test_control_p11_shielding_that_neither_warns_nor_settles_hides_nothing():

@@ -52,11 +52,24 @@ def test_the_conversions():
     assert p.execution.report_value == pytest.approx(0.5 * delta)
     assert p.accountability.hosting_cost == pytest.approx(0.08 / delta)
     assert p.relay.escalation_pressure == pytest.approx(1.0 / delta)
-    assert (p.campaign.start, p.campaign.end) == (60, 63)
+    assert (p.campaign.start, p.campaign.end) == (58, 61)  # quarter 20 begins at month 3 × 19 + 1
     assert p.accountability.audit_lag == 3
     assert p.task.target == 1.0 and p.learning.learning_rate == 1.0  # amounts and event weights stay
     longer = run(12.0, 1, campaign_start=20, campaign_end=21).p  # four quarters a period: the window keeps one
     assert longer.campaign.end > longer.campaign.start
+
+
+def test_ranking_happens_once_per_stated_period():
+    """Ranking sanctions a fixed share whenever it happens: in monthly periods, once a quarter."""
+    ranked = {"hierarchy": {"branching": [2, 10]}}
+    values = {"accountability_ranking_fraction": 0.1, "accountability_inspection_rate": 0.0}
+    values |= {"accountability_incident_visibility": 0.0, "accountability_third_party_rate": 0.0}
+    built = BureauModel(small(**ranked), seed=1, steps=6, time_period_months=1.0, **values)
+    counts = []
+    for _ in range(6):
+        built.step()
+        counts.append(int(built.levels[-1].sanctions_now.sum()))
+    assert counts == [2, 0, 0, 2, 0, 0]  # one of ten in each of two groups, in months 1 and 4
 
 
 def test_a_portfolios_own_values_are_converted_too():
@@ -71,7 +84,7 @@ def test_a_portfolios_own_values_are_converted_too():
     a, b = built.p.tasks
     assert a.risk == pytest.approx(1 - 0.7 ** (1 / 3))
     assert a.inspection_rate == pytest.approx(0.2)
-    assert (a.start, a.end) == (12, 24)
+    assert (a.start, a.end) == (10, 22)
     assert b.set["accountability.third_party_rate"] == pytest.approx(1 - 0.8 ** (1 / 3))
 
 
@@ -104,7 +117,8 @@ def dips_and_rebounds(months: float, campaign: str = "") -> tuple[np.ndarray, np
     delta = months / 3
 
     def window(shares: pd.Series, start: int, end: int) -> float:  # quarters [start, end) in the model's periods
-        return shares[(shares.index >= round(start / delta) + 1) & (shares.index < round(end / delta) + 1)].mean()
+        first, after = (round((quarter - 1) / delta) + 1 for quarter in (start, end))
+        return shares[(shares.index >= first) & (shares.index < after)].mean()
 
     dips, rebounds = [], []
     for k, seed in enumerate(replication_seeds(scenario.seed, 10)):

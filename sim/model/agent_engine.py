@@ -437,6 +437,7 @@ class Official(mesa.Agent):
             p.middle.skip_level_rate if tasks is None else tasks.middle.skip_level_rate,
             p.accountability if tasks is None else tasks.accountability,
             True if tasks is None else model.active_tasks,
+            None if tasks is None else tasks.measurability,
         )
         cause = rules.finding_cause(self.strategy_code, self.failed)
         if tasks is None:
@@ -800,7 +801,7 @@ class AgentEngine:
                     official.choose_shield()
         for official in model.officials[-1]:
             official.face_inspection()
-        if model.relays > 0:
+        if model.relays > 0 and model.ranks_now():
             for official in model.officials[-2]:
                 official.rank_subordinates()
         if model.p.relay.inflation_options is not None:

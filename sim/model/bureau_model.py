@@ -72,7 +72,7 @@ from sim.scenario.parameters import Parameters, is_task_path, parameter_paths, w
 from sim.scenario.policies import apply_policies
 from sim.scenario.schema import HIERARCHY_POINT_FIELDS, Scenario, parse_policies
 from sim.scenario.strategies import N_STRATEGIES, Strategy
-from sim.scenario.timing import in_model_periods
+from sim.scenario.timing import in_model_periods, period_fraction
 
 
 class BureauModel(mesa.Model):
@@ -381,6 +381,18 @@ class BureauModel(mesa.Model):
             rate, onsite = a.inspection_rate * c.inspection_multiplier, c.onsite_share
         return (rate * self.inspection_factor if self.p.feedback.every else rate), onsite
 
+    def ranks_now(self) -> bool:
+        """Whether superiors rank this period: every period, or once per stated period when periods are shorter.
+
+        Ranking (排名约谈) sanctions a fixed share of every sibling group whenever it happens, with no
+        chance to convert, so with periods shorter than the ones values are stated for it happens at
+        the first model period of every stated period (ODD section 14).
+        """
+        delta = period_fraction(self.p)
+        if delta is None or delta >= 1:
+            return True
+        return (self.steps - 1) % max(1, round(1 / delta)) == 0
+
     def task_inspection_rates(self) -> np.ndarray:
         """Inspection rate per principal of each task this period (raised by its campaign, revised by the top)."""
         rates = self.tasks.inspection_rates(self.steps)
@@ -453,9 +465,12 @@ class BureauModel(mesa.Model):
         f = self.p.feedback
         if f.every is None:
             return
-        self._believed.append(self.outputs["reported_attainment"])
+        if np.isfinite(self.outputs["reported_attainment"]):  # a portfolio with no task in force believes nothing
+            self._believed.append(self.outputs["reported_attainment"])
         if self.steps % f.every:
             return
+        if not self._believed:
+            return  # a round without a belief revises nothing
         believed = float(np.mean(self._believed))
         self._believed = []
         self.inspection_factor = revised(self.inspection_factor, f.inspection_response * (f.aspiration - believed), f)

@@ -113,8 +113,9 @@ def relay(target, clarity, resources, risk_aversion, belief, weight, r, level=0,
     if chosen is not None:
         option, middle, feasible = chosen
         rate = chosen_rate(rate, option, middle.escalate_margin)
-        passed = clarified(passed, option, middle.clarify_gain, feasible)
-        dilution = seen_dilution(clarity, passed, dilution)
+        handed_down = clarified(passed, option, middle.clarify_gain, feasible)
+        dilution = np.where(option == CLARIFY, seen_dilution(clarity, handed_down, dilution), dilution)
+        passed = handed_down
     return Relayed(
         rate,
         relay_damage(rate, dilution, r.stripping, r.funded_escalation),
@@ -584,16 +585,22 @@ def levels_skipped(p, tasks) -> bool:
     return p.middle.skip_level_rate > 0 or (tasks is not None and bool((tasks.middle.skip_level_rate > 0).any()))
 
 
-def skip_level_findings(strategy, output, claim, target, skip_uniform, detect_uniform, rate, a, worked=True):
+def skip_level_findings(
+    strategy, output, claim, target, skip_uniform, detect_uniform, rate, a, worked=True, measurability=None
+):
     """A level-skipping on-site inspection (直插): whether it found anything on each unit (and task), and the severity.
 
     It cannot be warned or settled; it sees real output, detects falsification with
     ``accountability.detect_onsite`` and scores an undetected falsifier on its claim, as on-site
-    inspections do. ``rate`` and ``a`` are the scenario's (or, in a portfolio, the tasks' own values).
+    inspections do (in a portfolio with each task's measurability, as :func:`inspect` applies it).
+    ``rate`` and ``a`` are the scenario's (or, in a portfolio, the tasks' own values).
     """
     inspected = (skip_uniform < rate) & worked
-    caught = detected(inspected & FABRICATED[strategy], detect_uniform, a.detect_onsite)
+    chance = a.detect_onsite if measurability is None else measurability * a.detect_onsite
+    caught = detected(inspected & FABRICATED[strategy], detect_uniform, chance)
     score = inspection_score(strategy, output, claim, True, caught)
+    if measurability is not None:
+        score = measured_score(score, claim, measurability)
     found = inspected & (caught | shortfall(score, target, a.shortfall_threshold))
     return found, finding_severity(caught, a.falsify_penalty)
 

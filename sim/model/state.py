@@ -334,6 +334,10 @@ class ChainState(Protocol):
         """In a portfolio, each task's inspection rate per principal this period."""
         ...
 
+    def ranks_now(self) -> bool:
+        """Whether superiors rank their subordinates this period (once per stated period, ODD section 14)."""
+        ...
+
     def task_onsite_shares(self) -> np.ndarray:
         """In a portfolio, each task's on-site share of inspections this period."""
         ...

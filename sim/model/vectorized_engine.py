@@ -194,6 +194,7 @@ class VectorizedEngine:
             tasks.middle.skip_level_rate if portfolio else p.middle.skip_level_rate,
             tasks.accountability if portfolio else p.accountability,
             model.active_tasks if portfolio else True,
+            tasks.measurability if portfolio else None,
         )
         cause = rules.finding_cause(g.strategy_code, g.failed)
         failing = self._failing_relays(model) if portfolio else self._failing_relay(model)
@@ -296,7 +297,7 @@ class VectorizedEngine:
         for channel, finding in enumerate(channels):
             self._attribute(model, channel, finding, failing)
         g.reward_now[:] = rules.reward(seen, g.target_received, a)
-        if model.relays > 0:
+        if model.relays > 0 and model.ranks_now():
             self._rank(model, channels[0].cause, failing)
 
     def _shielded_findings(self, model: ChainState, channels, shielded: np.ndarray | None) -> list[rules.Finding]:
@@ -585,7 +586,7 @@ class VectorizedEngine:
             self._attribute_portfolio(model, channel, finding, failing, vetoed)
         g.task_reward[:] = rules.voided(rules.reward(seen, g.target_received, a), vetoed[:, None])
         g.reward_now[:] = rules.over_tasks(g.task_reward)
-        if model.relays > 0:
+        if model.relays > 0 and model.ranks_now():
             self._rank_portfolio(model, channels[0].cause, failing)
 
     def _failing_relays(self, model: ChainState) -> tuple[np.ndarray, np.ndarray]:

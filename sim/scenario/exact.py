@@ -1,10 +1,11 @@
-"""Values taken as written: no boolean or text silently read as a number.
+"""Values taken as written: no boolean or text silently read as a number, nothing else read as a switch.
 
-Pydantic's lax mode reads ``True`` as 1 and ``"0.2"`` as 0.2. In a scenario that hides
+Pydantic's lax mode reads ``True`` as 1, ``"0.2"`` as 0.2 and ``"yes"`` or 1 as ``True``. In a scenario that hides
 mistakes (``escalation: true``, a quoted number, a YAML 1.1 habit such as ``cap: no``), so
 every scenario section, parameter group and policy's options derives from
 :class:`ExactModel`, which refuses, field by field and before any coercion, a boolean where
-a number (or a strategy code) belongs and text where only a number does. The error names
+a number (or a strategy code) belongs, text where only a number does, and anything but a
+boolean where only a boolean (a switch) does. The error names
 the field, so the loader points at its line.
 """
 
@@ -14,6 +15,7 @@ import types
 import typing
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ValidationInfo, field_validator
 
 
@@ -48,8 +50,10 @@ def _contains(value: Any, kind: type) -> bool:
 
 
 def _exact(annotation: Any, value: Any) -> None:
-    """Refuse what lax validation would coerce into a number for a field of this annotation."""
+    """Refuse what lax validation would coerce into a number, or into a switch, for a field of this annotation."""
     leaves = _leaves(annotation)
+    if leaves and leaves <= {bool, types.NoneType} and value is not None and not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{value!r} is not true or false (a switch takes a boolean, written true or false)")
     numbers = {kind for kind in leaves if _is_number_type(kind)}
     if not numbers or bool in leaves or Any in leaves:
         return

@@ -186,13 +186,17 @@ def optional_output_switch(name: str) -> str:
 
 
 def is_optional_output(name: str) -> bool:
-    """Whether ``name`` is an output of ODD section 12 (which exists only with its switch on)."""
+    """Whether ``name`` is an output of ODD sections 12-15 (which exists only with its switch on)."""
     return (
-        name in TYPE_OUTPUTS or name == CHOSEN_INFLATION or name in MIDDLE_OUTPUTS or name.startswith(LEVEL_GAP_PREFIX)
+        name in TYPE_OUTPUTS
+        or name in (CHOSEN_INFLATION, SHIELD_SHARE)
+        or name in MIDDLE_OUTPUTS
+        or name in FEEDBACK_OUTPUTS
+        or name.startswith(LEVEL_GAP_PREFIX)
     )
 
 
 def output_columns(columns, level_names: list[str]) -> list[str]:
-    """The model outputs among a steps table's ``columns``: the fixed ones, per task, and section 12's present."""
+    """The model outputs among a steps table's ``columns``: the fixed ones, per task, and the switches' present."""
     optional = [str(column) for column in columns if is_optional_output(str(column))]
     return [*model_output_names(level_names, tasks_in(columns)), *optional]

@@ -34,6 +34,11 @@ def _duration(x: int | None, delta: float, least: int = 0) -> int | None:
     return None if x is None else max(least, round(x / delta))
 
 
+def _position(x: int | None, delta: float) -> int | None:
+    """The model period where stated period x begins: round((x − 1) / Δ) + 1, at least 1 (periods count from 1)."""
+    return None if x is None else max(1, round((x - 1) / delta) + 1)
+
+
 CONVERSIONS: dict[str, Callable] = {
     "accountability.third_party_rate": _chance,
     "accountability.report_audit_rate": _chance,
@@ -50,14 +55,14 @@ CONVERSIONS: dict[str, Callable] = {
     "execution.effort_cost": _count,
     "accountability.hosting_cost": _per_event,
     "relay.escalation_pressure": _per_event,
-    "campaign.start": _duration,
-    "campaign.end": _duration,
+    "campaign.start": _position,
+    "campaign.end": _position,
     "accountability.audit_lag": lambda x, delta: _duration(x, delta, least=1),
     "feedback.every": lambda x, delta: _duration(x, delta, least=1),
 }
 """Every time-dependent parameter (ODD section 14) and its conversion to the model's period."""
 
-TASK_FIELDS = {"risk": _chance, "inspection_rate": _count, "start": _duration, "end": _duration}
+TASK_FIELDS = {"risk": _chance, "inspection_rate": _count, "start": _position, "end": _position}
 """A task's own fields that are time-dependent, converted as their parameters are."""
 
 
@@ -92,22 +97,20 @@ def in_model_periods(p: Parameters) -> Parameters:
 def _task_in_model_periods(task, delta: float):
     """A task with its own time-dependent values (fields and ``set:`` entries) converted."""
     values = {name: convert(getattr(task, name), delta) for name, convert in TASK_FIELDS.items()}
+    values = {name: value for name, value in values.items() if value is not None}
     values["set"] = {
         path: CONVERSIONS[path](value, delta) if path in CONVERSIONS and value is not None else value
         for path, value in task.set.items()
     }
-    if values["start"] is not None:
-        values["start"] = max(1, values["start"])
     _keep_window(values)
-    if values["risk"] is None:
-        del values["risk"]
-    if values["inspection_rate"] is None:
-        del values["inspection_rate"]
+    if values.get("end") is not None:
+        values["end"] = max(2, values["end"])  # a task's window ends after period 1 at the earliest
+    _keep_window(values["set"], "campaign.start", "campaign.end")
     return task.model_copy(update=values)
 
 
-def _keep_window(window: dict) -> None:
+def _keep_window(window: dict, start: str = "start", end: str = "end") -> None:
     """A window [start, end) that rounding would empty keeps one period."""
-    start, end = window.get("start"), window.get("end")
-    if start is not None and end is not None and end <= start:
-        window["end"] = start + 1
+    first, after = window.get(start), window.get(end)
+    if first is not None and after is not None and after <= first:
+        window[end] = first + 1
