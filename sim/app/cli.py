@@ -481,6 +481,7 @@ def _describe() -> int:
     from sim.scenario.output_names import (
         CHOSEN_INFLATION,
         DIRECTIONS,
+        FEEDBACK_OUTPUTS,
         LEVEL_GAP_PREFIX,
         MIDDLE_OUTPUTS,
         SHIELD_SHARE,
@@ -501,8 +502,9 @@ def _describe() -> int:
     print("\n  outcomes (a run's value of each: its mean over the periods after the burn-in)")
     for name, direction in DIRECTIONS.items():
         print(f"      {name:36s} {direction:27s} {direction_note(direction)}")
-    print("\n  outputs that exist only with a switch on (ODD sections 12-13)")
-    for names in (TYPE_OUTPUTS, (f"{LEVEL_GAP_PREFIX}<level>",), (CHOSEN_INFLATION,), MIDDLE_OUTPUTS, (SHIELD_SHARE,)):
+    print("\n  outputs that exist only with a switch on (ODD sections 12-15)")
+    switched = (TYPE_OUTPUTS, (f"{LEVEL_GAP_PREFIX}<level>",), (CHOSEN_INFLATION,), MIDDLE_OUTPUTS, (SHIELD_SHARE,))
+    for names in (*switched, FEEDBACK_OUTPUTS):
         print(f"      {', '.join(names)}")
         print(f"          with {optional_output_switch(names[0])}")
     print("\nPARAMETERS (scenario path: parameters.<group>.<name>; keyword argument: <group>_<name>)\n")
