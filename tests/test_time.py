@@ -54,6 +54,7 @@ def test_the_conversions():
     assert p.relay.escalation_pressure == pytest.approx(1.0 / delta)
     assert (p.campaign.start, p.campaign.end) == (58, 61)  # quarter 20 begins at month 3 × 19 + 1
     assert p.accountability.audit_lag == 3
+    assert run(1.0, 1, campaign_start=20, campaign_end=22, campaign_notice=2).p.campaign.notice == 6
     assert p.task.target == 1.0 and p.learning.learning_rate == 1.0  # amounts and event weights stay
     longer = run(12.0, 1, campaign_start=20, campaign_end=21).p  # four quarters a period: the window keeps one
     assert longer.campaign.end > longer.campaign.start
@@ -140,3 +141,37 @@ def test_control_p6_in_real_time_a_campaign_that_inspects_no_more_changes_nothin
     """A campaign window with the status quo's inspection rate and on-site share: no dip."""
     dips, _ = dips_and_rebounds(1.0, ", multiplier: 1.0, onsite_share: 0.2")
     assert not describe(dips)["ci_low"] > 0
+
+
+# --- anticipation of an announced campaign ------------------------------------------------------------
+
+ANNOUNCED = {"campaign_start": 8, "campaign_end": 12, "campaign_notice": 3}
+
+
+def test_units_prepare_for_an_announced_campaign_and_nothing_else_changes_before_it():
+    """With certain anticipation nobody fakes or shirks in the three periods of notice; before them, nothing moved."""
+    silent = frame(run(None, 12, **{k: v for k, v in ANNOUNCED.items() if k != "campaign_notice"}))
+    told = frame(run(None, 12, campaign_anticipation=1.0, **ANNOUNCED))
+    pd.testing.assert_frame_equal(silent.iloc[:4], told.iloc[:4], check_exact=True)  # periods 1-4
+    notice = told.iloc[4:7]  # periods 5, 6, 7
+    assert (notice["share_falsify"] == 0).all() and (notice["share_shirk"] == 0).all()
+    assert (silent.iloc[4:7][["share_falsify", "share_shirk"]].sum(axis=1) > 0).all()
+    assert (notice["share_formalism"] > silent.iloc[4:7]["share_formalism"]).all()
+
+
+def test_control_an_unannounced_campaign_or_no_anticipation_changes_nothing():
+    silent = frame(run(None, 12, campaign_start=8, campaign_end=12))
+    pd.testing.assert_frame_equal(silent, frame(run(None, 12, campaign_anticipation=0.0, **ANNOUNCED)))
+
+
+def test_engines_agree_exactly_on_an_announced_campaign_in_a_portfolio():
+    from test_engines import assert_identical
+
+    tasks = [{"name": "a", "set": {"campaign.start": 5, "campaign.end": 8, "campaign.notice": 2}}, {"name": "b"}]
+    runs = []
+    for engine in ("agents", "vectorized"):
+        built = BureauModel(small(hierarchy=HIERARCHY, tasks=tasks), seed=3, steps=9, engine=engine)
+        built.run_model()
+        runs.append(built)
+    assert_identical(*runs)
+    assert runs[0].tasks.announced(3).tolist() == [True, False]

@@ -251,8 +251,10 @@ class Official(mesa.Agent):
         model, p = self.model, self.model.p
         draws, active = model.execution_draws, model.active_tasks
         self.capacity_share = rules.capacity_split(self.allocation, p.portfolio.allocation_temperature, active)
-        chosen = rules.strategy_choice(
-            self.attractions, p.learning.temperature, draws.choice[self.index], p.execution.fixed_strategy
+        chosen = self.prepared(
+            rules.strategy_choice(
+                self.attractions, p.learning.temperature, draws.choice[self.index], p.execution.fixed_strategy
+            )
         )
         done = rules.carry_out_portfolio(
             chosen,
@@ -274,9 +276,21 @@ class Official(mesa.Agent):
         self.capacity_used = done.capacity_used
 
     def choose_strategy(self, uniform: float) -> int:
-        """Logit choice over learned attractions, or the scenario's fixed strategy."""
+        """Logit choice over learned attractions, or the scenario's fixed strategy (and preparing for a campaign)."""
         p = self.model.p
-        return int(rules.strategy_choice(self.attractions, p.learning.temperature, uniform, p.execution.fixed_strategy))
+        return int(
+            self.prepared(
+                rules.strategy_choice(self.attractions, p.learning.temperature, uniform, p.execution.fixed_strategy)
+            )
+        )
+
+    def prepared(self, chosen):
+        """The strategy (per task) chosen, or formalism if it prepares for an announced campaign (迎检, ODD 14)."""
+        model = self.model
+        if model.anticipation_draws is None:
+            return chosen
+        uniform = model.anticipation_draws[self.index]
+        return rules.anticipated(chosen, model.announced, uniform, model.p.campaign.anticipation)
 
     # --- 4. report ---------------------------------------------------------------------------
 

@@ -306,6 +306,7 @@ class BureauModel(mesa.Model):
         self.shield_draws = None
         self._middle_stream = np.random.default_rng([self.seed, MIDDLE_STREAM])
         self._shield_stream = np.random.default_rng([self.seed, SHIELD_STREAM])
+        self._anticipation_stream = np.random.default_rng([self.seed, ANTICIPATION_STREAM])
         middle = self.p.middle
         for chain in self.chains:
             for level, state in enumerate(chain):
@@ -477,8 +478,14 @@ class BureauModel(mesa.Model):
         self.target_factor = revised(self.target_factor, f.target_response * (believed - f.aspiration), f)
 
     def _draw_execution(self) -> None:
-        """Random numbers of the execute phase: strategy choice, then risk."""
+        """Random numbers of the execute phase: strategy choice, then risk; and preparing for an announced campaign."""
         self.execution_draws = ExecutionDraws.draw(self.rng, self.layout.sizes[-1], self._task_axis)
+        self.announced = (
+            self.p.campaign.announced(self.steps) if self.tasks is None else self.tasks.announced(self.steps)
+        )
+        self.anticipation_draws = None
+        if np.any(self.announced) and self.p.execution.fixed_strategy is None:  # its own stream (ODD section 14)
+            self.anticipation_draws = self._anticipation_stream.random(self.execution_draws.choice.shape)
 
     def _draw_accountability(self) -> None:
         """Random numbers of the accountability phase, in the order of :class:`AccountabilityDraws`' fields."""
@@ -745,7 +752,8 @@ def _run_value(model: BureauModel, name: str) -> float:
 
 
 MOTIVATION_STREAM, INFLATION_STREAM, AUDIT_STREAM, SPREAD_STREAM, MIDDLE_STREAM, SHIELD_STREAM = 1, 2, 3, 4, 5, 6
-"""Stream numbers of the random draws of ODD sections 12-13, each its own generator of (seed, stream)."""
+ANTICIPATION_STREAM = 7
+"""Stream numbers of the random draws of ODD sections 12-14, each its own generator of (seed, stream)."""
 
 
 def revised(factor: float, step: float, feedback) -> float:

@@ -121,6 +121,11 @@ class TaskTable:
         c = self.campaign
         return (c.start <= period) & (period < c.end)
 
+    def announced(self, period: int) -> np.ndarray:
+        """Which tasks' campaigns are announced in ``period``: start − notice <= period < start (ODD section 14)."""
+        c = self.campaign
+        return (c.notice > 0) & (c.start - c.notice <= period) & (period < c.start)
+
     def inspection_rates(self, period: int) -> np.ndarray:
         """Each task's inspection rate per principal in ``period``, raised by its campaign."""
         raised = self.inspection_rate * self.campaign.inspection_multiplier

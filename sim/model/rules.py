@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.scenario.strategies import STRATEGIES
+from sim.scenario.strategies import STRATEGIES, Strategy
 
 EFFORT_SHARE = np.array([spec.effort_share for spec in STRATEGIES])
 """Share of free capacity each strategy uses (ODD 7.2), indexed by strategy code."""
@@ -318,6 +318,16 @@ def strategy_choice(attractions, temperature, uniform, fixed):
     if fixed is not None:
         return np.full(np.shape(uniform), int(fixed), dtype=np.int64)
     return choose_strategy(attractions, temperature, uniform)
+
+
+PREPARED = np.array([strategy in (Strategy.FALSIFY, Strategy.SHIRK) for strategy in Strategy])
+"""Strategies an announced on-site campaign would expose, which a unit may drop to prepare for it."""
+
+
+def anticipated(strategy, announced, uniform, share):
+    """迎检: before an announced campaign a faking or shirking unit prepares traces (formalism) with chance share."""
+    switch = announced & PREPARED[strategy] & (uniform < share)
+    return np.where(switch, int(Strategy.FORMALISM), strategy)
 
 
 def failure_risk(strategy, risk, innovation_risk):

@@ -306,6 +306,8 @@ class ChainState(Protocol):
             grassroots, that level's :class:`MiddleDraws`; else ``None``.
         shield_draws: With shielding or level-skipping inspections (ODD 13.3), this period's
             :class:`ShieldDraws`; else ``None``.
+        announced: Whether a campaign is announced this period (in a portfolio, per task; ODD 14).
+        anticipation_draws: While one is, the grassroots' uniforms of preparing for it; else ``None``.
     """
 
     p: Parameters
@@ -325,6 +327,8 @@ class ChainState(Protocol):
     history: np.ndarray | None
     middle_draws: list[list[MiddleDraws]] | None
     shield_draws: ShieldDraws | None
+    announced: bool | np.ndarray
+    anticipation_draws: np.ndarray | None
 
     def inspection_intensity(self) -> tuple[float, float]:
         """Inspection rate per principal and on-site share this period."""

@@ -74,8 +74,9 @@ class VectorizedEngine:
         p = model.p
         g = model.levels[-1]
         draws = model.execution_draws
-        g.strategy_code[:] = rules.strategy_choice(
-            g.attractions, p.learning.temperature, draws.choice, p.execution.fixed_strategy
+        g.strategy_code[:] = self._prepared(
+            model,
+            rules.strategy_choice(g.attractions, p.learning.temperature, draws.choice, p.execution.fixed_strategy),
         )
         done = rules.carry_out(
             g.strategy_code,
@@ -91,6 +92,12 @@ class VectorizedEngine:
         g.free[:], g.burden_share[:], g.failed[:] = done.free, done.burden, done.failed
         g.output[:], g.claim[:], g.harm[:] = done.output, done.claim, done.harm
         g.capacity_used[:] = done.capacity_used
+
+    def _prepared(self, model: ChainState, chosen: np.ndarray) -> np.ndarray:
+        """The strategies chosen, with units preparing for an announced campaign (ODD section 14)."""
+        if model.anticipation_draws is None:
+            return chosen
+        return rules.anticipated(chosen, model.announced, model.anticipation_draws, model.p.campaign.anticipation)
 
     def report(self, model: ChainState) -> None:
         """Bottom-up: sum subordinates' reports (or rates), inflate, cap at the demand (ODD 7.3, 12.2)."""
@@ -514,7 +521,10 @@ class VectorizedEngine:
         p, tasks, g = model.p, model.tasks, model.levels[-1]
         draws, active = model.execution_draws, model.active_tasks
         g.capacity_share[:] = rules.capacity_split(g.allocation, p.portfolio.allocation_temperature, active)
-        chosen = rules.strategy_choice(g.attractions, p.learning.temperature, draws.choice, p.execution.fixed_strategy)
+        chosen = self._prepared(
+            model,
+            rules.strategy_choice(g.attractions, p.learning.temperature, draws.choice, p.execution.fixed_strategy),
+        )
         done = rules.carry_out_portfolio(
             chosen,
             g.capacity,

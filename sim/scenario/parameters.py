@@ -239,6 +239,12 @@ class Campaign(_Group):
         1.5, ge=0, le=100, description="inspection rate multiplier during the campaign"
     )
     onsite_share: float = Field(1.0, ge=0, le=1, description="on-site share of inspections during the campaign")
+    notice: int = Field(
+        0, ge=0, le=1_000_000, description="periods the campaign is announced before it starts (0 = unannounced)"
+    )
+    anticipation: float = Field(
+        0.5, ge=0, le=1, description="chance a faking or shirking unit prepares for an announced campaign (迎检)"
+    )
 
     @model_validator(mode="after")
     def _window(self) -> Campaign:
@@ -249,6 +255,10 @@ class Campaign(_Group):
     def active(self, period: int) -> bool:
         """Whether ``period`` (counted from 1) lies in the window: start <= period < end (no end: to the end)."""
         return self.start is not None and self.start <= period and (self.end is None or period < self.end)
+
+    def announced(self, period: int) -> bool:
+        """Whether ``period`` lies in the notice before the campaign: start − notice <= period < start."""
+        return self.start is not None and self.notice > 0 and self.start - self.notice <= period < self.start
 
 
 class Portfolio(_Group):

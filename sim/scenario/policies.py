@@ -334,6 +334,7 @@ class _Campaign(Options):
     end: int = Field(30, ge=0, le=1_000_000, description="first period after the campaign")
     multiplier: float = Field(1.5, ge=0, le=100, description="inspection rate multiplier")
     onsite_share: float = Field(1.0, ge=0, le=1, description="on-site share during the campaign")
+    notice: int = Field(0, ge=0, le=1_000_000, description="periods it is announced before it starts (0: unannounced)")
 
     @model_validator(mode="after")
     def _window(self) -> _Campaign:
@@ -344,7 +345,7 @@ class _Campaign(Options):
 @policy(
     "campaign",
     "运动式执行: a temporary surge of (mostly on-site) inspection.",
-    "campaign.start, campaign.end, campaign.inspection_multiplier = multiplier, campaign.onsite_share",
+    "campaign.start, campaign.end, campaign.inspection_multiplier = multiplier, campaign.onsite_share, campaign.notice",
     _Campaign,
 )
 def _campaign(p: Parameters, o: _Campaign) -> None:
@@ -353,6 +354,7 @@ def _campaign(p: Parameters, o: _Campaign) -> None:
     p.campaign.end = o.end
     p.campaign.inspection_multiplier = o.multiplier
     p.campaign.onsite_share = o.onsite_share
+    p.campaign.notice = o.notice
 
 
 @policy(

@@ -46,6 +46,7 @@ TASK_LEVEL_PATHS = (
     "campaign.end",
     "campaign.inspection_multiplier",
     "campaign.onsite_share",
+    "campaign.notice",
     "middle.skip_level_rate",
 )
 """Parameters that may differ between tasks (a task's ``set:``, a reform's ``tasks:`` option; ODD section 11).

@@ -58,6 +58,7 @@ CONVERSIONS: dict[str, Callable] = {
     "campaign.start": _position,
     "campaign.end": _position,
     "accountability.audit_lag": lambda x, delta: _duration(x, delta, least=1),
+    "campaign.notice": _duration,
     "feedback.every": lambda x, delta: _duration(x, delta, least=1),
 }
 """Every time-dependent parameter (ODD section 14) and its conversion to the model's period."""
