@@ -10,6 +10,7 @@ directive's parameters.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -135,9 +136,17 @@ class TaskTable:
         """Each task's on-site share of inspections in ``period`` (its campaign's while one runs)."""
         return np.where(self.campaigning(period), self.campaign.onsite_share, self.accountability.onsite_share)
 
+    @functools.cached_property
+    def positions(self) -> np.ndarray:
+        """Where each task sits among its own chain's tasks (the column of a chain's per-task arrays)."""
+        positions = np.zeros(len(self), dtype=np.int64)
+        for columns in self.columns:
+            positions[columns] = np.arange(len(columns))
+        return positions
+
     def column(self, task: int) -> int:
         """Where task ``task`` sits among its own chain's tasks."""
-        return int(np.flatnonzero(self.columns[self.chain[task]] == task)[0])
+        return int(self.positions[task])
 
 
 def _group_by_task(p: Parameters, group: str) -> SimpleNamespace:

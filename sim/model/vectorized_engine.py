@@ -176,7 +176,7 @@ class VectorizedEngine:
             units, task = np.nonzero(exposed)
             chain = model.tasks.chain[task]
             offices = [
-                (model.chains[c][-1], parent[units[chain == c]], _positions(model.tasks)[task[chain == c]])
+                (model.chains[c][-1], parent[units[chain == c]], model.tasks.positions[task[chain == c]])
                 for c in np.unique(chain)
             ]
         for state, office, column in offices:
@@ -646,7 +646,7 @@ class VectorizedEngine:
                 _sanction(model.chains[c][level], office, severity[mine], wrongful[mine])
                 if model.chains[c][level].shifted_severity is not None:
                     shifted = model.chains[c][level].shifted_severity[..., channel]
-                    np.add.at(shifted, (office, _positions(tasks)[task[mine]]), severity[mine])
+                    np.add.at(shifted, (office, tasks.positions[task[mine]]), severity[mine])
 
     def _rank_portfolio(self, model: ChainState, cause: np.ndarray, failing: tuple[np.ndarray, np.ndarray]) -> None:
         """Per task in force, sanction the bottom fraction of every sibling group by reported completion."""
@@ -720,14 +720,6 @@ def _territory(model: ChainState, level: int, values: np.ndarray) -> np.ndarray:
     leaves = model.layout.leaves[level]
     sums = sums_by_index(model.layout.ancestor[level], values, model.layout.sizes[level])
     return rules.territory_rate(sums, leaves if values.ndim == 1 else leaves[:, None])
-
-
-def _positions(tasks) -> np.ndarray:
-    """Where each task sits among its own chain's tasks (the column of a chain's per-task arrays)."""
-    positions = np.zeros(len(tasks), dtype=np.int64)
-    for columns in tasks.columns:
-        positions[columns] = np.arange(len(columns))
-    return positions
 
 
 def _per_task(values):
