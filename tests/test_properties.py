@@ -32,6 +32,7 @@ def test_outputs_are_finite_and_in_range(scenario):
     model, frame = run(scenario)
     by_type = [name for name in TYPE_OUTPUTS if name in frame]  # NaN for a type nobody belongs to
     undefined = by_type + ([CHOSEN_INFLATION] if CHOSEN_INFLATION in frame and model.relays < 2 else [])
+    undefined += [name for name in ("middle_sanction_rate",) if name in frame]  # NaN in a period nobody is inspected
     assert np.isfinite(frame.drop(columns=undefined).to_numpy(dtype=float)).all()  # no official chose: NaN
     for kind in MOTIVATION_TYPES:
         shares = frame[[f"{share}_{kind}" for share in STRATEGY_SHARES if f"{share}_{kind}" in frame]]
@@ -40,7 +41,8 @@ def test_outputs_are_finite_and_in_range(scenario):
             assert (total.isna() | np.isclose(total, 1.0)).all(), kind
     for name in UNIT_INTERVAL:
         assert frame[name].between(0, 1).all(), name
-    assert (frame["escalation_at_bottom"] >= 1 - 1e-12).all()
+    issued = frame.get("target_factor", 1.0)  # the top's revised target, with feedback
+    assert (frame["escalation_at_bottom"] >= issued - 1e-12).all()
     assert (frame["collateral_harm"] >= 0).all()
     shares = frame[list(STRATEGY_SHARES)].sum(axis=1)
     assert np.allclose(shares, 1.0)

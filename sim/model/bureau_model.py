@@ -550,7 +550,11 @@ class BureauModel(mesa.Model):
             "goal_attainment": float(np.minimum(g.output, t0).sum() / (t0 * n)),
             "reported_attainment": float(
                 believed_attainment(
-                    self.levels[0].report[0], relay.report_rule, self.p.accountability.statistical_discount, t0, n
+                    self.levels[0].report[0],
+                    relay.report_rule,
+                    self.p.accountability.statistical_discount,
+                    self._issued(t0),  # what the top asked for (its revised target, with feedback)
+                    n,
                 )
             ),
         }
@@ -581,7 +585,7 @@ class BureauModel(mesa.Model):
         for chain, columns in enumerate(tasks.columns):
             roots[columns] = self.chains[chain][0].report[0] if self.relays else g.report[0, columns]
         believed = believed_attainment(
-            roots, self.p.relay.report_rule, self.p.accountability.statistical_discount, t0, n
+            roots, self.p.relay.report_rule, self.p.accountability.statistical_discount, self._issued(t0), n
         )
         per_task = {
             "goal_attainment": achieved,
