@@ -95,6 +95,35 @@ def build_parser() -> argparse.ArgumentParser:
     sensitivity.add_argument("--samples", type=int, default=16, help="Morris trajectories or Sobol base samples")
     _experiment_options(sensitivity)
 
+    calibrate = commands.add_parser(
+        "calibrate", help="fit a scenario's calibration: parameters to its targets: screening, waves, ABC-SMC"
+    )
+    calibrate.add_argument("scenario", type=Path, help="scenario YAML file with targets: and calibration:")
+    calibrate.add_argument(
+        "--out", type=Path, help="results folder; an existing one of the same calibration is resumed"
+    )
+    calibrate.add_argument("--workers", type=int, help="local processes (default: all cores; 1 runs in-process)")
+    calibrate.add_argument("--scheduler", help="Dask scheduler address, or 'local' to start a LocalCluster")
+    calibrate.add_argument(
+        "--patterns",
+        type=Path,
+        help="folder of the pattern scenarios (default: patterns/ beside the scenario's folder)",
+    )
+    calibrate.add_argument(
+        "--allow-other-code",
+        action="store_true",
+        help="resume a folder started under other code (another version or an edited model); recorded in the manifest",
+    )
+    calibrate.add_argument(
+        "--set", dest="assignments", action="append", default=[], metavar="PATH=VALUE", help="override a scenario value"
+    )
+    calibrate.add_argument("--quiet", action="store_true", help="print only the results folder")
+    calibrate.add_argument(
+        "--allow-absolute-paths",
+        action="store_true",
+        help="read a graph file the scenario names by an absolute path (by default only paths relative to it)",
+    )
+
     robust = commands.add_parser("robustness", help="every arm in many uncertain futures: regret, satisficing")
     robust.add_argument("scenario", type=Path, help="scenario YAML file with arms: and uncertainties:")
     robust.add_argument("--futures", type=int, help="futures to draw (default: the scenario's robustness.futures)")
@@ -175,6 +204,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _validate(args.scenarios, args.allow_absolute_paths)
         if args.command in ("compare", "sweep", "sensitivity", "robustness"):
             return _experiment(args)
+        if args.command == "calibrate":
+            return _calibrate(args)
         if args.command == "report":
             return _report(args)
         if args.command == "viz":
@@ -366,6 +397,31 @@ def _experiment(args: argparse.Namespace) -> int:
         hint = RETRY_HINTS.get(args.command, "re-run with --retry-failed")
         print(f"bureausim: {len(result.failures)} run(s) failed (see failures.jsonl); {hint}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    """``calibrate``: screening, history matching, ABC-SMC; print what was found and where it was written."""
+    from sim.checks.calibration import run_calibration
+
+    _figures_to_files()
+    result = run_calibration(
+        args.scenario,
+        patterns_folder=args.patterns,
+        out=args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        allow_other_code=args.allow_other_code,
+        allow_absolute_paths=args.allow_absolute_paths,
+        overrides=args.assignments,
+        progress=not args.quiet,
+        command=("bureausim", *args.argv),
+    )
+    if not args.quiet:
+        from sim.app.console import print_calibration
+
+        print_calibration(result, _stderr_console())
+    print(result.folder)
     return 0
 
 

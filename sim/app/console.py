@@ -140,3 +140,49 @@ PRINTERS = {
     "robustness": print_robustness,
 }
 """The summary printer of every experiment kind, by name."""
+
+
+def print_calibration(result, console: Console) -> None:
+    """A calibration: the waves, the calibrated point and each target's value there, the predictive checks."""
+    wide = Console(file=console.file, width=max(console.width, 130))
+    waves = Table(title=f"{result.scenario.name}: history matching over {', '.join(result.kept)}")
+    for column in ("wave", "points", "ruled out", "not ruled out after it", "least implausibility"):
+        waves.add_column(column)
+    for row in result.waves.itertuples():
+        waves.add_row(
+            str(row.wave),
+            str(row.points),
+            f"{row.ruled_out_share:.1%}",
+            f"{row.not_ruled_out_share:.1%}",
+            f"{row.least_implausibility:.2f}",
+        )
+    wide.print(waves)
+    point = Table(title=f"calibrated point: {escape(result.calibrated_by)}")
+    for column in ("parameter", "value", "posterior 90% interval", "contraction"):
+        point.add_column(column)
+    for row in result.summary.itertuples():
+        point.add_row(
+            escape(row.parameter),
+            f"{result.calibrated[row.parameter]:.4g}",
+            f"[{row.q05:.3g}, {row.q95:.3g}]",
+            f"{row.contraction:.2f}",
+        )
+    wide.print(point)
+    checks = Table(title="targets: at the calibrated point, and by posterior prediction")
+    for column in ("target", "observed", "at the point", "met", "predictive mean [90% of draws]", "consistent"):
+        checks.add_column(column)
+    predictive = result.predictive.set_index("target")
+    for row in result.at_calibrated.itertuples():
+        ppc = predictive.loc[row.target]
+        name = f"{row.target} (held out)" if row.held_out else row.target
+        checks.add_row(
+            escape(name),
+            f"{row.observed:.3g} ± {row.observation_sd:.2g}",
+            f"{row.model:.3g}",
+            "yes" if row.met else "no",
+            f"{ppc['predictive_mean']:.3g} [{ppc['draws_q05']:.3g}, {ppc['draws_q95']:.3g}]",
+            "yes" if ppc["consistent"] else "no",
+        )
+    wide.print(checks)
+    for note in result.notes:
+        wide.print(f"- {escape(note)}")

@@ -28,6 +28,7 @@ from sim.model.engines import ENGINES
 from sim.model.hierarchy import build_layout, graph_from_layout, level_names
 from sim.model.measures import (
     chosen_inflation_mean,
+    escalation_by_level,
     gaps_by_level,
     middle_outputs,
     outputs_by_type,
@@ -633,6 +634,8 @@ class BureauModel(mesa.Model):
             outputs |= gaps_by_level(self)
         if self.p.relay.inflation_options is not None and self.relays > 1:
             outputs[CHOSEN_INFLATION] = chosen_inflation_mean(self)
+        if self.p.relay.escalation_by_level is not None:
+            outputs |= escalation_by_level(self)
         if self.p.middle.relay_choice and self.relays > 0:
             outputs |= middle_outputs(self)
         if self.p.middle.shielding and self.relays > 0:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.scenario.output_names import (
+    ESCALATION_LEVEL_PREFIX,
     LEVEL_GAP_PREFIX,
     MIDDLE_OUTPUTS,
     MOTIVATION_TYPES,
@@ -80,6 +81,28 @@ def gaps_by_level(model: BureauModel) -> dict[str, float]:
             gaps[columns] = (believed - realised / layout.leaves[level][:, None]).mean(axis=0)
         name = f"{LEVEL_GAP_PREFIX}{model.level_names[level]}"
         outputs[name] = target_weighted(gaps, model.tasks_in_force, tasks.target)
+    return outputs
+
+
+def escalation_by_level(model: BureauModel) -> dict[str, float]:
+    """Per level between the top and the grassroots: the mean target its officials receive over the original.
+
+    The first relay's markup is what the level below the top receives (ODD 12.5: the centre ->
+    province relay of a growth target, with the centre at the top). In a portfolio each task's
+    offices are those of its issuer's chain; the per-task values are averaged by target over the
+    tasks the townships work on, as ``escalation_at_bottom`` is.
+    """
+    outputs: dict[str, float] = {}
+    tasks = model.tasks
+    for level in range(1, model.relays):
+        name = f"{ESCALATION_LEVEL_PREFIX}{model.level_names[level]}"
+        if tasks is None:
+            outputs[name] = float(model.levels[level].target_received.mean() / model.p.task.target)
+            continue
+        values = np.zeros(len(tasks))
+        for chain, columns in enumerate(tasks.columns):
+            values[columns] = model.chains[chain][level].target_received.mean(axis=0) / tasks.target[columns]
+        outputs[name] = target_weighted(values, model.active_tasks, tasks.target)
     return outputs
 
 

@@ -61,6 +61,9 @@ MIDDLE_OUTPUTS = (*(f"relay_share_{label}" for label in RELAY_OPTION_LABELS), "m
 SHIELD_SHARE = "shield_share"
 """The share of the grassroots' superiors who shield them, with shielding (ODD 13.3)."""
 
+ESCALATION_LEVEL_PREFIX = "escalation_at_"
+"""``escalation_at_<level>``: a level's mean received target over the original, with escalation by level (ODD 12.5)."""
+
 FEEDBACK_OUTPUTS = ("inspection_factor", "target_factor")
 """The top's revisions of inspection intensity and targets, with feedback (ODD section 15)."""
 
@@ -161,6 +164,8 @@ def optional_output_names(parameters, level_names: list[str]) -> list[str]:
         names += [f"{LEVEL_GAP_PREFIX}{name}" for name in level_names[:-1]]
     if parameters.relay.inflation_options is not None and len(level_names) > 2:  # someone between top and bottom
         names.append(CHOSEN_INFLATION)
+    if parameters.relay.escalation_by_level is not None:
+        names += [f"{ESCALATION_LEVEL_PREFIX}{name}" for name in level_names[1:-1]]
     if parameters.middle.relay_choice and len(level_names) > 1:  # someone who relays
         names += MIDDLE_OUTPUTS
     if parameters.middle.shielding and len(level_names) > 1:  # someone above the grassroots
@@ -180,6 +185,8 @@ def optional_output_switch(name: str) -> str:
         return "feedback.every (feedback from the top)"
     if name == SHIELD_SHARE:
         return "middle.shielding (shielding by the grassroots' superiors), with a level above the grassroots"
+    if name.startswith(ESCALATION_LEVEL_PREFIX):
+        return "relay.escalation_by_level (escalation by level), for a level between the top and the grassroots"
     if name in MIDDLE_OUTPUTS:
         return "middle.relay_choice (middle levels that decide), with a level above the grassroots"
     return "relay.report_rule: rate, for a level above the grassroots (the gap by level)"
@@ -193,6 +200,7 @@ def is_optional_output(name: str) -> bool:
         or name in MIDDLE_OUTPUTS
         or name in FEEDBACK_OUTPUTS
         or name.startswith(LEVEL_GAP_PREFIX)
+        or (name.startswith(ESCALATION_LEVEL_PREFIX) and name != "escalation_at_bottom")
     )
 
 

@@ -26,6 +26,7 @@ from sim.scenario.messages import describe_error, did_you_mean, user_error
 from sim.scenario.output_names import DIRECTIONS, split_task_output
 from sim.scenario.parameters import Parameters, is_task_path, parameter_paths, with_values
 from sim.scenario.policies import REGISTRY, apply_policies
+from sim.scenario.targets import CalibrationSpec, Target, check_targets
 from sim.scenario.tasks import TaskSpec, check_portfolio
 from sim.scenario.yaml12 import load_value
 
@@ -457,6 +458,12 @@ class Scenario(_Section):
     robustness: RobustnessSpec = Field(
         default_factory=RobustnessSpec, description="futures, thresholds and questions for bureausim robustness"
     )
+    targets: list[Target] = Field(
+        default_factory=list, description="numbers from the world the model should reproduce (ODD section 16)"
+    )
+    calibration: CalibrationSpec | None = Field(
+        None, description="the parameters bureausim calibrate may move, and its settings (ODD section 16)"
+    )
     source: str | None = Field(None, exclude=True, description="the file this scenario was read from")
     _lines: dict[tuple[Any, ...], int] = PrivateAttr(default_factory=dict)
     _absolute_paths_allowed: bool = PrivateAttr(default=False)
@@ -486,17 +493,19 @@ class Scenario(_Section):
     @field_validator("uncertainties")
     @classmethod
     def _ranges(cls, value: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
-        for path, (low, high) in value.items():
-            _check_point_path(path)
-            if path.startswith("hierarchy."):
-                raise ValueError(f"{path}: a hierarchy value cannot be given a range; sweep it with sweep: instead")
-            if not is_number_type(point_annotation(path)):
-                raise ValueError(f"{path} is not numeric and cannot be uncertain")
-            if not low < high:
-                raise ValueError(f"{path}: range [{low}, {high}] must have low < high")
-            _validated_point_value(path, low)
-            _validated_point_value(path, high)
+        return checked_ranges(value)
+
+    @field_validator("calibration")
+    @classmethod
+    def _calibration_ranges(cls, value: CalibrationSpec | None) -> CalibrationSpec | None:
+        if value is not None:
+            checked_ranges(value.parameters, "calibration.parameters.")
         return value
+
+    @model_validator(mode="after")
+    def _targets(self) -> Scenario:
+        check_targets(self.targets, [arm.name for arm in self.arms])
+        return self
 
     @field_validator("arms")
     @classmethod
@@ -808,6 +817,24 @@ class Scenario(_Section):
         return validate_scenario(
             data, source="--set", lines={}, origin=self.source, allow_absolute_paths=self._absolute_paths_allowed
         )
+
+
+def checked_ranges(value: dict[str, tuple[float, float]], where: str = "") -> dict[str, tuple[float, float]]:
+    """Refuse a range of a path that is not a numeric parameter (or policy option), or whose low is not below high."""
+    for path, (low, high) in value.items():
+        try:
+            _check_point_path(path)
+            if path.startswith("hierarchy."):
+                raise ValueError(f"{path}: a hierarchy value cannot be given a range; sweep it with sweep: instead")
+            if not is_number_type(point_annotation(path)):
+                raise ValueError(f"{path} is not numeric and cannot be uncertain")
+            if not low < high:
+                raise ValueError(f"{path}: range [{low}, {high}] must have low < high")
+            _validated_point_value(path, low)
+            _validated_point_value(path, high)
+        except ValueError as error:
+            raise ValueError(f"{where}{error}") from None
+    return value
 
 
 def _applied_one_by_one(where: str, choices: list[PolicyChoice], parameters: Parameters) -> Parameters:

@@ -76,9 +76,12 @@ NOT_HASHED = {
     "arms": {"__all__": {"description"}},
     "factors": {"__all__": {"description"}},
     "robustness": True,
+    "targets": True,
+    "calibration": True,
 }
-"""Parts of a scenario that change no run: descriptions, and what ``robustness`` reports (its
-number of futures is part of that experiment's design instead)."""
+"""Parts of a scenario that change no run: descriptions, what ``robustness`` reports (its
+number of futures is part of that experiment's design instead), and the calibration's targets
+and settings (a calibration's design names them in its identity)."""
 
 
 def scenario_hash(scenario: Scenario) -> str:

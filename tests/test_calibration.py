@@ -1,0 +1,344 @@
+"""Calibration against numbers from the world (docs/ODD.md, section 16).
+
+Targets are data with their uncertainty and source; refused input names file, line and field.
+The method's arithmetic (implausibility, contraction, one-to-one maps) is checked on numbers
+worked by hand. End to end, a small user-written calibration recovers a parameter from targets
+made by the model itself at a known value (the posterior covers it and contracts), while the
+same targets with uncertainty so wide they say nothing leave the posterior as wide as the prior
+(the negative control); it gives the same posterior serially and on two processes, and a second
+call on its folder runs nothing and finds the same.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sim.analysis.history_matching import Observation, implausibility, one_to_one, weighted_summary
+from sim.checks.calibration import run_calibration
+from sim.errors import ScenarioError
+from sim.model.run import replication_seeds, run_one
+from sim.scenario.loader import load_scenario
+from sim.scenario.outcome_values import run_value
+from sim.scenario.schema import Scenario
+from sim.scenario.targets import RANGE_SDS, Target
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TRUE_BLAME_SHIFT = 0.8
+
+
+def user_scenario(targets: list[dict], **calibration) -> dict:
+    """A small user-written calibration: three levels, blame shifting and dilution to fit."""
+    return {
+        "name": "user_calibration",
+        "seed": 11,
+        "steps": 30,
+        "burn_in": 10,
+        "hierarchy": {"branching": [3, 4]},
+        "parameters": {"relay": {"report_rule": "rate"}},
+        "targets": targets,
+        "calibration": {
+            "parameters": {"accountability.blame_shift": [0.5, 0.99], "relay.dilution": [0.0, 0.15]},
+            "replications": 2,
+            "screening": 0,
+            "waves": 2,
+            "points": 12,
+            "space_sample": 2000,
+            "population": 16,
+            "generations": 3,
+            "draws": 4,
+        }
+        | calibration,
+    }
+
+
+def write(tmp_path: Path, data: dict, name: str = "user.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def truth() -> dict[str, float]:
+    """The township share and clarity the small model gives at the true blame shift (8 replications)."""
+    scenario = Scenario.model_validate(
+        user_scenario([{"name": "x", "output": "goal_attainment", "value": 1, "sd": 1, "source": "none"}])
+    )
+    values = {"sanction_share_township": [], "clarity_at_bottom": [], "goal_attainment": []}
+    for k, seed in enumerate(replication_seeds(99, 8)):
+        steps = run_one(
+            scenario, seed, replication=k, overrides={"accountability.blame_shift": TRUE_BLAME_SHIFT}, agents=False
+        ).steps
+        after = steps[steps["period"] > scenario.burn_in_periods]
+        for name in values:
+            values[name].append(run_value(after[name]))
+    return {name: float(np.mean(v)) for name, v in values.items()}
+
+
+def targets_from(truth: dict[str, float], sd: float) -> list[dict]:
+    """The model's own values at the true point as targets: two fitted (with ``sd``), attainment held out."""
+    return [
+        {
+            "name": "township_share",
+            "output": "sanction_share_township",
+            "value": round(truth["sanction_share_township"], 4),
+            "sd": sd,
+            "source": "the model itself at blame_shift 0.8",
+        },
+        {
+            "name": "clarity",
+            "output": "clarity_at_bottom",
+            "value": round(truth["clarity_at_bottom"], 4),
+            "sd": sd,
+            "source": "the model itself at blame_shift 0.8",
+        },
+        {
+            "name": "attainment",
+            "output": "goal_attainment",
+            "value": round(truth["goal_attainment"], 4),
+            "sd": 0.05,
+            "held_out": True,
+            "source": "the model itself",
+        },
+    ]
+
+
+@pytest.fixture(scope="module")
+def recovered(tmp_path_factory, truth):
+    folder = tmp_path_factory.mktemp("calibration")
+    path = write(folder, user_scenario(targets_from(truth, 0.03)))
+    serial = run_calibration(path, out=folder / "serial", workers=1, progress=False)
+    return path, folder, serial
+
+
+# --- targets as data -------------------------------------------------------------------------
+
+
+def test_a_range_is_a_95_percent_interval_and_its_centre_the_value():
+    target = Target(name="gap", output="implementation_gap", range=(0.1, 0.3), source="a source")
+    assert target.observed == pytest.approx(0.2)
+    assert target.observation_sd == pytest.approx(0.2 / RANGE_SDS)
+    assert target.total_sd(0.05) == pytest.approx(math.hypot(0.2 / RANGE_SDS, 0.01))
+    given = Target(
+        name="gap", output="implementation_gap", value=0.15, range=(0.1, 0.3), discrepancy=0.0, source="a source"
+    )
+    assert given.observed == 0.15 and given.total_sd(0.5) == pytest.approx(0.2 / RANGE_SDS)
+
+
+@pytest.mark.parametrize(
+    ("target", "field", "words"),
+    [
+        ({"name": "a", "output": "goal_attainment", "value": 0.5, "source": "s s s"}, "targets.0", "sd"),
+        (
+            {"name": "a", "output": "goal_attainment", "value": 0.5, "sd": 0.1, "range": [0, 1], "source": "s s s"},
+            "targets.0",
+            "not both",
+        ),
+        (
+            {"name": "a", "output": "goal_attainment", "value": 2, "range": [0, 1], "source": "s s s"},
+            "targets.0",
+            "outside its range",
+        ),
+        (
+            {"name": "a", "output": "goal_attainment", "range": [1, 0], "source": "s s s"},
+            "targets.0.range",
+            "low < high",
+        ),
+        ({"name": "a", "output": "goal_attainment", "value": 0.5, "sd": 0.1}, "targets.0.source", "source"),
+        (
+            {"name": "a", "output": "goal_attainment", "value": 0.5, "sd": 0.1, "source": "s s s", "arm": "nope"},
+            "targets.0",
+            "no arm nope",
+        ),
+    ],
+)
+def test_a_bad_target_is_refused_with_file_line_and_field(tmp_path, target, field, words):
+    path = write(tmp_path, user_scenario([target]))
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(path)
+    message = str(error.value)
+    assert str(path) in message and field in message and words in message
+    assert re.search(r"user\.yaml:\d+: ", message)  # the line of the value
+
+
+def test_the_same_target_named_twice_and_a_non_numeric_parameter_are_refused(tmp_path):
+    twice = {"name": "a", "output": "goal_attainment", "value": 0.5, "sd": 0.1, "source": "s s s"}
+    with pytest.raises(ScenarioError, match="named twice"):
+        load_scenario(write(tmp_path, user_scenario([twice, dict(twice)])))
+    data = user_scenario([twice])
+    data["calibration"]["parameters"] = {"relay.report_rule": [0, 1]}
+    with pytest.raises(ScenarioError, match=r"calibration.parameters.relay.report_rule"):
+        load_scenario(write(tmp_path, data))
+
+
+def test_calibrate_refuses_what_it_cannot_fit_before_any_run(tmp_path):
+    held = {"name": "a", "output": "goal_attainment", "value": 0.5, "sd": 0.1, "source": "s s s", "held_out": True}
+    path = write(tmp_path, user_scenario([held]))
+    with pytest.raises(ScenarioError, match="not held out"):
+        run_calibration(path, out=tmp_path / "out", progress=False)
+    unknown = {"name": "a", "output": "no_such_output", "value": 0.5, "sd": 0.1, "source": "s s s"}
+    with pytest.raises(ScenarioError, match="no_such_output"):
+        run_calibration(write(tmp_path, user_scenario([unknown])), out=tmp_path / "out", progress=False)
+    fine = {"name": "a", "output": "goal_attainment", "value": 0.5, "sd": 0.1, "source": "s s s"}
+    with pytest.raises(ScenarioError, match=r"calibration.patterns.0: no pattern P99"):
+        run_calibration(write(tmp_path, user_scenario([fine], patterns=["P99"])), out=tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_shipped_calibration_names_its_sources_and_holds_targets_out():
+    scenario = load_scenario(ROOT / "scenarios" / "calibration" / "china.yaml")
+    assert {t.name for t in scenario.targets if t.held_out} and {t.name for t in scenario.targets if not t.held_out}
+    assert all(len(t.source) > 40 for t in scenario.targets)
+    share = next(t for t in scenario.targets if t.output == "sanction_share_township")
+    assert 0.7 < share.observed < 0.8  # leading cadres, not the headline 95%
+    first = next(t for t in scenario.targets if t.output == "escalation_at_province")
+    assert scenario.hierarchy.levels[0] == "centre" and first.observed == pytest.approx(9.9 / 7.5, abs=0.005)
+
+
+# --- the arithmetic --------------------------------------------------------------------------
+
+
+def test_implausibility_is_the_largest_standardised_distance():
+    observed = [Observation("a", 1.0, 0.03), Observation("b", 0.0, 0.01)]
+    means = np.array([[1.2, 0.0], [1.0, 0.3], [np.nan, 0.0]])
+    variances = np.array([[0.01, 0.0], [0.0, 0.08], [0.0, 0.0]])
+    scores = implausibility(means, variances, observed)
+    assert scores[0] == pytest.approx(0.2 / math.sqrt(0.04))
+    assert scores[1] == pytest.approx(0.3 / math.sqrt(0.09))
+    assert scores[2] == math.inf
+
+
+def test_contraction_is_near_zero_for_the_prior_and_near_one_for_a_point():
+    rng = np.random.default_rng(1)
+    box = {"x": (0.0, 1.0)}
+    wide = weighted_summary(pd.DataFrame({"x": rng.uniform(0, 1, 5000)}), np.ones(5000), box)
+    narrow = weighted_summary(pd.DataFrame({"x": rng.normal(0.4, 0.01, 5000)}), np.ones(5000), box)
+    assert abs(wide["contraction"].iloc[0]) < 0.05
+    assert narrow["contraction"].iloc[0] > 0.99 and narrow["mean"].iloc[0] == pytest.approx(0.4, abs=0.001)
+
+
+def test_one_to_one_names_a_parameter_that_alone_moves_one_target():
+    screening = pd.DataFrame(
+        {
+            "parameter": ["e", "m", "b", "e", "m", "b"],
+            "target": ["escalation", "escalation", "escalation", "share", "share", "share"],
+            "mu_star_sd": [5.0, 0.1, 0.0, 0.1, 2.0, 3.0],
+        }
+    )
+    assert one_to_one(screening, 0.5) == [("e", "escalation")]
+    screening.loc[3, "mu_star_sd"] = 1.0  # e now moves the share too: no longer one to one
+    assert one_to_one(screening, 0.5) == []
+
+
+# --- end to end ------------------------------------------------------------------------------
+
+
+def test_escalation_by_level_gives_each_level_its_markup():
+    scenario = Scenario.model_validate(
+        {
+            "steps": 6,
+            "hierarchy": {"branching": [2, 2, 3], "levels": ["centre", "province", "county", "township"]},
+            "parameters": {"relay": {"escalation_by_level": [0.32, 0.1, 0.05], "escalation_pressure": 0.0}},
+        }
+    )
+    steps = run_one(scenario, 1, agents=False).steps
+    assert steps["escalation_at_province"].to_numpy() == pytest.approx(1.32)
+    assert steps["escalation_at_county"].to_numpy() == pytest.approx(1.32 * 1.1)
+    assert steps["escalation_at_bottom"].to_numpy() == pytest.approx(1.32 * 1.1 * 1.05)
+    agents = run_one(scenario.model_copy(update={"engine": "agents"}), 1, agents=False).steps
+    pd.testing.assert_frame_equal(steps, agents)
+    plain = run_one(Scenario.model_validate({"steps": 2, "hierarchy": {"branching": [2, 3]}}), 1, agents=False).steps
+    assert not [c for c in plain.columns if c.startswith("escalation_at_") and c != "escalation_at_bottom"]
+
+
+def test_a_user_calibration_recovers_a_known_parameter(recovered):
+    _, _, result = recovered
+    summary = result.summary.set_index("parameter")
+    blame = summary.loc["accountability.blame_shift"]
+    assert blame["q05"] <= TRUE_BLAME_SHIFT <= blame["q95"]
+    assert blame["contraction"] > 0.5
+    dilution = summary.loc["relay.dilution"]  # the clarity target pins it (true: the default 0.05)
+    assert dilution["q05"] <= 0.05 <= dilution["q95"] and dilution["contraction"] > 0.5
+    assert result.waves["ruled_out_share"].sum() > 0.3  # the township share rules most of the box out
+    for name in (
+        "screening.csv",
+        "waves.csv",
+        "posterior.csv",
+        "posterior_summary.csv",
+        "predictive_checks.csv",
+        "identifiability.md",
+        "calibrated.yaml",
+        "posterior_pairs.png",
+        "predictive_checks.png",
+        "abc.db",
+    ):
+        assert (result.folder / name).is_file(), name
+    held = result.predictive.set_index("target").loc["attainment"]
+    assert bool(held["held_out"]) and held["consistent"]
+    fitted = result.at_calibrated.set_index("target").loc["township_share"]
+    assert fitted["met"]
+    calibrated = yaml.safe_load((result.folder / "calibrated.yaml").read_text(encoding="utf-8"))
+    assert calibrated["parameters"]["accountability"]["blame_shift"] == pytest.approx(
+        result.calibrated["accountability.blame_shift"], rel=1e-5
+    )
+
+
+def test_targets_that_say_nothing_pin_nothing_down(tmp_path, truth):
+    """The negative control: the same target with an sd of 10 leaves the posterior as wide as the prior."""
+    path = write(tmp_path, user_scenario(targets_from(truth, 10.0), generations=2, population=48))
+    result = run_calibration(path, out=tmp_path / "vague", workers=1, progress=False)
+    summary = result.summary.set_index("parameter")
+    assert summary.loc["accountability.blame_shift", "contraction"] < 0.3
+    assert result.waves["ruled_out_share"].sum() == 0
+    assert any("not identified" in note for note in result.notes)
+
+
+def test_the_same_posterior_on_two_processes_and_after_a_resume(recovered):
+    path, folder, serial = recovered
+    parallel = run_calibration(path, out=folder / "parallel", workers=2, progress=False)
+    pd.testing.assert_frame_equal(serial.posterior, parallel.posterior)
+    assert serial.calibrated == parallel.calibrated
+    again = run_calibration(path, out=folder / "serial", workers=1, progress=False)
+    pd.testing.assert_frame_equal(serial.posterior, again.posterior)
+    manifest = json.loads((folder / "serial" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["invocations"][-1]["runs_run"] == 0  # every run was stored: none ran again
+
+
+def test_bureausim_calibrate_on_the_command_line(tmp_path, truth):
+    path = write(tmp_path, user_scenario(targets_from(truth, 0.02), generations=1, waves=1))
+    out = tmp_path / "cli"
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "calibrate", str(path), "--out", str(out), "--workers", "1"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith(str(out))
+    assert "calibrated point" in done.stderr and "township_share" in done.stderr
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "calibrate",
+            str(ROOT / "scenarios" / "baseline.yaml"),
+            "--out",
+            str(tmp_path / "none"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 2 and "calibration:" in bad.stderr and "Traceback" not in bad.stderr
+    assert not (tmp_path / "none").exists()
