@@ -14,7 +14,7 @@ from sim.errors import ScenarioError
 from sim.experiments.calibrate import CalibrationResult, Constraint, calibrate
 from sim.experiments.template import ExecutionKeywords, ExperimentOptions
 from sim.scenario.loader import load_scenario
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, typed_values
 
 
 def default_patterns_folder(scenario: Scenario) -> Path | None:
@@ -49,7 +49,7 @@ def pattern_constraint(scenario: Scenario, patterns_folder: Path | None) -> Cons
     scenarios = {pattern.id: pattern_scenario(pattern, folder) for pattern in chosen}
 
     def holds(point: dict[str, float]) -> dict[str, bool]:
-        assignments = [f"parameters.{path}={value!r}" for path, value in point.items()]
+        assignments = [f"parameters.{path}={value!r}" for path, value in typed_values(point).items()]
         return {
             pattern.id: all(
                 claim.holds

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.history_matching import box_to_unit
+from sim.errors import RunsFailed
 from sim.experiments.calibrate import ABC, PointRunner, not_ruled_out, observations, own_seeds
 
 if TYPE_CHECKING:
@@ -77,6 +78,11 @@ def make_sampler(runner: PointRunner, simulator: Simulator, key_of, seed: int):
             start = ABC + (t + 1) * GENERATION
             while accepted < n:
                 size = n - accepted if all_accepted else max(2 * (n - accepted), 4)
+                if evaluated + size > GENERATION:  # the next generation's ids would be reused
+                    raise RunsFailed(
+                        f"ABC-SMC generation {t + 1} accepted {accepted} of {n} particles in {evaluated:,} candidates: "
+                        "the tolerance cannot be met; widen the targets' uncertainty or lower calibration.population"
+                    )
                 seeds = np.random.SeedSequence([seed, 7, t + 1, batch]).generate_state(size)
                 simulator.recorded, simulator.results, simulator.position = [], None, 0
                 for word in seeds:
@@ -138,9 +144,6 @@ def make_prior(box: dict[str, tuple[float, float]], names: list[str], inside):
         def pdf(self, x):
             return super().pdf(x) if inside(x) else 0.0
 
-        def copy(self):
-            return self
-
     rvs = {name: pyabc.RV("uniform", low, high - low) for name, (low, high) in zip(names, box.values(), strict=True)}
     return NotRuledOut(**rvs)
 
@@ -195,15 +198,15 @@ def run_abc(
         history = abc.load(database, 1)
         remaining = spec.generations - history.n_populations
     else:
-        np.random.seed(seed % 2**32)
         abc.new(database, x0)
         remaining = spec.generations
     if remaining > 0:
         abc.run(max_nr_populations=remaining)
     history = abc.history
-    frame, weights = history.get_distribution(m=0, t=history.max_t)
-    particles = pd.DataFrame({path: frame[name].to_numpy(dtype=float) for path, name in zip(paths, names, strict=True)})
-    particles["weight"] = np.asarray(weights, dtype=float)
-    population = history.get_weighted_distances(t=history.max_t)
-    particles["distance"] = population["distance"].to_numpy(dtype=float)
+    population = history.get_population(t=history.max_t).particles  # each particle's values, weight and distance
+    particles = pd.DataFrame(
+        {path: [float(p.parameter[name]) for p in population] for path, name in zip(paths, names, strict=True)}
+    )
+    particles["weight"] = np.array([p.weight for p in population], dtype=float)
+    particles["distance"] = np.array([p.distance for p in population], dtype=float)
     return particles

@@ -281,7 +281,10 @@ def history_match(
         means = stats[[t.name for t in fitted]].to_numpy(dtype=float)
         variances = stats[[f"{t.name}_var" for t in fitted]].to_numpy(dtype=float)
         simulated = implausibility(means, variances, observed)
-        wave_emulators = [Emulator(unit, means[:, i], seed + 97 * wave + i) for i in range(len(fitted))]
+        wave_emulators = [
+            Emulator(unit, means[:, i], int(np.random.SeedSequence([seed, wave, i]).generate_state(1)[0]))
+            for i in range(len(fitted))
+        ]
         before = alive.mean()
         if alive.any():
             predicted = [e.predict(space[alive]) for e in wave_emulators]
@@ -348,7 +351,7 @@ def calibrate(
     if spec.patterns and constraint is None:
         raise ScenarioError(
             f"{scenario.source or 'the scenario'}: calibration.patterns: pattern claims are checked by bureausim "
-            "calibrate (the command line) or sim.calibrate; this call gave no pattern checks",
+            "calibrate (the command line) or sim.checks.calibration.run_calibration; this call gave no pattern checks",
             source=scenario.source,
         )
     arms = tuple(sorted({t.arm or "" for t in scenario.targets}))
@@ -460,14 +463,14 @@ def choose_point(posterior, summary, order, box, emulators, fitted, spec, constr
     candidates = []
     unit = box_to_unit(np.array([[mean[n] for n in names]]), box)
     if not emulators or not_ruled_out(emulators, unit, observations(fitted, spec.discrepancy), spec.cutoff)[0]:
-        candidates.append(("posterior mean", mean))
+        candidates.append(("posterior mean", typed_values(mean)))
     for rank, index in enumerate(order[: spec.pattern_points + 1]):
         label = (
             "posterior mode (MAP: the particle of highest density)"
             if rank == 0
             else f"particle of density rank {rank + 1}"
         )
-        candidates.append((label, {n: float(posterior[n].iloc[index]) for n in names}))
+        candidates.append((label, typed_values({n: float(posterior[n].iloc[index]) for n in names})))
     checks = []
     for label, point in candidates:
         if constraint is None or not spec.patterns:
@@ -498,10 +501,9 @@ def predictive_checks(experiment, scenario, posterior, weights, box, spec, progr
     for target in scenario.targets:
         values = stats[target.name].to_numpy(dtype=float)
         values = values[np.isfinite(values)]
-        noise = float(stats[f"{target.name}_var"].mean())
-        total = math.sqrt(
-            (values.var(ddof=1) if len(values) > 1 else 0.0) + noise + target.total_sd(spec.discrepancy) ** 2
-        )
+        # the draws' means carry their replicate noise already: their variance is Var(m(θ)) + E[σ²/R]
+        spread = values.var(ddof=1) if len(values) > 1 else 0.0
+        total = math.sqrt(spread + target.total_sd(spec.discrepancy) ** 2)
         mean = float(values.mean()) if len(values) else np.nan
         z = (target.observed - mean) / total if total else np.nan
         rows.append(

@@ -200,7 +200,7 @@ def is_optional_output(name: str) -> bool:
         or name in MIDDLE_OUTPUTS
         or name in FEEDBACK_OUTPUTS
         or name.startswith(LEVEL_GAP_PREFIX)
-        or (name.startswith(ESCALATION_LEVEL_PREFIX) and name != "escalation_at_bottom")
+        or (name.startswith(ESCALATION_LEVEL_PREFIX) and split_task_output(name)[0] != "escalation_at_bottom")
     )
 
 

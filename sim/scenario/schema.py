@@ -500,6 +500,12 @@ class Scenario(_Section):
     def _calibration_ranges(cls, value: CalibrationSpec | None) -> CalibrationSpec | None:
         if value is not None:
             checked_ranges(value.parameters, "calibration.parameters.")
+            for path in value.parameters:
+                if path.split(".", 1)[0] in ("policies", "tasks"):
+                    raise ValueError(
+                        f"calibration.parameters.{path}: a calibration moves model parameters only (group.name), "
+                        "not a policy's option or a task's field"
+                    )
         return value
 
     @model_validator(mode="after")

@@ -25,6 +25,10 @@ PATTERN_ID = r"^P[0-9]+h?$"
 """How a pattern is named in ``calibration.patterns`` (``P3``, ``P7h``)."""
 
 
+RESERVED_NAMES = ("point", "wave", "implausibility", "not_ruled_out")
+"""Columns of the calibration's tables a target's name may not take (nor any name ending in ``_var``)."""
+
+
 class _Section(ExactModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -47,6 +51,13 @@ class Target(_Section):
     source: str = Field(min_length=3, description="where the number comes from (a citation)")
     held_out: bool = Field(False, description="kept out of the fit: checked by posterior prediction only")
     note: str = Field("", description="how the number was read, and what it does not say")
+
+    @field_validator("name")
+    @classmethod
+    def _not_a_column(cls, value: str) -> str:
+        if value in RESERVED_NAMES or value.endswith("_var"):
+            raise ValueError(f"{value!r} names a column of the calibration's tables; choose another name")
+        return value
 
     @field_validator("output")
     @classmethod
@@ -107,7 +118,9 @@ class CalibrationSpec(_Section):
     parameters: dict[str, tuple[float, float]] = Field(
         description="prior ranges of the parameters the calibration may move, by dotted path"
     )
-    replications: int = Field(2, ge=1, le=1_000, description="replications per parameter point")
+    replications: int = Field(
+        2, ge=2, le=1_000, description="replications per parameter point (two at least: their spread is the noise)"
+    )
     screening: int = Field(
         8, ge=0, le=1_000, description="Morris trajectories of the screening (0: no screening, keep every parameter)"
     )
@@ -128,7 +141,7 @@ class CalibrationSpec(_Section):
     )
     population: int = Field(100, ge=5, le=100_000, description="ABC-SMC particles per generation")
     generations: int = Field(4, ge=1, le=50, description="ABC-SMC generations")
-    draws: int = Field(20, ge=2, le=10_000, description="posterior draws for predictive checks and compare --posterior")
+    draws: int = Field(20, ge=2, le=10_000, description="posterior draws for the posterior predictive checks")
     patterns: list[str] = Field(
         default_factory=list, description="pattern claims the calibrated point must hold (P3, P7h, ...)"
     )
