@@ -39,6 +39,9 @@ class Emulator:
 
         finite = np.isfinite(values)
         dims = unit_points.shape[1]
+        self.model = None
+        if finite.sum() < 3:  # nothing to emulate: the target has (almost) no value in this wave
+            return
         kernel = ConstantKernel(1.0, (1e-3, 1e3)) * RBF(np.full(dims, 0.3), (1e-2, 1e2)) + WhiteKernel(
             1e-2, (1e-8, 1e1)
         )
@@ -48,7 +51,9 @@ class Emulator:
             self.model.fit(unit_points[finite], values[finite])
 
     def predict(self, unit_points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The emulator's mean and variance at each point."""
+        """The emulator's mean and variance at each point (NaN where there was nothing to emulate)."""
+        if self.model is None:
+            return np.full(len(unit_points), np.nan), np.full(len(unit_points), np.inf)
         mean, sd = self.model.predict(unit_points, return_std=True)
         return mean, sd**2
 

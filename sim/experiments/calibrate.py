@@ -37,7 +37,7 @@ from sim.analysis.history_matching import (
 )
 from sim.analysis.sampling import latin_hypercube
 from sim.atomic import write_text
-from sim.errors import ScenarioError
+from sim.errors import RunsFailed, ScenarioError
 from sim.experiments.template import Design, Experiment, ExperimentOptions, run_specs
 from sim.model.run import replication_seeds
 from sim.scenario.loader import load_scenario
@@ -138,10 +138,14 @@ class PointRunner:
         ]
 
     def run(self, specs: list[RunSpec], label: str) -> None:
-        """Run the specs not yet stored, keeping only the targets' outputs of their steps tables."""
+        """Run the specs not yet stored or failed, keeping only the targets' outputs of their steps tables.
+
+        A run that failed is not run again (its replication is missing from its point's statistics),
+        so a resumed calibration sees the same runs as one that never stopped.
+        """
         store = self.experiment.store
-        done = store.done()
-        todo = [spec for spec in specs if spec.key not in done]
+        done, failed = store.done(), store.failures()
+        todo = [spec for spec in specs if spec.key not in done and spec.key not in failed]
         keep = ["arm", "point", "replication", "seed", "period", *self.outputs]
         executor = _Trimmed(self.experiment.executor, keep)
         finished, _ = run_specs(store, self.experiment.payload, todo, executor, label=label, progress=self.progress)
@@ -153,6 +157,8 @@ class PointRunner:
         """Per point (one row, by id): each target's mean over replications and its mean's replicate variance."""
         self.run(self.specs(points, ids, seeds), label)
         values = self.experiment.store.values()
+        if values.empty:
+            raise RunsFailed(f"no run finished; see {self.experiment.folder / 'failures.jsonl'}")
         values = values[values["point"].isin(ids)]
         rows = []
         for point_id in ids:
@@ -192,11 +198,13 @@ MORRIS_LEVELS = 4
 
 
 def screen(
-    runner: PointRunner, spec: CalibrationSpec, fitted: list[Target], seed: int
+    runner: PointRunner, spec: CalibrationSpec, fitted: list[Target], seed: int, notes: list[str]
 ) -> tuple[pd.DataFrame, list[str]]:
     """Morris elementary effects of every calibration parameter on every fitted target, and the parameters kept.
 
-    μ* is divided by the target's total sd: how many sds the target moves across the range.
+    μ* is divided by the target's total sd: how many sds the target moves across the range. A
+    trajectory with a point where a target has no value (its runs failed, or the output was NaN
+    throughout) is left out of that target's effects; what cannot be screened is said in ``notes``.
     """
     box = spec.parameters
     names = list(box)
@@ -210,16 +218,27 @@ def screen(
     points = [dict(zip(names, row, strict=True)) for row in matrix.tolist()]
     stats = runner.statistics(points, list(range(len(points))), label="screening")
     rows = []
+    width = len(names) + 1  # SALib's rows: one trajectory after another, k + 1 points each
     for target in fitted:
         y = stats[target.name].to_numpy(dtype=float)
         scale = target.total_sd(spec.discrepancy)
-        if not np.isfinite(y).all() or np.ptp(y) == 0:
+        complete = np.repeat(np.isfinite(y).reshape(-1, width).all(axis=1), width)
+        if complete.sum() < 2 * width:
+            found = {"mu_star": np.full(len(names), np.nan), "sigma": np.full(len(names), np.nan)}
+            notes.append(
+                f"Target `{target.name}` could not be screened: fewer than two Morris trajectories gave it a value "
+                "at every point; no parameter was screened out for it."
+            )
+        elif np.ptp(y[complete]) == 0:
             found = {"mu_star": np.zeros(len(names)), "sigma": np.zeros(len(names))}
-            if not np.isfinite(y).all():
-                found = {"mu_star": np.full(len(names), np.nan), "sigma": np.full(len(names), np.nan)}
         else:
             found = morris_analyze.analyze(
-                problem, matrix, y, num_levels=MORRIS_LEVELS, seed=seed % 2**32, print_to_console=False
+                problem,
+                matrix[complete],
+                y[complete],
+                num_levels=MORRIS_LEVELS,
+                seed=seed % 2**32,
+                print_to_console=False,
             )
         for position, name in enumerate(names):
             mu_star = float(found["mu_star"][position])
@@ -233,10 +252,17 @@ def screen(
                 }
             )
     table = pd.DataFrame(rows)
+    unscreened = table.groupby("target", sort=False)["mu_star_sd"].apply(lambda v: v.isna().all())
+    if unscreened.any():  # a target that could not be screened may depend on any parameter: keep them all
+        return table, names
     strongest = table.groupby("parameter", sort=False)["mu_star_sd"].max()
     kept = [name for name in names if strongest.get(name, 0) >= spec.screen_threshold]
-    if not kept:  # nothing moves a target enough: keep the strongest, and the notes say so
-        kept = [strongest.fillna(0).idxmax()]
+    if not kept:
+        kept = [strongest.idxmax()]
+        notes.append(
+            f"No parameter moves a fitted target by {spec.screen_threshold:g} sds across its range; the strongest, "
+            f"`{kept[0]}`, was kept so that there is something to fit."
+        )
     return table, kept
 
 
@@ -370,7 +396,7 @@ def calibrate(
     notes: list[str] = []
     with Experiment(design, "calibrate", options) as experiment:
         runner = PointRunner(experiment, fitted, spec.replications, options.progress)
-        screening, kept = screen(runner, spec, fitted, scenario.seed)
+        screening, kept = screen(runner, spec, fitted, scenario.seed, notes)
         fixed = [name for name in spec.parameters if name not in kept]
         box = {name: spec.parameters[name] for name in kept}
         waves = history_match(runner, spec, fitted, box, scenario.seed)
@@ -381,14 +407,14 @@ def calibrate(
                 f"{waves.points['implausibility'].min():.2f} > {spec.cutoff:g}). ABC-SMC was run over the whole box, "
                 "so its posterior is the closest the model comes, not a match."
             )
-        patterns = check_patterns(waves.points, kept, spec, constraint)
+        patterns, held = check_patterns(waves, box, fitted, spec, constraint)
         emulators = [] if waves.empty else waves.emulators
         posterior = run_abc(runner, spec, fitted, box, emulators, experiment.folder, scenario.seed, options.progress)
         weights = posterior["weight"].to_numpy(dtype=float)
         summary = weighted_summary(posterior, weights, box)
         order = highest_density(posterior, weights, box)
         calibrated, calibrated_by, chosen_patterns = choose_point(
-            posterior, summary, order, box, emulators, fitted, spec, constraint
+            posterior, summary, order, box, emulators, fitted, spec, constraint, held
         )
         patterns = pd.concat([patterns, chosen_patterns], ignore_index=True)
         predictive = predictive_checks(experiment, scenario, posterior, weights, box, spec, options.progress)
@@ -430,33 +456,44 @@ def calibrate(
 
 
 def check_patterns(
-    points: pd.DataFrame, kept: list[str], spec: CalibrationSpec, constraint: Constraint | None
-) -> pd.DataFrame:
-    """The pattern claims at the design points not ruled out that are closest to the targets."""
+    waves: Waves,
+    box: dict[str, tuple[float, float]],
+    fitted: list[Target],
+    spec: CalibrationSpec,
+    constraint: Constraint | None,
+) -> tuple[pd.DataFrame, list[tuple[str, dict[str, float]]]]:
+    """The pattern claims at the design points closest to the targets that no wave rules out.
+
+    A design point counts if its own runs are within the cutoff and every wave's emulators leave
+    it (a wave-1 point may be ruled out by a later wave). Returns the checks and the points at
+    which every pattern held, closest first.
+    """
+    kept = list(box)
     columns = ["where", *kept, "pattern", "holds"]
     if constraint is None or not spec.patterns:
-        return pd.DataFrame(columns=columns)
-    best = points[points["not_ruled_out"]].nsmallest(spec.pattern_points, "implausibility")
-    rows = []
-    for _, row in best.iterrows():
-        world = {name: float(row[name]) for name in kept}
-        for pattern, holds in constraint(world).items():
-            rows.append(
-                {
-                    "where": f"wave {int(row['wave'])} point {int(row['point'])}",
-                    **world,
-                    "pattern": pattern,
-                    "holds": holds,
-                }
-            )
-    return pd.DataFrame(rows, columns=columns)
+        return pd.DataFrame(columns=columns), []
+    points = waves.points[waves.points["not_ruled_out"]]
+    if len(points) and waves.emulators and not waves.empty:
+        unit = box_to_unit(points[kept].to_numpy(dtype=float), box)
+        points = points[not_ruled_out(waves.emulators, unit, observations(fitted, spec.discrepancy), spec.cutoff)]
+    rows, held = [], []
+    for _, row in points.nsmallest(spec.pattern_points, "implausibility").iterrows():
+        world = typed_values({name: float(row[name]) for name in kept})
+        where = f"wave {int(row['wave'])} point {int(row['point'])}"
+        found = constraint(world)
+        rows += [{"where": where, **world, "pattern": pattern, "holds": holds} for pattern, holds in found.items()]
+        if all(found.values()):
+            held.append((f"design point {where} (not ruled out)", world))
+    return pd.DataFrame(rows, columns=columns), held
 
 
-def choose_point(posterior, summary, order, box, emulators, fitted, spec, constraint):
+def choose_point(posterior, summary, order, box, emulators, fitted, spec, constraint, held):
     """The calibrated point: the posterior mean if not ruled out and the patterns hold there, else the densest particle.
 
-    Particles are tried in order of density until the patterns hold. Returns the point, how it was
-    chosen, and the pattern checks made on the way.
+    Particles are tried in order of density (up to ``pattern_points`` + 1 of them) until the
+    patterns hold; failing that, the closest design point not ruled out at which every pattern
+    held (``held``, from :func:`check_patterns`); failing that too, the first candidate, said so.
+    Returns the point, how it was chosen, and the pattern checks made on the way.
     """
     names = list(box)
     mean = {name: float(v) for name, v in zip(summary["parameter"], summary["mean"], strict=True)}
@@ -479,6 +516,13 @@ def choose_point(posterior, summary, order, box, emulators, fitted, spec, constr
         checks += [{"where": label, **point, "pattern": p, "holds": h} for p, h in found.items()]
         if all(found.values()):
             return point, f"{label}, where every pattern named holds", pd.DataFrame(checks)
+    if held:
+        label, point = held[0]
+        return (
+            point,
+            f"{label}, where every pattern named holds (they failed at the posterior's own candidates)",
+            pd.DataFrame(checks),
+        )
     label, point = candidates[0]
     return point, f"{label} (no candidate held every pattern named: see patterns.csv)", pd.DataFrame(checks)
 
