@@ -342,3 +342,51 @@ def test_bureausim_calibrate_on_the_command_line(tmp_path, truth):
     )
     assert bad.returncode == 2 and "calibration:" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "none").exists()
+
+
+# --- reform effects over the posterior -------------------------------------------------------
+
+COMPARED = {
+    "name": "compared",
+    "seed": 3,
+    "steps": 24,
+    "replications": 3,
+    "hierarchy": {"branching": [2, 4]},
+    "parameters": {"relay": {"report_rule": "rate"}},
+    "arms": [{"name": "status_quo"}, {"name": "fault_tolerance", "policies": ["fault_tolerance"]}],
+    "outcomes": [{"name": "goal_attainment", "direction": "maximize"}],
+}
+
+
+def fake_calibration(folder: Path, particles: pd.DataFrame) -> Path:
+    """A calibration folder as bureausim calibrate leaves it, as far as compare --posterior reads it."""
+    folder.mkdir(parents=True)
+    particles.to_csv(folder / "posterior.csv", index=False)
+    manifest = {"kind": "calibrate", "calibration": {"parameters": ["execution.intrinsic_motivation"], "draws": 6}}
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return folder
+
+
+def test_reform_effects_over_the_posterior_carry_parameter_uncertainty(tmp_path):
+    """Draws of one parameter value spread nothing (common seeds); a wide posterior spreads the effect."""
+    from sim import compare
+
+    scenario = write(tmp_path, COMPARED, "compared.yaml")
+    point = fake_calibration(
+        tmp_path / "point", pd.DataFrame({"execution.intrinsic_motivation": [0.9] * 5, "weight": [0.2] * 5})
+    )
+    wide = fake_calibration(
+        tmp_path / "wide",
+        pd.DataFrame({"execution.intrinsic_motivation": [0.4, 0.6, 0.9, 1.2, 1.5], "weight": [0.2] * 5}),
+    )
+    at_point = compare(scenario, posterior=point, out=tmp_path / "a", workers=1, progress=False).effects
+    over = compare(scenario, posterior=wide, out=tmp_path / "b", workers=1, progress=False).effects
+    plain = compare(scenario, out=tmp_path / "c", workers=1, progress=False).effects
+    row = at_point.set_index("arm").loc["fault_tolerance"]
+    assert row["draws"] == 6 and row["n"] == 18 and "posterior draws" in row["uncertainty"]
+    assert row["draw_low"] == pytest.approx(row["draw_high"])  # same parameters, same seeds: no spread
+    spread = over.set_index("arm").loc["fault_tolerance"]
+    assert spread["draw_high"] - spread["draw_low"] > 0.005
+    assert "uncertainty" not in plain  # the plain comparison's table is unchanged
+    with pytest.raises(ScenarioError, match="not the folder of a finished calibration"):
+        compare(scenario, posterior=tmp_path, out=tmp_path / "d", progress=False)

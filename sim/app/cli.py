@@ -84,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         help="smallest difference of interest, for outcomes without their own min_effect: a CI inside it is negligible",
     )
+    compare.add_argument(
+        "--posterior",
+        type=Path,
+        metavar="FOLDER",
+        help="a calibration's folder: run every arm at its posterior draws, so effects carry parameter uncertainty",
+    )
+    compare.add_argument("--draws", type=int, help="posterior draws with --posterior (default: the calibration's)")
 
     sweep = commands.add_parser("sweep", help="run a scenario's sweep: points over replications")
     sweep.add_argument("scenario", type=Path, help="scenario YAML file with a sweep: section")

@@ -55,7 +55,10 @@ def print_result(kind: str, result: Any, console: Console) -> None:
 def print_effects(result: CompareResult, console: Console) -> None:
     """A comparison: every arm's mean and its paired difference from the reference arm, with verdicts."""
     effects = result.effects
-    table = Table(title=f"{result.scenario.name}: against {result.scenario.reference_arm} (paired, 95% CI)")
+    over = ""
+    if "uncertainty" in effects:
+        over = f"; CIs include {effects['uncertainty'].iloc[0]}"
+    table = Table(title=f"{result.scenario.name}: against {result.scenario.reference_arm} (paired, 95% CI{over})")
     for column in ("arm", "outcome", "mean [95% CI]", "difference [95% CI]", "Cohen's d", "verdict"):
         table.add_column(column)
     for row in effects.itertuples():

@@ -653,3 +653,32 @@ def calibrated_yaml(result: CalibrationResult) -> str:
             for name, value in values.items()
         ]
     return "\n".join(lines) + "\n"
+
+
+def posterior_draws(folder: str | Path, count: int | None, seed: int) -> pd.DataFrame:
+    """``count`` draws (default: the calibration's ``draws``) from a calibration folder's posterior, by weight.
+
+    One row per draw: ``draw``, ``particle`` and the parameters by dotted path. Refuses a folder
+    that is not a finished calibration.
+    """
+    folder = Path(folder)
+    manifest_path, table = folder / "manifest.json", folder / "posterior.csv"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        manifest = None
+    if not isinstance(manifest, dict) or manifest.get("kind") != "calibrate" or not table.is_file():
+        raise ScenarioError(
+            "is not the folder of a finished calibration (bureausim calibrate writes manifest.json and posterior.csv)",
+            source=str(folder),
+        )
+    posterior = pd.read_csv(table)
+    paths = list(manifest["calibration"]["parameters"])
+    count = count if count is not None else int(manifest["calibration"]["draws"])
+    if count < 2:
+        raise ScenarioError(f"must be at least 2 (got {count})", source="--draws")
+    indices = draw_indices(posterior["weight"].to_numpy(dtype=float), count, seed)
+    draws = posterior.iloc[indices][paths].reset_index(drop=True)
+    draws.insert(0, "particle", indices)
+    draws.insert(0, "draw", range(count))
+    return draws

@@ -33,7 +33,7 @@ from sim.experiments.template import (
 )
 from sim.scenario.schema import FACTORS_OFF, Scenario
 from sim.storage.results_folder import read_table
-from sim.storage.run_store import RunSpec, RunStore
+from sim.storage.run_store import RunSpec, RunStore, table_digest
 
 EFFECT_COLUMNS = [
     "arm",
@@ -111,6 +111,8 @@ def compare(
     max_replications: int | None = None,
     adjust: str | None = None,
     min_effect: float | None = None,
+    posterior: str | Path | None = None,
+    draws: int | None = None,
     **execution: Unpack[ExecutionKeywords],
 ) -> CompareResult:
     """Compare the scenario's arms over replications with common random numbers.
@@ -122,6 +124,10 @@ def compare(
         adjust: Adjust p-values over every arm × outcome, ``"holm"`` or ``"bh"`` (Benjamini–Hochberg).
         min_effect: Smallest difference of interest for the outcomes that do not set their own
             ``min_effect``: a difference whose CI lies within ±min_effect is *negligible*.
+        posterior: A calibration's folder (``bureausim calibrate``): every arm is run at ``draws``
+            posterior draws (each the scenario's own values, arms acting on top), with the same
+            replication seeds in every arm and draw, so each effect carries parameter uncertainty.
+        draws: Posterior draws (default: the calibration's ``draws``).
         **execution: Where and how it runs, as for every experiment (``out``, ``workers``,
             ``scheduler``, ``retry_failed``, ``allow_other_code``, ``overrides``, ``progress``, ``command``): see
             :class:`sim.experiments.template.ExperimentOptions`.
@@ -129,7 +135,7 @@ def compare(
     Returns:
         The comparison's tables, also written to ``out``.
     """
-    kind = CompareKind(precision, max_replications, adjust, min_effect)
+    kind = CompareKind(precision, max_replications, adjust, min_effect, posterior, draws)
     return run_experiment(kind, scenario, ExperimentOptions(**execution))
 
 
@@ -138,15 +144,24 @@ class CompareDesign(Design):
     """Every arm × replications; with a precision, the replication cap that the rounds may reach."""
 
     cap: int
+    worlds: tuple[dict[str, Any], ...] = ()
+    points_field: ClassVar[str] = "posterior draws"
 
     def specs(self, replications: int) -> list[RunSpec]:
-        """Replication *k* of every arm, with the same seed in every arm."""
+        """Replication *k* of every arm (at every posterior draw), with the same seed in every arm and draw."""
         seeds = self.seeds(replications)
-        return [RunSpec(arm.name, 0, k, seeds[k]) for arm in self.scenario.arms for k in range(replications)]
+        if not self.worlds:
+            return [RunSpec(arm.name, 0, k, seeds[k]) for arm in self.scenario.arms for k in range(replications)]
+        return [
+            RunSpec(arm.name, draw, k, seeds[k], world=world)
+            for arm in self.scenario.arms
+            for draw, world in enumerate(self.worlds)
+            for k in range(replications)
+        ]
 
     def most_runs(self) -> int:
         """Every arm at the replication cap: what the rounds of ``--precision`` may reach."""
-        return len(self.scenario.arms) * self.cap
+        return len(self.scenario.arms) * self.cap * max(len(self.worlds), 1)
 
 
 @dataclass(frozen=True)
@@ -158,12 +173,16 @@ class CompareKind(ExperimentKind):
         max_replications: Cap on replications per arm with ``precision`` (default 10 × the scenario's).
         adjust: Adjust p-values over every arm × outcome (``holm`` or ``bh``); verdicts follow them.
         min_effect: Smallest difference of interest for outcomes without their own.
+        posterior: A calibration's folder: run every arm at its posterior draws.
+        draws: Posterior draws (default: the calibration's).
     """
 
     precision: float | None = None
     max_replications: int | None = None
     adjust: str | None = None
     min_effect: float | None = None
+    posterior: str | Path | None = None
+    draws: int | None = None
     name: ClassVar[str] = "compare"
 
     @staticmethod
@@ -184,14 +203,32 @@ class CompareKind(ExperimentKind):
                 f"is below the scenario's {scenario.replications} replications", source="--max-replications"
             )
         most = cap if self.precision is not None else scenario.replications
+        worlds: tuple[dict[str, Any], ...] = ()
+        identity = None
+        if self.posterior is not None:
+            if self.precision is not None:
+                raise ScenarioError(
+                    "cannot be combined with --posterior (the draws set the runs)", source="--precision"
+                )
+            from sim.experiments.calibrate import posterior_draws
+            from sim.scenario.schema import typed_values
+
+            sample = posterior_draws(self.posterior, self.draws, scenario.seed)
+            worlds = tuple(typed_values(row) for row in sample.drop(columns=["draw", "particle"]).to_dict("records"))
+            identity = {"posterior_draws": len(worlds), "sample": table_digest(sample)}
+        elif self.draws is not None:
+            raise ScenarioError("needs --posterior FOLDER", source="--draws")
         check_run_count(
-            len(scenario.arms) * most,
-            f"{len(scenario.arms)} arms x {counted(most, 'replication')}",
+            len(scenario.arms) * most * max(len(worlds), 1),
+            f"{len(scenario.arms)} arms x {counted(most, 'replication')}"
+            + (f" x {counted(len(worlds), 'posterior draw')}" if worlds else ""),
             scenario,
             source="--max-replications" if self.precision is not None else scenario.source,
             field=None if self.precision is not None else "replications",
         )
-        return CompareDesign(scenario=scenario, replications=scenario.replications, cap=most)
+        return CompareDesign(
+            scenario=scenario, replications=scenario.replications, cap=most, worlds=worlds, identity=identity
+        )
 
     def analyse(
         self, design: CompareDesign, runs: pd.DataFrame, replications: int, experiment: Experiment
@@ -200,7 +237,10 @@ class CompareKind(ExperimentKind):
         scenario = design.scenario
         values = _in_arm_order(runs, scenario)
         outcomes = judged_outcomes(scenario, self.min_effect)
-        effects = paired_effects(values, outcomes, scenario.reference_arm, adjust=self.adjust)
+        if design.worlds:
+            effects = posterior_effects(values, outcomes, scenario.reference_arm, replications, self.adjust)
+        else:
+            effects = paired_effects(values, outcomes, scenario.reference_arm, adjust=self.adjust)
         stop_reason = None
         if self.precision is not None:
             widest = _widest_half_width(effects)
@@ -216,7 +256,7 @@ class CompareKind(ExperimentKind):
             else:
                 return AnotherRound(_next_replications(replications, widest, self.precision, design.cap))
         failures = experiment.store.failures()
-        effects = effects[[column for column in EFFECT_COLUMNS if column in effects]]
+        effects = effects[[column for column in [*EFFECT_COLUMNS, *POSTERIOR_COLUMNS] if column in effects]]
         factorial = None
         if scenario.factors is not None:
             cells = {arm.name: frozenset(arm.name.split("-")) - {FACTORS_OFF} for arm in scenario.arms}
@@ -239,6 +279,7 @@ class CompareKind(ExperimentKind):
             "stop_reason": result.stop_reason,
             "adjust": self.adjust,
             "min_effect": self.min_effect,
+            **({"posterior": str(self.posterior), "posterior_draws": len(design.worlds)} if design.worlds else {}),
         }
 
     @classmethod
@@ -249,6 +290,38 @@ class CompareKind(ExperimentKind):
         effects = read_table(folder / "effects.csv")
         factorial = read_table(folder / "factorial.csv") if scenario.factors is not None else None
         return CompareResult(folder, scenario, effects, runs, failures, manifest.get("stop_reason"), factorial)
+
+
+POSTERIOR_COLUMNS = ["uncertainty", "draws", "draw_low", "draw_high"]
+"""The columns ``effects.csv`` adds with ``--posterior``: what its CIs include, and the spread over draws."""
+
+
+def posterior_effects(
+    values: pd.DataFrame, outcomes: list[tuple], reference: str, replications: int, adjust: str | None
+) -> pd.DataFrame:
+    """Paired effects over every (posterior draw, replication) pair, and the effect's spread over the draws.
+
+    Replication *k* of draw *d* is paired across arms (same parameters, same seed), so each
+    pair's difference carries the draw's parameters as well as the replication's noise: the
+    CI is that of the effect averaged over the posterior. ``draw_low`` / ``draw_high`` are the 5%
+    and 95% quantiles over draws of each draw's mean difference: parameter uncertainty alone.
+    """
+    pooled = values.assign(replication=values["point"] * replications + values["replication"])
+    effects = paired_effects(pooled, outcomes, reference, adjust=adjust)
+    draws = int(values["point"].nunique())
+    effects["uncertainty"] = f"replications and parameters ({draws} posterior draws)"
+    effects["draws"] = draws
+    names = [outcome[0] for outcome in outcomes]
+    by_draw = values.groupby(["arm", "point"])[names].mean()
+    for index, row in effects.iterrows():
+        if row["arm"] == reference:
+            continue
+        difference = by_draw.loc[row["arm"], row["outcome"]] - by_draw.loc[reference, row["outcome"]]
+        difference = difference.dropna()
+        if len(difference):
+            effects.loc[index, "draw_low"] = float(difference.quantile(0.05))
+            effects.loc[index, "draw_high"] = float(difference.quantile(0.95))
+    return effects
 
 
 def check_judgement(adjust: str | None, min_effect: float | None) -> None:
