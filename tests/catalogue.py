@@ -101,6 +101,10 @@ RANGES_WINDOW = GOOD + "uncertainties: {campaign.start: [1, 50], campaign.end: [
 ROBUST = ("robustness", "s.yaml", "--out", "out", "--quiet", "--workers", "1")
 # six lines: two arms and one uncertainty, enough for robustness; a robustness: section goes on line 7
 ROBUST_GOOD = GOOD + "arms: [{name: a}, {name: b}]\nuncertainties: {relay.escalation: [0, 0.3]}\n"
+CALIBRATE = ("calibrate", "s.yaml", "--out", "out", "--quiet", "--workers", "1")
+# a calibration's two sections from line 5: one target (line 6), one parameter (line 8)
+TARGET = '  - {name: gap, output: implementation_gap, range: [0.1, 0.3], source: "a survey"}\n'
+CALIBRATION = "calibration:\n  parameters: {relay.dilution: [0, 0.1]}\n"
 
 CASES: tuple[Case, ...] = (
     Case("empty", "empty file", RUN, scenario(""), ("s.yaml", "empty")),
@@ -1047,6 +1051,70 @@ CASES: tuple[Case, ...] = (
         RUN,
         scenario(GOOD + "parameters:\n  feedback: {every: 0}\n"),
         ("s.yaml:6", "feedback.every"),
+    ),
+    Case(
+        "target_without_uncertainty",
+        "a calibration target with neither sd nor range",
+        CALIBRATE,
+        scenario(
+            GOOD + "targets:\n  - {name: gap, output: implementation_gap, value: 0.2, source: a survey}\n" + CALIBRATION
+        ),
+        ("s.yaml:6", "targets.0", "sd", "range"),
+    ),
+    Case(
+        "target_unknown_output",
+        "a calibration target matching no output",
+        CALIBRATE,
+        scenario(
+            GOOD
+            + "targets:\n  - {name: gap, output: implementation_gapp, sd: 0.1, value: 0.2, source: s s}\n"
+            + CALIBRATION
+        ),
+        ("s.yaml:6", "targets.0.output", "implementation_gap"),
+    ),
+    Case(
+        "target_without_source",
+        "a calibration target without its source",
+        CALIBRATE,
+        scenario(GOOD + "targets:\n  - {name: gap, output: implementation_gap, range: [0.1, 0.3]}\n" + CALIBRATION),
+        ("s.yaml:6", "targets.0.source"),
+    ),
+    Case(
+        "calibration_without_parameters",
+        "calibrate without a calibration: section",
+        CALIBRATE,
+        scenario(GOOD + "targets:\n" + TARGET),
+        ("s.yaml", "calibration:"),
+    ),
+    Case(
+        "calibration_all_held_out",
+        "calibrate with every target held out",
+        CALIBRATE,
+        scenario(GOOD + "targets:\n" + TARGET.replace("}", ", held_out: true}") + CALIBRATION),
+        ("s.yaml:5", "targets", "not held out"),
+    ),
+    Case(
+        "calibration_policy_option",
+        "a policy's option as a calibration parameter",
+        CALIBRATE,
+        scenario(
+            GOOD + "targets:\n" + TARGET + "calibration:\n  parameters: {policies.fault_tolerance.strength: [0, 1]}\n"
+        ),
+        ("s.yaml:8", "calibration.parameters.policies.fault_tolerance.strength", "model parameters only"),
+    ),
+    Case(
+        "calibration_unknown_pattern",
+        "a calibration constrained by a pattern that does not exist",
+        CALIBRATE,
+        scenario(GOOD + "targets:\n" + TARGET + CALIBRATION + "  patterns: [P99]\n"),
+        ("s.yaml:9", "calibration.patterns.0", "P99"),
+    ),
+    Case(
+        "posterior_not_a_calibration",
+        "compare --posterior with a folder that is no calibration",
+        (*COMPARE, "--posterior", "."),
+        scenario(GOOD + "arms: [{name: a}, {name: b}]\n"),
+        ("not the folder of a finished calibration",),
     ),
 )
 

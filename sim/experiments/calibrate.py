@@ -65,9 +65,13 @@ class CalibrationDesign(Design):
     arms: tuple[str, ...]
 
     def specs(self, replications: int) -> list[RunSpec]:
-        """One run at each corner of the box (all lows, all highs) in every arm a target is matched in."""
+        """The runs checked before any is made: the scenario itself, then each corner of the box (all lows, all highs).
+
+        Each in every arm a target is matched in; the scenario's own values come first, so a target
+        naming an output its runs do not have is refused by its own line.
+        """
         seed = self.seeds(1)[0]
-        corners = [{p: low for p, (low, _) in self.box.items()}, {p: high for p, (_, high) in self.box.items()}]
+        corners = [{}, {p: low for p, (low, _) in self.box.items()}, {p: high for p, (_, high) in self.box.items()}]
         return [
             RunSpec(arm, point, 0, seed, typed_values(values))
             for point, values in enumerate(corners)
@@ -98,6 +102,22 @@ class CalibrationResult:
     calibrated_by: str
     at_calibrated: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+
+
+def calibration_design(scenario: Scenario) -> CalibrationDesign:
+    """The calibration's design: its box, the arms its targets are matched in, and what identifies it."""
+    spec, _, _ = calibration_setup(scenario)
+    return CalibrationDesign(
+        scenario=scenario,
+        replications=spec.replications,
+        identity={
+            "targets": [t.model_dump(mode="json") for t in scenario.targets],
+            "calibration": spec.model_dump(mode="json"),
+        },
+        conditions={f"targets.{i}.output": t.output for i, t in enumerate(scenario.targets)},
+        box=dict(spec.parameters),
+        arms=tuple(sorted({t.arm or "" for t in scenario.targets})),
+    )
 
 
 def calibration_setup(scenario: Scenario) -> tuple[CalibrationSpec, list[Target], list[Target]]:
@@ -380,19 +400,7 @@ def calibrate(
             "calibrate (the command line) or sim.checks.calibration.run_calibration; this call gave no pattern checks",
             source=scenario.source,
         )
-    arms = tuple(sorted({t.arm or "" for t in scenario.targets}))
-    identity = {
-        "targets": [t.model_dump(mode="json") for t in scenario.targets],
-        "calibration": spec.model_dump(mode="json"),
-    }
-    design = CalibrationDesign(
-        scenario=scenario,
-        replications=spec.replications,
-        identity=identity,
-        conditions={f"targets.{i}.output": t.output for i, t in enumerate(scenario.targets)},
-        box=dict(spec.parameters),
-        arms=arms,
-    )
+    design = calibration_design(scenario)
     notes: list[str] = []
     with Experiment(design, "calibrate", options) as experiment:
         runner = PointRunner(experiment, fitted, spec.replications, options.progress)

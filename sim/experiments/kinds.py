@@ -27,7 +27,8 @@ def check_every_command(scenario: Scenario) -> list[str]:
 
     This is ``bureausim validate``: the scenario alone and under each arm (what ``run`` and
     ``run --arm`` check), then, for every kind the scenario has what it needs for, that kind's
-    design with its default options and every one of its runs (:func:`check_design`).
+    design with its default options and every one of its runs (:func:`check_design`), and a
+    calibration's design (its targets' outputs, the corners of its box) when it has one.
 
     Returns:
         The names of the experiment kinds checked.
@@ -41,4 +42,9 @@ def check_every_command(scenario: Scenario) -> list[str]:
         if kind.applies(scenario):
             check_design(kind().design(scenario, ExperimentOptions(progress=False)))
             checked.append(name)
+    if scenario.calibration is not None:
+        from sim.experiments.calibrate import calibration_design  # its modules import only when needed
+
+        check_design(calibration_design(scenario))
+        checked.append("calibrate")
     return checked
