@@ -45,7 +45,17 @@ def pattern_constraint(scenario: Scenario, patterns_folder: Path | None) -> Cons
             source=scenario.source,
             line=scenario.line_of("calibration", "patterns"),
         )
-    chosen = [known[name] for name in spec.patterns]
+    return patterns_at(spec.patterns, folder, spec.pattern_replications)
+
+
+def patterns_at(names: list[str], folder: Path, replications: int) -> Constraint:
+    """A function telling whether each named pattern holds with a point's values as the scenarios' own.
+
+    The point's values are the pattern scenarios' own (``parameters.<path>=...``), so a pattern's
+    arms still act on top of them, as in the robustness section.
+    """
+    known = {pattern.id: pattern for pattern in PATTERNS}
+    chosen = [known[name] for name in names]
     scenarios = {pattern.id: pattern_scenario(pattern, folder) for pattern in chosen}
 
     def holds(point: dict[str, float]) -> dict[str, bool]:
@@ -53,9 +63,7 @@ def pattern_constraint(scenario: Scenario, patterns_folder: Path | None) -> Cons
         return {
             pattern.id: all(
                 claim.holds
-                for claim in evaluate(
-                    pattern, scenarios[pattern.id].with_overrides(assignments), spec.pattern_replications
-                )
+                for claim in evaluate(pattern, scenarios[pattern.id].with_overrides(assignments), replications)
             )
             for pattern in chosen
         }

@@ -1,15 +1,18 @@
 """The validation report: ``bureausim validation`` writes docs/VALIDATION.md and its figures.
 
 Everything in the report is computed here, from the project's own scenarios
-(``scenarios/patterns/`` and ``scenarios/validation/``): the closed forms P1 and P2 over ranges
-of rates and depths; the pattern claims P3–P10 (:mod:`sim.checks.patterns`, the same claims the test
-suite checks with fewer replications); the calibration of the status quo against published
-numbers from the world; the share of a Latin hypercube of uncertain parameters in which each
+(``scenarios/patterns/``, ``scenarios/validation/`` and ``scenarios/calibration/china.yaml``):
+the closed forms P1 and P2 over ranges of rates and depths; the pattern claims
+(:mod:`sim.checks.patterns`, the same claims the test suite checks with fewer replications); the
+calibration against numbers from the world (``bureausim calibrate``, with every pattern checked
+at posterior draws); the share of a Latin hypercube of uncertain parameters in which each
 pattern holds; and how the variability of the key outcomes settles with replications.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,26 +26,36 @@ import pandas as pd
 from sim.analysis.sampling import latin_hypercube
 from sim.analysis.statistics import describe, run_values
 from sim.atomic import save_figure
+from sim.checks.calibration import patterns_at, run_calibration
 from sim.checks.patterns import PATTERNS, ClaimResult, Pattern, evaluate, pattern_scenario
+from sim.experiments.calibrate import CHOSEN_REPLICATIONS, CalibrationResult, draw_indices, target_table
 from sim.model.bureau_model import BureauModel
 from sim.model.run import replication_seeds, run_one
 from sim.scenario.loader import load_scenario
 from sim.scenario.output_names import LEVEL_GAP_PREFIX
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, typed_values
 from sim.storage.provenance import git_commit
 
 CLOSED_FORM_STEMS = {"P1": "p1_escalation", "P2": "p2_control_loss"}
 
 KEY_OUTCOMES = ("goal_attainment", "implementation_gap", "burden", "share_substantive", "wrongful_sanction_rate")
 
-TARGETS = {
-    "sanction_share_township": ("share of sanctions on the township level", 0.947, 0.957),
-    "implementation_gap": ("reported minus realised attainment", 0.1, 0.3),
-    "escalation_per_relay": ("target escalation per relay", 1.25, 1.35),
-}
-"""Calibration targets, published numbers from the world (CCDI reports on who is disciplined,
-provincial plan targets against national ones, estimates of GDP over-reporting):
-name → (meaning, low, high)."""
+QUICK_CALIBRATION = (
+    "steps=12",
+    "burn_in=4",
+    "hierarchy.branching=[2,2,2,2]",
+    "calibration.screening=0",
+    "calibration.waves=1",
+    "calibration.points=6",
+    "calibration.space_sample=200",
+    "calibration.population=5",
+    "calibration.generations=1",
+    "calibration.draws=2",
+    "calibration.pattern_points=1",
+    "calibration.pattern_replications=2",
+    "calibration.patterns=[P5]",
+)
+"""The shipped calibration made tiny, for the quick report (machinery, not the model)."""
 
 
 @dataclass
@@ -52,29 +65,24 @@ class Settings:
     pattern_replications: int = 20
     robustness_points: int = 300
     robustness_replications: int | None = None  # default: the robustness scenario's
-    calibration_replications: int | None = None  # default: the calibration scenario's
     cv_replications: int | None = None  # default: the replications scenario's
+    calibration_overrides: tuple[str, ...] = ()  # --set values for scenarios/calibration/china.yaml
+    calibration_pattern_draws: int = 5  # posterior draws at which every pattern is checked
     calibration_pattern_replications: int = 6  # as many as the test suite's pattern checks
-    calibration_grid: dict | None = None  # default: the calibration scenario's sweep grid
     closed_form_depths: tuple[int, ...] = (1, 2, 3, 4, 5, 6)
 
     @classmethod
     def quick(cls) -> Settings:
         """A few replications and points: checks the machinery, not the model."""
-        grid = {
-            "relay.escalation": [0.1, 0.15],
-            "execution.intrinsic_motivation": [0.65],
-            "accountability.blame_shift": [0.95],
-        }
         return cls(
             pattern_replications=2,
             robustness_points=3,
             robustness_replications=1,
-            calibration_replications=1,
             cv_replications=4,
             closed_form_depths=(1, 3),
             calibration_pattern_replications=2,
-            calibration_grid=grid,
+            calibration_overrides=QUICK_CALIBRATION,
+            calibration_pattern_draws=1,
         )
 
 
@@ -84,9 +92,9 @@ class Report:
 
     closed_forms: pd.DataFrame = field(default_factory=pd.DataFrame)
     patterns: list[ClaimResult] = field(default_factory=list)
-    calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
-    calibrated: dict = field(default_factory=dict)
-    at_defaults: dict = field(default_factory=dict)
+    calibration: CalibrationResult | None = None
+    at_defaults: pd.DataFrame = field(default_factory=pd.DataFrame)  # each target at the code's defaults
+    pattern_draws: pd.DataFrame = field(default_factory=pd.DataFrame)  # each pattern at posterior draws
     robustness: pd.DataFrame = field(default_factory=pd.DataFrame)
     failure_regions: pd.DataFrame = field(default_factory=pd.DataFrame)
     replications: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -161,98 +169,58 @@ def plot_pattern(pattern: Pattern, results: list[ClaimResult], folder: Path) -> 
 # --- calibration -----------------------------------------------------------------------------
 
 
-def calibration_statistics(scenario: Scenario, overrides: dict, replications: int) -> dict[str, float]:
-    """The calibration statistics of one parameter point, averaged over replications after burn-in."""
-    values = []
-    for k, seed in enumerate(replication_seeds(scenario.seed, replications)):
-        steps = run_one(scenario, seed, replication=k, overrides=overrides, agents=False).steps
-        values.append(run_values(steps, scenario.burn_in_periods))
-    frame = pd.DataFrame(values)
-    relays = len(scenario.hierarchy.branching_or_default)
-    return {
-        "sanction_share_township": float(frame["sanction_share_township"].mean()),
-        "implementation_gap": float(frame["implementation_gap"].mean()),
-        "escalation_per_relay": float(frame["escalation_at_bottom"].mean() ** (1 / relays)),
-        "goal_attainment": float(frame["goal_attainment"].mean()),
-    }
+def calibration_section(
+    path: Path, patterns_folder: Path, figures: Path, settings: Settings, say: Callable[[str], None]
+) -> tuple[CalibrationResult, pd.DataFrame, pd.DataFrame]:
+    """``bureausim calibrate`` on the shipped calibration, its targets at the code's defaults, patterns over draws.
 
-
-def distance(statistics: dict[str, float]) -> float:
-    """Squared distance from the target ranges, each in units of its range's width (0 inside all)."""
-    total = 0.0
-    for name, (_, low, high) in TARGETS.items():
-        outside = max(low - statistics[name], 0.0, statistics[name] - high)
-        total += (outside / (high - low)) ** 2
-    return total
-
-
-def centrality(statistics: dict[str, float]) -> float:
-    """Squared distance from the centres of the target ranges (breaks ties inside the ranges)."""
-    return sum(((statistics[n] - (lo + hi) / 2) / (hi - lo)) ** 2 for n, (_, lo, hi) in TARGETS.items())
-
-
-def patterns_hold(world: dict, patterns_folder: Path, replications: int) -> bool:
-    """Whether every claim of P3-P10 holds (95% CI above its margin) with these base parameters.
-
-    Patterns of the second edition (P7h, P13) set their own values of the parameters the grid
-    varies, so they are no constraint of the first edition's defaults.
+    The calibration's own folder is temporary; its figures are copied into ``figures``.
     """
-    assignments = [f"parameters.{path}={value!r}" for path, value in world.items()]
-    for pattern in (pattern for pattern in PATTERNS if not pattern.second_edition):
-        scenario = pattern_scenario(pattern, patterns_folder).with_overrides(assignments)
-        if not all(result.holds for result in evaluate(pattern, scenario, replications)):
-            return False
-    return True
-
-
-def calibrate(
-    scenario: Scenario, replications: int, patterns_folder: Path, pattern_replications: int
-) -> tuple[pd.DataFrame, dict]:
-    """Pattern-oriented calibration: the grid point closest to the targets at which every pattern holds.
-
-    Every point of the calibration scenario's grid is run and ranked by its distance from the
-    target ranges (then from their centres); points are then checked in that order against
-    the pattern claims P3-P10, and the first at which all of them hold is chosen.
-    """
-    rows = []
-    for point, overrides in enumerate(scenario.sweep.points()):
-        statistics = calibration_statistics(scenario, overrides, replications)
-        rows.append(
-            {
-                "point": point,
-                **overrides,
-                **statistics,
-                "distance": distance(statistics),
-                "centrality": centrality(statistics),
-            }
+    scenario = load_scenario(path).with_overrides(list(settings.calibration_overrides))
+    with tempfile.TemporaryDirectory() as folder:
+        result = run_calibration(
+            scenario, patterns_folder=patterns_folder, out=Path(folder) / "run", progress=False, workers=None
         )
-    frame = pd.DataFrame(rows).sort_values(["distance", "centrality", "point"]).reset_index(drop=True)
-    names = list(scenario.sweep.points()[0])
-    frame["patterns_hold"] = pd.Series([None] * len(frame), dtype=object)
-    for index, row in frame.iterrows():
-        world = {name: row[name] for name in names}
-        frame.at[index, "patterns_hold"] = holds = patterns_hold(world, patterns_folder, pattern_replications)
-        if holds:
-            return frame, world
-    return frame, {name: frame.iloc[0][name] for name in names}
+        for name in ("waves", "posterior_pairs", "predictive_checks", "screening"):
+            if (result.folder / f"{name}.png").is_file():
+                shutil.copyfile(result.folder / f"{name}.png", figures / f"calibration_{name}.png")
+    say("calibration: targets at the code's defaults")
+    at_defaults = targets_at_defaults(scenario)
+    say("calibration: every pattern at posterior draws")
+    return result, at_defaults, patterns_over_draws(result, patterns_folder, settings)
 
 
-def plot_calibration(frame: pd.DataFrame, at_defaults: dict[str, float], folder: Path) -> None:
-    """Each target's statistic over the grid: grey points, the target band, the defaults marked."""
-    fig, axes = plt.subplots(1, len(TARGETS), figsize=(4 * len(TARGETS), 3.4))
-    for ax, (name, (meaning, low, high)) in zip(axes, TARGETS.items(), strict=True):
-        holds = frame["patterns_hold"] == True  # noqa: E712 - the column holds None too
-        ax.axhspan(low, high, color="tab:green", alpha=0.2, label="target range")
-        ax.plot(frame["distance"], frame[name], "o", color="grey", markersize=3, label="grid points")
-        ax.plot(frame.loc[holds, "distance"], frame.loc[holds, name], "o", color="tab:blue", label="patterns hold")
-        ax.axhline(at_defaults[name], color="tab:red", linewidth=1, label="defaults")
-        ax.set_xlabel("distance from the targets")
-        ax.set_title(meaning, fontsize=9)
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    save_figure(fig, folder / "calibration.png", dpi=100)
-    plt.close(fig)
+def targets_at_defaults(scenario: Scenario) -> pd.DataFrame:
+    """Each target of the calibration at the scenario's own values (the code's defaults for what it calibrates)."""
+    relative = scenario.calibration.discrepancy
+    runs = {}
+    for k, seed in enumerate(replication_seeds(scenario.seed, CHOSEN_REPLICATIONS)):
+        for arm in sorted({t.arm or "" for t in scenario.targets}):
+            runs[(arm, k)] = run_values(
+                run_one(scenario, seed, arm=arm or None, replication=k, agents=False).steps, scenario.burn_in_periods
+            )
+    row = {}
+    for target in scenario.targets:
+        values = np.array([v[target.output] for (arm, _), v in runs.items() if arm == (target.arm or "")], dtype=float)
+        values = values[np.isfinite(values)]
+        row[target.name] = float(values.mean())
+        row[f"{target.name}_var"] = float(values.var(ddof=1) / len(values)) if len(values) > 1 else 0.0
+    return target_table(scenario.targets, pd.Series(row), relative)
+
+
+def patterns_over_draws(result: CalibrationResult, patterns_folder: Path, settings: Settings) -> pd.DataFrame:
+    """Whether each pattern (but the closed forms) holds at each of a few posterior draws."""
+    names = [pattern.id for pattern in PATTERNS]
+    check = patterns_at(names, patterns_folder, settings.calibration_pattern_replications)
+    posterior = result.posterior
+    indices = draw_indices(
+        posterior["weight"].to_numpy(dtype=float), settings.calibration_pattern_draws, result.scenario.seed
+    )
+    rows = []
+    for draw, index in enumerate(indices):
+        point = typed_values({path: float(posterior[path].iloc[index]) for path in result.kept})
+        rows += [{"draw": draw, "pattern": name, "holds": holds} for name, holds in check(point).items()]
+    return pd.DataFrame(rows)
 
 
 # --- robustness ------------------------------------------------------------------------------
@@ -470,18 +438,10 @@ def build_report(root: Path, figures: Path, settings: Settings, say: Callable[[s
         results = evaluate(pattern, pattern_scenario(pattern, patterns_folder), settings.pattern_replications)
         plot_pattern(pattern, results, figures)
         report.patterns.extend(results)
-    say("calibration grid")
-    calibration = load_scenario(validation_folder / "calibration.yaml")
-    if settings.calibration_grid is not None:
-        calibration = calibration.model_copy(
-            update={"sweep": calibration.sweep.model_copy(update={"grid": settings.calibration_grid})}
-        )
-    replications = settings.calibration_replications or calibration.replications
-    report.calibration, report.calibrated = calibrate(
-        calibration, replications, patterns_folder, settings.calibration_pattern_replications
+    say("calibration (scenarios/calibration/china.yaml)")
+    report.calibration, report.at_defaults, report.pattern_draws = calibration_section(
+        root / "calibration" / "china.yaml", patterns_folder, figures, settings, say
     )
-    report.at_defaults = calibration_statistics(calibration, {}, replications)
-    plot_calibration(report.calibration, report.at_defaults, figures)
     say("robustness")
     sampled = load_scenario(validation_folder / "robustness.yaml")
     report.robustness, report.failure_regions = robustness(
@@ -502,6 +462,96 @@ def build_report(root: Path, figures: Path, settings: Settings, say: Callable[[s
     report.replications = replication_analysis(many, settings.cv_replications or many.replications)
     plot_replications(report.replications, figures)
     return report
+
+
+def _calibration_section(report: Report, settings: Settings, figures_link: str) -> list[str]:
+    """The calibration of ``scenarios/calibration/china.yaml`` (ODD 16): targets, waves, posterior, patterns."""
+    result = report.calibration
+    spec = result.scenario.calibration
+    out = [
+        "## Calibration",
+        "",
+        "`bureausim calibrate scenarios/calibration/china.yaml` (docs/ODD.md, section 16): the chain from the "
+        "centre to the townships in months, with officials who differ, completion-rate reports, escalation by "
+        "level and middle levels that decide, against the corrected numbers from the world. "
+        f"Screening (Morris, {spec.screening} trajectories), {spec.waves} history-matching waves of {spec.points} "
+        f"points ({spec.replications} replications each), ABC-SMC ({spec.population} particles, "
+        f"{spec.generations} generations), {spec.draws} posterior draws for the predictive checks.",
+        "",
+        "| wave | points | ruled out | left after it | least implausibility |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {r.wave} | {r.points} | {r.ruled_out_share:.1%} | {r.not_ruled_out_share:.1%} | "
+            f"{r.least_implausibility:.2f} |"
+            for r in result.waves.itertuples()
+        ),
+        "",
+        f"![waves]({figures_link}/calibration_waves.png)",
+        "",
+        f"The calibrated point is the {result.calibrated_by}.",
+        "",
+        "| parameter | prior | posterior mean [90%] | contraction | calibrated | the defaults' (china.yaml's own, "
+        "else the code's) |",
+        "|---|---|---|---|---|---|",
+    ]
+    own = result.scenario.resolved_parameters()
+    for row in result.summary.itertuples():
+        group, name = row.parameter.split(".")
+        default = getattr(getattr(own, group), name)
+        out.append(
+            f"| `{row.parameter}` | [{row.prior_low:g}, {row.prior_high:g}] | {row.mean:.3g} [{row.q05:.3g}, "
+            f"{row.q95:.3g}] | {row.contraction:.2f} | {result.calibrated[row.parameter]:.3g} | {default} |"
+        )
+    for path in result.scenario.calibration.parameters:
+        if path not in result.kept:
+            out.append(f"| `{path}` | screened out | | | | |")
+    out += [
+        "",
+        f"![posterior]({figures_link}/calibration_posterior_pairs.png)",
+        "",
+        "Each target at the calibrated point and at the code's defaults (10 replications each; met: within "
+        "1.96 total sds, observation and discrepancy), and by posterior prediction (consistent: |z| ≤ 2):",
+        "",
+        "| target | output | observed | at the calibrated point | at the defaults | predictive mean [90% of draws] |"
+        " source |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    defaults_table = report.at_defaults.set_index("target")
+    predictive = result.predictive.set_index("target")
+    for row in result.at_calibrated.itertuples():
+        at_default = defaults_table.loc[row.target]
+        ppc = predictive.loc[row.target]
+        name = f"{row.target} (held out)" if row.held_out else row.target
+        out.append(
+            f"| {name} | `{row.output}` | {row.observed:.3g} ± {row.observation_sd:.2g} | {row.model:.3g} "
+            f"({'met' if row.met else 'not met'}) | {at_default['model']:.3g} "
+            f"({'met' if at_default['met'] else 'not met'}) | {ppc['predictive_mean']:.3g} [{ppc['draws_q05']:.3g}, "
+            f"{ppc['draws_q95']:.3g}] ({'consistent' if ppc['consistent'] else 'inconsistent'}) | {row.source} |"
+        )
+    out += ["", f"![predictive checks]({figures_link}/calibration_predictive_checks.png)", ""]
+    out += ["What the targets pin down:", "", *(f"- {note}" for note in result.notes), ""]
+    draws = report.pattern_draws
+    if not draws.empty:
+        share = draws.groupby("pattern", sort=False)["holds"].mean()
+        count = int(draws["draw"].nunique())
+        at_point = result.patterns.groupby(["where", "pattern"])["holds"].first() if len(result.patterns) else None
+        out += [
+            f"Patterns at {count} posterior draws ({settings.calibration_pattern_replications} replications each; "
+            "each draw's values as the pattern scenario's own) and at the calibrated point (the calibration's own "
+            f"constraint, {', '.join(spec.patterns) or 'none'}):",
+            "",
+            "| pattern | holds at the posterior draws | at the calibrated point |",
+            "|---|---|---|",
+        ]
+        chosen = result.calibrated_by.split(",")[0].split(" (")[0]
+        for pattern, value in share.items():
+            here = ""
+            if at_point is not None:
+                found = [v for (where, p), v in at_point.items() if p == pattern and chosen.startswith(where)]
+                here = _verdict(bool(found[0])) if found else ""
+            out.append(f"| {pattern} | {value:.0%} | {here} |")
+        out.append("")
+    return out
 
 
 def _reports_section(table: pd.DataFrame) -> list[str]:
@@ -542,9 +592,6 @@ def _reports_section(table: pd.DataFrame) -> list[str]:
 
 def write_markdown(report: Report, settings: Settings, figures_link: str = "figures") -> str:
     """The report as Markdown, every verdict computed from the report's tables."""
-    from sim.scenario.parameters import Parameters
-
-    defaults = Parameters()
     commit = git_commit(short=True, mark_dirty=False) or "unknown"
     out = [
         "# Validation report",
@@ -568,11 +615,18 @@ def write_markdown(report: Report, settings: Settings, figures_link: str = "figu
         held = sum(r.holds for r in results)
         name = f"{pattern.id} {pattern.title.split(':')[0]}"
         out.append(f"| {name} | {held} of {len(results)} claims hold | {_verdict(held == len(results))} |")
-    for name, (meaning, low, high) in TARGETS.items():
-        value = report.at_defaults[name]
-        out.append(
-            f"| default status quo: {meaning} | {value:.3f} (target {low}–{high}) | {_verdict(low <= value <= high)} |"
-        )
+    calibration = report.calibration
+    fitted = calibration.at_calibrated[~calibration.at_calibrated["held_out"].astype(bool)]
+    met = int(fitted["met"].sum())
+    out.append(
+        f"| calibration: fitted targets met at the calibrated point | {met} of {len(fitted)} | "
+        f"{_verdict(met == len(fitted))} |"
+    )
+    defaults_met = report.at_defaults[~report.at_defaults["held_out"].astype(bool)]["met"]
+    out.append(
+        f"| calibration: fitted targets met at the code's defaults | {int(defaults_met.sum())} of "
+        f"{len(defaults_met)} | {_verdict(bool(defaults_met.all()))} |"
+    )
     shares = report.robustness.groupby("pattern")["holds"].mean()
     out.append(f"| robustness | patterns hold in {shares.min():.0%}–{shares.max():.0%} of sampled worlds | see below |")
 
@@ -607,48 +661,7 @@ def write_markdown(report: Report, settings: Settings, figures_link: str = "figu
         ]
         out += ["", f"![{pattern.id}]({figures_link}/{pattern.id.lower()}.png)", ""]
 
-    calibration = report.calibration
-    parameters = list(report.calibrated)
-    out += [
-        "## Calibration",
-        "",
-        "Targets (published numbers from the world): "
-        + "; ".join(f"{meaning} {low}–{high}" for meaning, low, high in TARGETS.values())
-        + "; and a campaign dip with rebound (P6 above). Method (pattern-oriented calibration): a grid over the "
-        f"parameters that Morris screening of the baseline ranks highest for the targets "
-        f"({', '.join(f'`{p}`' for p in parameters)}; `scenarios/validation/calibration.yaml`, {len(calibration)} "
-        "points, each run on the one-province baseline); a point's distance is the sum over targets of its squared "
-        "distance outside the target range, in units of the range's width (ties broken by the distance from the "
-        "ranges' centres). Points are then checked in order of distance against the pattern claims P3–P10 "
-        f"({settings.calibration_pattern_replications} replications, as in the test suite), and the first at which "
-        "every claim holds is the calibrated default: a default that met the targets but lost a pattern would not "
-        "be the model the patterns validate.",
-        "",
-        "| parameter | calibrated | default in `sim/scenario/parameters.py` |",
-        "|---|---|---|",
-    ]
-    for path in parameters:
-        group, name = path.split(".")
-        out.append(f"| `{path}` | {report.calibrated[path]:g} | {getattr(getattr(defaults, group), name):g} |")
-    chosen = calibration[calibration["patterns_hold"] == True]  # noqa: E712 - the column holds None too
-    best = chosen.iloc[0] if len(chosen) else calibration.iloc[0]
-    out += [
-        "",
-        "| target | range | at the calibrated point | at the defaults |",
-        "|---|---|---|---|",
-        *(
-            f"| {meaning} | {low}–{high} | {best[name]:.3f} | {report.at_defaults[name]:.3f} |"
-            for name, (meaning, low, high) in TARGETS.items()
-        ),
-        "",
-        f"![calibration]({figures_link}/calibration.png)",
-        "",
-        f"Goal attainment there: {best['goal_attainment']:.3f}. The closest points, with whether the patterns "
-        "hold there (blank: not checked):",
-        "",
-        _markdown_table(calibration.head(max(10, int(calibration["patterns_hold"].notna().sum())))),
-        "",
-    ]
+    out += _calibration_section(report, settings, figures_link)
 
     regions = report.failure_regions.set_index("pattern")
     out += [
