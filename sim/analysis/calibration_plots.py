@@ -106,7 +106,7 @@ def predictive_plot(predictive: pd.DataFrame, path: Path | None = None):
         xerr=2 * rows["predictive_sd"],
         fmt="o",
         color="tab:blue",
-        label="posterior predictive ± 2 sd",
+        label="posterior predictive of an observation ± 2 sd",
         markersize=5,
     )
     labels = [f"{r.target}{' (held out)' if r.held_out else ''}" for r in rows.itertuples()]

@@ -431,6 +431,12 @@ def calibrate(
         at_calibrated = target_table(scenario.targets, at_point.iloc[0], spec.discrepancy)
         correlations = weighted_correlations(posterior, weights, kept)
         notes += identifiability_notes(summary, screening, correlations, spec.screen_threshold, fixed)
+        effective = weights.sum() ** 2 / (weights**2).sum()
+        notes.append(
+            f"The last ABC-SMC population has {len(weights)} particles, an effective sample size of {effective:.0f} "
+            "(their weights are uneven): quantiles and contraction rest on that many, so a larger "
+            "calibration.population narrows their noise."
+        )
         notes += unmet_notes(at_calibrated)
         result = CalibrationResult(
             experiment.folder,
