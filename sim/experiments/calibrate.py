@@ -566,11 +566,7 @@ def predictive_checks(experiment, scenario, posterior, weights, box, spec, progr
         z = (target.observed - mean) / total if total else np.nan
         rows.append(
             {
-                "target": target.name,
-                "output": target.output,
-                "held_out": target.held_out,
-                "observed": target.observed,
-                "observation_sd": target.observation_sd,
+                **observation_columns(target),
                 "predictive_mean": mean,
                 "draws_q05": float(np.quantile(values, 0.05)) if len(values) else np.nan,
                 "draws_q95": float(np.quantile(values, 0.95)) if len(values) else np.nan,
@@ -588,6 +584,17 @@ def own_seeds(seed: int, point: int, replications: int) -> list[int]:
     return [int(w >> np.uint64(1)) for w in words]
 
 
+def observation_columns(target: Target) -> dict[str, Any]:
+    """The columns every table of targets starts with: what the target is and what was observed."""
+    return {
+        "target": target.name,
+        "output": target.output,
+        "held_out": target.held_out,
+        "observed": target.observed,
+        "observation_sd": target.observation_sd,
+    }
+
+
 def target_table(targets: list[Target], row: pd.Series, relative: float) -> pd.DataFrame:
     """Each target's value at one point beside its observation: met if within 1.96 total sds."""
     rows = []
@@ -596,11 +603,7 @@ def target_table(targets: list[Target], row: pd.Series, relative: float) -> pd.D
         scale = target.total_sd(relative)
         rows.append(
             {
-                "target": target.name,
-                "output": target.output,
-                "held_out": target.held_out,
-                "observed": target.observed,
-                "observation_sd": target.observation_sd,
+                **observation_columns(target),
                 "discrepancy_sd": target.discrepancy_sd(relative),
                 "model": value,
                 "model_se": math.sqrt(float(row[f"{target.name}_var"])),
