@@ -5,6 +5,7 @@ evaluates); here a quick report checks the machinery end to end."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from conftest import SCENARIOS
 
@@ -72,3 +73,14 @@ def test_validation_command_refuses_a_folder_without_validation_scenarios(tmp_pa
     assert main(["validation", "--quick", "--scenarios", str(tmp_path), "--out", str(tmp_path / "V.md")]) == 2
     assert "has no patterns/ folder" in capsys.readouterr().err
     assert not (tmp_path / "V.md").exists()
+
+
+def test_the_robustness_worlds_give_the_same_rows_on_two_processes():
+    from sim.checks.validation import robustness
+    from sim.scenario.loader import load_scenario
+
+    sampled = load_scenario(SCENARIOS / "validation" / "robustness.yaml")
+    serial = robustness(sampled, SCENARIOS / "patterns", 2, 1, lambda message: None, workers=1)
+    parallel = robustness(sampled, SCENARIOS / "patterns", 2, 1, lambda message: None, workers=2)
+    pd.testing.assert_frame_equal(serial[0], parallel[0])
+    pd.testing.assert_frame_equal(serial[1], parallel[1])

@@ -29,6 +29,7 @@ from sim.atomic import save_figure
 from sim.checks.calibration import patterns_at, run_calibration
 from sim.checks.patterns import PATTERNS, ClaimResult, Pattern, evaluate, pattern_scenario
 from sim.experiments.calibrate import CHOSEN_REPLICATIONS, CalibrationResult, draw_indices, target_table
+from sim.experiments.executors import map_in_processes
 from sim.model.bureau_model import BureauModel
 from sim.model.run import replication_seeds, run_one
 from sim.scenario.loader import load_scenario
@@ -66,6 +67,7 @@ class Settings:
     robustness_points: int = 300
     robustness_replications: int | None = None  # default: the robustness scenario's
     cv_replications: int | None = None  # default: the replications scenario's
+    workers: int | None = None  # local processes for the robustness worlds and the calibration (None: every core)
     calibration_overrides: tuple[str, ...] = ()  # --set values for scenarios/calibration/china.yaml
     calibration_pattern_draws: int = 5  # posterior draws at which every pattern is checked
     calibration_pattern_replications: int = 6  # as many as the test suite's pattern checks
@@ -82,6 +84,7 @@ class Settings:
             closed_form_depths=(1, 3),
             calibration_pattern_replications=2,
             calibration_overrides=QUICK_CALIBRATION,
+            workers=1,
             calibration_pattern_draws=1,
         )
 
@@ -179,7 +182,11 @@ def calibration_section(
     scenario = load_scenario(path).with_overrides(list(settings.calibration_overrides))
     with tempfile.TemporaryDirectory() as folder:
         result = run_calibration(
-            scenario, patterns_folder=patterns_folder, out=Path(folder) / "run", progress=False, workers=None
+            scenario,
+            patterns_folder=patterns_folder,
+            out=Path(folder) / "run",
+            progress=False,
+            workers=settings.workers,
         )
         for name in ("waves", "posterior_pairs", "predictive_checks", "screening"):
             if (result.folder / f"{name}.png").is_file():
@@ -226,8 +233,25 @@ def patterns_over_draws(result: CalibrationResult, patterns_folder: Path, settin
 # --- robustness ------------------------------------------------------------------------------
 
 
+def patterns_in_world(task: tuple[int, dict[str, float], Path, int]) -> list[dict]:
+    """Whether each pattern holds in one sampled world: ``(point, world, patterns folder, replications)``."""
+    index, world, patterns_folder, replications = task
+    assignments = [f"parameters.{path}={value!r}" for path, value in world.items()]
+    rows = []
+    for pattern in PATTERNS:
+        base = pattern_scenario(pattern, patterns_folder).with_overrides(assignments)
+        results = evaluate(pattern, base, replications)
+        rows.append({"point": index, **world, "pattern": pattern.id, "holds": all(r.mean > r.margin for r in results)})
+    return rows
+
+
 def robustness(
-    scenario: Scenario, patterns_folder: Path, points: int, replications: int, say: Callable[[str], None]
+    scenario: Scenario,
+    patterns_folder: Path,
+    points: int,
+    replications: int,
+    say: Callable[[str], None],
+    workers: int | None = 1,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Where each pattern holds over a Latin hypercube of uncertain parameters.
 
@@ -235,22 +259,20 @@ def robustness(
     pattern's arms applied on top) a pattern holds when every claim's mean over the
     replications clears its margin. Returns one row per point and pattern, and per pattern the
     parameter whose values differ most between the worlds where it fails and where it holds.
+    The worlds run on ``workers`` local processes; the rows are the same on any number.
     """
     names = list(scenario.uncertainties)
     low, high = np.array(list(scenario.uncertainties.values())).T
     sample = latin_hypercube(scenario.uncertainties, points, scenario.seed)
+    worlds = [
+        (index, dict(zip(names, values.tolist(), strict=True)), patterns_folder, replications)
+        for index, values in enumerate(sample)
+    ]
     rows = []
-    for index, values in enumerate(sample):
+    for index, world_rows in enumerate(map_in_processes(patterns_in_world, worlds, workers)):
         if index % 10 == 0:
             say(f"robustness: world {index + 1} of {points}")
-        world = dict(zip(names, values.tolist(), strict=True))
-        assignments = [f"parameters.{path}={value!r}" for path, value in world.items()]
-        for pattern in PATTERNS:
-            base = pattern_scenario(pattern, patterns_folder).with_overrides(assignments)
-            results = evaluate(pattern, base, replications)
-            rows.append(
-                {"point": index, **world, "pattern": pattern.id, "holds": all(r.mean > r.margin for r in results)}
-            )
+        rows += world_rows
     frame = pd.DataFrame(rows)
     regions = []
     for pattern, group in frame.groupby("pattern"):
@@ -450,6 +472,7 @@ def build_report(root: Path, figures: Path, settings: Settings, say: Callable[[s
         settings.robustness_points,
         settings.robustness_replications or sampled.replications,
         say,
+        settings.workers,
     )
     plot_robustness(report.robustness, figures)
     say("reports: summed claims against completion rates (baseline)")

@@ -173,6 +173,29 @@ class SerialExecutor:
         """Nothing to release."""
 
 
+def process_context():
+    """The start method of bureausim's worker processes: ``forkserver`` where the platform has it, else ``spawn``."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if context.get_start_method() == "forkserver":
+        context.set_forkserver_preload(["sim.experiments.executors"])
+    return context
+
+
+def map_in_processes(function, items: list, workers: int | None) -> Iterator:
+    """``function`` over ``items`` in local processes (in this one with one worker), results in order.
+
+    For work that is not runs of a scenario (the validation report's pattern checks in many
+    worlds); each item's result depends only on the item, so the order of execution changes nothing.
+    """
+    workers = worker_count(workers, len(items))[0]
+    if workers <= 1:
+        yield from map(function, items)
+        return
+    with main_module_hidden(), ProcessPoolExecutor(max_workers=workers, mp_context=process_context()) as pool:
+        yield from pool.map(function, items)
+
+
 class ProcessExecutor:
     """Runs in local worker processes, started once and kept for the whole experiment.
 
@@ -183,10 +206,7 @@ class ProcessExecutor:
     """
 
     def __init__(self, workers: int) -> None:
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        if context.get_start_method() == "forkserver":
-            context.set_forkserver_preload(["sim.experiments.executors"])
+        context = process_context()
         self.pool = ProcessPoolExecutor(
             max_workers=workers, mp_context=context, initializer=watch_command, initargs=(os.getpid(),)
         )
