@@ -566,11 +566,11 @@ def _calibration_section(report: Report, settings: Settings, figures_link: str) 
             "| pattern | holds at the posterior draws | at the calibrated point |",
             "|---|---|---|",
         ]
-        chosen = result.calibrated_by.split(",")[0].split(" (")[0]
+        chosen = result.calibrated_by.split(",")[0]  # the label its pattern checks carry
         for pattern, value in share.items():
             here = ""
             if at_point is not None:
-                found = [v for (where, p), v in at_point.items() if p == pattern and chosen.startswith(where)]
+                found = [v for (where, p), v in at_point.items() if p == pattern and where == chosen]
                 here = _verdict(bool(found[0])) if found else ""
             out.append(f"| {pattern} | {value:.0%} | {here} |")
         out.append("")

@@ -493,11 +493,11 @@ def check_patterns(
     rows, held = [], []
     for _, row in points.nsmallest(spec.pattern_points, "implausibility").iterrows():
         world = typed_values({name: float(row[name]) for name in kept})
-        where = f"wave {int(row['wave'])} point {int(row['point'])}"
+        where = f"design point wave {int(row['wave'])} point {int(row['point'])}"
         found = constraint(world)
         rows += [{"where": where, **world, "pattern": pattern, "holds": holds} for pattern, holds in found.items()]
         if all(found.values()):
-            held.append((f"design point {where} (not ruled out)", world))
+            held.append((where, world))
     return pd.DataFrame(rows, columns=columns), held
 
 
@@ -534,7 +534,7 @@ def choose_point(posterior, summary, order, box, emulators, fitted, spec, constr
         label, point = held[0]
         return (
             point,
-            f"{label}, where every pattern named holds (they failed at the posterior's own candidates)",
+            f"{label}, not ruled out, where every pattern named holds (they failed at the posterior's own candidates)",
             pd.DataFrame(checks),
         )
     label, point = candidates[0]
