@@ -6,6 +6,10 @@ import os
 import shutil
 from pathlib import Path
 
+# isort: off
+import kernels  # noqa: F401  (before numpy: the golden tables' SIMD kernels)
+
+# isort: on
 import numpy as np
 import pandas as pd
 import pytest

@@ -25,6 +25,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+# isort: off
+import kernels  # noqa: F401  (before numpy: the SIMD kernels the golden tables are pinned with)
+
+# isort: on
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -43,3 +43,13 @@ def test_the_digest_sees_the_last_bit(tmp_path):
     column = "goal_attainment"
     steps.loc[3, column] = np.nextafter(steps.loc[3, column], 2.0)
     assert any(problem.startswith("steps.parquet") for problem in differences(case, tables))
+
+
+def test_numpy_runs_the_kernels_the_golden_files_were_pinned_with():
+    import platform
+
+    from numpy._core._multiarray_umath import __cpu_features__
+
+    if platform.machine().lower() not in {"x86_64", "amd64"}:
+        pytest.skip("the kernels are pinned on x86-64 only (tests/kernels.py)")
+    assert not __cpu_features__.get("X86_V4"), "numpy was imported before tests/kernels.py set its kernels"
