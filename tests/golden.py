@@ -44,6 +44,21 @@ VOLATILE = {"seconds", "wall_time_seconds"}
 SMALL = ["--set", "replications=2"]
 LITTLE = ["--set", "hierarchy.branching=[4,4,6]"]
 FIRST_EDITION = ["--set", "relay.report_rule=sum"]  # the baseline scenario as it was before completion-rate reports
+BEFORE_CALIBRATION = {
+    "execution.intrinsic_motivation": "0.65",
+    "execution.motivated_share": "null",
+    "accountability.blame_shift": "0.95",
+    "middle.inspection_rate": "0.0",
+    "middle.escalate_margin": "0.1",
+    "relay.escalation_pressure": "1.0",
+    "relay.dilution": "0.05",
+}
+"""The code's defaults of the seven parameters the calibration moves (docs/ODD.md, section 16).
+
+Every case runs at them (where its scenario leaves them to the defaults), so that when the
+defaults become the calibrated values no stored file moves: the defaults change values only, no
+equation, and new cases pin the new defaults.
+"""
 
 
 @dataclass(frozen=True)
@@ -133,7 +148,26 @@ def cases() -> list[Case]:
     )
     for name, command, path, options in experiments:
         found.append(Case(name, (command, str(path), *options, "--workers", "1")))
+    found = [Case(case.name, (*case.args, *before_calibration(*case.args[:2])), case.golden) for case in found]
     return found
+
+
+def before_calibration(command: str, path: str) -> tuple[str, ...]:
+    """``--set`` the pre-calibration default of every value the scenario at ``path`` leaves to the defaults.
+
+    In the experiments that sample a scenario's uncertainties, an uncertain value is left out:
+    every future or sample replaces it (and robustness refuses a ``--set`` of it).
+    """
+    from sim.scenario.loader import load_scenario
+
+    scenario = load_scenario(path)
+    sampled = scenario.uncertainties if command in {"robustness", "sensitivity"} else {}
+    return tuple(
+        item
+        for name, value in BEFORE_CALIBRATION.items()
+        if not scenario.sets_parameter(name) and name not in sampled
+        for item in ("--set", f"parameters.{name}={value}")
+    )
 
 
 def canonical(table: pd.DataFrame) -> str:

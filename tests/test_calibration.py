@@ -26,6 +26,7 @@ import yaml
 from sim.analysis.history_matching import Observation, implausibility, one_to_one, weighted_summary
 from sim.checks.calibration import run_calibration
 from sim.errors import ScenarioError
+from sim.experiments.calibrate import most_patterns
 from sim.model.run import replication_seeds, run_one
 from sim.scenario.loader import load_scenario
 from sim.scenario.outcome_values import run_value
@@ -35,6 +36,7 @@ from sim.scenario.targets import RANGE_SDS, Target
 ROOT = Path(__file__).resolve().parent.parent
 
 TRUE_BLAME_SHIFT = 0.8
+TRUE_DILUTION = 0.05
 
 
 def user_scenario(targets: list[dict], **calibration) -> dict:
@@ -77,7 +79,11 @@ def truth() -> dict[str, float]:
     values = {"sanction_share_township": [], "clarity_at_bottom": [], "goal_attainment": []}
     for k, seed in enumerate(replication_seeds(99, 8)):
         steps = run_one(
-            scenario, seed, replication=k, overrides={"accountability.blame_shift": TRUE_BLAME_SHIFT}, agents=False
+            scenario,
+            seed,
+            replication=k,
+            overrides={"accountability.blame_shift": TRUE_BLAME_SHIFT, "relay.dilution": TRUE_DILUTION},
+            agents=False,
         ).steps
         after = steps[steps["period"] > scenario.burn_in_periods]
         for name in values:
@@ -267,8 +273,8 @@ def test_a_user_calibration_recovers_a_known_parameter(recovered):
     blame = summary.loc["accountability.blame_shift"]
     assert blame["q05"] <= TRUE_BLAME_SHIFT <= blame["q95"]
     assert blame["contraction"] > 0.5
-    dilution = summary.loc["relay.dilution"]  # the clarity target pins it (true: the default 0.05)
-    assert dilution["q05"] <= 0.05 <= dilution["q95"] and dilution["contraction"] > 0.5
+    dilution = summary.loc["relay.dilution"]  # the clarity target pins it
+    assert dilution["q05"] <= TRUE_DILUTION <= dilution["q95"] and dilution["contraction"] > 0.5
     assert result.waves["ruled_out_share"].sum() > 0.3  # the township share rules most of the box out
     for name in (
         "screening.csv",
@@ -390,3 +396,31 @@ def test_reform_effects_over_the_posterior_carry_parameter_uncertainty(tmp_path)
     assert "uncertainty" not in plain  # the plain comparison's table is unchanged
     with pytest.raises(ScenarioError, match="not the folder of a finished calibration"):
         compare(scenario, posterior=tmp_path, out=tmp_path / "d", progress=False)
+
+
+def test_a_pattern_scenario_keeps_the_values_it_sets_itself():
+    """A calibration's point fills only what a pattern file leaves to the defaults (ODD 16)."""
+    p7h = load_scenario(ROOT / "scenarios" / "patterns" / "p7h_oversight_differ.yaml")
+    assert p7h.sets_parameter("execution.motivated_share")
+    assert p7h.sets_parameter("relay.report_rule")
+    assert not p7h.sets_parameter("relay.dilution")
+    assert not p7h.sets_parameter("middle.inspection_rate")
+    p12 = load_scenario(ROOT / "scenarios" / "patterns" / "p12_middle_relay.yaml")
+    assert p12.sets_parameter("middle.inspection_rate")
+
+
+def test_without_a_point_holding_every_pattern_the_one_holding_most_is_chosen():
+    names = ["relay.dilution"]
+    rows = [
+        ("posterior mean", 0.1, "P3", True),
+        ("posterior mean", 0.1, "P4", False),
+        ("posterior mean", 0.1, "P5", False),
+        ("design point wave 2 point 7", 0.05, "P3", True),
+        ("design point wave 2 point 7", 0.05, "P4", True),
+        ("design point wave 2 point 7", 0.05, "P5", False),
+        ("particle of density rank 2", 0.2, "P3", True),
+        ("particle of density rank 2", 0.2, "P4", True),
+        ("particle of density rank 2", 0.2, "P5", False),
+    ]
+    checks = pd.DataFrame(rows, columns=["where", *names, "pattern", "holds"])
+    assert most_patterns(checks, names) == ("design point wave 2 point 7", {"relay.dilution": 0.05})

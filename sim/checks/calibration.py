@@ -49,24 +49,29 @@ def pattern_constraint(scenario: Scenario, patterns_folder: Path | None) -> Cons
 
 
 def patterns_at(names: list[str], folder: Path, replications: int) -> Constraint:
-    """A function telling whether each named pattern holds with a point's values as the scenarios' own.
+    """A function telling whether each named pattern holds with a point's values as the code's defaults.
 
-    The point's values are the pattern scenarios' own (``parameters.<path>=...``), so a pattern's
-    arms still act on top of them, as in the robustness section.
+    A point's value fills in a parameter the pattern scenario leaves to the defaults; one the
+    scenario sets itself (P7h's motivated share, P1's escalation pressure) stays, so each pattern
+    is shown in its own design, as it would be were the point the code's defaults; the pattern's
+    arms act on top.
     """
     known = {pattern.id: pattern for pattern in PATTERNS}
     chosen = [known[name] for name in names]
     scenarios = {pattern.id: pattern_scenario(pattern, folder) for pattern in chosen}
 
     def holds(point: dict[str, float]) -> dict[str, bool]:
-        assignments = [f"parameters.{path}={value!r}" for path, value in typed_values(point).items()]
-        return {
-            pattern.id: all(
-                claim.holds
-                for claim in evaluate(pattern, scenarios[pattern.id].with_overrides(assignments), replications)
-            )
-            for pattern in chosen
-        }
+        found = {}
+        for pattern in chosen:
+            scenario = scenarios[pattern.id]
+            assignments = [
+                f"parameters.{path}={value!r}"
+                for path, value in typed_values(point).items()
+                if not scenario.sets_parameter(path)
+            ]
+            world = scenario.with_overrides(assignments) if assignments else scenario
+            found[pattern.id] = all(claim.holds for claim in evaluate(pattern, world, replications))
+        return found
 
     return holds
 

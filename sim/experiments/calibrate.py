@@ -422,7 +422,7 @@ def calibrate(
         summary = weighted_summary(posterior, weights, box)
         order = highest_density(posterior, weights, box)
         calibrated, calibrated_by, chosen_patterns = choose_point(
-            posterior, summary, order, box, emulators, fitted, spec, constraint, held
+            posterior, summary, order, box, emulators, fitted, spec, constraint, held, patterns
         )
         patterns = pd.concat([patterns, chosen_patterns], ignore_index=True)
         predictive = predictive_checks(experiment, scenario, posterior, weights, box, spec, options.progress)
@@ -501,12 +501,13 @@ def check_patterns(
     return pd.DataFrame(rows, columns=columns), held
 
 
-def choose_point(posterior, summary, order, box, emulators, fitted, spec, constraint, held):
+def choose_point(posterior, summary, order, box, emulators, fitted, spec, constraint, held, design_checks):
     """The calibrated point: the posterior mean if not ruled out and the patterns hold there, else the densest particle.
 
     Particles are tried in order of density (up to ``pattern_points`` + 1 of them) until the
     patterns hold; failing that, the closest design point not ruled out at which every pattern
-    held (``held``, from :func:`check_patterns`); failing that too, the first candidate, said so.
+    held (``held``, from :func:`check_patterns`); failing that too, the point, of all those checked,
+    at which the most patterns held, and which fail there, said so.
     Returns the point, how it was chosen, and the pattern checks made on the way.
     """
     names = list(box)
@@ -537,8 +538,24 @@ def choose_point(posterior, summary, order, box, emulators, fitted, spec, constr
             f"{label}, not ruled out, where every pattern named holds (they failed at the posterior's own candidates)",
             pd.DataFrame(checks),
         )
-    label, point = candidates[0]
-    return point, f"{label} (no candidate held every pattern named: see patterns.csv)", pd.DataFrame(checks)
+    everywhere = pd.concat([design_checks, pd.DataFrame(checks)], ignore_index=True)
+    label, point = most_patterns(everywhere, names) if len(everywhere) else candidates[0]
+    failing = everywhere[(everywhere["where"] == label) & ~everywhere["holds"].astype(bool)]
+    failed = ", ".join(failing["pattern"]) or "none"
+    return (
+        point,
+        f"{label}, where the most patterns named hold (no candidate held every one; {failed} fail there: "
+        "see patterns.csv)",
+        pd.DataFrame(checks),
+    )
+
+
+def most_patterns(checks: pd.DataFrame, names: list[str]) -> tuple[str, dict[str, float]]:
+    """The checked point at which the most patterns held (the first so checked, on a tie), and its values."""
+    held = checks.assign(holds=checks["holds"].astype(bool)).groupby("where", sort=False)["holds"].sum()
+    label = str(held.idxmax())
+    row = checks[checks["where"] == label].iloc[0]
+    return label, typed_values({name: float(row[name]) for name in names})
 
 
 def draw_indices(weights: np.ndarray, count: int, seed: int) -> np.ndarray:

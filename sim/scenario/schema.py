@@ -476,6 +476,21 @@ class Scenario(_Section):
         """
         return line_in(self._lines, path)
 
+    def sets_parameter(self, path: str) -> bool:
+        """Whether the scenario's file (or its overrides) gives the parameter at ``path`` a value of its own.
+
+        ``relay.dilution`` is the scenario's own when its ``parameters:`` name it, even at the
+        default value; otherwise the run takes the code's default. A calibration's pattern check
+        fills in only what a pattern scenario leaves to the defaults (docs/ODD.md, section 16).
+        """
+        node: Any = self.parameters
+        *groups, name = path.split(".")
+        for group in groups:
+            if group not in node.model_fields_set:
+                return False
+            node = getattr(node, group)
+        return name in node.model_fields_set
+
     _policies = field_validator("policies", mode="before")(parse_policies)
 
     @field_validator("tasks")
