@@ -415,14 +415,14 @@ def calibrate(
                 f"{waves.points['implausibility'].min():.2f} > {spec.cutoff:g}). ABC-SMC was run over the whole box, "
                 "so its posterior is the closest the model comes, not a match."
             )
-        patterns, held = check_patterns(waves, box, fitted, spec, constraint)
+        patterns = check_patterns(waves, box, fitted, spec, constraint)
         emulators = [] if waves.empty else waves.emulators
         posterior = run_abc(runner, spec, fitted, box, emulators, experiment.folder, scenario.seed, options.progress)
         weights = posterior["weight"].to_numpy(dtype=float)
         summary = weighted_summary(posterior, weights, box)
         order = highest_density(posterior, weights, box)
         calibrated, calibrated_by, chosen_patterns = choose_point(
-            posterior, summary, order, box, emulators, fitted, spec, constraint, held, patterns
+            posterior, summary, order, box, emulators, fitted, spec, constraint, patterns
         )
         patterns = pd.concat([patterns, chosen_patterns], ignore_index=True)
         predictive = predictive_checks(experiment, scenario, posterior, weights, box, spec, options.progress)
@@ -475,39 +475,36 @@ def check_patterns(
     fitted: list[Target],
     spec: CalibrationSpec,
     constraint: Constraint | None,
-) -> tuple[pd.DataFrame, list[tuple[str, dict[str, float]]]]:
+) -> pd.DataFrame:
     """The pattern claims at the design points closest to the targets that no wave rules out.
 
     A design point counts if its own runs are within the cutoff and every wave's emulators leave
-    it (a wave-1 point may be ruled out by a later wave). Returns the checks and the points at
-    which every pattern held, closest first.
+    it (a wave-1 point may be ruled out by a later wave). Returns the checks, closest point first.
     """
     kept = list(box)
     columns = ["where", *kept, "pattern", "holds"]
     if constraint is None or not spec.patterns:
-        return pd.DataFrame(columns=columns), []
+        return pd.DataFrame(columns=columns)
     points = waves.points[waves.points["not_ruled_out"]]
     if len(points) and waves.emulators and not waves.empty:
         unit = box_to_unit(points[kept].to_numpy(dtype=float), box)
         points = points[not_ruled_out(waves.emulators, unit, observations(fitted, spec.discrepancy), spec.cutoff)]
-    rows, held = [], []
+    rows = []
     for _, row in points.nsmallest(spec.pattern_points, "implausibility").iterrows():
         world = typed_values({name: float(row[name]) for name in kept})
         where = f"design point wave {int(row['wave'])} point {int(row['point'])}"
         found = constraint(world)
         rows += [{"where": where, **world, "pattern": pattern, "holds": holds} for pattern, holds in found.items()]
-        if all(found.values()):
-            held.append((where, world))
-    return pd.DataFrame(rows, columns=columns), held
+    return pd.DataFrame(rows, columns=columns)
 
 
-def choose_point(posterior, summary, order, box, emulators, fitted, spec, constraint, held, design_checks):
+def choose_point(posterior, summary, order, box, emulators, fitted, spec, constraint, design_checks):
     """The calibrated point: the posterior mean if not ruled out and the patterns hold there, else the densest particle.
 
     Particles are tried in order of density (up to ``pattern_points`` + 1 of them) until the
-    patterns hold; failing that, the closest design point not ruled out at which every pattern
-    held (``held``, from :func:`check_patterns`); failing that too, the point, of all those checked,
-    at which the most patterns held, and which fail there, said so.
+    patterns hold; failing that, the point of all those checked (the design points of
+    :func:`check_patterns`, closest to the targets first, then these candidates) at which the most
+    patterns held: one where every pattern held if there is one, else one naming those that fail.
     Returns the point, how it was chosen, and the pattern checks made on the way.
     """
     names = list(box)
@@ -531,23 +528,17 @@ def choose_point(posterior, summary, order, box, emulators, fitted, spec, constr
         checks += [{"where": label, **point, "pattern": p, "holds": h} for p, h in found.items()]
         if all(found.values()):
             return point, f"{label}, where every pattern named holds", pd.DataFrame(checks)
-    if held:
-        label, point = held[0]
-        return (
-            point,
-            f"{label}, not ruled out, where every pattern named holds (they failed at the posterior's own candidates)",
-            pd.DataFrame(checks),
-        )
     everywhere = pd.concat([design_checks, pd.DataFrame(checks)], ignore_index=True)
-    label, point = most_patterns(everywhere, names) if len(everywhere) else candidates[0]
+    label, point = most_patterns(everywhere, names)
     failing = everywhere[(everywhere["where"] == label) & ~everywhere["holds"].astype(bool)]
-    failed = ", ".join(failing["pattern"]) or "none"
-    return (
-        point,
-        f"{label}, where the most patterns named hold (no candidate held every one; {failed} fail there: "
-        "see patterns.csv)",
-        pd.DataFrame(checks),
-    )
+    if failing.empty:
+        reason = "not ruled out, where every pattern named holds (they failed at the posterior's own candidates)"
+    else:
+        reason = (
+            f"where the most patterns named hold (no point checked held every one; {', '.join(failing['pattern'])} "
+            "fail there: see patterns.csv)"
+        )
+    return point, f"{label}, {reason}", pd.DataFrame(checks)
 
 
 def most_patterns(checks: pd.DataFrame, names: list[str]) -> tuple[str, dict[str, float]]:
