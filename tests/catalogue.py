@@ -1012,8 +1012,12 @@ CASES: tuple[Case, ...] = (
         "switched_off_outcome",
         "an outcome that exists only with a switch that is off",
         RUN,
-        scenario(GOOD + "outcomes:\n  - {name: share_falsify_motivated}\n"),
-        ("s.yaml:6", "outcomes.0", "execution.motivated_share"),
+        scenario(
+            GOOD
+            + "parameters:\n  execution: {motivated_share: null}\n"
+            + "outcomes:\n  - {name: share_falsify_motivated}\n"
+        ),
+        ("s.yaml:8", "outcomes.0", "execution.motivated_share"),
     ),
     Case(
         "level_gap_outcome",

@@ -16,6 +16,8 @@ import pytest
 
 from sim.model.run import replication_seeds, run_one
 from sim.scenario.loader import load_scenario
+from sim.scenario.output_names import MOTIVATION_TYPES, TYPE_OUTPUTS
+from sim.scenario.parameters import UNCALIBRATED
 from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +31,24 @@ def small(**sections) -> Scenario:
     data = {"name": "small", "hierarchy": {"branching": [4, 4, 6]}, "steps": 10, "replications": 2}
     data.update(sections)
     return Scenario.model_validate(data)
+
+
+UNCALIBRATED_KEYWORDS = {path.replace(".", "_", 1): value for path, value in UNCALIBRATED.items()}
+"""The seven calibrated parameters at their first-edition values, as keywords of ``BureauModel``."""
+
+
+def not_finite_outputs(model) -> dict[str, float]:
+    """A model's outputs that are not finite, but for those of a type no grassroots official has.
+
+    With officials who differ, a type's outputs are NaN where the grassroots hold no official of
+    that type (ODD 12.1: a share of nobody is undefined, not zero), as on a chain of one township.
+    """
+    empty = set()
+    if model.p.execution.heterogeneous:
+        types = zip(MOTIVATION_TYPES, (model.motivated, ~model.motivated), strict=True)
+        empty = {kind for kind, members in types if not members.any()}
+    undefined = {name for name in TYPE_OUTPUTS if name.rsplit("_", 1)[-1] in empty}
+    return {name: v for name, v in model.outputs.items() if not np.isfinite(v) and name not in undefined}
 
 
 def replication_tables(scenario: Scenario, arm: str | None, *, replications: int, steps: int) -> list[pd.DataFrame]:

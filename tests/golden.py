@@ -31,6 +31,8 @@ import kernels  # noqa: F401  (before numpy: the SIMD kernels the golden tables 
 # isort: on
 import pandas as pd
 
+from sim.scenario.parameters import UNCALIBRATED
+
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -44,20 +46,12 @@ VOLATILE = {"seconds", "wall_time_seconds"}
 SMALL = ["--set", "replications=2"]
 LITTLE = ["--set", "hierarchy.branching=[4,4,6]"]
 FIRST_EDITION = ["--set", "relay.report_rule=sum"]  # the baseline scenario as it was before completion-rate reports
-BEFORE_CALIBRATION = {
-    "execution.intrinsic_motivation": "0.65",
-    "execution.motivated_share": "null",
-    "accountability.blame_shift": "0.95",
-    "middle.inspection_rate": "0.0",
-    "middle.escalate_margin": "0.1",
-    "relay.escalation_pressure": "1.0",
-    "relay.dilution": "0.05",
-}
-"""The code's defaults of the seven parameters the calibration moves (docs/ODD.md, section 16).
+BEFORE_CALIBRATION = {path: "null" if value is None else repr(value) for path, value in UNCALIBRATED.items()}
+"""The seven calibrated parameters' defaults before the calibration, as ``--set`` values (docs/ODD.md, section 16).
 
-Every case runs at them (where its scenario leaves them to the defaults), so that when the
-defaults become the calibrated values no stored file moves: the defaults change values only, no
-equation, and new cases pin the new defaults.
+Every case but the ``calibrated_*`` ones runs at them (where its scenario leaves them to the
+defaults): when the defaults became the calibrated values no stored file moved, so the move
+changed values only, no equation; the ``calibrated_*`` cases pin the new defaults.
 """
 
 
@@ -149,6 +143,10 @@ def cases() -> list[Case]:
     for name, command, path, options in experiments:
         found.append(Case(name, (command, str(path), *options, "--workers", "1")))
     found = [Case(case.name, (*case.args, *before_calibration(*case.args[:2])), case.golden) for case in found]
+    found.append(Case("calibrated_baseline", ("run", baseline, "--steps", "12", *SMALL)))
+    for engine in ENGINES:
+        five = ("run", str(GOLDEN / "five_levels.yaml"), "--set", f"engine={engine}", *SMALL)
+        found.append(Case(f"calibrated_five_levels_{engine}", five, "calibrated_five_levels"))
     return found
 
 

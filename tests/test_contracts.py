@@ -42,9 +42,12 @@ def run(scenario: Scenario, seed: int = 3, steps: int = STEPS) -> pd.DataFrame:
     return frame.drop(columns=[name for name in frame if name.startswith("run_value_")])  # NaN until the run ends
 
 
-def assert_outputs_are_sound(frame: pd.DataFrame, level_names: list[str]) -> None:
+def assert_outputs_are_sound(frame: pd.DataFrame, scenario: Scenario) -> None:
     """Invariants every period's outputs keep, whatever the engine or reform."""
-    assert list(frame.columns) == ["seed", *model_output_names(level_names)]  # the seed, then the outputs
+    model = BureauModel(scenario)
+    level_names = model.level_names
+    # the seed, then the outputs, then those its (reformed) parameters' switches turn on
+    assert list(frame.columns) == ["seed", *model_output_names(level_names, parameters=model.p)]
     periods = frame
     assert np.isfinite(periods.to_numpy(dtype=float)).all()
     shares = periods[[f"share_{spec.label}" for spec in STRATEGIES]].sum(axis=1)
@@ -79,7 +82,7 @@ def test_an_engine_is_deterministic(engine):
 
 def test_an_engine_keeps_the_output_invariants(engine):
     scenario = every_reform(engine)
-    assert_outputs_are_sound(run(scenario), BureauModel(scenario).level_names)
+    assert_outputs_are_sound(run(scenario), scenario)
 
 
 def test_an_engine_and_its_model_pickle_and_carry_on_identically(engine):
@@ -119,7 +122,7 @@ def test_a_reform_runs_deterministically_within_the_invariants(reform):
     scenario = small(hierarchy={"branching": [3, 3, 4]}, policies=[reform])
     first = run(scenario)
     pd.testing.assert_frame_equal(first, run(scenario), check_exact=True)
-    assert_outputs_are_sound(first, BureauModel(scenario).level_names)
+    assert_outputs_are_sound(first, scenario)
 
 
 def test_a_reform_pickles_and_applies_the_same_after(reform):

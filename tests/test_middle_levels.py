@@ -44,7 +44,8 @@ def test_with_the_switch_off_its_other_values_change_nothing_and_add_no_output()
     values = {"middle_clarify_gain": 1.0, "middle_inspection_rate": 1.0, "middle_paperwork": 3.0}
     changed = model(steps=8, **values)
     pd.testing.assert_frame_equal(frame(plain), frame(changed), check_exact=True)
-    assert list(changed.outputs) == model_output_names(changed.level_names)
+    assert list(changed.outputs) == model_output_names(changed.level_names, parameters=changed.p)
+    assert not any(name in changed.outputs for name in MIDDLE_OUTPUTS)
     assert not hasattr(changed.levels[1], "relay_option")
 
 
@@ -83,8 +84,8 @@ def forced(option: int, **parameters) -> BureauModel:
 
 
 def test_passing_on_is_the_fixed_relay_and_clarifying_restores_clarity_towards_one():
-    relays, d = 3, 0.05
     passed = forced(rules.PASS_ON, learning_temperature=0.0)
+    relays, d = 3, passed.p.relay.dilution
     assert passed.outputs["clarity_at_bottom"] == pytest.approx(0.6 * (1 - d) ** relays, rel=1e-12)
     assert passed.outputs["relay_share_pass_on"] == 1.0
     clear = forced(rules.CLARIFY, learning_temperature=0.0, middle_clarify_time=0.0, middle_clarify_gain=1.0)
@@ -109,7 +110,7 @@ def test_a_clarification_without_the_time_for_it_is_partial():
     free = built.p.execution.capacity_mean - 0.5
     top = built.levels[0]
     assert top.free[0] == pytest.approx(free)
-    passed = 0.6 * 0.95
+    passed = 0.6 * (1 - built.p.relay.dilution)
     assert built.levels[1].clarity_received[0] == pytest.approx(passed + (free / 2.0) * (1 - passed))
 
 
@@ -120,7 +121,7 @@ def test_escalating_adds_the_margin_to_every_relay():
 
 
 def test_the_option_shares_add_up_to_one_and_exist_only_with_the_switch():
-    built = model(**DECIDING)
+    built = model(**DECIDING, middle_inspection_rate=0.0)
     shares = [built.outputs[name] for name in MIDDLE_OUTPUTS[:-1]]
     assert sum(shares) == pytest.approx(1.0)
     assert all(0 < share < 1 for share in shares)

@@ -3,18 +3,16 @@ outputs, determinism, independence from activation order, and mesa.batch_run."""
 
 from __future__ import annotations
 
-import math
-
 import mesa
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import small
+from conftest import not_finite_outputs, small
 
 from sim import BureauModel, ScenarioError
 from sim.model.agent_engine import Official
 from sim.model.engines import ENGINES
-from sim.scenario.output_names import AGENT_OUTPUTS, model_output_names
+from sim.scenario.output_names import AGENT_OUTPUTS, MOTIVATION_TYPES, STRATEGY_SHARES, model_output_names
 
 
 def stepped(model: BureauModel, steps: int) -> BureauModel:
@@ -111,11 +109,11 @@ def test_outputs_have_their_fixed_names_and_ranges():
     model = stepped(BureauModel(small(), seed=6), 8)
     frame = model.datacollector.get_model_vars_dataframe()
     run_values = [f"run_value_{outcome.name}" for outcome in small().outcomes]
-    assert list(frame.columns) == ["seed", *model_output_names(model.level_names), *run_values]
+    assert list(frame.columns) == ["seed", *model_output_names(model.level_names, parameters=model.p), *run_values]
     assert (frame["seed"] == 6).all()
     body = frame.drop(columns=["seed", *run_values])
-    shares = [c for c in body.columns if c.startswith("share_")]
-    assert body[shares].sum(axis=1).to_numpy() == pytest.approx(1.0)
+    for kind in ("", *(f"_{kind}" for kind in MOTIVATION_TYPES)):  # all officials, then each type of them
+        assert body[[f"{share}{kind}" for share in STRATEGY_SHARES]].sum(axis=1).to_numpy() == pytest.approx(1.0)
     for column in body.columns:
         assert np.isfinite(body[column]).all(), column
         if column not in ("escalation_at_bottom", "implementation_gap", "collateral_harm"):
@@ -187,7 +185,7 @@ def test_from_scenario_uses_the_scenario_seed_and_arms(pattern):
 def test_single_official_and_deep_chain_stay_finite():
     for branching in ([], [1] * 9):
         model = stepped(BureauModel(branching=branching, seed=1), 5)
-        assert all(math.isfinite(v) for v in model.outputs.values())
+        assert not not_finite_outputs(model)
         assert model.outputs["escalation_at_bottom"] >= 1
 
 
@@ -287,7 +285,7 @@ def test_every_output_is_finite_just_inside_the_bound(sd):
         BureauModel(branching=[1] * (depth + 1), seed=3, **keywords)
     for _ in range(6):
         model.step()
-        assert all(np.isfinite(value) for value in model.outputs.values()), model.outputs
+        assert not not_finite_outputs(model)
     assert max(float(level.target_received.max()) for level in model.levels) < 1e300
 
 

@@ -13,7 +13,7 @@ import pytest
 from conftest import SCENARIOS, replication_tables, window_means
 
 from sim import BureauModel
-from sim.checks.patterns import PATTERNS, evaluate, pattern_scenario
+from sim.checks.patterns import PATTERNS, check_replications, evaluate, pattern_scenario
 
 REPLICATIONS = 6
 STEPS = 40
@@ -55,7 +55,7 @@ def test_p2_control_loss_is_williamsons_geometric_decay(pattern, branching, dilu
 def test_pattern_claims_hold_over_replications(pattern):
     """Every claim of P3-P10 (sim.checks.patterns, the same claims docs/VALIDATION.md reports)."""
     scenario = pattern_scenario(pattern, SCENARIOS / "patterns")
-    for result in evaluate(pattern, scenario, REPLICATIONS):
+    for result in evaluate(pattern, scenario, check_replications(scenario, REPLICATIONS)):
         assert result.holds, (
             f"{result.pattern} {result.claim}: mean {result.mean:.4f}, "
             f"95% CI [{result.ci_low:.4f}, {result.ci_high:.4f}] not above {result.margin}"

@@ -152,7 +152,7 @@ def test_apply_policies_in_order_without_mutation():
     parameters = Parameters()
     before = parameters.model_dump()
     twice = apply_policies(parameters, [("clarify_directives", {}), ("clarify_directives", {"strength": 0.5})])
-    assert twice.relay.dilution == pytest.approx(0.05 * 0.3 * 0.5)
+    assert twice.relay.dilution == pytest.approx(parameters.relay.dilution * 0.3 * 0.5)
     last_wins = apply_policies(parameters, [("fault_tolerance", {"strength": 0.2}), ("fault_tolerance", {})])
     assert last_wins.accountability.excuse_genuine == 0.9
     assert parameters.model_dump() == before

@@ -17,7 +17,7 @@ from sim import BureauModel
 from sim.checks.patterns import PATTERNS, evaluate, pattern_scenario
 from sim.errors import ScenarioError
 from sim.scenario.loader import load_scenario
-from sim.scenario.output_names import MODEL_OUTPUTS, long_task_table
+from sim.scenario.output_names import MODEL_OUTPUTS, STRATEGY_SHARES, long_task_table
 from sim.scenario.policies import REGISTRY
 
 ONE_TASK_OUTPUTS = [*MODEL_OUTPUTS, "sanction_share_township", "sanction_share_province"]
@@ -243,7 +243,7 @@ def test_a_task_kept_above_counts_with_nothing_done_and_has_no_strategies():
     frame = run(scenario, steps=4)
     assert (frame["goal_attainment[kept]"] == 0).all()
     assert frame["share_substantive[kept]"].isna().all() and frame["escalation_at_bottom[kept]"].isna().all()
-    shares = frame[[c for c in frame.columns if c.startswith("share_") and "[" not in c]].sum(axis=1)
+    shares = frame[list(STRATEGY_SHARES)].sum(axis=1)
     np.testing.assert_allclose(shares, 1.0)
     np.testing.assert_allclose(frame["goal_attainment"], frame["goal_attainment[a]"] / 2)
 

@@ -22,6 +22,7 @@ from sim import BureauModel
 from sim.analysis.statistics import describe
 from sim.model.run import replication_seeds, run_one
 from sim.scenario.loader import load_scenario
+from sim.scenario.parameters import Relay
 
 HIERARCHY = {"branching": [4, 4, 6]}
 WEEK, HALF_MONTH = 12 / 52, 0.5
@@ -51,7 +52,7 @@ def test_the_conversions():
     assert p.accountability.inspection_rate == pytest.approx(0.25 * delta)
     assert p.execution.report_value == pytest.approx(0.5 * delta)
     assert p.accountability.hosting_cost == pytest.approx(0.08 / delta)
-    assert p.relay.escalation_pressure == pytest.approx(1.0 / delta)
+    assert p.relay.escalation_pressure == pytest.approx(Relay().escalation_pressure / delta)
     assert (p.campaign.start, p.campaign.end) == (58, 61)  # quarter 20 begins at month 3 × 19 + 1
     assert p.accountability.audit_lag == 3
     assert run(1.0, 1, campaign_start=20, campaign_end=22, campaign_notice=2).p.campaign.notice == 6

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.checks.patterns import PATTERNS, evaluate, pattern_scenario
+from sim.checks.patterns import PATTERNS, check_replications, evaluate, pattern_scenario
 from sim.errors import ScenarioError
 from sim.experiments.calibrate import CalibrationResult, Constraint, calibrate
 from sim.experiments.template import ExecutionKeywords, ExperimentOptions
@@ -70,7 +70,9 @@ def patterns_at(names: list[str], folder: Path, replications: int) -> Constraint
                 if not scenario.sets_parameter(path)
             ]
             world = scenario.with_overrides(assignments) if assignments else scenario
-            found[pattern.id] = all(claim.holds for claim in evaluate(pattern, world, replications))
+            found[pattern.id] = all(
+                claim.holds for claim in evaluate(pattern, world, check_replications(scenario, replications))
+            )
         return found
 
     return holds

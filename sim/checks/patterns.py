@@ -180,7 +180,7 @@ PATTERNS: tuple[Pattern, ...] = (
     ),
     Pattern(
         "P7h",
-        "with officials who differ, oversight's interior optimum holds at a realistic attainment and gap",
+        "with officials who differ, oversight's interior optimum holds at a realistic gap",
         "p7h_oversight_differ",
         40,
         (
@@ -190,7 +190,6 @@ PATTERNS: tuple[Pattern, ...] = (
                 _side("moderate", "share_falsify_unmotivated"),
                 _side("moderate", "share_falsify_motivated"),
             ),
-            Claim("attainment at moderate oversight above 0.7", _side("moderate", "goal_attainment"), margin=0.7),
             Claim("attainment at moderate oversight below 0.9", _side("moderate", "-goal_attainment"), margin=-0.9),
             Claim("gap at moderate oversight above 0.1", _side("moderate", "implementation_gap"), margin=0.1),
             Claim("gap at moderate oversight below 0.3", _side("moderate", "-implementation_gap"), margin=-0.3),
@@ -443,6 +442,15 @@ class ClaimResult:
 def pattern_scenario(pattern: Pattern, folder: Path) -> Scenario:
     """The pattern's scenario file from ``folder`` (``scenarios/patterns``)."""
     return load_scenario(folder / f"{pattern.stem}.yaml")
+
+
+def check_replications(scenario: Scenario, requested: int) -> int:
+    """Replications for a check of a pattern: at least its scenario's own ``replications:``.
+
+    A pattern file asks for more where a claim's effect is small (P9's last claim), so that a
+    check with fewer (the test suite's, a calibration's) does not lack the power to show it.
+    """
+    return max(requested, scenario.replications)
 
 
 def evaluate(

@@ -16,6 +16,7 @@ from sim.scenario.output_names import (
     MIDDLE_OUTPUTS,
     MOTIVATION_TYPES,
     RELAY_OPTION_LABELS,
+    TYPE_OUTPUTS,
 )
 from sim.scenario.strategies import Strategy
 
@@ -49,7 +50,7 @@ def outputs_by_type(
             else:
                 outputs[name] = target_weighted((codes == strategy).mean(axis=0), worked, tasks.target)
         outputs[f"sanction_rate_{kind}"] = float(g.sanctions_now[members].sum() / count) if count else np.nan
-    return outputs
+    return {name: outputs[name] for name in TYPE_OUTPUTS}  # in reporting order
 
 
 def gaps_by_level(model: BureauModel) -> dict[str, float]:

@@ -52,9 +52,9 @@ class Relay(_Group):
 
     escalation: float = Field(0.1, ge=0, le=5, description="per-relay target escalation e (层层加码)")
     escalation_pressure: float = Field(
-        1.0, ge=0, le=20, description="how much perceived sanction risk raises escalation (0 = fixed e)"
+        0.706552, ge=0, le=20, description="how much perceived sanction risk raises escalation (0 = fixed e)"
     )
-    dilution: float = Field(0.05, ge=0, le=1, description="share of clarity lost per relay (上下一般粗)")
+    dilution: float = Field(0.109693, ge=0, le=1, description="share of clarity lost per relay (上下一般粗)")
     stripping: float = Field(0.1, ge=0, le=1, description="share of resources kept back per relay")
     funded_escalation: bool = Field(False, description="resources follow the escalated target (费随事转)")
     paperwork_per_relay: float = Field(
@@ -115,11 +115,11 @@ class Execution(_Group):
     ban_harm: float = Field(0.5, ge=0, le=100, description="collateral harm per blanket ban (一刀切)")
     effort_cost: float = Field(0.6, ge=0, le=100, description="payoff cost of full effort")
     intrinsic_motivation: float = Field(
-        0.65, ge=0, le=100, description="payoff value of real output (public-service motivation)"
+        1.31983, ge=0, le=100, description="payoff value of real output (public-service motivation)"
     )
     report_value: float = Field(0.5, ge=0, le=100, description="payoff value of reported success (career incentive)")
     motivated_share: float | None = Field(
-        None, ge=0, le=1, description="share of officials of the motivated type (null = no types, ODD 12.1)"
+        0.324611, ge=0, le=1, description="share of officials of the motivated type (null = no types, ODD 12.1)"
     )
     motivation_high: float = Field(
         1.5, ge=0, le=100, description="motivated type's factor on intrinsic_motivation (with motivated_share)"
@@ -183,7 +183,7 @@ class Accountability(_Group):
         0.0, ge=0, le=1, description="chance a finding on a genuine attempt is excused (容错纠错)"
     )
     blame_shift: float = Field(
-        0.95, ge=0, le=1, description="chance a sanction stays where it was found instead of moving one level up"
+        0.988779, ge=0, le=1, description="chance a sanction stays where it was found instead of moving one level up"
     )
     precise: bool = Field(False, description="sanction the level where the failing decision was made")
     ranking_fraction: float = Field(
@@ -289,7 +289,7 @@ class Middle(_Group):
     )
     clarify_time: float = Field(0.3, ge=0, le=100, description="capacity one clarification of one task takes (细化)")
     escalate_margin: float = Field(
-        0.1, ge=0, le=5, description="safety margin an escalating official adds to its escalation rate"
+        0.140222, ge=0, le=5, description="safety margin an escalating official adds to its escalation rate"
     )
     capacity_factor: float = Field(
         1.0, ge=0, le=10, description="share of a middle office's capacity free for relay work"
@@ -298,7 +298,7 @@ class Middle(_Group):
         0.5, ge=0, le=100, description="capacity a middle office's meetings and documents from above take per period"
     )
     inspection_rate: float = Field(
-        0.0, ge=0, le=1, description="chance per period that an official's relay work is inspected (ODD 13.2)"
+        0.119501, ge=0, le=1, description="chance per period that an official's relay work is inspected (ODD 13.2)"
     )
     detect_verbatim: float = Field(
         0.8, ge=0, le=1, description="chance an inspection of relay work finds a directive passed on verbatim"
@@ -401,6 +401,21 @@ class Parameters(_Group):
                     raise ValueError(f"task {task.name}: set: {group}.{where}: {detail['msg']}") from None
         return self
 
+
+UNCALIBRATED: dict[str, float | None] = {
+    "execution.intrinsic_motivation": 0.65,
+    "execution.motivated_share": None,
+    "accountability.blame_shift": 0.95,
+    "middle.inspection_rate": 0.0,
+    "middle.escalate_margin": 0.1,
+    "relay.escalation_pressure": 1.0,
+    "relay.dilution": 0.05,
+}
+"""The seven calibrated parameters' defaults before the second edition's calibration (docs/ODD.md, section 16).
+
+The defaults are now the calibrated values; these are the first edition's, for a lean model to
+compare with (the ``uncalibrated`` arm of ``scenarios/calibration/before_after.yaml``).
+"""
 
 GROUPS = tuple(name for name in Parameters.model_fields if name != "tasks")
 """The parameter groups, in schema order: every dotted path starts with one of them."""

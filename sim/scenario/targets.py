@@ -146,7 +146,9 @@ class CalibrationSpec(_Section):
         default_factory=list, description="pattern claims the calibrated point must hold (P3, P7h, ...)"
     )
     pattern_points: int = Field(3, ge=1, le=100, description="NROY points closest to the targets checked against them")
-    pattern_replications: int = Field(6, ge=2, le=1_000, description="replications of each pattern check")
+    pattern_replications: int = Field(
+        6, ge=2, le=1_000, description="replications of each pattern check (at least its pattern file's own)"
+    )
 
     @field_validator("patterns")
     @classmethod
