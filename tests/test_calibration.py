@@ -30,6 +30,7 @@ from sim.experiments.calibrate import most_patterns
 from sim.model.run import replication_seeds, run_one
 from sim.scenario.loader import load_scenario
 from sim.scenario.outcome_values import run_value
+from sim.scenario.parameters import UNCALIBRATED, Parameters
 from sim.scenario.schema import Scenario
 from sim.scenario.targets import RANGE_SDS, Target
 
@@ -209,6 +210,20 @@ def test_the_shipped_calibration_names_its_sources_and_holds_targets_out():
     assert 0.7 < share.observed < 0.8  # leading cadres, not the headline 95%
     first = next(t for t in scenario.targets if t.output == "escalation_at_province")
     assert scenario.hierarchy.levels[0] == "centre" and first.observed == pytest.approx(9.9 / 7.5, abs=0.005)
+
+
+def test_the_defaults_move_exactly_the_calibrated_parameters_and_the_lean_arm_restores_them():
+    """ODD "Default values": seven defaults are the calibration's; china.yaml runs at them; one arm undoes them."""
+    china = load_scenario(ROOT / "scenarios" / "calibration" / "china.yaml")
+    calibrated = set(china.calibration.parameters)
+    assert set(UNCALIBRATED) == calibrated
+    assert not any(china.sets_parameter(path) for path in calibrated)  # its runs are at the code's defaults
+    defaults = {path: getattr(getattr(Parameters(), path.split(".")[0]), path.split(".")[1]) for path in calibrated}
+    assert all(defaults[path] != value for path, value in UNCALIBRATED.items())
+    for path, (low, high) in china.calibration.parameters.items():
+        assert low <= defaults[path] <= high, path
+    arms = {arm.name: arm for arm in load_scenario(ROOT / "scenarios" / "calibration" / "before_after.yaml").arms}
+    assert arms["uncalibrated"].set == UNCALIBRATED and not arms["calibrated"].set
 
 
 # --- the arithmetic --------------------------------------------------------------------------
