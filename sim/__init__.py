@@ -36,6 +36,7 @@ _LAZY = {
     "Strategy": ("sim.scenario.strategies", "Strategy"),
     "compare": ("sim.experiments.compare", "compare"),
     "ema_model": ("sim.experiments.ema", "ema_model"),
+    "explain": ("sim.experiments.explain", "explain"),
     "ema_policies": ("sim.experiments.ema", "ema_policies"),
     "load_results": ("sim.experiments.reopen", "load_results"),
     "load_scenario": ("sim.scenario.loader", "load_scenario"),
@@ -51,6 +52,7 @@ _LAZY = {
 if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from sim.experiments.compare import compare
     from sim.experiments.ema import ema_model, ema_policies
+    from sim.experiments.explain import explain
     from sim.experiments.reopen import load_results
     from sim.experiments.replications import run
     from sim.experiments.robustness import robustness
@@ -98,6 +100,7 @@ __all__ = [
     "compare",
     "ema_model",
     "ema_policies",
+    "explain",
     "load_results",
     "load_scenario",
     "parse_scenario",

@@ -96,6 +96,23 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("scenario", type=Path, help="scenario YAML file with a sweep: section")
     _experiment_options(sweep)
 
+    explain = commands.add_parser(
+        "explain", help="where the goal is lost: the shortfall split by mechanism and by level (Shapley values)"
+    )
+    explain.add_argument(
+        "scenario", type=Path, help="scenario YAML file (with arms: each arm, and each reform's effect)"
+    )
+    explain.add_argument(
+        "--permutations",
+        type=int,
+        default=8,
+        help="orders of the mechanisms per replication, an even number (default 8)",
+    )
+    explain.add_argument(
+        "--exact", action="store_true", help="every coalition of the mechanisms (2^M runs per replication)"
+    )
+    _experiment_options(explain)
+
     sensitivity = commands.add_parser("sensitivity", help="Morris or Sobol sensitivity over the uncertainties")
     sensitivity.add_argument("scenario", type=Path, help="scenario YAML file with uncertainties:")
     sensitivity.add_argument("--method", choices=["morris", "sobol"], default="morris", help="default: morris")
@@ -209,7 +226,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _run(args)
         if args.command == "validate":
             return _validate(args.scenarios, args.allow_absolute_paths)
-        if args.command in ("compare", "sweep", "sensitivity", "robustness"):
+        if args.command in ("compare", "sweep", "sensitivity", "robustness", "explain"):
             return _experiment(args)
         if args.command == "calibrate":
             return _calibrate(args)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from sim.experiments.compare import CompareResult
+    from sim.experiments.explain import ExplainResult
     from sim.experiments.robustness import RobustnessResult
     from sim.experiments.sensitivity import SensitivityResult
     from sim.experiments.sweep import SweepResult
@@ -136,8 +137,27 @@ def _print_frame(table: pd.DataFrame, console: Console) -> None:
     Console(file=console.file, width=max(console.width, 150)).print(escape(text))
 
 
+def print_explanation(result: ExplainResult, console: Console) -> None:
+    """Where the goal is lost: each arm's shortfall by mechanism and by level, and each reform's effect by mechanism."""
+    for title, table in (
+        ("shortfall of goal attainment by mechanism", result.shortfall),
+        ("by level", result.levels),
+        ("effect on goal attainment against the reference arm, by mechanism", result.reform),
+    ):
+        if table.empty:
+            continue
+        shown = Table(title=f"{result.scenario.name}: {title} (Shapley values, 95% CI over replications)")
+        for column in ("arm", "part", "mean", "95% CI"):
+            shown.add_column(column, justify="right" if column in ("mean", "95% CI") else "left")
+        for row in table.itertuples():
+            interval = "—" if row.n < 2 else f"[{row.ci_low:+.3f}, {row.ci_high:+.3f}]"
+            shown.add_row(escape(str(row.arm)), escape(str(row.name)), f"{row.mean:+.3f}", interval)
+        console.print(shown)
+
+
 PRINTERS = {
     "compare": print_effects,
+    "explain": print_explanation,
     "sweep": print_sweep,
     "sensitivity": print_indices,
     "robustness": print_robustness,

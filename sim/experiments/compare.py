@@ -101,7 +101,7 @@ class CompareResult:
     def plot_series(self, outcomes: list[str] | None = None, path: Path | None = None):
         """Outcomes over time (default: the scenario's), one line per arm with its 95% band."""
         outcomes = outcomes or [o.name for o in self.scenario.outcomes]
-        return series_by_arm(self.bands(outcomes), outcomes, path)
+        return series_by_arm(self.bands(outcomes), outcomes, path, self.scenario.burn_in_periods)
 
 
 def compare(

@@ -9,6 +9,7 @@ against the same contract. A new kind is a module defining an
 from __future__ import annotations
 
 from sim.experiments.compare import CompareKind
+from sim.experiments.explain import ExplainKind
 from sim.experiments.robustness import RobustnessKind
 from sim.experiments.scenario_checks import check_runs
 from sim.experiments.sensitivity import SensitivityKind
@@ -17,7 +18,7 @@ from sim.experiments.template import ExperimentKind, ExperimentOptions, check_de
 from sim.scenario.schema import Scenario
 
 KINDS: dict[str, type[ExperimentKind]] = {
-    kind.name: kind for kind in (CompareKind, SweepKind, SensitivityKind, RobustnessKind)
+    kind.name: kind for kind in (CompareKind, SweepKind, SensitivityKind, RobustnessKind, ExplainKind)
 }
 """Every experiment kind, by the name its command and its results folders use."""
 

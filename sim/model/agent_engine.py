@@ -252,9 +252,7 @@ class Official(mesa.Agent):
         draws, active = model.execution_draws, model.active_tasks
         self.capacity_share = rules.capacity_split(self.allocation, p.portfolio.allocation_temperature, active)
         chosen = self.prepared(
-            rules.strategy_choice(
-                self.attractions, p.learning.temperature, draws.choice[self.index], p.execution.fixed_strategy
-            )
+            rules.strategy_choice(self.attractions, p.learning.temperature, draws.choice[self.index], p.execution)
         )
         done = rules.carry_out_portfolio(
             chosen,
@@ -278,11 +276,7 @@ class Official(mesa.Agent):
     def choose_strategy(self, uniform: float) -> int:
         """Logit choice over learned attractions, or the scenario's fixed strategy (and preparing for a campaign)."""
         p = self.model.p
-        return int(
-            self.prepared(
-                rules.strategy_choice(self.attractions, p.learning.temperature, uniform, p.execution.fixed_strategy)
-            )
-        )
+        return int(self.prepared(rules.strategy_choice(self.attractions, p.learning.temperature, uniform, p.execution)))
 
     def prepared(self, chosen):
         """The strategy (per task) chosen, or formalism if it prepares for an announced campaign (迎检, ODD 14)."""
@@ -290,7 +284,7 @@ class Official(mesa.Agent):
         if model.anticipation_draws is None:
             return chosen
         uniform = model.anticipation_draws[self.index]
-        return rules.anticipated(chosen, model.announced, uniform, model.p.campaign.anticipation)
+        return rules.anticipated(chosen, model.announced, uniform, rules.anticipation_share(model.p))
 
     # --- 4. report ---------------------------------------------------------------------------
 

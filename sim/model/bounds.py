@@ -56,6 +56,14 @@ def check_relay_levels(parameters: Parameters, relays: int, *, source: str | Non
             source=source,
             field="parameters.relay.escalation",
         )
+    outside = [relay for relay in parameters.relay.exempt_relays if relay >= relays]
+    if outside:
+        raise ScenarioError(
+            f"names relay {outside[0]}, but the hierarchy has {relays} relay{'' if relays == 1 else 's'} "
+            f"(numbered 0 to {relays - 1} from the top)",
+            source=source,
+            field="parameters.relay.exempt_relays",
+        )
     if by_level is not None and len(by_level) != relays:
         raise ScenarioError(
             f"gives {len(by_level)} escalation rate{'' if len(by_level) == 1 else 's'}, but the hierarchy has "

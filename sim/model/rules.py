@@ -108,7 +108,9 @@ def relay(target, clarity, resources, risk_aversion, belief, weight, r, level=0,
     rate = escalation_rate(level_escalation(r, level), r.escalation_pressure, weight, risk_aversion, belief)
     if r.tournament_markup:
         rate = rate * tournament_factor(r.tournament_markup, competitors)
-    dilution = r.dilution
+    dilution, stripping = r.dilution, r.stripping
+    if level in r.exempt_relays:  # switched off (ODD 17): passed on unchanged, whatever its officials chose
+        rate, dilution, stripping, chosen = rate * 0.0, 0.0, 0.0, None
     passed = relayed_clarity(clarity, dilution)
     if chosen is not None:
         option, middle, feasible = chosen
@@ -118,10 +120,10 @@ def relay(target, clarity, resources, risk_aversion, belief, weight, r, level=0,
         passed = handed_down
     return Relayed(
         rate,
-        relay_damage(rate, dilution, r.stripping, r.funded_escalation),
+        relay_damage(rate, dilution, stripping, r.funded_escalation),
         relayed_target(target, rate),
         passed,
-        relayed_resources(resources, r.stripping, rate, r.funded_escalation),
+        relayed_resources(resources, stripping, rate, r.funded_escalation),
     )
 
 
@@ -313,15 +315,27 @@ def choose_strategy(attractions, temperature, uniform):
     return np.minimum(index, len(weights) - 1)
 
 
-def strategy_choice(attractions, temperature, uniform, fixed):
-    """The strategies chosen: the scenario's fixed strategy, or the logit choice of :func:`choose_strategy`."""
-    if fixed is not None:
-        return np.full(np.shape(uniform), int(fixed), dtype=np.int64)
+def strategy_choice(attractions, temperature, uniform, execution):
+    """The strategies chosen: the scenario's fixed strategy, or the logit choice of :func:`choose_strategy`.
+
+    Strategies in ``execution.ruled_out`` get attraction −∞ for the choice only (weight 0, so
+    the same uniform draw picks among the rest); what officials learn of them is unchanged.
+    """
+    if execution.fixed_strategy is not None:
+        return np.full(np.shape(uniform), int(execution.fixed_strategy), dtype=np.int64)
+    if execution.ruled_out:
+        attractions = np.array(attractions, dtype=float)
+        attractions[..., [int(s) for s in execution.ruled_out]] = -np.inf
     return choose_strategy(attractions, temperature, uniform)
 
 
 PREPARED = np.array([strategy in (Strategy.FALSIFY, Strategy.SHIRK) for strategy in Strategy])
 """Strategies an announced on-site campaign would expose, which a unit may drop to prepare for it."""
+
+
+def anticipation_share(p):
+    """The chance a faking or shirking unit prepares for an announced campaign: none with formalism ruled out."""
+    return 0.0 if Strategy.FORMALISM in p.execution.ruled_out else p.campaign.anticipation
 
 
 def anticipated(strategy, announced, uniform, share):

@@ -76,7 +76,7 @@ class VectorizedEngine:
         draws = model.execution_draws
         g.strategy_code[:] = self._prepared(
             model,
-            rules.strategy_choice(g.attractions, p.learning.temperature, draws.choice, p.execution.fixed_strategy),
+            rules.strategy_choice(g.attractions, p.learning.temperature, draws.choice, p.execution),
         )
         done = rules.carry_out(
             g.strategy_code,
@@ -97,7 +97,7 @@ class VectorizedEngine:
         """The strategies chosen, with units preparing for an announced campaign (ODD section 14)."""
         if model.anticipation_draws is None:
             return chosen
-        return rules.anticipated(chosen, model.announced, model.anticipation_draws, model.p.campaign.anticipation)
+        return rules.anticipated(chosen, model.announced, model.anticipation_draws, rules.anticipation_share(model.p))
 
     def report(self, model: ChainState) -> None:
         """Bottom-up: sum subordinates' reports (or rates), inflate, cap at the demand (ODD 7.3, 12.2)."""
@@ -523,7 +523,7 @@ class VectorizedEngine:
         g.capacity_share[:] = rules.capacity_split(g.allocation, p.portfolio.allocation_temperature, active)
         chosen = self._prepared(
             model,
-            rules.strategy_choice(g.attractions, p.learning.temperature, draws.choice, p.execution.fixed_strategy),
+            rules.strategy_choice(g.attractions, p.learning.temperature, draws.choice, p.execution),
         )
         done = rules.carry_out_portfolio(
             chosen,

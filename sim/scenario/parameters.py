@@ -81,6 +81,11 @@ class Relay(_Group):
     tournament_markup: float = Field(
         0.0, ge=0, le=5, description="markup growth with the log of competing subordinates (0 = none)"
     )
+    exempt_relays: list[Annotated[int, Field(ge=0, le=50)]] = Field(
+        [],
+        max_length=12,
+        description="relays (0 = the top's) that pass the directive on unchanged (explain's levels); [] = none",
+    )
 
 
 class Execution(_Group):
@@ -133,6 +138,10 @@ class Execution(_Group):
     fixed_strategy: Strategy | None = Field(
         None, description="force one strategy for everybody (analytical checks); null = learn"
     )
+    ruled_out: list[Strategy] = Field(
+        [],
+        description="strategies nobody may choose (a mechanism switched off, as bureausim explain does); [] = none",
+    )
 
     @property
     def heterogeneous(self) -> bool:
@@ -143,16 +152,44 @@ class Execution(_Group):
     @classmethod
     def _strategy_label(cls, value: Any) -> Any:
         """Accept a strategy by its label (``substantive``) as well as by its code."""
-        if isinstance(value, str):
-            labels = {s.label: s for s in Strategy}
-            if value not in labels:
-                raise ValueError(f"unknown strategy {value!r}; one of {', '.join(labels)}")
-            return labels[value]
-        return value
+        return _strategy(value)
+
+    @field_validator("ruled_out", mode="before")
+    @classmethod
+    def _strategy_labels(cls, value: Any) -> Any:
+        """Accept strategies by label; refuse repeats and ruling every strategy out."""
+        if not isinstance(value, list):
+            return value
+        strategies = [_strategy(item) for item in value]
+        if len(set(strategies)) < len(strategies):
+            raise ValueError("names a strategy twice")
+        if len(set(strategies)) == len(Strategy):
+            raise ValueError("rules out every strategy: at least one must remain")
+        return strategies
+
+    @model_validator(mode="after")
+    def _fixed_is_allowed(self) -> Execution:
+        if self.fixed_strategy is not None and self.fixed_strategy in self.ruled_out:
+            raise ValueError(f"fixed_strategy {self.fixed_strategy.label} is ruled out by ruled_out")
+        return self
 
     @field_serializer("fixed_strategy")
     def _write_label(self, value: Strategy | None) -> str | None:
         return None if value is None else value.label
+
+    @field_serializer("ruled_out")
+    def _write_labels(self, value: list[Strategy]) -> list[str]:
+        return [strategy.label for strategy in value]
+
+
+def _strategy(value: Any) -> Any:
+    """A strategy given by its label (``substantive``) as the :class:`Strategy`; anything else unchanged."""
+    if isinstance(value, str):
+        labels = {s.label: s for s in Strategy}
+        if value not in labels:
+            raise ValueError(f"unknown strategy {value!r}; one of {', '.join(labels)}")
+        return labels[value]
+    return value
 
 
 class Accountability(_Group):

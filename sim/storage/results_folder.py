@@ -57,7 +57,7 @@ def write_results(
         write_table(summarise(tables.steps, outputs, scenario.burn_in_periods), staging / "summary.csv")
         if tasks:  # a portfolio: its per-task outputs, long
             write_table(long_task_table(tables.steps), staging / "tasks.csv")
-        write_plots(tables.steps, tables.level_names, staging / "plots")
+        write_plots(tables.steps, tables.level_names, staging / "plots", scenario.burn_in_periods)
         manifest = build_manifest(scenario, seeds=seeds, wall_time=wall_time, command=command)
         write_text(staging / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
         if out.exists():
