@@ -19,7 +19,7 @@ import pandas as pd
 
 from sim.analysis import style
 from sim.analysis.statistics import band
-from sim.scenario.output_labels import label
+from sim.scenario.output_labels import label, phrase
 from sim.scenario.output_names import (
     STRATEGY_SHARES,
     direction_note,
@@ -103,8 +103,8 @@ def plot_time_series(steps: pd.DataFrame, outputs: list[str], title: str, path: 
         )
     mark_burn_in(ax, burn_in)
     replications = steps["replication"].nunique()
-    ax.set_title(title)
-    ax.set_xlabel("period")
+    ax.set_title(phrase(title, style.language()))
+    ax.set_xlabel(phrase("period", style.language()))
     ax.set_ylabel(f"mean over {replications} replication{'s' if replications > 1 else ''} (95% CI)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     finish(fig, path)
@@ -116,7 +116,7 @@ def mark_burn_in(ax, burn_in: int) -> None:
         ax.axvspan(0.5, burn_in + 0.5, color=BURN_IN_COLOUR, alpha=0.12, linewidth=0)
         ax.axvline(burn_in + 0.5, color=BURN_IN_COLOUR, linewidth=0.8, linestyle="--")
         ax.annotate(
-            "burn-in",
+            phrase("burn-in", style.language()),
             (burn_in + 0.5, 1.0),
             xycoords=("data", "axes fraction"),
             xytext=(-3, -3),
@@ -410,8 +410,8 @@ def waterfall(parts: pd.DataFrame, title: str, path: Path | None = None, effect:
     ax.annotate(
         f"{final:.3f}", (max(final, 0), end), xytext=(4, 0), textcoords="offset points", va="center", fontsize=7
     )
-    first = "no effect" if effect else "intended (1.0)"
-    last = "the reform's effect" if effect else "realised attainment"
+    first = phrase("no effect" if effect else "intended (1.0)", style.language())
+    last = phrase("the reform's effect" if effect else "realised attainment", style.language())
     ax.set_yticks(range(end + 1), [first, *[wrapped(n, 30) for n in names], last])
     ax.set_ylim(end + 0.6, -0.6)
     ax.axvline(start, color="black", linewidth=0.6)
@@ -432,4 +432,31 @@ def _part_words(name: str, effect: bool) -> str:
         "grassroots": "lost at the grassroots (intact directive)",
         "without mechanisms": "effect with every mechanism off",
     }
-    return fixed.get(name, f"relay {name}")
+    return phrase(fixed[name], style.language()) if name in fixed else f"relay {name}"
+
+
+@styled
+def oversight_lines(curve: pd.DataFrame, path: Path | None = None):
+    """P7's curve: goal attainment, burden and faking against inspection intensity, each with its 95% band.
+
+    One panel per outcome on a shared, square-root-scaled axis of inspections (the curve's
+    interesting part lies at low rates); the best rate for attainment is marked in each panel.
+    """
+    outcomes = list(dict.fromkeys(curve["outcome"]))
+    fig, axes = plt.subplots(1, len(outcomes), figsize=(3.4 * len(outcomes), 3.3), sharex=True, layout="constrained")
+    axes = np.atleast_1d(axes)
+    attainment = curve[curve["outcome"] == outcomes[0]]
+    best = attainment.loc[attainment["mean"].idxmax(), "inspection_rate"]
+    for ax, outcome in zip(axes, outcomes, strict=True):
+        rows = curve[curve["outcome"] == outcome].sort_values("inspection_rate")
+        ax.plot(rows["inspection_rate"], rows["mean"], "o-", markersize=3)
+        ax.fill_between(rows["inspection_rate"], rows["ci_low"], rows["ci_high"], alpha=0.2, linewidth=0)
+        ax.axvline(best, color="#999999", linestyle=":", linewidth=1)
+        ax.set_xscale("function", functions=(np.sqrt, np.square))
+        ticks = [t for t in (0, 0.1, 0.25, 0.5, 1, 2, 4, 8) if t <= rows["inspection_rate"].max() * 1.05]
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.set_title(wrapped(label(outcome, style.language(), unit=True), 32))
+        ax.set_xlabel("inspections per principal per period")
+    axes[0].set_ylabel("mean over replications (95% CI)")
+    fig.suptitle(f"Oversight has an interior optimum (dotted: the best rate for attainment, {best:g})", fontsize=10)
+    return finish(fig, path)

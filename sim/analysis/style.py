@@ -122,10 +122,15 @@ def drawing() -> Iterator[None]:
 
 def cjk_font() -> str | None:
     """The first font of :data:`CJK_FONTS` installed, or ``None`` (with a warning)."""
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    for name in CJK_FONTS:
-        if name in installed:
-            return name
+    for attempt in range(2):
+        installed = {font.name for font in font_manager.fontManager.ttflist}
+        for name in CJK_FONTS:
+            if name in installed:
+                return name
+        if attempt == 0:  # matplotlib's font cache predates the font: add the system's CJK files to it
+            for path in font_manager.findSystemFonts():
+                if any(hint in Path(path).name.lower() for hint in ("wqy", "cjk", "sourcehan", "simhei", "yahei")):
+                    font_manager.fontManager.addfont(path)
     warnings.warn(
         "no font with Chinese glyphs found, so Chinese labels show as boxes; install one "
         "(Debian: fonts-wqy-microhei or fonts-noto-cjk) and remove matplotlib's font cache",

@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="override any scenario value, e.g. --set parameters.relay.escalation=0.2 (repeatable)",
     )
     run.add_argument("--quiet", action="store_true", help="print only the results folder")
+    _figure_options(run)
     run.add_argument(
         "--allow-absolute-paths",
         action="store_true",
@@ -142,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--set", dest="assignments", action="append", default=[], metavar="PATH=VALUE", help="override a scenario value"
     )
     calibrate.add_argument("--quiet", action="store_true", help="print only the results folder")
+    _figure_options(calibrate)
     calibrate.add_argument(
         "--allow-absolute-paths",
         action="store_true",
@@ -222,23 +224,8 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     """Run the command ``args`` names; turn user mistakes and interruptions into a message and a status."""
     try:
-        if args.command == "run":
-            return _run(args)
-        if args.command == "validate":
-            return _validate(args.scenarios, args.allow_absolute_paths)
-        if args.command in ("compare", "sweep", "sensitivity", "robustness", "explain"):
-            return _experiment(args)
-        if args.command == "calibrate":
-            return _calibrate(args)
-        if args.command == "report":
-            return _report(args)
-        if args.command == "viz":
-            return _viz(args)
-        if args.command == "validation":
-            return _validation(args)
-        if args.command == "bench":
-            return _bench(args)
-        return _describe()
+        with _figure_style(args):
+            return _command(args)
     except UserError as error:
         print(f"bureausim: error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -265,6 +252,48 @@ def _dispatch(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _command(args: argparse.Namespace) -> int:
+    """Run the command ``args`` names."""
+    if args.command == "run":
+        return _run(args)
+    if args.command == "validate":
+        return _validate(args.scenarios, args.allow_absolute_paths)
+    if args.command in ("compare", "sweep", "sensitivity", "robustness", "explain"):
+        return _experiment(args)
+    if args.command == "calibrate":
+        return _calibrate(args)
+    if args.command == "report":
+        return _report(args)
+    if args.command == "viz":
+        return _viz(args)
+    if args.command == "validation":
+        return _validation(args)
+    if args.command == "bench":
+        return _bench(args)
+    return _describe()
+
+
+def _figure_style(args: argparse.Namespace):
+    """The figure style the command's ``--format``, ``--size`` and ``--language`` ask for (else the default)."""
+    from sim.analysis import style
+
+    formats = getattr(args, "format", None)
+    size = getattr(args, "size", None)
+    return style.using(
+        formats=style.parse_formats(formats) if formats else ("png",),
+        size=style.parse_size(size) if size else None,
+        language=getattr(args, "language", None) or "en",
+    )
+
+
+def _figure_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format", help="figure formats, comma-separated: png, pdf, svg (default png), e.g. --format pdf,png"
+    )
+    parser.add_argument("--size", help="figure size in inches, width x height (default: each figure's own), e.g. 7x4")
+    parser.add_argument("--language", choices=["en", "zh"], help="language of the figures' labels (default en)")
 
 
 def _stderr_console() -> Console:
@@ -356,6 +385,7 @@ def _experiment_options(parser: argparse.ArgumentParser) -> None:
         "--set", dest="assignments", action="append", default=[], metavar="PATH=VALUE", help="override a scenario value"
     )
     parser.add_argument("--quiet", action="store_true", help="print only the results folder")
+    _figure_options(parser)
     parser.add_argument("--steps", type=int, help="periods per replication (overrides the scenario's)")
     parser.add_argument("--replications", type=int, help="replications (overrides the scenario's)")
     parser.add_argument(

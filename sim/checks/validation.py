@@ -23,6 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from sim.analysis.plots import oversight_lines
 from sim.analysis.sampling import latin_hypercube
 from sim.analysis.statistics import describe, run_values
 from sim.atomic import save_figure
@@ -167,6 +168,32 @@ def plot_pattern(pattern: Pattern, results: list[ClaimResult], folder: Path) -> 
     fig.tight_layout()
     save_figure(fig, folder / f"{pattern.id.lower()}.png", dpi=100)
     plt.close(fig)
+
+
+OVERSIGHT_OUTCOMES = ("goal_attainment", "burden", "share_falsify")
+"""What P7's curve draws against inspection intensity: the inverted U, the rising burden, the falling faking."""
+
+
+def oversight_curve(scenario: Scenario, replications: int) -> pd.DataFrame:
+    """P7's whole curve: per inspection rate of the scenario's sweep, each outcome's run value, mean and 95% CI.
+
+    Common random numbers: replication *k* has the same seed at every rate.
+    """
+    seeds = replication_seeds(scenario.seed, replications)
+    rows = []
+    for rate in scenario.sweep.grid["accountability.inspection_rate"]:
+        values = {name: [] for name in OVERSIGHT_OUTCOMES}
+        for k, seed in enumerate(seeds):
+            steps = run_one(
+                scenario, seed, replication=k, overrides={"accountability.inspection_rate": rate}, agents=False
+            ).steps
+            found = run_values(steps, scenario.burn_in_periods)
+            for name in OVERSIGHT_OUTCOMES:
+                values[name].append(found[name])
+        for name in OVERSIGHT_OUTCOMES:
+            summary = describe(values[name])
+            rows.append({"inspection_rate": rate, "outcome": name} | summary)
+    return pd.DataFrame(rows)
 
 
 # --- calibration -----------------------------------------------------------------------------
@@ -459,6 +486,9 @@ def build_report(root: Path, figures: Path, settings: Settings, say: Callable[[s
         say(f"pattern {pattern.id}")
         results = evaluate(pattern, pattern_scenario(pattern, patterns_folder), settings.pattern_replications)
         plot_pattern(pattern, results, figures)
+        if pattern.id == "P7":
+            scenario = pattern_scenario(pattern, patterns_folder)
+            oversight_lines(oversight_curve(scenario, settings.pattern_replications), figures / "p7_curve.png")
         report.patterns.extend(results)
     say("calibration (scenarios/calibration/china.yaml)")
     report.calibration, report.at_defaults, report.pattern_draws = calibration_section(
@@ -683,6 +713,14 @@ def write_markdown(report: Report, settings: Settings, figures_link: str = "figu
             for r in results
         ]
         out += ["", f"![{pattern.id}]({figures_link}/{pattern.id.lower()}.png)", ""]
+        if pattern.id == "P7":
+            out += [
+                "The whole curve, over the pattern scenario's sweep of inspection rates (mean and 95% CI "
+                "over the same replications):",
+                "",
+                f"![P7 curve]({figures_link}/p7_curve.png)",
+                "",
+            ]
 
     out += _calibration_section(report, settings, figures_link)
 

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis import shapley
-from sim.analysis.plots import waterfall
+from sim.analysis.plots import shown, waterfall
 from sim.analysis.statistics import describe
 from sim.atomic import write_table
 from sim.errors import ScenarioError
@@ -138,11 +138,12 @@ class ExplainResult:
         """One arm's effect against the reference arm, mechanism by mechanism."""
         reference = self.scenario.reference_arm
         rows = self.reform[self.reform["arm"] == arm]
-        return waterfall(rows, f"Why {arm} changes goal attainment against {reference}", path, effect=True, **style)
+        title = f"Why {shown(arm)} changes goal attainment against {shown(reference)}"
+        return waterfall(rows, title, path, effect=True, **style)
 
 
 def _title(arm: str, how: str) -> str:
-    return f"Where the goal is lost{f' ({arm})' if arm else ''}, {how}"
+    return f"Where the goal is lost{f' ({shown(arm)})' if arm else ''}, {how}"
 
 
 def explain(

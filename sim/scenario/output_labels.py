@@ -158,3 +158,30 @@ def better_note(name: str, language: str = "en") -> str:
 def strategy_title(label_: str, language: str = "en") -> str:
     """A strategy's name in words."""
     return STRATEGY_WORDS[label_][0 if language == "en" else 1]
+
+
+PHRASES_ZH = {
+    "Goal versus reported attainment": "实际与上报完成度",
+    "Strategy shares at the grassroots": "基层策略构成",
+    "Burden, escalation and clarity at the grassroots": "基层负担、加码与清晰度",
+    "Where sanctions fall, and how many are wrongful": "问责落在哪一级,错误问责有多少",
+    "Collateral harm of blanket bans per grassroots unit": "一刀切的附带损害",
+    "Goal attainment by task": "各任务目标完成度",
+    "Share of free capacity given to each task": "各任务所获能力比例",
+    "Formalism by task": "各任务形式主义比例",
+    "period": "期",
+    "burn-in": "预热期",
+    "intended (1.0)": "原定目标(1.0)",
+    "realised attainment": "实际完成度",
+    "no effect": "无效果",
+    "the reform's effect": "改革效果",
+    "lost with every mechanism off": "所有机制关闭时的损失",
+    "lost at the grassroots (intact directive)": "基层损失(指令完整到达)",
+    "effect with every mechanism off": "所有机制关闭时的效果",
+}
+"""Figure texts in Chinese, by their English."""
+
+
+def phrase(text: str, language: str = "en") -> str:
+    """A figure's fixed text in ``language`` (English, or its Chinese where :data:`PHRASES_ZH` has it)."""
+    return PHRASES_ZH.get(text, text) if language == "zh" else text

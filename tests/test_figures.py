@@ -1,0 +1,290 @@
+"""Every kind of figure the tool writes: file types, labels in words, and no tick labels that overlap.
+
+Each figure is drawn from the tables of a real (small) experiment, then checked on the drawn
+figure itself: the bounding boxes of every axis's visible tick labels must not intersect, every
+visible panel must say what it shows (a title or an axis label), and no title, axis label, tick
+label or legend entry may be a snake_case name. A negative control draws a deliberately crowded
+axis and checks that the overlap check catches it.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import combinations
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+from sim import compare, explain, robustness, sensitivity, sweep
+from sim.analysis import style
+from sim.analysis.plots import oversight_lines, plot_time_series, waterfall
+from sim.experiments.replications import run
+from sim.scenario.loader import parse_scenario
+from sim.scenario.output_labels import describe_output, label
+from sim.scenario.output_names import model_output_names, optional_output_names
+from sim.scenario.parameters import Parameters
+
+SNAKE = re.compile(r"\b[a-z]+_[a-z0-9_]+\b")
+
+
+def overlapping_ticks(fig) -> list[tuple[str, str]]:
+    """Pairs of visible tick labels on the same axis whose drawn boxes intersect."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    found = []
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        for axis in (ax.xaxis, ax.yaxis):
+            labels = [t for t in axis.get_ticklabels() if t.get_visible() and t.get_text()]
+            boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in labels]
+            for (a, box_a), (b, box_b) in combinations(boxes, 2):
+                if box_a.overlaps(box_b):
+                    found.append((a, b))
+    return found
+
+
+def figure_texts(fig) -> list[str]:
+    """Titles, axis labels, tick labels and legend entries of the figure."""
+    texts = [fig._suptitle.get_text()] if fig._suptitle else []
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        texts += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        texts += [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels()]
+        if ax.get_legend():
+            texts += [t.get_text() for t in ax.get_legend().get_texts()]
+    for legend in fig.legends:
+        texts += [t.get_text() for t in legend.get_texts()]
+    return [t for t in texts if t]
+
+
+def check_figure(fig) -> None:
+    assert not overlapping_ticks(fig), overlapping_ticks(fig)
+    for ax in fig.axes:
+        if ax.get_visible() and ax.get_label() != "<colorbar>":
+            assert ax.get_title() or ax.get_xlabel() or ax.get_ylabel(), "a panel says nothing of what it shows"
+    snake = [t for t in figure_texts(fig) if SNAKE.search(t)]
+    assert not snake, f"snake_case names in the figure: {snake}"
+    plt.close(fig)
+
+
+SCENARIO = """
+name: figures
+seed: 5
+steps: 12
+replications: 3
+hierarchy: {branching: [2, 3, 4]}
+uncertainties:
+  relay.escalation: [0.0, 0.4]
+  accountability.inspection_rate: [0.05, 1.0]
+  task.risk: [0.0, 0.2]
+robustness:
+  futures: 6
+  satisficing: [goal_attainment >= 0.4]
+outcomes:
+  - {name: goal_attainment, direction: maximize}
+  - {name: burden, direction: minimize}
+  - {name: implementation_gap, direction: minimize}
+  - {name: wrongful_sanction_rate, direction: minimize}
+"""
+
+ARMS = """
+arms:
+  - {name: status_quo}
+  - {name: fault_tolerance, policies: [fault_tolerance]}
+  - {name: onsite_inspection, policies: [onsite_inspection]}
+  - {name: burden_reduction_with_a_long_name, policies: [burden_reduction]}
+"""
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("figures")
+
+
+def scenario(extra: str = ARMS):
+    """The figures' scenario, with its arms (or, given other YAML, with that instead)."""
+    return parse_scenario(SCENARIO + extra)
+
+
+def test_run_figures(folder):
+    result = run(scenario(""), out=folder / "run")
+    for path in sorted((folder / "run" / "plots").glob("*.png")):
+        assert path.read_bytes()[:4] == b"\x89PNG"
+    from sim.analysis.plots import figure_groups
+
+    for _, (title, outputs) in figure_groups(result.level_names).items():
+        check_figure(_drawn_series(result.steps, outputs, title, result.scenario.burn_in_periods))
+
+
+def _drawn_series(steps, outputs, title, burn_in):
+    """The figure plot_time_series draws, caught before it is saved and closed."""
+    import matplotlib.figure
+
+    figures = []
+    original = style.save
+
+    def catch(fig, path, dpi=None):
+        figures.append(fig)
+        return []
+
+    style.save = catch
+    original_close = plt.close
+    plt.close = lambda fig=None: None
+    try:
+        plot_time_series(steps, outputs, title, Path("unused.png"), burn_in)
+    finally:
+        style.save, plt.close = original, original_close
+    assert isinstance(figures[0], matplotlib.figure.Figure)
+    return figures[0]
+
+
+def test_the_time_series_mark_the_burn_in(folder):
+    result = run(scenario("burn_in: 4\n"), out=folder / "burn")
+    fig = _drawn_series(result.steps, ["goal_attainment"], "Goal versus reported attainment", 4)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert "burn-in" in texts
+    assert fig.axes[0].get_xlabel() == "period"
+    plt.close(fig)
+
+
+def test_comparison_figures(folder):
+    result = compare(scenario(), out=folder / "compare", progress=False)
+    forest = result.plot_forest()
+    check_figure(forest)
+    check_figure(result.plot_series())
+
+
+def test_the_forest_plot_sorts_arms_best_first(folder):
+    result = compare(scenario(), out=folder / "compare_sorted", progress=False)
+    fig = result.plot_forest()
+    ticks = [t.get_text().replace("\n", " ") for t in fig.axes[0].get_yticklabels()]
+    first = result.effects[
+        (result.effects["outcome"] == "goal_attainment") & (result.effects["verdict"] != "reference")
+    ]
+    expected = list(first.sort_values("difference", ascending=False)["arm"].str.replace("_", " "))
+    assert ticks == expected
+    plt.close(fig)
+
+
+def test_sweep_figures(folder):
+    one = sweep(
+        scenario("sweep: {grid: {relay.escalation: [0.0, 0.1, 0.2, 0.3]}}\n"), out=folder / "s1", progress=False
+    )
+    check_figure(one.plot("goal_attainment"))
+    grid = "sweep: {grid: {relay.escalation: [0.0, 0.2], accountability.inspection_rate: [0.1, 0.5, 1.0]}}\n"
+    two = sweep(scenario(grid), out=folder / "s2", progress=False)
+    check_figure(two.plot("goal_attainment"))
+
+
+@pytest.mark.parametrize("method", ["morris", "sobol"])
+def test_sensitivity_figures(folder, method):
+    result = sensitivity(scenario(""), method=method, samples=4, out=folder / method, progress=False)
+    fig = result.plot("goal_attainment")
+    if method == "morris":  # the μ*-σ plane: a point per parameter
+        assert fig.axes[0].get_xlabel().startswith("μ*") and fig.axes[0].get_ylabel().startswith("σ")
+    check_figure(fig)
+
+
+def test_robustness_figures(folder):
+    result = robustness(scenario(), out=folder / "robust", progress=False)
+    check_figure(result.plot_distribution("goal_attainment"))
+    check_figure(result.plot_regret("goal_attainment"))
+
+
+def test_explain_figures(folder):
+    result = explain(scenario(), permutations=2, out=folder / "explain", progress=False)
+    check_figure(result.plot_waterfall("status_quo"))
+    check_figure(result.plot_levels("status_quo"))
+    check_figure(result.plot_reform("fault_tolerance"))
+
+
+def test_the_oversight_curve_is_drawn_against_inspections():
+    rates = [0.0, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0]
+    rows = [
+        {"inspection_rate": r, "outcome": o, "n": 3, "mean": v, "ci_low": v - 0.01, "ci_high": v + 0.01}
+        for r in rates
+        for o, v in (
+            ("goal_attainment", 0.6 - (r - 0.3) ** 2 / 20),
+            ("burden", 0.1 + r / 10),
+            ("share_falsify", 0.3 / (1 + r)),
+        )
+    ]
+    fig = oversight_lines(pd.DataFrame(rows))
+    titles = [ax.get_title().replace("\n", " ") for ax in fig.axes]
+    assert titles == ["goal attainment", "burden at the grassroots (share of capacity)", "share falsification"]
+    check_figure(fig)
+
+
+def test_a_waterfall_adds_up_from_the_intended_goal():
+    parts = pd.DataFrame(
+        [
+            {
+                "arm": "",
+                "part": "unexplained",
+                "name": "unexplained",
+                "n": 4,
+                "mean": 0.05,
+                "ci_low": 0.04,
+                "ci_high": 0.06,
+            },
+            {"arm": "", "part": "contribution", "name": "dilution", "n": 4, "mean": 0.2, "ci_low": 0.1, "ci_high": 0.3},
+            {"arm": "", "part": "contribution", "name": "falsify", "n": 4, "mean": 0.1, "ci_low": 0.0, "ci_high": 0.2},
+            {"arm": "", "part": "total", "name": "total", "n": 4, "mean": 0.35, "ci_low": 0.3, "ci_high": 0.4},
+        ]
+    )
+    fig = waterfall(parts, "test")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "intended (1.0)",
+        "lost with every mechanism off",
+        "dilution",
+        "falsification",
+        "realised attainment",
+    ]
+    bars = [patch for patch in ax.patches]
+    assert bars[-1].get_width() == pytest.approx(0.65)  # 1 - 0.35
+    assert bars[2].get_x() == pytest.approx(0.95) and bars[2].get_width() == pytest.approx(-0.2)
+    check_figure(fig)
+
+
+def test_the_overlap_check_catches_crowded_labels():
+    """Negative control: fifty long tick labels on a small axis must be caught."""
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.set_xticks(range(50), [f"a long tick label {i}" for i in range(50)])
+    assert overlapping_ticks(fig)
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("formats", [("png",), ("pdf",), ("svg",), ("png", "pdf", "svg")])
+def test_figures_are_written_in_the_formats_and_size_asked_for(tmp_path, formats):
+    magic = {"png": b"\x89PNG", "pdf": b"%PDF", "svg": b"<?xml"}
+    with style.using(formats=formats, size=(5.0, 3.0)):
+        result = run(scenario(""), out=tmp_path / "out")
+    written = sorted((result.folder / "plots").iterdir())
+    assert {path.suffix[1:] for path in written} == set(formats)
+    for path in written:
+        assert path.read_bytes()[:5].startswith(magic[path.suffix[1:]]), path.name
+
+
+def test_chinese_labels_exist_for_every_output_and_are_drawn():
+    level_names = ["province", "municipality", "county", "township"]
+    p = Parameters(
+        relay={"report_rule": "rate", "inflation_options": [0, 0.1], "escalation_by_level": [0.1, 0.1, 0.1]},
+        execution={"motivated_share": 0.5},
+        middle={"relay_choice": True, "shielding": True},
+        feedback={"every": 6},
+    )
+    names = [*model_output_names(level_names, ["env"]), *optional_output_names(p, level_names)]
+    for name in names:
+        found = describe_output(name)
+        assert not SNAKE.search(found.en), name
+        assert re.search(r"[\u4e00-\u9fff]", found.zh), f"{name} has no Chinese label"
+    assert label("goal_attainment", "zh") == "目标实际完成度"
