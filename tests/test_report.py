@@ -41,7 +41,13 @@ def folders(tmp_path_factory):
     sim.sensitivity(baseline, method="morris", samples=2, out=root / "sensitivity", **quiet)
     robust = sim.load_scenario(SCENARIOS / "robustness" / "reforms.yaml").with_overrides([*TINY, "replications=1"])
     sim.robustness(robust, futures=12, out=root / "robustness", **quiet)
-    return {kind: root / kind for kind in ("run", "compare", "sweep", "sensitivity", "robustness")}
+    sim.explain(
+        sim.load_scenario(SCENARIOS / "reforms" / "fault_tolerance.yaml").with_overrides(TINY),
+        permutations=2,
+        out=root / "explain",
+        **quiet,
+    )
+    return {kind: root / kind for kind in ("run", "compare", "sweep", "sensitivity", "robustness", "explain")}
 
 
 def _sets(assignments: list[str]) -> list[str]:
@@ -62,6 +68,7 @@ EXPECTED_TABLES = {
         "Box limits",
         "Futures",
     ],
+    "explain": ["Shortfall by mechanism", "Shortfall by level", "Why each reform helps"],
 }
 
 
@@ -174,3 +181,56 @@ def test_the_scenario_section_says_which_values_the_futures_replaced(folders):
     page = write_report(folders["robustness"]).read_text(encoding="utf-8")
     assert "The values given under parameters for relay.escalation, relay.dilution" in page
     assert "every future replaced them with its own" in page
+
+
+def test_the_explain_page_opens_with_its_waterfalls(folders):
+    page = write_report(folders["explain"]).read_text(encoding="utf-8")
+    captions = re.findall(r'<img alt="([^"]*)"', page)
+    assert captions[0].startswith("waterfall")
+    assert sum(caption.startswith("waterfall") for caption in captions) == len(captions) > 0
+
+
+def test_svg_figures_are_embedded_and_pdfs_named(folders, tmp_path):
+    import shutil
+
+    from sim.analysis import style
+
+    folder = tmp_path / "run"
+    shutil.copytree(folders["run"], folder)
+    for path in (folder / "plots").glob("*.png"):
+        path.unlink()
+    with style.using(formats=("svg", "pdf")):
+        sim.load_results(folder)  # the folder reopens with its figures in other formats
+        from sim.analysis.plots import write_plots
+
+        result = sim.load_results(folder)
+        write_plots(result.steps, ["province", "municipality", "county", "township"], folder / "plots")
+    page = write_report(folder).read_text(encoding="utf-8")
+    svgs = sorted((folder / "plots").glob("*.svg"))
+    assert page.count('src="data:image/svg+xml;base64,') == len(svgs) > 0
+    assert "Also written as PDF, in the folder: plots/attainment.pdf" in page
+
+
+def test_wide_tables_scroll_inside_the_page_and_never_widen_it(folders, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    path = write_report(folders["robustness"])
+    with sync_playwright() as playwright:
+        browser = headless_chromium(playwright, tmp_path / "profile")
+        try:
+            page = browser.new_page()
+            page.set_viewport_size({"width": 800, "height": 900})
+            page.goto(path.resolve().as_uri(), wait_until="load")
+            page_fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+            wrappers = page.evaluate(
+                "Array.from(document.querySelectorAll('table')).map(t => "
+                "t.parentElement.classList.contains('scroll') && getComputedStyle(t.parentElement).overflowX)"
+            )
+            wider = page.evaluate(
+                "Array.from(document.querySelectorAll('.scroll')).some(d => d.scrollWidth > d.clientWidth)"
+            )
+        finally:
+            browser.close()
+    assert page_fits, "a table widened the page"
+    assert wrappers and all(value == "auto" for value in wrappers)
+    assert wider, "at 800 pixels some table is wider than the page, and scrolls inside its box"

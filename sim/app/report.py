@@ -31,6 +31,7 @@ KIND_TITLES = {
     "sweep": "Parameter sweep",
     "sensitivity": "Sensitivity analysis",
     "robustness": "Robustness across futures",
+    "explain": "Where the goal is lost",
 }
 
 
@@ -99,6 +100,33 @@ def tables_for(kind: str, folder: Path, manifest: dict) -> list[Table]:
         return tables
     if kind == "sweep":
         return [read("sweep.csv", "Sweep", "Per arm, point and outcome: mean and 95% CI over replications.")]
+    if kind == "explain":
+        tables = [
+            read(
+                "shortfall.csv",
+                "Shortfall by mechanism",
+                "Per arm: the loss of goal attainment (1 − attainment) each mechanism accounts for (its Shapley "
+                "value, switching mechanisms off with common random numbers), what is lost with every mechanism "
+                "off (unexplained) and the total; mean and 95% CI over replications. The parts add up to the total.",
+            ),
+            read(
+                "levels.csv",
+                "Shortfall by level",
+                "Per arm: the loss each relay causes (its Shapley value, a relay switched off passing the directive "
+                "on unchanged) and what the grassroots lose of an intact directive.",
+            ),
+        ]
+        if (folder / "reform.csv").is_file():
+            reference = manifest.get("reference") or "the reference arm"
+            tables.append(
+                read(
+                    "reform.csv",
+                    "Why each reform helps",
+                    f"Per arm: its effect on goal attainment against {reference}, split by the mechanism it runs "
+                    "through (Shapley values of the difference), the effect with every mechanism off, and the total.",
+                )
+            )
+        return tables
     if kind == "sensitivity":
         return [
             read("indices.csv", "Sensitivity indices", f"{manifest.get('method', '').title()} indices per outcome."),
@@ -173,16 +201,31 @@ def _ranks(rankings: Table) -> Table:
     )
 
 
+FIGURE_TYPES = {".png": "image/png", ".svg": "image/svg+xml"}
+"""The figure files the page embeds (a PDF is for papers: the page names it, the folder holds it)."""
+
+
 def figures_in(folder: Path) -> list[Path]:
-    """The folder's figures: every PNG in ``plots/``, in name order (a question's boxes in order)."""
+    """The folder's figures: every PNG or SVG in ``plots/`` (PNG where both exist), waterfalls first, then by name."""
     plots = folder / "plots"
-    return sorted(plots.glob("*.png"), key=_figure_order) if plots.is_dir() else []
+    if not plots.is_dir():
+        return []
+    found = {path.stem: path for path in plots.iterdir() if path.suffix == ".svg"}
+    found |= {path.stem: path for path in plots.iterdir() if path.suffix == ".png"}
+    return sorted(found.values(), key=_figure_order)
 
 
-def _figure_order(path: Path) -> tuple[str, int]:
-    """Name order, with a discovery question's later boxes (``..._box2_...``) after its first."""
+def pdfs_in(folder: Path) -> list[Path]:
+    """The folder's PDF figures, in name order."""
+    plots = folder / "plots"
+    return sorted(plots.glob("*.pdf")) if plots.is_dir() else []
+
+
+def _figure_order(path: Path) -> tuple[bool, str, int]:
+    """Waterfalls first; then name order, with a discovery question's later boxes (``..._box2_...``) after its first."""
+    first = not path.stem.startswith("waterfall")
     match = re.match(r"^(.*?)_box(\d+)(_.*)$", path.stem)
-    return (match.group(1) + match.group(3), int(match.group(2))) if match else (path.stem, 1)
+    return (first, match.group(1) + match.group(3), int(match.group(2))) if match else (first, path.stem, 1)
 
 
 # --- the page ------------------------------------------------------------------------------------
@@ -195,7 +238,8 @@ h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { margin-top: 2.2rem; border
 table { border-collapse: collapse; font-size: 0.82rem; margin: 0.6rem 0 0.4rem; }
 th, td { padding: 0.2rem 0.55rem; border-bottom: 1px solid #e5e5e5; vertical-align: top; }
 th { background: #f4f4f6; position: sticky; top: 0; } .n { text-align: right; } .t { text-align: left; }
-.scroll { overflow-x: auto; max-height: 36rem; overflow-y: auto; }
+.scroll { overflow-x: auto; max-height: 36rem; overflow-y: auto; max-width: 100%; }
+td.t { max-width: 28rem; overflow-wrap: anywhere; } th { white-space: nowrap; }
 figure { margin: 1.2rem 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { font-size: 0.85rem; color: #555; } pre { background: #f7f7f9; padding: 0.8rem; overflow-x: auto; }
 .note { font-size: 0.85rem; color: #555; } dl { display: grid; grid-template-columns: 14rem 1fr; gap: 0.2rem 1rem; }
@@ -227,9 +271,13 @@ def render(folder: Path, manifest: dict, tables: list[Table], figures: list[Path
         data = base64.b64encode(path.read_bytes()).decode("ascii")
         caption = path.stem.replace("_", " ")
         parts.append(
-            f'<figure><img alt="{_e(caption)}" src="data:image/png;base64,{data}">'
+            f'<figure><img alt="{_e(caption)}" src="data:{FIGURE_TYPES[path.suffix]};base64,{data}">'
             f"<figcaption>{_e(caption)} (plots/{_e(path.name)})</figcaption></figure>"
         )
+    pdfs = pdfs_in(folder)
+    if pdfs:
+        names = ", ".join(f"plots/{path.name}" for path in pdfs)
+        parts.append(f'<p class="note">Also written as PDF, in the folder: {_e(names)}.</p>')
     parts += [
         "<h2>Scenario</h2>",
         f'<p class="note">{_e(_scenario_note(kind, scenario))}</p>',
