@@ -6,6 +6,7 @@ and checks that the charts changed and that the page shows no error."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import socket
@@ -16,7 +17,7 @@ import urllib.request
 
 import numpy as np
 import pytest
-from conftest import headless_chromium, small
+from conftest import ROOT, headless_chromium, small
 from mesa.visualization.solara_viz import _check_model_params
 
 from sim.app.viz import VizModel, hierarchy_figure, model_params, tasks_figure
@@ -55,6 +56,53 @@ def test_hierarchy_figure_colours_the_grassroots_by_strategy():
     points = figure.axes[0].collections[1]
     assert len(points.get_offsets()) == len(model.agents)
     assert len({tuple(c) for c in points.get_facecolors()[-96:]}) > 1  # several strategies at the grassroots
+
+
+def test_a_large_hierarchy_is_drawn_as_one_bar_per_unit_and_drills_down():
+    from sim.app.viz import MOST_UNITS, units_figure
+
+    scenario = small(hierarchy={"branching": [6, 10, 8]})  # 547 officials: above the tree's limit
+    model = VizModel(scenario)
+    model.step()
+    level, units, grassroots = model.groups
+    assert level == 1 and len(set(units)) == 6 <= MOST_UNITS and len(grassroots) == 480
+    figure = hierarchy_figure(model)
+    bars = [patch for patch in figure.axes[0].patches]
+    assert len(bars) == 6 * 6  # a bar per unit and strategy
+    heights = np.array([bar.get_height() for bar in bars]).reshape(6, 6)
+    assert np.allclose(heights.sum(axis=0), 1.0)  # every unit's mix adds up to its grassroots
+    drilled = VizModel(scenario, unit="municipality 2")
+    drilled.step()
+    level, units, grassroots = drilled.groups
+    assert level == 2 and len(set(units)) == 10 and len(grassroots) == 80
+    assert (drilled.layout.ancestor[1][grassroots] == 1).all()
+    assert "within municipality 2" in units_figure(drilled).axes[0].get_title()
+
+
+def test_the_second_arm_runs_on_the_same_seed_with_one_more_reform():
+    from sim import BureauModel
+
+    model = VizModel(small(), seed=4, compare_with="onsite_inspection")
+    alone = BureauModel(small(), seed=4, policies=["onsite_inspection"])
+    for _ in range(4):
+        model.step()
+        alone.step()
+    assert model.twin.outputs == alone.outputs
+    assert model.outputs != model.twin.outputs
+    assert ("Compared with (dashed)", "+ onsite_inspection, same seed") in model.levers()
+
+
+def test_charts_start_at_period_one_and_speak_the_language_chosen():
+    from sim.app.viz import series_figure
+
+    model = VizModel(small(), language="中文")
+    for _ in range(3):
+        model.step()
+    figure = series_figure(model, ["goal_attainment"], "Goal versus reported attainment")
+    line = figure.axes[0].get_lines()[0]
+    assert list(line.get_xdata()) == [1, 2, 3]
+    assert figure.axes[0].get_title() == "实际与上报完成度"
+    assert line.get_label() == "目标实际完成度"
 
 
 PORTFOLIO = [{"name": "hard", "target": 0.5}, {"name": "soft", "issuer": "bureau", "target": 0.5, "measurability": 0.2}]
@@ -114,6 +162,83 @@ def server():
 
 def chart_images(page) -> list[str]:
     return [image.get_attribute("src") or "" for image in page.locator("img").all()]
+
+
+SCREENSHOTS = ROOT / "results" / "viz_screenshots"
+"""Where the browser test saves a screenshot of every state of the page (git ignores results/)."""
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the page's select labelled ``label`` (a Vuetify menu)."""
+    page.get_by_label(label).first.click(force=True)
+    page.locator(".v-menu__content .v-list-item", has_text=option).first.click()
+    page.wait_for_timeout(500)
+
+
+def settled(page, before: list[str], seconds: float = 30) -> list[str]:
+    """The chart images once they differ from ``before`` (or after ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while chart_images(page) == before and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+    page.wait_for_timeout(800)
+    return chart_images(page)
+
+
+def test_every_state_of_the_page_in_a_real_browser(server, tmp_path):
+    """Start, step, compare two arms, switch to Chinese, drill down: each state redraws the charts (screenshot each)."""
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    states = {}
+    with sync_playwright() as playwright:
+        browser = headless_chromium(playwright, tmp_path / "profile")
+        try:
+            page = browser.new_page()
+            page.goto(server, wait_until="networkidle", timeout=90_000)
+            step, reset = page.get_by_role("button", name="STEP"), page.get_by_role("button", name="RESET")
+            step.wait_for(timeout=60_000)
+            page.wait_for_timeout(1500)
+
+            def shoot(name: str) -> None:
+                page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+                states[name] = (chart_images(page), page.inner_text("body"))
+
+            def steps(count: int) -> None:
+                before = chart_images(page)
+                for _ in range(count):
+                    step.click()
+                    page.wait_for_timeout(600)
+                settled(page, before)
+
+            shoot("1_start")
+            steps(3)
+            shoot("2_stepped")
+            choose(page, "Compare with", "onsite_inspection")
+            reset.click()
+            page.wait_for_timeout(1500)
+            steps(3)
+            shoot("3_two_arms")
+            choose(page, "Language", "中文")
+            reset.click()
+            page.wait_for_timeout(1500)
+            steps(3)
+            shoot("4_chinese")
+            choose(page, "Hierarchy: unit shown", "municipality 3")
+            reset.click()
+            page.wait_for_timeout(1500)
+            steps(1)
+            shoot("5_drilled_down")
+        finally:
+            browser.close()
+    names = list(states)
+    for earlier, later in itertools.pairwise(names):
+        changed = sum(a != b for a, b in zip(states[earlier][0], states[later][0], strict=False))
+        assert changed >= 2, f"{later}: the charts did not change from {earlier}"
+    assert "Compared with (dashed)" in states["3_two_arms"][1]
+    assert "Values in use" in states["1_start"][1] and "Escalation per relay" in states["1_start"][1]
+    for name, (_, text) in states.items():
+        assert "Traceback" not in text and "Error" not in text, name
+        assert (SCREENSHOTS / f"{name}.png").stat().st_size > 10_000, name
 
 
 def test_step_in_a_real_browser_changes_the_charts(server, tmp_path):

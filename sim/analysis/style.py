@@ -114,7 +114,7 @@ def drawing() -> Iterator[None]:
     if language() == "zh":
         font = cjk_font()
         if font is not None:
-            rc["font.sans-serif"] = [font, *mpl.rcParams["font.sans-serif"]]
+            rc["font.family"] = [font, "sans-serif"]  # named, so texts keep it when drawn later (on a page)
             rc["axes.unicode_minus"] = False
     with mpl.rc_context(rc):
         yield

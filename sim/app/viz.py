@@ -2,14 +2,19 @@
 
 ``bureausim viz [SCENARIO]`` serves this page on localhost (optional extra ``viz``). Sliders
 set the main levers and one checkbox per reform switches it on; Mesa's controls reset, step
-and play the model; the page draws the hierarchy as a tree (grassroots coloured by strategy,
-every official sized and shaded by sanctions) and live charts of goal versus reported
-attainment, burden and where sanctions fall. With a portfolio of tasks, a task selector
-chooses the task the hierarchy is coloured by, and a chart shows every task's attainment and
-the chosen task's strategies.
+and play the model. The page shows the values the running model uses (sliders take effect on
+reset), the hierarchy, and live charts from period 1 of goal versus reported attainment,
+burden and where sanctions fall. A "compare with" selector runs a second model beside the
+first on the same seed with one more reform switched on, drawn dashed in every chart: two arms
+side by side, live. A language selector draws every chart in English or Chinese. With a
+portfolio of tasks, a task selector chooses the task the hierarchy is coloured by, and a chart
+shows every task's attainment and the chosen task's strategies.
 
-The hierarchy is drawn with one scatter and one line collection over positions computed once
-per model, so the one-province default redraws in a small fraction of a second.
+A small hierarchy is drawn as a tree (grassroots coloured by strategy, every official sized by
+sanctions); a large one (a national hierarchy has 42,000 officials) as one bar per unit of the
+deepest level with at most :data:`MOST_UNITS` units, each bar the strategy mix of the
+grassroots below it: readable at any size. The unit selector drills down into one unit of the
+second level. Positions and groupings are computed once per model, so redraws are fast.
 """
 
 from __future__ import annotations
@@ -21,11 +26,14 @@ import numpy as np
 import solara
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from mesa.visualization import SolaraViz, make_plot_component
+from matplotlib.ticker import MaxNLocator
+from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
+from sim.analysis import style
 from sim.model.bureau_model import BureauModel
 from sim.scenario.loader import load_scenario
+from sim.scenario.output_labels import label, phrase, strategy_title
 from sim.scenario.output_names import RELAY_OPTION_LABELS
 from sim.scenario.policies import REGISTRY
 from sim.scenario.schema import Scenario
@@ -64,6 +72,21 @@ STRATEGY_COLOURS = np.array([spec.colour for spec in STRATEGIES], dtype=object)
 ALL_TASKS = "all tasks (each township's main task)"
 """The task selector's first choice: colour each township by the strategy on the task it gives most capacity."""
 
+NO_REFORM = "none"
+"""The "compare with" selector's first choice: one model only."""
+
+LANGUAGES = {"English": "en", "中文": "zh"}
+"""The language selector's choices and the label language each gives."""
+
+WHOLE = "the whole hierarchy"
+"""The unit selector's first choice: no drill-down."""
+
+MOST_UNITS = 48
+"""The most bars the aggregated hierarchy draws: it groups at the deepest level with no more units."""
+
+TREE_LIMIT = 400
+"""Hierarchies of at most this many officials (in the unit shown) are drawn as a tree."""
+
 
 class VizModel(BureauModel):
     """A :class:`BureauModel` whose reforms are switched by one boolean keyword each.
@@ -79,9 +102,39 @@ class VizModel(BureauModel):
         # Mesa's page accepts extra parameters only through a catch-all named exactly ``kwargs``.
         reforms = [name for name in REGISTRY if kwargs.pop(name, False)]
         shown = kwargs.pop("task", ALL_TASKS)
+        self.language = LANGUAGES.get(str(kwargs.pop("language", "English")), "en")
+        self.compared = str(kwargs.pop("compare_with", NO_REFORM))
+        unit = str(kwargs.pop("unit", WHOLE))
         super().__init__(scenario, seed=seed, policies=reforms, **kwargs)
+        self.reforms = reforms
         self.shown_task = None if shown == ALL_TASKS else self.task_names.index(shown)
+        self.unit = None if unit == WHOLE or self.relays < 2 else int(unit.rsplit(" ", 1)[-1]) - 1
+        self.twin = None
+        if self.compared != NO_REFORM:  # the second arm: the same seed, one more reform
+            self.twin = BureauModel(scenario, seed=self.seed, policies=[*reforms, self.compared], **kwargs)
         self.tree = tree_layout(self)
+        self.groups = unit_groups(self)
+
+    def step(self) -> None:
+        """One period of the model and, when comparing, of its twin."""
+        super().step()
+        if self.twin is not None:
+            self.twin.step()
+
+    def levers(self) -> list[tuple[str, str]]:
+        """Every slider's and checkbox's label with the value the running model uses, and the reforms on."""
+        rows = []
+        for keyword, (text, *_rest) in LEVERS.items():
+            group, name = keyword.split("_", 1)
+            rows.append((text, f"{getattr(getattr(self.p, group), name):g}"))
+        for keyword, text in SWITCHES.items():
+            group, name = keyword.split("_", 1)
+            rows.append((text.split(" (")[0], "on" if getattr(getattr(self.p, group), name) else "off"))
+        rows.append(("Reports carry", "completion rates" if self.p.relay.report_rule == "rate" else "sums"))
+        rows.append(("Reforms switched on", ", ".join(self.reforms) or "none"))
+        if self.twin is not None:
+            rows.append(("Compared with (dashed)", f"+ {self.compared}, same seed"))
+        return rows
 
     def grassroots_strategies(self) -> np.ndarray:
         """Each township's strategy code: on the task shown, or (all tasks) on the one it gives most capacity."""
@@ -106,8 +159,34 @@ def tree_layout(model: BureauModel) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(positions), (np.concatenate(segments) if segments else np.zeros((0, 2, 2)))
 
 
+def unit_groups(model: VizModel) -> tuple[int, np.ndarray, np.ndarray]:
+    """How the aggregated hierarchy groups the grassroots: its level, each shown township's unit, the townships shown.
+
+    The level is the deepest above the grassroots with at most :data:`MOST_UNITS` units in the
+    part shown (the whole hierarchy, or one unit of the second level when drilled down).
+    """
+    layout = model.layout
+    grassroots = np.arange(len(layout.ancestor[-1]))
+    if model.unit is not None:
+        grassroots = grassroots[layout.ancestor[1] == model.unit]
+    level = 1 if model.unit is not None else 0
+    for k in range(level, len(layout.sizes) - 1):
+        if len(np.unique(layout.ancestor[k][grassroots])) <= MOST_UNITS:
+            level = k
+    return level, layout.ancestor[level][grassroots], grassroots
+
+
 def hierarchy_figure(model: VizModel) -> Figure:
-    """The hierarchy: grassroots coloured by strategy, every official sized and shaded by sanctions."""
+    """The hierarchy: a tree when small, else the strategy mix of the grassroots below each unit."""
+    officials = sum(model.layout.sizes) if model.unit is None else None
+    with style.using(language=model.language), style.drawing():
+        if officials is not None and officials <= TREE_LIMIT:
+            return tree_figure(model)
+        return units_figure(model)
+
+
+def tree_figure(model: VizModel) -> Figure:
+    """The hierarchy as a tree: grassroots coloured by strategy, every official sized and shaded by sanctions."""
     positions, segments = model.tree
     sanctions = np.concatenate([state.sanctions for state in model.levels]).astype(float)
     colours = np.array(["#333333"] * len(positions), dtype=object)
@@ -115,27 +194,60 @@ def hierarchy_figure(model: VizModel) -> Figure:
     start = len(positions) - len(grassroots)
     if (grassroots >= 0).all():
         colours[start:] = STRATEGY_COLOURS[grassroots]
-    figure = Figure(figsize=(9, 3.6))
+    figure = Figure(figsize=(9, 3.6), layout="constrained")
     ax = figure.subplots()
     ax.add_collection(LineCollection(segments, colors="#bbbbbb", linewidths=0.3))
     scale = 6 + 40 * sanctions / max(1.0, sanctions.max())
     ax.scatter(positions[:, 0], positions[:, 1], s=scale, c=list(colours), edgecolors="#a00000", linewidths=0.3)
-    for spec in STRATEGIES:
-        ax.scatter([], [], color=spec.colour, label=spec.label)
-    ax.legend(fontsize=7, ncols=6, loc="upper center", bbox_to_anchor=(0.5, 1.12), frameon=False)
+    _strategy_legend(ax, model.language)
     ax.set_yticks(-np.arange(len(model.level_names)), model.level_names, fontsize=8)
     ax.set_xticks([])
-    on = (
-        ""
-        if model.tasks is None
-        else f" on {model.task_names[model.shown_task]}"
-        if model.shown_task is not None
-        else ""
-    )
-    ax.set_title(f"period {model.steps}: grassroots by strategy{on}; size = sanctions so far", fontsize=9, pad=18)
+    ax.grid(visible=False)
+    ax.set_title(f"period {model.steps}: grassroots by strategy{_on_task(model)}; size = sanctions so far", fontsize=9)
     for side in ("top", "right", "bottom"):
         ax.spines[side].set_visible(False)
     return figure
+
+
+def units_figure(model: VizModel) -> Figure:
+    """One bar per unit of the grouping level: the shares of the grassroots below it choosing each strategy."""
+    level, units, grassroots = model.groups
+    codes = model.grassroots_strategies()[grassroots]
+    names = np.unique(units)
+    shares = np.zeros((len(names), len(STRATEGIES)))
+    if (codes >= 0).all():
+        position = np.searchsorted(names, units)
+        np.add.at(shares, (position, codes), 1.0)
+        shares /= np.maximum(shares.sum(axis=1, keepdims=True), 1.0)
+    order = np.argsort(-shares[:, 0], kind="stable")  # most substantive first
+    figure = Figure(figsize=(9, 3.8), layout="constrained")
+    ax = figure.subplots()
+    bottom = np.zeros(len(names))
+    for spec in STRATEGIES:
+        ax.bar(np.arange(len(names)), shares[order, spec.strategy], bottom=bottom[order], color=spec.colour, width=0.85)
+        bottom[order] += shares[order, spec.strategy]
+    _strategy_legend(ax, model.language)
+    level_name = model.level_names[level]
+    ax.set_xticks([])
+    ax.set_xlabel(f"{len(names)} {level_name} units, most substantive first ({len(grassroots):,} grassroots units)")
+    ax.set_ylabel("share of the grassroots below")
+    ax.set_ylim(0, 1)
+    ax.grid(axis="x", visible=False)
+    within = "" if model.unit is None else f" within {model.level_names[1]} {model.unit + 1}"
+    ax.set_title(f"period {model.steps}: strategies by {level_name}{within}{_on_task(model)}", fontsize=9)
+    return figure
+
+
+def _strategy_legend(ax, language: str) -> None:
+    for spec in STRATEGIES:
+        ax.scatter([], [], color=spec.colour, label=strategy_title(spec.strategy.label, language))
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+
+
+def _on_task(model: VizModel) -> str:
+    if model.tasks is None or model.shown_task is None:
+        return ""
+    return f" on {model.task_names[model.shown_task]}"
 
 
 @solara.component
@@ -143,6 +255,55 @@ def Hierarchy(model: VizModel) -> None:
     """The hierarchy drawing, redrawn after every step."""
     update_counter.get()
     solara.FigureMatplotlib(hierarchy_figure(model), format="png")
+
+
+def series_figure(model: VizModel, outputs: list[str], title: str) -> Figure:
+    """Outputs over the periods run so far (from period 1), labelled in the page's language; the twin dashed."""
+    with style.using(language=model.language), style.drawing():
+        figure = Figure(figsize=(6.4, 3.2), layout="constrained")
+        ax = figure.subplots()
+        frame = model.datacollector.get_model_vars_dataframe()
+        twin = None if model.twin is None else model.twin.datacollector.get_model_vars_dataframe()
+        periods = np.arange(1, len(frame) + 1)
+        colours = plt_colours()
+        for colour, output in zip(colours, outputs, strict=False):
+            if output not in frame:
+                continue
+            ax.plot(periods, frame[output], color=colour, label=label(output, model.language))
+            if twin is not None and output in twin:
+                ax.plot(np.arange(1, len(twin) + 1), twin[output], color=colour, linestyle="--", linewidth=1.2)
+        if model.twin is not None:
+            ax.plot([], [], color="#555555", linestyle="--", label=f"+ {model.compared.replace('_', ' ')}")
+        ax.set_xlabel(phrase("period", model.language))
+        ax.set_title(phrase(title, model.language))
+        ax.set_xlim(0.5, max(len(frame), 1) + 0.5)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
+    return figure
+
+
+def plt_colours() -> list[str]:
+    """The house palette (colour-blind safe), as the figures use it."""
+    return style.RC["axes.prop_cycle"].by_key()["color"]
+
+
+def chart(outputs: list[str], title: str):
+    """A page component drawing :func:`series_figure` of ``outputs``, redrawn after every step."""
+
+    @solara.component
+    def Chart(model: VizModel) -> None:
+        update_counter.get()
+        solara.FigureMatplotlib(series_figure(model, outputs, title), format="png")
+
+    return Chart
+
+
+@solara.component
+def Levers(model: VizModel) -> None:
+    """The values the running model uses: every slider's and checkbox's (sliders take effect on reset)."""
+    update_counter.get()
+    rows = "\n".join(f"| {name} | {value} |" for name, value in model.levers())
+    solara.Markdown(f"**Values in use** (change a slider, then reset)\n\n| lever | value |\n|---|---|\n{rows}")
 
 
 def tasks_figure(model: VizModel) -> Figure:
@@ -187,15 +348,15 @@ def model_params(scenario: Scenario) -> dict:
     """Sliders for the main levers and a checkbox per reform, starting from the scenario's values."""
     parameters = scenario.resolved_parameters()
     params: dict = {"scenario": scenario, "seed": scenario.seed}
-    for keyword, (label, low, high, step) in LEVERS.items():
+    for keyword, (text, low, high, step) in LEVERS.items():
         if keyword == "relay_escalation" and parameters.relay.escalation_by_level is not None:
             continue  # the rates by level replace it (ODD 12.5)
         group, name = keyword.split("_", 1)
         value = float(getattr(getattr(parameters, group), name))
-        params[keyword] = {"type": "SliderFloat", "value": value, "label": label, "min": low, "max": high, "step": step}
-    for keyword, label in SWITCHES.items():
+        params[keyword] = {"type": "SliderFloat", "value": value, "label": text, "min": low, "max": high, "step": step}
+    for keyword, text in SWITCHES.items():
         group, name = keyword.split("_", 1)
-        params[keyword] = {"type": "Checkbox", "value": bool(getattr(getattr(parameters, group), name)), "label": label}
+        params[keyword] = {"type": "Checkbox", "value": bool(getattr(getattr(parameters, group), name)), "label": text}
     params["relay_report_rule"] = {
         "type": "Select",
         "value": parameters.relay.report_rule,
@@ -208,22 +369,46 @@ def model_params(scenario: Scenario) -> dict:
     if scenario.tasks:
         names = [task.name for task in scenario.tasks]
         params["task"] = {"type": "Select", "value": ALL_TASKS, "values": [ALL_TASKS, *names], "label": "Task shown"}
+    params["compare_with"] = {
+        "type": "Select",
+        "value": NO_REFORM,
+        "values": [NO_REFORM, *REGISTRY],
+        "label": "Compare with (same seed, dashed): the status quo plus",
+    }
+    units = second_level_units(scenario)
+    if units:
+        params["unit"] = {"type": "Select", "value": WHOLE, "values": [WHOLE, *units], "label": "Hierarchy: unit shown"}
+    params["language"] = {"type": "Select", "value": "English", "values": list(LANGUAGES), "label": "Language / 语言"}
     return params
+
+
+def second_level_units(scenario: Scenario) -> list[str]:
+    """The drill-down choices: every unit of the hierarchy's second level, by name and number (none for two levels)."""
+    model = BureauModel(scenario, steps=1, record_agents=False)
+    if model.relays < 2:
+        return []
+    name = model.level_names[1]
+    return [f"{name} {k + 1}" for k in range(model.layout.sizes[1])]
 
 
 def build_page(scenario: Scenario):
     """The SolaraViz page for a scenario."""
     model = VizModel(scenario)
+    level_shares = [f"sanction_share_{name}" for name in model.level_names]
     components = [
+        (Levers, 0),
         (Hierarchy, 0),
-        make_plot_component(["goal_attainment", "reported_attainment", "implementation_gap"]),
-        make_plot_component(["burden", "share_substantive", "share_falsify", "share_blanket_ban", "clarity_at_bottom"]),
-        make_plot_component([f"sanction_share_{name}" for name in model.level_names] + ["wrongful_sanction_rate"]),
+        chart(["goal_attainment", "reported_attainment", "implementation_gap"], "Goal versus reported attainment"),
+        chart(
+            ["burden", "share_substantive", "share_falsify", "share_blanket_ban", "clarity_at_bottom"],
+            "Burden, escalation and clarity at the grassroots",
+        ),
+        chart([*level_shares, "wrongful_sanction_rate"], "Where sanctions fall, and how many are wrongful"),
     ]
     if model.tasks is not None:
-        components.insert(1, (Tasks, 0))
+        components.insert(2, (Tasks, 0))
     if model.p.middle.relay_choice and model.relays > 0:  # outputs that exist only with the switch on at the start
-        components.append(make_plot_component([f"relay_share_{label}" for label in RELAY_OPTION_LABELS]))
+        components.append(chart([f"relay_share_{label}" for label in RELAY_OPTION_LABELS], "Middle levels' relays"))
     return SolaraViz(
         model, components=components, model_params=model_params(scenario), name=f"bureausim: {scenario.name}"
     )
