@@ -116,8 +116,13 @@ def drawing() -> Iterator[None]:
         if font is not None:
             rc["font.family"] = [font, "sans-serif"]  # named, so texts keep it when drawn later (on a page)
             rc["axes.unicode_minus"] = False
+    kept: dict = {}
     with mpl.rc_context(rc):
-        yield
+        try:
+            yield
+        finally:  # what the first figure set up (a notebook's inline backend switches interactive mode on)
+            kept = {key: dict.__getitem__(mpl.rcParams, key) for key in ("backend", "interactive")}
+    dict.update(mpl.rcParams, kept)
 
 
 def cjk_font() -> str | None:

@@ -147,11 +147,13 @@ def print_explanation(result: ExplainResult, console: Console) -> None:
         if table.empty:
             continue
         shown = Table(title=f"{result.scenario.name}: {title} (Shapley values, 95% CI over replications)")
-        for column in ("arm", "part", "mean", "95% CI"):
+        armed = bool(result.scenario.arms)
+        for column in ("arm", "part", "mean", "95% CI")[0 if armed else 1 :]:
             shown.add_column(column, justify="right" if column in ("mean", "95% CI") else "left")
         for row in table.itertuples():
             interval = "—" if row.n < 2 else f"[{row.ci_low:+.3f}, {row.ci_high:+.3f}]"
-            shown.add_row(escape(str(row.arm)), escape(str(row.name)), f"{row.mean:+.3f}", interval)
+            cells = [escape(str(row.name)), f"{row.mean:+.3f}", interval]
+            shown.add_row(*([escape(str(row.arm))] if armed else []), *cells)
         console.print(shown)
 
 
