@@ -439,3 +439,16 @@ def test_without_a_point_holding_every_pattern_the_one_holding_most_is_chosen():
     ]
     checks = pd.DataFrame(rows, columns=["where", *names, "pattern", "holds"])
     assert most_patterns(checks, names) == ("design point wave 2 point 7", {"relay.dilution": 0.05})
+
+
+def test_the_calibration_figures_are_labelled_and_never_crowd(recovered):
+    from test_figures import check_figure
+
+    from sim.analysis.calibration_plots import pair_plot, predictive_plot, screening_plot, waves_plot
+
+    _, _, result = recovered
+    if not result.screening.empty:
+        check_figure(screening_plot(result.screening))
+    check_figure(waves_plot(result.waves))
+    check_figure(pair_plot(result.posterior, result.summary, result.calibrated))
+    check_figure(predictive_plot(result.predictive))

@@ -229,6 +229,13 @@ def test_plots_are_figures_and_are_written_as_png(found, tmp_path):
         assert not plt.fignum_exists(figure.number), "a figure written to a file is closed"
 
 
+def test_the_discovery_figures_are_labelled_and_never_crowd(found):
+    from test_figures import check_figure
+
+    check_figure(found.plot_trajectory())
+    check_figure(found.plot_pairs())
+
+
 def test_two_regions_need_two_boxes_found_one_after_another():
     """Cases in a corner of (x1, x2) and in another of (x3, x4): one box cannot hold both."""
     frame = futures(6, count=800)

@@ -8,9 +8,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.analysis.plots import finish
+from sim.analysis.plots import finish, parameter_words, shown, styled, wrapped
 
 
+@styled
 def screening_plot(screening: pd.DataFrame, path: Path | None = None):
     """Morris μ* against σ per parameter, one panel per fitted target, both in the target's sds."""
     targets = list(dict.fromkeys(screening["target"]))
@@ -19,10 +20,10 @@ def screening_plot(screening: pd.DataFrame, path: Path | None = None):
         rows = screening[screening["target"] == target]
         scale = (rows["mu_star"] / rows["mu_star_sd"]).replace([np.inf, -np.inf], np.nan).dropna()
         scale = float(scale.iloc[0]) if len(scale) else 1.0
-        ax.scatter(rows["mu_star_sd"], rows["sigma"] / scale, color="tab:blue", s=18)
+        ax.scatter(rows["mu_star_sd"], rows["sigma"] / scale, color="#0072B2", s=18)
         for row in rows.itertuples():
             ax.annotate(
-                row.parameter.split(".")[-1],
+                shown(row.parameter.split(".")[-1]),
                 (row.mu_star_sd, row.sigma / scale),
                 fontsize=7,
                 xytext=(3, 3),
@@ -30,18 +31,19 @@ def screening_plot(screening: pd.DataFrame, path: Path | None = None):
             )
         ax.set_xlabel("μ* (target sds over the range)", fontsize=8)
         ax.set_ylabel("σ (target sds)", fontsize=8)
-        ax.set_title(target, fontsize=9)
+        ax.set_title(wrapped(shown(target), 30), fontsize=9)
         ax.grid(alpha=0.3)
     fig.suptitle("screening: Morris elementary effects on each fitted target", fontsize=10)
-    return finish(fig, path, dpi=100)
+    return finish(fig, path)
 
 
+@styled
 def waves_plot(waves: pd.DataFrame, path: Path | None = None):
     """The share of the parameter box each wave rules out, and what is left after it."""
     fig, ax = plt.subplots(figsize=(5.0, 3.4), constrained_layout=True)
     x = waves["wave"].to_numpy()
-    ax.bar(x, waves["ruled_out_share"], color="tab:red", alpha=0.7, label="ruled out by the wave")
-    ax.plot(x, waves["not_ruled_out_share"], "o-", color="tab:blue", label="not ruled out after it")
+    ax.bar(x, waves["ruled_out_share"], color="#D55E00", alpha=0.7, label="ruled out by the wave")
+    ax.plot(x, waves["not_ruled_out_share"], "o-", color="#0072B2", label="not ruled out after it")
     ax.set_xticks(x)
     ax.set_xlabel("wave")
     ax.set_ylabel("share of the parameter box")
@@ -49,9 +51,10 @@ def waves_plot(waves: pd.DataFrame, path: Path | None = None):
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     ax.set_title("history matching", fontsize=10)
-    return finish(fig, path, dpi=100)
+    return finish(fig, path)
 
 
+@styled
 def pair_plot(posterior: pd.DataFrame, summary: pd.DataFrame, calibrated: dict[str, float], path: Path | None = None):
     """Weighted histograms on the diagonal, particles below it (darker: heavier), the calibrated point marked."""
     names = list(summary["parameter"])
@@ -68,24 +71,25 @@ def pair_plot(posterior: pd.DataFrame, summary: pd.DataFrame, calibrated: dict[s
                 continue
             if i == j:
                 ax.hist(
-                    posterior[row_name], bins=20, range=limits[row_name], weights=weights, color="tab:blue", alpha=0.7
+                    posterior[row_name], bins=20, range=limits[row_name], weights=weights, color="#0072B2", alpha=0.7
                 )
-                ax.axvline(calibrated[row_name], color="tab:red", linewidth=1)
+                ax.axvline(calibrated[row_name], color="#D55E00", linewidth=1)
                 ax.set_xlim(limits[row_name])
             else:
                 ax.scatter(posterior[column_name], posterior[row_name], s=8, c=weights, cmap="Blues", edgecolors="none")
-                ax.plot(calibrated[column_name], calibrated[row_name], "x", color="tab:red", markersize=8)
+                ax.plot(calibrated[column_name], calibrated[row_name], "x", color="#D55E00", markersize=8)
                 ax.set_xlim(limits[column_name])
                 ax.set_ylim(limits[row_name])
             if i == k - 1:
-                ax.set_xlabel(column_name, fontsize=8)
+                ax.set_xlabel(wrapped(parameter_words(column_name), 24), fontsize=8)
             if j == 0 and i > 0:
-                ax.set_ylabel(row_name, fontsize=8)
+                ax.set_ylabel(wrapped(parameter_words(row_name), 24), fontsize=8)
             ax.tick_params(labelsize=7)
     fig.suptitle("posterior (ABC-SMC, last generation); red: the calibrated point", fontsize=10)
-    return finish(fig, path, dpi=100)
+    return finish(fig, path)
 
 
+@styled
 def predictive_plot(predictive: pd.DataFrame, path: Path | None = None):
     """Each target's observation (with 2 sds) beside the posterior predictive mean and its 2 predictive sds."""
     rows = predictive.reset_index(drop=True)
@@ -105,14 +109,14 @@ def predictive_plot(predictive: pd.DataFrame, path: Path | None = None):
         y - 0.15,
         xerr=2 * rows["predictive_sd"],
         fmt="o",
-        color="tab:blue",
+        color="#0072B2",
         label="posterior predictive of an observation ± 2 sd",
         markersize=5,
     )
-    labels = [f"{r.target}{' (held out)' if r.held_out else ''}" for r in rows.itertuples()]
+    labels = [f"{shown(r.target)}{' (held out)' if r.held_out else ''}" for r in rows.itertuples()]
     ax.set_yticks(y, labels, fontsize=8)
     ax.invert_yaxis()
     ax.legend(fontsize=8, loc="best")
     ax.grid(axis="x", alpha=0.3)
     ax.set_title("posterior predictive checks", fontsize=10)
-    return finish(fig, path, dpi=100)
+    return finish(fig, path)

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.analysis.plots import finish
+from sim.analysis.plots import finish, parameter_words, shown, styled, wrapped
 from sim.scenario.schema import DEFAULT_MIN_DENSITY
 
 PEEL_ALPHA = 0.05
@@ -111,6 +111,7 @@ class Discovery:
         limits = _box_limits(self.futures, self._box, step)
         return replace(self, chosen=step, limits=limits, note=f"step {step} chosen by hand")
 
+    @styled
     def plot_trajectory(self, path: Path | None = None):
         """Coverage against density along the peeling trajectory, coloured by restricted parameters."""
         fig, ax = plt.subplots(figsize=(6.2, 4.6), constrained_layout=True)
@@ -142,10 +143,11 @@ class Discovery:
         ax.set_ylim(0, 1.05)
         ax.set_xlabel("coverage (share of all cases in the box)")
         ax.set_ylabel("density (share of the box that are cases)")
-        ax.set_title(f"PRIM peeling trajectory\n{self.label}", fontsize=10)
+        ax.set_title(f"PRIM peeling trajectory\n{shown(self.label)}", fontsize=10)
         ax.grid(alpha=0.3)
         return finish(fig, path)
 
+    @styled
     def plot_pairs(self, path: Path | None = None):
         """The futures over every pair of the box's restricted parameters, cases marked, the box drawn."""
         restricted = list(self.limits.loc[self.limits["restricted"], "parameter"])
@@ -180,13 +182,13 @@ class Discovery:
                             )
                         )
                 if row == count - 1:
-                    ax.set_xlabel(x, fontsize=8)
+                    ax.set_xlabel(wrapped(parameter_words(x), 24), fontsize=8)
                 if column == 0:
-                    ax.set_ylabel(y if row else "futures", fontsize=8)
+                    ax.set_ylabel(wrapped(parameter_words(y), 24) if row else "futures", fontsize=8)
                 ax.tick_params(labelsize=7)
         axes[0][0].legend(fontsize=7, loc="upper right")
         among = "" if searched.all() else f", among the {int(searched.sum())} futures outside earlier boxes"
-        fig.suptitle(f"Chosen box (blue) and cases (red){among}\n{self.label}", fontsize=10)
+        fig.suptitle(f"Chosen box (blue) and cases (red){among}\n{shown(self.label)}", fontsize=10)
         fig.tight_layout()
         return finish(fig, path)
 
