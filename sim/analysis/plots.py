@@ -211,7 +211,7 @@ def series_by_arm(bands: pd.DataFrame, outputs: list[str], path: Path | None = N
         ax.set_visible(False)
     fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="outside lower center", ncols=min(4, len(arms)))
     fig.suptitle("mean over replications per period, 95% bands", fontsize=10)
-    return finish(fig, path)
+    return finish(fig, path, dpi=90)  # many panels: a lower resolution keeps the file and the time small
 
 
 def finish(fig, path: Path | None, dpi: int | None = None):

@@ -80,7 +80,7 @@ class FigureStyle:
     formats: tuple[str, ...] = ("png",)
     size: tuple[float, float] | None = None
     language: str = "en"
-    dpi: int = 150
+    dpi: int = 110
 
 
 _CURRENT: contextvars.ContextVar[FigureStyle] = contextvars.ContextVar("figure_style", default=FigureStyle())  # noqa: B039 (frozen)
