@@ -30,7 +30,7 @@ from sim.experiments.calibrate import most_patterns
 from sim.model.run import replication_seeds, run_one
 from sim.scenario.loader import load_scenario
 from sim.scenario.outcome_values import run_value
-from sim.scenario.parameters import UNCALIBRATED, Parameters
+from sim.scenario.parameters import UNCALIBRATED, Parameters, value_at
 from sim.scenario.schema import Scenario
 from sim.scenario.targets import RANGE_SDS, Target
 
@@ -218,7 +218,7 @@ def test_the_defaults_move_exactly_the_calibrated_parameters_and_the_lean_arm_re
     calibrated = set(china.calibration.parameters)
     assert set(UNCALIBRATED) == calibrated
     assert not any(china.sets_parameter(path) for path in calibrated)  # its runs are at the code's defaults
-    defaults = {path: getattr(getattr(Parameters(), path.split(".")[0]), path.split(".")[1]) for path in calibrated}
+    defaults = {path: value_at(Parameters(), path) for path in calibrated}
     assert all(defaults[path] != value for path, value in UNCALIBRATED.items())
     for path, (low, high) in china.calibration.parameters.items():
         assert low <= defaults[path] <= high, path

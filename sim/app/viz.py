@@ -35,6 +35,7 @@ from sim.model.bureau_model import BureauModel
 from sim.scenario.loader import load_scenario
 from sim.scenario.output_labels import label, phrase, strategy_title
 from sim.scenario.output_names import RELAY_OPTION_LABELS
+from sim.scenario.parameters import value_at
 from sim.scenario.policies import REGISTRY
 from sim.scenario.schema import Scenario
 from sim.scenario.strategies import STRATEGIES
@@ -125,11 +126,9 @@ class VizModel(BureauModel):
         """Every slider's and checkbox's label with the value the running model uses, and the reforms on."""
         rows = []
         for keyword, (text, *_rest) in LEVERS.items():
-            group, name = keyword.split("_", 1)
-            rows.append((text, f"{getattr(getattr(self.p, group), name):g}"))
+            rows.append((text, f"{value_at(self.p, _path(keyword)):g}"))
         for keyword, text in SWITCHES.items():
-            group, name = keyword.split("_", 1)
-            rows.append((text.split(" (")[0], "on" if getattr(getattr(self.p, group), name) else "off"))
+            rows.append((text.split(" (")[0], "on" if value_at(self.p, _path(keyword)) else "off"))
         rows.append(("Reports carry", "completion rates" if self.p.relay.report_rule == "rate" else "sums"))
         rows.append(("Reforms switched on", ", ".join(self.reforms) or "none"))
         if self.twin is not None:
@@ -351,12 +350,10 @@ def model_params(scenario: Scenario) -> dict:
     for keyword, (text, low, high, step) in LEVERS.items():
         if keyword == "relay_escalation" and parameters.relay.escalation_by_level is not None:
             continue  # the rates by level replace it (ODD 12.5)
-        group, name = keyword.split("_", 1)
-        value = float(getattr(getattr(parameters, group), name))
+        value = float(value_at(parameters, _path(keyword)))
         params[keyword] = {"type": "SliderFloat", "value": value, "label": text, "min": low, "max": high, "step": step}
     for keyword, text in SWITCHES.items():
-        group, name = keyword.split("_", 1)
-        params[keyword] = {"type": "Checkbox", "value": bool(getattr(getattr(parameters, group), name)), "label": text}
+        params[keyword] = {"type": "Checkbox", "value": bool(value_at(parameters, _path(keyword))), "label": text}
     params["relay_report_rule"] = {
         "type": "Select",
         "value": parameters.relay.report_rule,
@@ -380,6 +377,11 @@ def model_params(scenario: Scenario) -> dict:
         params["unit"] = {"type": "Select", "value": WHOLE, "values": [WHOLE, *units], "label": "Hierarchy: unit shown"}
     params["language"] = {"type": "Select", "value": "English", "values": list(LANGUAGES), "label": "Language / 语言"}
     return params
+
+
+def _path(keyword: str) -> str:
+    """A keyword's dotted parameter path: ``relay_escalation`` → ``relay.escalation``."""
+    return keyword.replace("_", ".", 1)
 
 
 def second_level_units(scenario: Scenario) -> list[str]:

@@ -35,6 +35,7 @@ from sim.model.bureau_model import BureauModel
 from sim.model.run import replication_seeds, run_one
 from sim.scenario.loader import load_scenario
 from sim.scenario.output_names import LEVEL_GAP_PREFIX
+from sim.scenario.parameters import value_at
 from sim.scenario.schema import Scenario, typed_values
 from sim.storage.provenance import git_commit
 
@@ -549,8 +550,7 @@ def _calibration_section(report: Report, settings: Settings, figures_link: str) 
     ]
     own = result.scenario.resolved_parameters()
     for row in result.summary.itertuples():
-        group, name = row.parameter.split(".")
-        default = getattr(getattr(own, group), name)
+        default = value_at(own, row.parameter)
         out.append(
             f"| `{row.parameter}` | [{row.prior_low:g}, {row.prior_high:g}] | {row.mean:.3g} [{row.q05:.3g}, "
             f"{row.q95:.3g}] | {row.contraction:.2f} | {result.calibrated[row.parameter]:.3g} | {default} |"

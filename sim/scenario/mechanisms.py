@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sim.scenario.parameters import Parameters
+from sim.scenario.parameters import Parameters, value_at
 from sim.scenario.strategies import Strategy
 
 
@@ -66,11 +66,6 @@ BURDEN_PATHS = (
 """What the grassroots' burden is made of: paperwork (文山会海) and hosting inspections (迎检)."""
 
 
-def _value(p: Parameters, path: str) -> Any:
-    group, name = path.split(".")
-    return getattr(getattr(p, group), name)
-
-
 MECHANISMS: tuple[Mechanism, ...] = (
     Mechanism(
         "dilution",
@@ -103,7 +98,7 @@ MECHANISMS: tuple[Mechanism, ...] = (
     Mechanism(
         "burden",
         ("paperwork and hosting", "文山会海与迎检"),
-        lambda p: any(_value(p, path) > 0 for path in BURDEN_PATHS),
+        lambda p: any(value_at(p, path) > 0 for path in BURDEN_PATHS),
         lambda p: dict.fromkeys(BURDEN_PATHS, 0.0),
         BURDEN_PATHS,
         "grassroots",

@@ -467,6 +467,15 @@ def parameter_paths() -> dict[str, Any]:
     return paths
 
 
+def value_at(parameters: Parameters, path: str) -> Any:
+    """A parameter's value at its dotted path (``relay.escalation``), or a task's field (``tasks.<task>.<field>``)."""
+    if is_task_path(path):
+        _, task, name = path.split(".")
+        return next((getattr(t, name) for t in parameters.tasks or [] if t.name == task), None)
+    group, name = path.split(".")
+    return getattr(getattr(parameters, group), name)
+
+
 def with_values(parameters: Parameters, values: dict[str, Any]) -> Parameters:
     """A copy of ``parameters`` with several values set by dotted path, validated together.
 

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from sim.scenario.exact import ExactModel
-from sim.scenario.parameters import Parameters, check_window, parameter_paths, with_values
+from sim.scenario.parameters import Parameters, check_window, parameter_paths, value_at, with_values
 from sim.scenario.tasks import TASK_LEVEL_PATHS, TaskSpec
 
 
@@ -94,7 +94,7 @@ class Policy:
         after = self._changed(own, options)
         fields, values = {}, dict(task.set)
         for path in parameter_paths():
-            old, new = _at(own, path), _at(after, path)
+            old, new = value_at(own, path), value_at(after, path)
             if old == new:
                 continue
             group, name = path.split(".")
@@ -394,8 +394,3 @@ def _own_parameters(parameters: Parameters, task: TaskSpec) -> Parameters:
     fields = {f"task.{name}": getattr(task, name) for name in type(parameters.task).model_fields}
     values = {path: value for path, value in fields.items() if value is not None} | task.set
     return with_values(parameters, values)
-
-
-def _at(parameters: Parameters, path: str) -> Any:
-    group, name = path.split(".")
-    return getattr(getattr(parameters, group), name)

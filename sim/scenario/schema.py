@@ -24,7 +24,7 @@ from sim.scenario.conditions import check_outcome_name, number_condition, parse_
 from sim.scenario.exact import ExactModel
 from sim.scenario.messages import describe_error, did_you_mean, user_error
 from sim.scenario.output_names import DIRECTIONS, split_task_output
-from sim.scenario.parameters import Parameters, is_task_path, parameter_paths, with_values
+from sim.scenario.parameters import Parameters, is_task_path, parameter_paths, value_at, with_values
 from sim.scenario.policies import REGISTRY, apply_policies
 from sim.scenario.targets import CalibrationSpec, Target, check_targets
 from sim.scenario.tasks import TaskSpec, check_portfolio
@@ -241,15 +241,6 @@ def typed_values(values: dict[str, float]) -> dict[str, float | int]:
         is_int = annotation is int or int in typing.get_args(annotation)
         typed[path] = round(value) if is_int else float(value)
     return typed
-
-
-def _value_at(parameters: Parameters, path: str) -> Any:
-    """The value of a parameter (or of one task's field) at its dotted path."""
-    if is_task_path(path):
-        _, task, name = path.split(".")
-        return next((getattr(t, name) for t in parameters.tasks or [] if t.name == task), None)
-    group, name = path.split(".")
-    return getattr(getattr(parameters, group), name)
 
 
 def _validated_point_value(path: str, value: Any) -> Any:
@@ -667,7 +658,7 @@ class Scenario(_Section):
                 )
             if plain is not None:
                 mine = self.resolved_parameters(arm.name)
-                moved = [path for path in parameters if _value_at(mine, path) != _value_at(plain, path)]
+                moved = [path for path in parameters if value_at(mine, path) != value_at(plain, path)]
                 if moved:
                     raise ValueError(
                         f"sweep: arm {arm.name}'s policies set {', '.join(moved)}, which the sweep varies, so every "
