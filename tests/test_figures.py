@@ -289,3 +289,54 @@ def test_chinese_labels_exist_for_every_output_and_are_drawn():
         assert not SNAKE.search(found.en), name
         assert re.search(r"[\u4e00-\u9fff]", found.zh), f"{name} has no Chinese label"
     assert label("goal_attainment", "zh") == "目标实际完成度"
+
+
+def caught(draw, *args) -> list:
+    """The figures ``draw(*args)`` saves, caught before they are written and closed."""
+    figures = []
+    original_save, original_close = style.save, plt.close
+    style.save = lambda fig, path, dpi=None: figures.append(fig) or []
+    plt.close = lambda fig=None: None
+    try:
+        draw(*args)
+    finally:
+        style.save, plt.close = original_save, original_close
+    return figures
+
+
+def test_the_validation_figures_are_labelled_and_never_crowd(tmp_path):
+    from sim.checks.patterns import PATTERNS, ClaimResult
+    from sim.checks.validation import plot_closed_forms, plot_pattern, plot_replications, plot_robustness
+
+    for pattern in PATTERNS:
+        results = [
+            ClaimResult(pattern.id, claim.text, 6, 0.1 * k, 0.1 * k - 0.05, 0.1 * k + 0.05, 0.0)
+            for k, claim in enumerate(pattern.claims)
+        ]
+        for fig in caught(plot_pattern, pattern, results, tmp_path):
+            check_figure(fig)
+    closed = pd.DataFrame(
+        [
+            (name, rate, depth, (1 + rate) ** depth, (1 + rate) ** depth)
+            for name in ("P1", "P2")
+            for rate in (0.05, 0.1)
+            for depth in range(1, 6)
+        ],
+        columns=["pattern", "rate", "depth", "model", "closed_form"],
+    )
+    robustness = pd.DataFrame([{"pattern": p.id, "point": k, "holds": k % 2 == 0} for p in PATTERNS for k in range(4)])
+    replications = pd.DataFrame(
+        [
+            {"n": n, "outcome": o, "relative_half_width": 1 / n}
+            for n in range(2, 10)
+            for o in ("goal_attainment", "burden")
+        ]
+    )
+    figures = [
+        *caught(plot_closed_forms, closed, tmp_path),
+        *caught(plot_robustness, robustness, tmp_path),
+        *caught(plot_replications, replications, tmp_path),
+    ]
+    assert len(figures) == 4
+    for fig in figures:
+        check_figure(fig)

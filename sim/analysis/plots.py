@@ -105,9 +105,16 @@ def plot_time_series(steps: pd.DataFrame, outputs: list[str], title: str, path: 
     replications = steps["replication"].nunique()
     ax.set_title(phrase(title, style.language()))
     ax.set_xlabel(phrase("period", style.language()))
-    ax.set_ylabel(f"mean over {replications} replication{'s' if replications > 1 else ''} (95% CI)")
+    ax.set_ylabel(mean_label(replications))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     finish(fig, path)
+
+
+def mean_label(replications: int) -> str:
+    """The y-axis label of a time series: the mean over so many replications, with its 95% CI."""
+    if style.language() == "zh":
+        return f"{replications} 次重复的均值(95% 置信区间)"
+    return f"mean over {replications} replication{'s' if replications > 1 else ''} (95% CI)"
 
 
 def mark_burn_in(ax, burn_in: int) -> None:

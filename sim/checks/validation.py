@@ -23,10 +23,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.analysis.plots import oversight_lines
+from sim.analysis.plots import finish, oversight_lines, styled, wrapped
 from sim.analysis.sampling import latin_hypercube
 from sim.analysis.statistics import describe, run_values
-from sim.atomic import save_figure
 from sim.checks.calibration import patterns_at, run_calibration
 from sim.checks.patterns import PATTERNS, ClaimResult, Pattern, evaluate, pattern_scenario
 from sim.experiments.calibrate import CHOSEN_REPLICATIONS, CalibrationResult, draw_indices, target_table
@@ -34,6 +33,7 @@ from sim.experiments.executors import map_in_processes
 from sim.model.bureau_model import BureauModel
 from sim.model.run import replication_seeds, run_one
 from sim.scenario.loader import load_scenario
+from sim.scenario.output_labels import label
 from sim.scenario.output_names import LEVEL_GAP_PREFIX
 from sim.scenario.parameters import value_at
 from sim.scenario.schema import Scenario, typed_values
@@ -134,41 +134,43 @@ def plot_closed_forms(frame: pd.DataFrame, folder: Path) -> None:
     """One figure per closed form: model points on the formula's curves."""
     labels = {"P1": ("escalation_at_bottom", "(1 + e)^L", "e"), "P2": ("goal_attainment", "(1 − d)^L", "d")}
     for pattern, (output, formula, symbol) in labels.items():
-        rows = frame[frame["pattern"] == pattern]
-        fig, ax = plt.subplots(figsize=(6, 4))
-        for rate, group in rows.groupby("rate"):
-            (line,) = ax.plot(group["depth"], group["closed_form"], linewidth=1, label=f"{symbol} = {rate:g}")
-            ax.plot(group["depth"], group["model"], "o", color=line.get_color())
-        ax.set_xlabel("relays L")
-        ax.set_ylabel(output)
-        ax.set_title(f"{pattern}: model (points) against {formula} (lines)")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        save_figure(fig, folder / f"{pattern.lower()}_closed_form.png", dpi=100)
-        plt.close(fig)
+        _closed_form(frame[frame["pattern"] == pattern], pattern, output, formula, symbol, folder)
+
+
+@styled
+def _closed_form(rows: pd.DataFrame, pattern: str, output: str, formula: str, symbol: str, folder: Path) -> None:
+    fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+    for rate, group in rows.groupby("rate"):
+        (line,) = ax.plot(group["depth"], group["closed_form"], linewidth=1, label=f"{symbol} = {rate:g}")
+        ax.plot(group["depth"], group["model"], "o", color=line.get_color())
+    ax.set_xlabel("relays L")
+    ax.set_ylabel(label(output, unit=True))
+    ax.set_title(f"{pattern}: model (points) against {formula} (lines)")
+    ax.legend(fontsize=8)
+    finish(fig, folder / f"{pattern.lower()}_closed_form.png")
 
 
 # --- patterns --------------------------------------------------------------------------------
 
 
+@styled
 def plot_pattern(pattern: Pattern, results: list[ClaimResult], folder: Path) -> None:
     """The pattern's claims: each statistic with its 95% CI against its margin."""
-    fig, ax = plt.subplots(figsize=(8, 0.55 * len(results) + 1.8))
+    claims = [wrapped(r.claim, 60) for r in results]
+    lines = sum(claim.count("\n") + 1 for claim in claims)
+    fig, ax = plt.subplots(figsize=(8.5, 0.3 * lines + 0.35 * len(results) + 1.6), layout="constrained")
     for position, result in enumerate(results):
-        colour = "tab:green" if result.holds else "tab:red"
+        colour = "#009E73" if result.holds else "#D55E00"
         ax.plot([result.ci_low, result.ci_high], [position, position], color=colour, linewidth=2)
         ax.plot(result.mean, position, "o", color=colour)
         ax.plot([result.margin] * 2, [position - 0.3, position + 0.3], color="black", linewidth=1)
-    ax.set_yticks(range(len(results)), [r.claim for r in results], fontsize=8)
+    ax.set_yticks(range(len(results)), claims, fontsize=7)
     ax.invert_yaxis()
     ax.axvline(0, color="grey", linewidth=0.6, linestyle=":")
     ax.set_xlabel("mean paired difference (or level), 95% CI; black bar: margin to clear", fontsize=8)
     ax.set_title(textwrap.fill(f"{pattern.id}: {pattern.title}", 80), fontsize=9)
-    ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    save_figure(fig, folder / f"{pattern.id.lower()}.png", dpi=100)
-    plt.close(fig)
+    ax.grid(axis="y", visible=False)
+    finish(fig, folder / f"{pattern.id.lower()}.png")
 
 
 OVERSIGHT_OUTCOMES = ("goal_attainment", "burden", "share_falsify")
@@ -323,18 +325,17 @@ def robustness(
     return frame, pd.DataFrame(regions)
 
 
+@styled
 def plot_robustness(frame: pd.DataFrame, folder: Path) -> None:
     """Share of sampled worlds in which each pattern holds."""
     shares = frame.groupby("pattern")["holds"].mean()
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    ax.bar(shares.index, shares.to_numpy(), color="tab:blue")
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.5 * len(shares) + 1.5), 3.2), layout="constrained")
+    ax.bar(shares.index, shares.to_numpy(), color="#0072B2")
     ax.set_ylim(0, 1)
     ax.set_ylabel("share of sampled worlds")
     ax.set_title(f"Where each pattern holds ({frame['point'].nunique()} Latin hypercube points)")
-    ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    save_figure(fig, folder / "robustness.png", dpi=100)
-    plt.close(fig)
+    ax.grid(axis="x", visible=False)
+    finish(fig, folder / "robustness.png")
 
 
 # --- what the baseline's reports show ------------------------------------------------------
@@ -456,20 +457,19 @@ def replication_analysis(scenario: Scenario, replications: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@styled
 def plot_replications(frame: pd.DataFrame, folder: Path) -> None:
     """Relative CI half-width of each key outcome's mean against the number of replications."""
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig, ax = plt.subplots(figsize=(6.5, 4), layout="constrained")
     for outcome, group in frame.groupby("outcome"):
-        ax.plot(group["n"], group["relative_half_width"], label=outcome)
+        ax.plot(group["n"], group["relative_half_width"], label=label(outcome))
     ax.set_xlabel("replications")
     ax.set_ylabel("95% CI half-width / mean")
     ax.set_yscale("log")
     ax.set_title("How precision settles with replications (baseline)")
-    ax.grid(alpha=0.3, which="both")
+    ax.grid(which="both")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    save_figure(fig, folder / "replications.png", dpi=100)
-    plt.close(fig)
+    finish(fig, folder / "replications.png")
 
 
 # --- the report ------------------------------------------------------------------------------
