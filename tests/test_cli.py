@@ -539,3 +539,35 @@ def test_experiments_take_steps_and_replications_like_run(tmp_path):
     runs = pd.read_parquet(out / "runs.parquet")
     assert len(runs) == 3
     assert json.loads((out / "manifest.json").read_text())["scenario"]["steps"] == 2
+
+
+def test_explain_writes_its_tables_and_waterfalls_in_the_formats_asked_for(tmp_path, capsys):
+    from conftest import SCENARIOS
+
+    out = tmp_path / "explained"
+    tiny = ["hierarchy.branching=[2,2,3]", "steps=8", "replications=2"]
+    sets = [part for value in tiny for part in ("--set", value)]
+    arguments = ["explain", str(SCENARIOS / "baseline.yaml"), "--out", str(out), "--quiet", "--permutations", "2"]
+    status = main([*arguments, "--format", "svg,pdf", "--language", "zh", *sets])
+    assert status == 0, capsys.readouterr().err
+    assert capsys.readouterr().out.strip() == str(out)
+    shortfall = pd.read_csv(out / "shortfall.csv")
+    parts = shortfall[shortfall["part"] != "total"]["mean"].sum()
+    assert parts == pytest.approx(shortfall.loc[shortfall["part"] == "total", "mean"].iloc[0], abs=1e-12)
+    assert sorted(p.name for p in (out / "plots").iterdir()) == [
+        "waterfall.pdf",
+        "waterfall.svg",
+        "waterfall_levels.pdf",
+        "waterfall_levels.svg",
+    ]
+    assert "上下一般粗" in (out / "plots" / "waterfall.svg").read_text(encoding="utf-8")
+
+
+def test_a_bad_figure_option_is_refused_before_anything_is_written(tmp_path, capsys):
+    from conftest import SCENARIOS
+
+    out = tmp_path / "never"
+    assert main(["run", str(SCENARIOS / "baseline.yaml"), "--out", str(out), "--format", "gif"]) == 2
+    error = capsys.readouterr().err
+    assert "--format: gif is not a figure format" in error and "Traceback" not in error
+    assert not out.exists()
