@@ -58,8 +58,6 @@ RC = {
     "axes.prop_cycle": mpl.cycler(
         color=["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
     ),
-    "savefig.bbox": "tight",
-    "savefig.pad_inches": 0.05,
     "svg.fonttype": "none",
     "pdf.fonttype": 42,
 }
@@ -153,9 +151,7 @@ def save(fig, path: str | os.PathLike, dpi: int | None = None) -> list[Path]:
     for suffix in style.formats:
         target = Path(path).with_suffix(f".{suffix}")
         options = {"dpi": dpi or style.dpi} if suffix == "png" else {}
-        with mpl.rc_context(
-            {key: RC[key] for key in ("savefig.bbox", "savefig.pad_inches", "svg.fonttype", "pdf.fonttype")}
-        ):
+        with mpl.rc_context({key: RC[key] for key in ("svg.fonttype", "pdf.fonttype")}):
             save_figure(fig, target, **options)
         written.append(target)
     return written
