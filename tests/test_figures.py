@@ -127,24 +127,8 @@ def test_run_figures(folder):
 
 def _drawn_series(steps, outputs, title, burn_in):
     """The figure plot_time_series draws, caught before it is saved and closed."""
-    import matplotlib.figure
-
-    figures = []
-    original = style.save
-
-    def catch(fig, path, dpi=None):
-        figures.append(fig)
-        return []
-
-    style.save = catch
-    original_close = plt.close
-    plt.close = lambda fig=None: None
-    try:
-        plot_time_series(steps, outputs, title, Path("unused.png"), burn_in)
-    finally:
-        style.save, plt.close = original, original_close
-    assert isinstance(figures[0], matplotlib.figure.Figure)
-    return figures[0]
+    (figure,) = caught(plot_time_series, steps, outputs, title, Path("unused.png"), burn_in)
+    return figure
 
 
 def test_the_time_series_mark_the_burn_in(folder):

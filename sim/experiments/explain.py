@@ -124,22 +124,22 @@ class ExplainResult:
     runs: pd.DataFrame
     failures: dict
 
-    def plot_waterfall(self, arm: str | None = None, path: Path | None = None, **style):
+    def plot_waterfall(self, arm: str | None = None, path: Path | None = None):
         """The waterfall of one arm (default: the first) from the intended 1.0 down to its attainment."""
         arm = self.shortfall["arm"].iloc[0] if arm is None else arm
-        return waterfall(self.shortfall[self.shortfall["arm"] == arm], _title(arm, "by mechanism"), path, **style)
+        return waterfall(self.shortfall[self.shortfall["arm"] == arm], _title(arm, "by mechanism"), path)
 
-    def plot_levels(self, arm: str | None = None, path: Path | None = None, **style):
+    def plot_levels(self, arm: str | None = None, path: Path | None = None):
         """The waterfall of one arm by relay and the grassroots."""
         arm = self.levels["arm"].iloc[0] if arm is None else arm
-        return waterfall(self.levels[self.levels["arm"] == arm], _title(arm, "by level"), path, **style)
+        return waterfall(self.levels[self.levels["arm"] == arm], _title(arm, "by level"), path)
 
-    def plot_reform(self, arm: str, path: Path | None = None, **style):
+    def plot_reform(self, arm: str, path: Path | None = None):
         """One arm's effect against the reference arm, mechanism by mechanism."""
         reference = self.scenario.reference_arm
         rows = self.reform[self.reform["arm"] == arm]
         title = f"Why {shown(arm)} changes goal attainment against {shown(reference)}"
-        return waterfall(rows, title, path, effect=True, **style)
+        return waterfall(rows, title, path, effect=True)
 
 
 def _title(arm: str, how: str) -> str:
