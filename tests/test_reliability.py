@@ -283,7 +283,10 @@ def test_sigterm_and_sighup_stop_a_run_cleanly_with_their_status(tmp_path):
     import time
 
     scenario = tmp_path / "s.yaml"
-    scenario.write_text("name: x\nsteps: 400\nreplications: 20\nhierarchy: {branching: [8, 8, 8]}\n")
+    # Far longer than the test waits on any host (minutes), so the signal always lands mid-run; it
+    # is sent once the run holds its folder's lock (its process number written in the lock file),
+    # i.e. once it is working, not after a fixed sleep that a fast host outruns.
+    scenario.write_text("name: x\nsteps: 400\nreplications: 2000\nhierarchy: {branching: [8, 8, 8]}\n")
     for number in (signal.SIGTERM, signal.SIGHUP):
         out = tmp_path / f"out-{number}"
         process = subprocess.Popen(
@@ -291,7 +294,12 @@ def test_sigterm_and_sighup_stop_a_run_cleanly_with_their_status(tmp_path):
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(5)
+        deadline = time.monotonic() + 120
+        lock = tmp_path / f".{out.name}.lock"
+        while not (lock.exists() and lock.read_text().strip()) and time.monotonic() < deadline:
+            assert process.poll() is None, process.stderr.read()
+            time.sleep(0.1)
+        time.sleep(1)
         assert process.poll() is None, process.stderr.read()
         process.send_signal(number)
         _, stderr = process.communicate(timeout=60)
