@@ -41,6 +41,7 @@ _LAZY = {
     "load_results": ("sim.experiments.reopen", "load_results"),
     "load_scenario": ("sim.scenario.loader", "load_scenario"),
     "parse_scenario": ("sim.scenario.loader", "parse_scenario"),
+    "redraw": ("sim.experiments.redraw", "redraw"),
     "robustness": ("sim.experiments.robustness", "robustness"),
     "run": ("sim.experiments.replications", "run"),
     "run_one": ("sim.model.run", "run_one"),
@@ -53,6 +54,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from sim.experiments.compare import compare
     from sim.experiments.ema import ema_model, ema_policies
     from sim.experiments.explain import explain
+    from sim.experiments.redraw import redraw
     from sim.experiments.reopen import load_results
     from sim.experiments.replications import run
     from sim.experiments.robustness import robustness
@@ -104,6 +106,7 @@ __all__ = [
     "load_results",
     "load_scenario",
     "parse_scenario",
+    "redraw",
     "robustness",
     "run",
     "run_one",

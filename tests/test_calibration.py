@@ -452,3 +452,25 @@ def test_the_calibration_figures_are_labelled_and_never_crowd(recovered):
     check_figure(waves_plot(result.waves))
     check_figure(pair_plot(result.posterior, result.summary, result.calibrated))
     check_figure(predictive_plot(result.predictive))
+
+
+def test_a_calibration_is_read_back_drawn_again_and_reported(recovered, tmp_path):
+    """load_results reopens a calibration; bureausim plot redraws its figures; bureausim report shows it."""
+    from test_redraw import fingerprints
+
+    from sim import load_results, redraw
+    from sim.app.report import write_report
+
+    _, folder, result = recovered
+    serial = folder / "serial"
+    back = load_results(serial)
+    assert back.calibrated == pytest.approx(result.calibrated) and back.calibrated_by == result.calibrated_by
+    assert back.kept == result.kept and back.notes == result.notes
+    pd.testing.assert_frame_equal(back.summary, result.summary, check_dtype=False)
+    before = fingerprints(serial)
+    written = redraw(serial, formats="svg")
+    assert {path.stem for path in written} == {path.stem for path in serial.glob("*.png")}
+    assert all(path.parent == serial and path.suffix == ".svg" for path in written)
+    assert fingerprints(serial) == before
+    page = write_report(serial, tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Targets at the calibrated point" in page and "posterior_pairs.png" in page

@@ -29,6 +29,9 @@ from sim.errors import ScenarioError
 FORMATS = ("png", "pdf", "svg")
 """The file formats figures can be written in."""
 
+LANGUAGES = ("en", "zh")
+"""The languages of figure labels."""
+
 CJK_FONTS = (
     "Noto Sans CJK SC",
     "Source Han Sans SC",
@@ -142,6 +145,20 @@ def cjk_font() -> str | None:
     return None
 
 
+_WRITTEN: contextvars.ContextVar[list[Path] | None] = contextvars.ContextVar("figures_written", default=None)
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[Path]]:
+    """Collect the path of every figure file :func:`save` writes inside (``bureausim plot`` lists them)."""
+    written: list[Path] = []
+    token = _WRITTEN.set(written)
+    try:
+        yield written
+    finally:
+        _WRITTEN.reset(token)
+
+
 def save(fig, path: str | os.PathLike, dpi: int | None = None) -> list[Path]:
     """Write ``fig`` in every format of the current style: ``path`` with each format's suffix."""
     style = current()
@@ -154,6 +171,8 @@ def save(fig, path: str | os.PathLike, dpi: int | None = None) -> list[Path]:
         with mpl.rc_context({key: RC[key] for key in ("svg.fonttype", "pdf.fonttype")}):
             save_figure(fig, target, **options)
         written.append(target)
+    if (recorded := _WRITTEN.get()) is not None:
+        recorded.extend(written)
     return written
 
 
@@ -181,3 +200,10 @@ def parse_size(text: str) -> tuple[float, float]:
     if not (1 <= width <= 40 and 1 <= height <= 40):
         raise ScenarioError(f"{text!r}: width and height must each be 1 to 40 inches", source="--size")
     return width, height
+
+
+def parse_language(text: str) -> str:
+    """``en`` or ``zh``; refuses anything else."""
+    if text not in LANGUAGES:
+        raise ScenarioError(f"{text!r} is not a language of figure labels; give en or zh", source="--language")
+    return text

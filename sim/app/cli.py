@@ -163,8 +163,15 @@ def build_parser() -> argparse.ArgumentParser:
     _experiment_options(robust)
 
     report = commands.add_parser("report", help="one self-contained HTML page of a results folder")
-    report.add_argument("folder", type=Path, help="folder written by run, compare, sweep, sensitivity or robustness")
+    report.add_argument("folder", type=Path, help="folder written by run, an experiment or calibrate")
     report.add_argument("--out", type=Path, help="HTML file to write (default: FOLDER/report.html)")
+
+    plot = commands.add_parser(
+        "plot", help="draw a finished results folder's figures again (another format, size or language); runs nothing"
+    )
+    plot.add_argument("folder", type=Path, help="folder written by run, an experiment or calibrate")
+    _figure_options(plot)
+    plot.add_argument("--quiet", action="store_true", help="print only the results folder")
 
     validation = commands.add_parser("validation", help="regenerate the validation report (docs/VALIDATION.md)")
     validation.add_argument("--out", type=Path, default=Path("docs/VALIDATION.md"), help="Markdown report to write")
@@ -266,6 +273,8 @@ def _command(args: argparse.Namespace) -> int:
         return _calibrate(args)
     if args.command == "report":
         return _report(args)
+    if args.command == "plot":
+        return _plot(args)
     if args.command == "viz":
         return _viz(args)
     if args.command == "validation":
@@ -486,6 +495,18 @@ def _report(args: argparse.Namespace) -> int:
     out = args.out or args.folder / "report.html"
     check_output_file(out)
     print(write_report(args.folder, out))
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    """``plot``: the figures drawn again, in the style ``--format``, ``--size`` and ``--language`` set."""
+    from sim.experiments.redraw import redraw
+
+    written = redraw(args.folder)
+    if not args.quiet:
+        for path in written:
+            print(path)
+    print(args.folder)
     return 0
 
 

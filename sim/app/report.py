@@ -32,6 +32,7 @@ KIND_TITLES = {
     "sensitivity": "Sensitivity analysis",
     "robustness": "Robustness across futures",
     "explain": "Where the goal is lost",
+    "calibrate": "Calibration",
 }
 
 
@@ -54,7 +55,7 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
     folder = Path(folder)
     manifest, _, kind = read_manifest(folder)
     with damaged_tables_refused(folder, "cannot be reported: a table or the manifest is missing or damaged"):
-        page = render(folder, manifest, tables_for(kind, folder, manifest), figures_in(folder))
+        page = render(folder, manifest, tables_for(kind, folder, manifest), figures_in(folder, kind))
     out = Path(out) if out is not None else folder / "report.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     write_text(out, page)
@@ -127,6 +128,33 @@ def tables_for(kind: str, folder: Path, manifest: dict) -> list[Table]:
                 )
             )
         return tables
+    if kind == "calibrate":
+        return [
+            read(
+                "at_calibrated.csv",
+                "Targets at the calibrated point",
+                f"The calibrated point ({manifest.get('calibration', {}).get('calibrated_by', 'see manifest.json')}): "
+                "every target's value there (10 replications) beside its observation, met when within 1.96 total sds.",
+            ),
+            read(
+                "posterior_summary.csv",
+                "Posterior",
+                "Per parameter of the last ABC-SMC population: mean, sd, 5/50/95% quantiles and contraction "
+                "(1 − posterior / prior variance).",
+            ),
+            read(
+                "predictive_checks.csv",
+                "Posterior predictive checks",
+                "Every target, held-out ones included: the predictive mean, its 90% range over posterior draws, z, "
+                "and consistent when |z| ≤ 2.",
+            ),
+            read(
+                "waves.csv",
+                "History matching",
+                "Per wave: points run, the share of the parameter box it ruled out and the share left.",
+            ),
+            read("patterns.csv", "Pattern checks", "The pattern claims at the points checked."),
+        ]
     if kind == "sensitivity":
         return [
             read("indices.csv", "Sensitivity indices", f"{manifest.get('method', '').title()} indices per outcome."),
@@ -205,9 +233,14 @@ FIGURE_TYPES = {".png": "image/png", ".svg": "image/svg+xml"}
 """The figure files the page embeds (a PDF is for papers: the page names it, the folder holds it)."""
 
 
-def figures_in(folder: Path) -> list[Path]:
-    """The folder's figures: every PNG or SVG in ``plots/`` (PNG where both exist), waterfalls first, then by name."""
-    plots = folder / "plots"
+def figure_folder(folder: Path, kind: str) -> Path:
+    """Where a folder of this kind keeps its figures: ``plots/``, or beside the tables for a calibration."""
+    return folder if kind == "calibrate" else folder / "plots"
+
+
+def figures_in(folder: Path, kind: str = "run") -> list[Path]:
+    """The folder's figures: every PNG or SVG (PNG where both exist), waterfalls first, then by name."""
+    plots = figure_folder(folder, kind)
     if not plots.is_dir():
         return []
     found = {path.stem: path for path in plots.iterdir() if path.suffix == ".svg"}
@@ -215,9 +248,9 @@ def figures_in(folder: Path) -> list[Path]:
     return sorted(found.values(), key=_figure_order)
 
 
-def pdfs_in(folder: Path) -> list[Path]:
+def pdfs_in(folder: Path, kind: str = "run") -> list[Path]:
     """The folder's PDF figures, in name order."""
-    plots = folder / "plots"
+    plots = figure_folder(folder, kind)
     return sorted(plots.glob("*.pdf")) if plots.is_dir() else []
 
 
@@ -272,11 +305,11 @@ def render(folder: Path, manifest: dict, tables: list[Table], figures: list[Path
         caption = path.stem.replace("_", " ")
         parts.append(
             f'<figure><img alt="{_e(caption)}" src="data:{FIGURE_TYPES[path.suffix]};base64,{data}">'
-            f"<figcaption>{_e(caption)} (plots/{_e(path.name)})</figcaption></figure>"
+            f"<figcaption>{_e(caption)} ({_e(path.relative_to(folder).as_posix())})</figcaption></figure>"
         )
-    pdfs = pdfs_in(folder)
+    pdfs = pdfs_in(folder, kind)
     if pdfs:
-        names = ", ".join(f"plots/{path.name}" for path in pdfs)
+        names = ", ".join(path.relative_to(folder).as_posix() for path in pdfs)
         parts.append(f'<p class="note">Also written as PDF, in the folder: {_e(names)}.</p>')
     parts += [
         "<h2>Scenario</h2>",

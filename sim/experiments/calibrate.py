@@ -43,6 +43,7 @@ from sim.model.run import replication_seeds
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario, typed_values
 from sim.scenario.targets import CalibrationSpec, Target
+from sim.storage.results_folder import read_table
 from sim.storage.run_store import RunSpec
 
 WAVE = 1_000_000
@@ -635,8 +636,6 @@ def unmet_notes(table: pd.DataFrame) -> list[str]:
 
 def write_calibration(result: CalibrationResult) -> None:
     """The calibration's tables, figures and notes (README, *Reading a calibration*)."""
-    from sim.analysis.calibration_plots import pair_plot, predictive_plot, screening_plot, waves_plot
-
     folder = result.folder
     tables = {
         "screening.csv": result.screening,
@@ -653,11 +652,45 @@ def write_calibration(result: CalibrationResult) -> None:
     write_text(folder / "calibrated.yaml", calibrated_yaml(result))
     write_text(folder / "identifiability.md", "\n".join(f"- {note}" for note in result.notes) + "\n")
     write_text(folder / "calibrated.json", json.dumps(result.calibrated, indent=2) + "\n")
+    draw_calibration(result)
+
+
+def draw_calibration(result: CalibrationResult) -> None:
+    """The calibration's figures, beside its tables: screening, waves, posterior pairs, predictive checks."""
+    from sim.analysis.calibration_plots import pair_plot, predictive_plot, screening_plot, waves_plot
+
+    folder = result.folder
     if not result.screening.empty:
         screening_plot(result.screening, folder / "screening.png")
     waves_plot(result.waves, folder / "waves.png")
     pair_plot(result.posterior, result.summary, result.calibrated, folder / "posterior_pairs.png")
     predictive_plot(result.predictive, folder / "predictive_checks.png")
+
+
+def read_calibration(folder: Path, scenario: Scenario, manifest: dict) -> CalibrationResult:
+    """A finished calibration's folder read back (the tables :func:`write_calibration` wrote)."""
+
+    def table(name: str) -> pd.DataFrame:
+        path = folder / name
+        return read_table(path) if path.stat().st_size > 1 else pd.DataFrame()  # an empty table is one newline
+
+    notes = (folder / "identifiability.md").read_text(encoding="utf-8").splitlines()
+    return CalibrationResult(
+        folder,
+        scenario,
+        table("screening.csv"),
+        list(manifest["calibration"]["parameters"]),
+        table("waves.csv"),
+        table("wave_points.csv"),
+        table("patterns.csv"),
+        table("posterior.csv"),
+        table("posterior_summary.csv"),
+        table("predictive_checks.csv"),
+        json.loads((folder / "calibrated.json").read_text(encoding="utf-8")),
+        str(manifest["calibration"]["calibrated_by"]),
+        table("at_calibrated.csv"),
+        [note.removeprefix("- ") for note in notes if note.strip()],
+    )
 
 
 def _number(value: float | int) -> str:

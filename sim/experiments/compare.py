@@ -270,10 +270,7 @@ class CompareKind(ExperimentKind):
         if result.factorial is not None:
             write_table(result.factorial, folder / "factorial.csv")
         write_table(result.runs, folder / "runs.parquet")
-        plots = folder / "plots"
-        plots.mkdir(exist_ok=True)
-        result.plot_forest(plots / "forest.png")
-        result.plot_series(path=plots / "series.png")
+        self.draw(result)
         return {
             "reference": design.scenario.reference_arm,
             "stop_reason": result.stop_reason,
@@ -281,6 +278,14 @@ class CompareKind(ExperimentKind):
             "min_effect": self.min_effect,
             **({"posterior": str(self.posterior), "posterior_draws": len(design.worlds)} if design.worlds else {}),
         }
+
+    @classmethod
+    def draw(cls, result: CompareResult) -> None:
+        """``plots/forest.png`` and ``plots/series.png``."""
+        plots = result.folder / "plots"
+        plots.mkdir(exist_ok=True)
+        result.plot_forest(plots / "forest.png")
+        result.plot_series(path=plots / "series.png")
 
     @classmethod
     def read(

@@ -294,14 +294,7 @@ class ExplainKind(ExperimentKind):
         ]
         write_table(pd.DataFrame(orders, columns=["replication", "order", "mechanisms"]), folder / "orders.csv")
         write_table(result.runs, folder / "runs.parquet")
-        plots = folder / "plots"
-        plots.mkdir(exist_ok=True)
-        for arm in design.arms:
-            suffix = f"_{arm}" if arm else ""
-            result.plot_waterfall(arm, plots / f"waterfall{suffix}.png")
-            result.plot_levels(arm, plots / f"waterfall_levels{suffix}.png")
-            if arm and arm != design.scenario.reference_arm:
-                result.plot_reform(arm, plots / f"waterfall_reform_{arm}.png")
+        self.draw(result)
         return {
             "mechanisms": list(design.players),
             "relays": list(design.relays),
@@ -311,20 +304,30 @@ class ExplainKind(ExperimentKind):
         }
 
     @classmethod
+    def draw(cls, result: ExplainResult) -> None:
+        """In ``plots/``: per arm ``waterfall[_ARM]``, ``waterfall_levels[_ARM]``; per reform ``waterfall_reform_X``."""
+        plots = result.folder / "plots"
+        plots.mkdir(exist_ok=True)
+        scenario = result.scenario
+        for arm in tuple(arm.name for arm in scenario.arms) or ("",):
+            suffix = f"_{arm}" if arm else ""
+            result.plot_waterfall(arm, plots / f"waterfall{suffix}.png")
+            result.plot_levels(arm, plots / f"waterfall_levels{suffix}.png")
+            if arm and arm != scenario.reference_arm:
+                result.plot_reform(arm, plots / f"waterfall_reform_{arm}.png")
+
+    @classmethod
     def read(
         cls, folder: Path, scenario: Scenario, manifest: dict, runs: pd.DataFrame, failures: dict
     ) -> ExplainResult:
-        """The tables as written."""
-        reform = read_table(folder / "reform.csv") if (folder / "reform.csv").is_file() else _empty()
-        return ExplainResult(
-            folder,
-            scenario,
-            read_table(folder / "shortfall.csv"),
-            read_table(folder / "levels.csv"),
-            reform,
-            runs,
-            failures,
-        )
+        """The tables as written (a scenario without arms has the arm ``""``, an empty cell on disk)."""
+
+        def table(name: str) -> pd.DataFrame:
+            frame = read_table(folder / name)
+            return frame.assign(arm=frame["arm"].astype(object).fillna(""))
+
+        reform = table("reform.csv") if (folder / "reform.csv").is_file() else _empty()
+        return ExplainResult(folder, scenario, table("shortfall.csv"), table("levels.csv"), reform, runs, failures)
 
 
 COLUMNS = ["arm", "part", "name", "n", "mean", "ci_low", "ci_high"]

@@ -18,6 +18,7 @@ overrides then act on them, as they act on the scenario's values in ``compare``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Unpack
@@ -223,6 +224,11 @@ class RobustnessKind(ExperimentKind):
         return {"futures": len(design.futures)}
 
     @classmethod
+    def draw(cls, result: RobustnessResult) -> None:
+        """Every figure (:func:`draw_robustness`)."""
+        draw_robustness(result)
+
+    @classmethod
     def read(
         cls, folder: Path, scenario: Scenario, manifest: dict, runs: pd.DataFrame, failures: dict
     ) -> RobustnessResult:
@@ -381,25 +387,12 @@ def write_outputs(result: RobustnessResult) -> None:
     write_table(result.satisficing, folder / "satisficing.csv")
     write_table(result.rankings, folder / "rankings.csv")
     write_table(result.runs, folder / "runs.parquet")
-    plots = folder / "plots"
-    plots.mkdir(exist_ok=True)
-    for stale in plots.glob("discovery_*.png"):  # questions may have changed since the last analysis
-        stale.unlink()
-    for outcome in result.scenario.outcomes:
-        result.plot_distribution(outcome.name, plots / f"distribution_{outcome.name}.png")
-        if outcome.direction != "none":  # an outcome without a direction has no best arm, so no regret
-            result.plot_regret(outcome.name, plots / f"regret_{outcome.name}.png")
     summaries, boxes, trajectories = [], [], []
-    question = 0
-    for found in result.discoveries:
-        question += found.number == 1  # a question's boxes follow it, numbered from 1
+    for found, question, _ in numbered_discoveries(result):
         labels = {"question": question, "box": found.number, "condition": found.label}
         summaries.append({"question": question} | found.stats)
         boxes.append(found.limits.assign(**labels).pipe(_question_first))
         trajectories.append(found.trajectory.assign(**labels).pipe(_question_first))
-        stem = f"discovery_{question}" + (f"_box{found.number}" if found.number > 1 else "")
-        found.plot_trajectory(plots / f"{stem}_trajectory.png")
-        found.plot_pairs(plots / f"{stem}_pairs.png")
     discovery_files = {
         "discovery.csv": summaries,
         "discovery_boxes.csv": boxes,
@@ -413,6 +406,34 @@ def write_outputs(result: RobustnessResult) -> None:
             write_table(pd.DataFrame(frames), path)
         else:
             write_table(pd.concat(frames, ignore_index=True), path)
+    draw_robustness(result)
+
+
+def draw_robustness(result: RobustnessResult) -> None:
+    """The plots: each outcome's distribution and regret, each discovery's trajectory and pairs."""
+    plots = result.folder / "plots"
+    plots.mkdir(exist_ok=True)
+    for outcome in result.scenario.outcomes:
+        result.plot_distribution(outcome.name, plots / f"distribution_{outcome.name}.png")
+        if outcome.direction != "none":  # an outcome without a direction has no best arm, so no regret
+            result.plot_regret(outcome.name, plots / f"regret_{outcome.name}.png")
+    figures = {
+        f"{stem}_{what}": found for found, _, stem in numbered_discoveries(result) for what in ("trajectory", "pairs")
+    }
+    for stale in plots.glob("discovery_*"):  # questions may have changed since the last analysis: any format
+        if stale.stem not in figures:
+            stale.unlink()
+    for name, found in figures.items():
+        draw = found.plot_trajectory if name.endswith("_trajectory") else found.plot_pairs
+        draw(plots / f"{name}.png")
+
+
+def numbered_discoveries(result: RobustnessResult) -> Iterator[tuple[Discovery, int, str]]:
+    """Each discovery box with its question's number (from 1) and its figures' stem (``discovery_2_box2``)."""
+    question = 0
+    for found in result.discoveries:
+        question += found.number == 1  # a question's boxes follow it, numbered from 1
+        yield found, question, f"discovery_{question}" + (f"_box{found.number}" if found.number > 1 else "")
 
 
 def _question_first(frame: pd.DataFrame) -> pd.DataFrame:

@@ -189,11 +189,16 @@ class SensitivityKind(ExperimentKind):
         write_table(result.samples, folder / "samples.csv")
         write_table(result.indices, folder / "indices.csv")
         write_table(result.runs, folder / "runs.parquet")
-        plots = folder / "plots"
-        plots.mkdir(exist_ok=True)
-        for outcome in design.scenario.outcomes:
-            result.plot(outcome.name, plots / f"{self.method}_{outcome.name}.png")
+        self.draw(result)
         return {"method": self.method, "samples": self.samples, "points": len(design.sample)}
+
+    @classmethod
+    def draw(cls, result: SensitivityResult) -> None:
+        """``plots/<method>_<outcome>.png``, one per outcome."""
+        plots = result.folder / "plots"
+        plots.mkdir(exist_ok=True)
+        for outcome in result.scenario.outcomes:
+            result.plot(outcome.name, plots / f"{result.method}_{outcome.name}.png")
 
     @classmethod
     def read(

@@ -155,11 +155,16 @@ class SweepKind(ExperimentKind):
         write_table(result.points, folder / "points.csv")
         write_table(result.table.merge(result.points, on="point", sort=False), folder / "sweep.csv")
         write_table(result.runs, folder / "runs.parquet")
-        plots = folder / "plots"
-        plots.mkdir(exist_ok=True)
-        for outcome in design.scenario.outcomes:
-            result.plot(outcome.name, plots / f"sweep_{outcome.name}.png")
+        self.draw(result)
         return {"points": len(design.points), "arms": [arm.name for arm in design.scenario.swept_arms()]}
+
+    @classmethod
+    def draw(cls, result: SweepResult) -> None:
+        """``plots/sweep_<outcome>.png``, one per outcome."""
+        plots = result.folder / "plots"
+        plots.mkdir(exist_ok=True)
+        for outcome in result.scenario.outcomes:
+            result.plot(outcome.name, plots / f"sweep_{outcome.name}.png")
 
     @classmethod
     def read(cls, folder: Path, scenario: Scenario, manifest: dict, runs: pd.DataFrame, failures: dict) -> SweepResult:

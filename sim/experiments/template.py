@@ -6,7 +6,7 @@ results folder (refusing one it cannot use, resuming one of the same experiment)
 runs not yet finished and stores each as it arrives, hands the finished runs to the kind's
 analysis, lets the kind write its tables and plots, and writes ``manifest.json``. A kind
 (an :class:`ExperimentKind`) supplies only what is its own: the design, the analysis, the
-writing, and reading a finished folder back. Its analysis may ask for another round with more
+writing, drawing its figures, and reading a finished folder back. Its analysis may ask for another round with more
 replications (:class:`AnotherRound`), as ``compare --precision`` does.
 
 Results are written by this process, one run at a time, as they arrive; every run's seed is
@@ -171,6 +171,15 @@ class ExperimentKind(ABC):
     @abstractmethod
     def write(self, design: Design, result: Any) -> dict[str, Any]:
         """Write the result's tables and plots into its folder; return what the manifest adds for this kind."""
+
+    @classmethod
+    @abstractmethod
+    def draw(cls, result: Any) -> None:
+        """Draw the result's figures into its folder's ``plots/``, from the result alone.
+
+        ``write`` calls it after the tables; ``bureausim plot`` (:mod:`sim.experiments.redraw`)
+        calls it on a result read back, so it must need nothing but what :meth:`read` returns.
+        """
 
     @classmethod
     @abstractmethod

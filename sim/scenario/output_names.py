@@ -98,6 +98,12 @@ def sanction_share_name(level_name: str) -> str:
     return f"sanction_share_{level_name}"
 
 
+def level_names_in(columns) -> list[str]:
+    """The level names, top first, that a steps table's ``sanction_share_<level>`` columns name."""
+    prefix = sanction_share_name("")
+    return [str(column).removeprefix(prefix) for column in columns if str(column).startswith(prefix)]
+
+
 def task_output_name(output: str, task: str) -> str:
     """The name of one task's value of a per-task output: ``goal_attainment[environment]``."""
     return f"{output}[{task}]"
