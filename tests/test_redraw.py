@@ -196,3 +196,10 @@ def test_a_folder_another_command_is_writing_is_left_alone(tmp_path):
         assert "being written by another bureausim command" in done.stderr
 
     _nothing_written(out, call)
+
+
+def test_every_kind_of_folder_is_drawn_again_above():
+    """A new experiment kind must join MAKERS, so its ``draw`` is checked against its first figures."""
+    from sim.experiments.kinds import KINDS
+
+    assert set(KINDS) | {"run"} <= set(MAKERS)

@@ -20,7 +20,8 @@ import pytest
 from conftest import ROOT, headless_chromium, small
 from mesa.visualization.solara_viz import _check_model_params
 
-from sim.app.viz import VizModel, hierarchy_figure, model_params, tasks_figure
+from sim.app.viz import LEVERS, VizModel, hierarchy_figure, model_params, series_figure, tasks_figure
+from sim.scenario.schema import Scenario
 
 
 def test_reform_checkboxes_switch_policies_and_sliders_set_levers():
@@ -106,6 +107,24 @@ def test_charts_start_at_period_one_and_speak_the_language_chosen():
 
 
 PORTFOLIO = [{"name": "hard", "target": 0.5}, {"name": "soft", "issuer": "bureau", "target": 0.5, "measurability": 0.2}]
+
+
+def test_before_the_first_period_the_charts_say_so_in_the_language_chosen():
+    for language, words in (("English", "No period has run yet"), ("中文", "尚未运行任何一期")):
+        model = VizModel(small(), language=language)
+        figures = [
+            series_figure(model, ["goal_attainment"], "Goal versus reported attainment"),
+            hierarchy_figure(model),
+        ]
+        for figure in figures:
+            texts = [text.get_text() for ax in figure.axes for text in ax.texts]
+            assert any(words in text for text in texts), texts
+        model.step()
+        stepped = [
+            series_figure(model, ["goal_attainment"], "Goal versus reported attainment"),
+            hierarchy_figure(model),
+        ]
+        assert not any(words in text.get_text() for figure in stepped for ax in figure.axes for text in ax.texts)
 
 
 def test_a_portfolio_gets_a_task_selector_and_its_chart():
@@ -211,6 +230,9 @@ def test_every_state_of_the_page_in_a_real_browser(server, tmp_path):
                 settled(page, before)
 
             shoot("1_start")
+            values = page.locator(".v-input__slider .v-slider input")  # each slider shows its value at its right
+            shown = [(field.is_visible(), field.get_attribute("value")) for field in values.all()]
+            slider_values = [value for _, value in shown]
             steps(3)
             shoot("2_stepped")
             choose(page, "Compare with", "onsite_inspection")
@@ -236,6 +258,13 @@ def test_every_state_of_the_page_in_a_real_browser(server, tmp_path):
         assert changed >= 2, f"{later}: the charts did not change from {earlier}"
     assert "Compared with (dashed)" in states["3_two_arms"][1]
     assert "Values in use" in states["1_start"][1] and "Escalation per relay" in states["1_start"][1]
+    assert shown and all(visible for visible, _ in shown), "a slider does not show its value"
+    levers = model_params(Scenario(name="default"))
+    expected = [levers[keyword]["value"] for keyword in LEVERS if keyword in levers]  # after Controls' two sliders
+    steps = [LEVERS[keyword][3] for keyword in LEVERS if keyword in levers]
+    seen = [float(value) for value in slider_values[-len(expected) :]]
+    assert len(slider_values) == len(expected) + 2
+    assert all(abs(a - b) <= step / 2 + 1e-9 for a, b, step in zip(seen, expected, steps, strict=True)), seen
     for name, (_, text) in states.items():
         assert "Traceback" not in text and "Error" not in text, name
         assert (SCREENSHOTS / f"{name}.png").stat().st_size > 10_000, name

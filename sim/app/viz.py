@@ -202,7 +202,14 @@ def tree_figure(model: VizModel) -> Figure:
     ax.set_yticks(-np.arange(len(model.level_names)), model.level_names, fontsize=8)
     ax.set_xticks([])
     ax.grid(visible=False)
-    ax.set_title(f"period {model.steps}: grassroots by strategy{_on_task(model)}; size = sanctions so far", fontsize=9)
+    title = (
+        f"第 {model.steps} 期:基层单位按策略着色{_on_task(model)};点的大小 = 累计问责"
+        if model.language == "zh"
+        else f"period {model.steps}: grassroots by strategy{_on_task(model)}; size = sanctions so far"
+    )
+    ax.set_title(title, fontsize=9)
+    if not (grassroots >= 0).all():
+        not_yet(ax, model.language)
     for side in ("top", "right", "bottom"):
         ax.spines[side].set_visible(False)
     return figure
@@ -228,13 +235,36 @@ def units_figure(model: VizModel) -> Figure:
     _strategy_legend(ax, model.language)
     level_name = model.level_names[level]
     ax.set_xticks([])
-    ax.set_xlabel(f"{len(names)} {level_name} units, most substantive first ({len(grassroots):,} grassroots units)")
-    ax.set_ylabel("share of the grassroots below")
     ax.set_ylim(0, 1)
     ax.grid(axis="x", visible=False)
-    within = "" if model.unit is None else f" within {model.level_names[1]} {model.unit + 1}"
-    ax.set_title(f"period {model.steps}: strategies by {level_name}{within}{_on_task(model)}", fontsize=9)
+    unit = None if model.unit is None else f"{model.level_names[1]} {model.unit + 1}"
+    if model.language == "zh":
+        ax.set_xlabel(f"{len(names)} 个{level_name}单位,实质执行最多者在前(共 {len(grassroots):,} 个基层单位)")
+        ax.set_ylabel("下辖基层单位的占比")
+        within = "" if unit is None else f"({unit} 内)"
+        ax.set_title(f"第 {model.steps} 期:各{level_name}的策略构成{within}{_on_task(model)}", fontsize=9)
+    else:
+        ax.set_xlabel(f"{len(names)} {level_name} units, most substantive first ({len(grassroots):,} grassroots units)")
+        ax.set_ylabel("share of the grassroots below")
+        within = "" if unit is None else f" within {unit}"
+        ax.set_title(f"period {model.steps}: strategies by {level_name}{within}{_on_task(model)}", fontsize=9)
+    if not (codes >= 0).all():
+        not_yet(ax, model.language)
     return figure
+
+
+def not_yet(ax, language: str) -> None:
+    """Say on an empty chart that no period has run yet (the page starts at period 0, before any choice)."""
+    ax.text(
+        0.5,
+        0.5,
+        phrase("No period has run yet: press STEP or ▶", language),
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=10,
+        color="#666666",
+    )
 
 
 def _strategy_legend(ax, language: str) -> None:
@@ -246,7 +276,8 @@ def _strategy_legend(ax, language: str) -> None:
 def _on_task(model: VizModel) -> str:
     if model.tasks is None or model.shown_task is None:
         return ""
-    return f" on {model.task_names[model.shown_task]}"
+    task = model.task_names[model.shown_task]
+    return f"(任务:{task})" if model.language == "zh" else f" on {task}"
 
 
 @solara.component
@@ -277,6 +308,10 @@ def series_figure(model: VizModel, outputs: list[str], title: str) -> Figure:
         ax.set_title(phrase(title, model.language))
         ax.set_xlim(0.5, max(len(frame), 1) + 0.5)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if frame.empty:
+            not_yet(ax, model.language)
+            ax.set_xticks([])
+            ax.set_yticks([])
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
     return figure
 
@@ -297,10 +332,24 @@ def chart(outputs: list[str], title: str):
     return Chart
 
 
+SLIDER_CSS = """
+.v-input__slider .v-input__slot { flex-wrap: wrap; }
+.v-input__slider .v-label { flex: 1 0 100%; white-space: normal; margin-bottom: 2px; }
+.v-input__slider .v-slider { margin-right: 4.2em; }
+.v-input__slider .v-slider input {
+  display: block; position: absolute; right: -4.2em; width: 3.6em; max-height: none;
+  text-align: right; font-size: 0.9em; color: inherit; background: transparent; border: 0; pointer-events: none;
+}
+"""
+"""Mesa's sidebar sliders, made readable: the label on its own line above a full-width track, and
+the slider's current value (Vuetify's hidden input, rounded to the step) shown at its right."""
+
+
 @solara.component
 def Levers(model: VizModel) -> None:
     """The values the running model uses: every slider's and checkbox's (sliders take effect on reset)."""
     update_counter.get()
+    solara.Style(SLIDER_CSS)
     rows = "\n".join(f"| {name} | {value} |" for name, value in model.levers())
     solara.Markdown(f"**Values in use** (change a slider, then reset)\n\n| lever | value |\n|---|---|\n{rows}")
 

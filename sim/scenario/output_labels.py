@@ -170,6 +170,7 @@ PHRASES_ZH = {
     "Share of free capacity given to each task": "各任务所获能力比例",
     "Formalism by task": "各任务形式主义比例",
     "period": "期",
+    "No period has run yet: press STEP or ▶": "尚未运行任何一期:请按 STEP 或 ▶",
     "burn-in": "预热期",
     "intended (1.0)": "原定目标(1.0)",
     "realised attainment": "实际完成度",
