@@ -260,3 +260,37 @@ def test_a_reform_removing_a_task_is_checked_against_what_names_it(tmp_path):
     path.write_text("name: bad\ntasks:\n  - name: a\n    set: {relay.escalation: 9}\n")
     with pytest.raises(ScenarioError, match=r"merge.yaml:4: tasks.0.set.relay.escalation"):
         load_scenario(path)
+
+
+def test_a_line_departments_offices_are_in_the_agents_table_with_their_line():
+    """Every Mesa agent is recorded, offices included, in Mesa's order, with its level, strategy and sanctions.
+
+    (Mesa's attribute reporters read a portfolio's per-task arrays; the record gives their
+    summaries, ``_recorded``, so only the scalar fields are compared.)
+    """
+    import mesa
+
+    from sim.model.run import run_one
+
+    scenario = load_scenario(SCENARIOS / "township_portfolio.yaml").with_overrides(
+        ["hierarchy.branching=[2,2,3]", "steps=10", "parameters.accountability.blame_shift=0"]
+    )  # blame not shifted down: sanctions on department tasks rise to the departments' offices
+    model = BureauModel(scenario, seed=3)
+    for _ in range(10):
+        model.step()
+    fast = list(model.datacollector._record_agents(model))
+    reference = list(mesa.DataCollector._record_agents(model.datacollector, model))
+    assert len(fast) == len(reference) == len(model.agents) > sum(model.layout.sizes)
+    for row, expected in zip(fast, reference, strict=True):
+        assert row[:4] == expected[:4] and row[5] == expected[5]
+    assert sum(row[5] for row in fast[sum(model.layout.sizes) :]) > 0, "no office of a department was sanctioned"
+    agents = run_one(scenario, 3, replication=0).agents
+    departments = model.tasks.issuers[1:]
+    above = sum(model.layout.sizes[:-1])
+    assert agents["line"].value_counts().to_dict() == {
+        "territorial": sum(model.layout.sizes),
+        **dict.fromkeys(departments, above),
+    }
+    assert set(agents.loc[agents["line"] != "territorial", "level_name"]) == set(model.level_names[:-1])
+    one_task = run_one(small(), 3, replication=0).agents
+    assert "line" not in one_task  # no departments, no column: the one-task model's table is as it was

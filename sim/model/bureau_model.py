@@ -685,8 +685,14 @@ class OutputCollector(mesa.DataCollector):
             return []
         labels = np.array([*(s.label for s in Strategy), None], dtype=object)  # code -1 reads as None
         records = []
-        for level, state in enumerate(model.levels):
-            ids = model.agent_ids[level]
+        offices = [  # the territorial line with the grassroots, then each line department's offices
+            (level, state, model.agent_ids[level]) for level, state in enumerate(model.levels)
+        ] + [
+            (level, state, [official.unique_id for official in row])
+            for chain in range(1, len(model.chains))
+            for level, (state, row) in enumerate(zip(model.chains[chain], model.offices[chain], strict=True))
+        ]
+        for level, state, ids in offices:
             strategy, target, clarity = _recorded(state)
             records.extend(
                 zip(

@@ -87,6 +87,9 @@ def run_one(
         officials.insert(2, "level_name", [model.level_names[level] for level in officials["level"]])
         nodes = {agent.unique_id: str(agent.node) for agent in model.agents}
         officials.insert(1, "node", officials["agent_id"].map(nodes))
+        if len(model.chains) > 1:  # a portfolio with line departments: whose office each official holds
+            lines = {agent.unique_id: model.tasks.issuers[agent.chain_index] for agent in model.agents}
+            officials.insert(4, "line", officials["agent_id"].map(lines))
         tables.append(officials)
     for table in tables:
         table.insert(0, "seed", seed)
