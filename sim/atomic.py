@@ -48,6 +48,12 @@ def write_text(path: str | os.PathLike, text: str) -> None:
         temporary.write_text(text, encoding="utf-8")
 
 
+def write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path``, atomically."""
+    with replaced_atomically(path) as temporary:
+        temporary.write_bytes(data)
+
+
 def write_table(frame, path: str | os.PathLike) -> None:
     """Write a pandas table atomically, as CSV or Parquet by the path's suffix, without its index."""
     path = Path(path)

@@ -582,6 +582,27 @@ CASES: tuple[Case, ...] = (
         ("--format", "gif is not a figure format", "png, pdf, svg"),
     ),
     Case(
+        "plot_empty_format",
+        "plot --format with an empty name in its list",
+        ("plot", "out", "--format", "png,,svg"),
+        {"out/manifest.json": '{"kind": "run", "scenario": {"name": "x"}}'},
+        ("--format", "an empty name is not a figure format"),
+    ),
+    Case(
+        "explain_exact_and_permutations",
+        "explain --exact with --permutations",
+        ("explain", "s.yaml", "--out", "out", "--quiet", "--workers", "1", "--exact", "--permutations", "4"),
+        scenario(GOOD),
+        ("--permutations", "cannot be given with --exact"),
+    ),
+    Case(
+        "explain_odd_permutations",
+        "explain --permutations an odd number",
+        ("explain", "s.yaml", "--out", "out", "--quiet", "--workers", "1", "--permutations", "3"),
+        scenario(GOOD),
+        ("--permutations", "must be a positive even number", "not 3"),
+    ),
+    Case(
         "plot_bad_size",
         "plot --size that is not width x height",
         ("plot", "out", "--size", "A4"),

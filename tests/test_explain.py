@@ -285,3 +285,18 @@ def test_the_waterfalls_are_written(explained):
         "waterfall_reform_onsite.png",
         "waterfall_status_quo.png",
     ]
+
+
+def test_plotting_an_arm_that_is_not_there_names_the_arms_that_are(explained):
+    result = explained
+    with pytest.raises(ScenarioError, match="'nope' is not an arm explained here; the arms are"):
+        result.plot_waterfall("nope")
+    reference = result.scenario.reference_arm
+    with pytest.raises(ScenarioError, match="compared with the reference arm"):
+        result.plot_reform(reference)
+
+
+def test_exact_and_a_number_of_orders_are_alternatives(tmp_path):
+    with pytest.raises(ScenarioError, match="cannot be given with --exact"):
+        explain(parse_scenario(EXPLAINED), permutations=4, exact=True, out=tmp_path / "x", progress=False)
+    assert not (tmp_path / "x").exists()

@@ -324,3 +324,113 @@ def test_the_validation_figures_are_labelled_and_never_crowd(tmp_path):
     assert len(figures) == 4
     for fig in figures:
         check_figure(fig)
+
+
+ENGLISH = re.compile(
+    r"\b(the|of|against|over|mean|per|with|from|and|on|by|replications|period|difference|regret|where|why|lost|relay"
+    r"|median|maximum|futures|share|screening)\b",
+    re.IGNORECASE,
+)
+"""Words of the figures' English sentences: none may be left in a figure drawn in Chinese."""
+
+
+def english_left(fig, names: list[str]) -> list[str]:
+    """The figure's texts that still hold English words, once the given names (arms, parameters) are set aside."""
+    left = []
+    for text in figure_texts(fig):
+        flat = text.replace("\n", " ")
+        for name in sorted(names, key=len, reverse=True):
+            flat = flat.replace(name, "")
+        if ENGLISH.search(flat):
+            left.append(text)
+    plt.close(fig)
+    return left
+
+
+def test_every_figure_kind_drawn_in_chinese_has_no_english_sentence_left(tmp_path):
+    from sim.analysis.plots import parameter_words, shown
+
+    with style.using(language="zh"):
+        base = scenario()
+        arms = [shown(arm.name) for arm in base.arms]
+        parameters = [parameter_words(path) for path in base.uncertainties]
+        names = arms + parameters + [shown(a) for a in ("burden_reduction", "with_a_long_name")]
+        compared = compare(base, out=tmp_path / "c", progress=False)
+        swept = sweep(scenario("sweep: {grid: {relay.escalation: [0.0, 0.2]}}\n"), out=tmp_path / "s", progress=False)
+        screened = sensitivity(scenario(""), method="morris", samples=4, out=tmp_path / "m", progress=False)
+        indexed = sensitivity(scenario(""), method="sobol", samples=4, out=tmp_path / "o", progress=False)
+        robust = robustness(base, out=tmp_path / "r", progress=False)
+        explained = explain(base, permutations=2, out=tmp_path / "e", progress=False)
+        ran = run(scenario(""), out=tmp_path / "run")
+        figures = {
+            "forest": compared.plot_forest(),
+            "series": compared.plot_series(),
+            "sweep": swept.plot("goal_attainment"),
+            "morris": screened.plot("goal_attainment"),
+            "sobol": indexed.plot("goal_attainment"),
+            "distribution": robust.plot_distribution("goal_attainment"),
+            "regret": robust.plot_regret("goal_attainment"),
+            "waterfall": explained.plot_waterfall("status_quo"),
+            "levels": explained.plot_levels("status_quo"),
+            "reform": explained.plot_reform("fault_tolerance"),
+            "run": _drawn_series(ran.steps, ["goal_attainment", "burden"], "Goal versus reported attainment", 0),
+        }
+        relays = [relay for relay in explained.levels["name"] if "→" in str(relay)]
+        for kind, fig in figures.items():
+            assert not english_left(fig, names + relays), (kind, english_left(fig, names + relays))
+    with style.using(language="en"):  # negative control: the same check finds the English of an English figure
+        assert english_left(compared.plot_forest(), names)
+
+
+def test_a_path_naming_pdf_or_svg_writes_that_format_and_a_png_path_every_format(tmp_path):
+    parts = pd.DataFrame(
+        [
+            {"arm": "", "part": "unexplained", "name": "unexplained", "n": 4, "mean": 0.1, "ci_low": 0, "ci_high": 0.2},
+            {"arm": "", "part": "total", "name": "total", "n": 4, "mean": 0.1, "ci_low": 0.0, "ci_high": 0.2},
+        ]
+    )
+    waterfall(parts, "test", tmp_path / "a.svg")
+    waterfall(parts, "test", tmp_path / "b.pdf")
+    with style.using(formats=("png", "svg")):
+        waterfall(parts, "test", tmp_path / "c.png")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.svg", "b.pdf", "c.png", "c.svg"]
+
+
+@pytest.mark.parametrize("text", ["", "png,,svg", " , ", "png,jpeg"])
+def test_an_empty_or_unknown_format_is_refused(text):
+    from sim.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match="is not a figure format"):
+        style.parse_formats(text)
+
+
+def test_the_morris_plane_keeps_every_whisker_on_its_axes():
+    from sim.analysis.plots import sensitivity_bars
+
+    indices = pd.DataFrame(
+        {
+            "outcome": "goal_attainment",
+            "parameter": ["relay.escalation", "task.risk", "relay.dilution"],
+            "mu": [0.1, 0.2, 0.05],
+            "mu_star": [0.1, 0.2, 0.05],
+            "mu_star_conf": [0.05, 0.11, 0.3],
+            "sigma": [0.02, 0.05, 0.01],
+        }
+    )
+    fig = sensitivity_bars(indices, "morris", "goal_attainment")
+    assert fig.axes[0].get_xlim()[1] >= (indices["mu_star"] + indices["mu_star_conf"]).max()
+    check_figure(fig)
+
+
+def test_a_size_too_small_for_a_figure_is_written_with_a_warning_and_its_own_size_without(tmp_path):
+    result = compare(scenario(), out=tmp_path / "c", progress=False)
+    with style.using(size=(3.0, 2.0)), pytest.warns(style.FigureWarning, match="give a larger --size"):
+        result.plot_forest(tmp_path / "small.png")
+    assert (tmp_path / "small.png").is_file()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", style.FigureWarning)
+        result.plot_forest(tmp_path / "own.png")
+        with style.using(size=(12.0, 8.0)):
+            result.plot_forest(tmp_path / "large.png")

@@ -203,3 +203,19 @@ def test_every_kind_of_folder_is_drawn_again_above():
     from sim.experiments.kinds import KINDS
 
     assert set(KINDS) | {"run"} <= set(MAKERS)
+
+
+def test_a_table_damaged_inside_is_refused_and_no_figure_is_replaced(tmp_path):
+    """A table that reads but lacks a column fails while drawing: exit 2, one paragraph, every figure as it was."""
+    out = tmp_path / "explain"
+    explain(_scenario(ARMS), permutations=2, out=out, progress=False)
+    levels = out / "levels.csv"
+    levels.write_text(levels.read_text().replace(",mean,", ",avg,"))
+    plot = [sys.executable, "-m", "sim", "plot", str(out)]
+
+    def call():
+        done = subprocess.run(plot, capture_output=True, text=True)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        assert "cannot be drawn: a table is missing or damaged" in done.stderr
+
+    _nothing_written(out, call)

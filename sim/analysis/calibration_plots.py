@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.analysis.plots import finish, parameter_words, shown, styled, wrapped
+from sim.analysis.plots import finish, parameter_words, say, shown, styled, wrapped
 
 
 @styled
@@ -29,11 +29,11 @@ def screening_plot(screening: pd.DataFrame, path: Path | None = None):
                 xytext=(3, 3),
                 textcoords="offset points",
             )
-        ax.set_xlabel("μ* (target sds over the range)", fontsize=8)
-        ax.set_ylabel("σ (target sds)", fontsize=8)
+        ax.set_xlabel(say("μ* (target sds over the range)"), fontsize=8)
+        ax.set_ylabel(say("σ (target sds)"), fontsize=8)
         ax.set_title(wrapped(shown(target), 30), fontsize=9)
         ax.grid(alpha=0.3)
-    fig.suptitle("screening: Morris elementary effects on each fitted target", fontsize=10)
+    fig.suptitle(say("screening: Morris elementary effects on each fitted target"), fontsize=10)
     return finish(fig, path)
 
 
@@ -42,15 +42,15 @@ def waves_plot(waves: pd.DataFrame, path: Path | None = None):
     """The share of the parameter box each wave rules out, and what is left after it."""
     fig, ax = plt.subplots(figsize=(5.0, 3.4), constrained_layout=True)
     x = waves["wave"].to_numpy()
-    ax.bar(x, waves["ruled_out_share"], color="#D55E00", alpha=0.7, label="ruled out by the wave")
-    ax.plot(x, waves["not_ruled_out_share"], "o-", color="#0072B2", label="not ruled out after it")
+    ax.bar(x, waves["ruled_out_share"], color="#D55E00", alpha=0.7, label=say("ruled out by the wave"))
+    ax.plot(x, waves["not_ruled_out_share"], "o-", color="#0072B2", label=say("not ruled out after it"))
     ax.set_xticks(x)
-    ax.set_xlabel("wave")
-    ax.set_ylabel("share of the parameter box")
+    ax.set_xlabel(say("wave"))
+    ax.set_ylabel(say("share of the parameter box"))
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
-    ax.set_title("history matching", fontsize=10)
+    ax.set_title(say("history matching"), fontsize=10)
     return finish(fig, path)
 
 
@@ -85,7 +85,7 @@ def pair_plot(posterior: pd.DataFrame, summary: pd.DataFrame, calibrated: dict[s
             if j == 0 and i > 0:
                 ax.set_ylabel(wrapped(parameter_words(row_name), 24), fontsize=8)
             ax.tick_params(labelsize=7)
-    fig.suptitle("posterior (ABC-SMC, last generation); red: the calibrated point", fontsize=10)
+    fig.suptitle(say("posterior (ABC-SMC, last generation); red: the calibrated point"), fontsize=10)
     return finish(fig, path)
 
 
@@ -101,7 +101,7 @@ def predictive_plot(predictive: pd.DataFrame, path: Path | None = None):
         xerr=2 * rows["observation_sd"],
         fmt="s",
         color="black",
-        label="observed ± 2 sd",
+        label=say("observed ± 2 sd"),
         markersize=5,
     )
     ax.errorbar(
@@ -110,7 +110,7 @@ def predictive_plot(predictive: pd.DataFrame, path: Path | None = None):
         xerr=2 * rows["predictive_sd"],
         fmt="o",
         color="#0072B2",
-        label="posterior predictive of an observation ± 2 sd",
+        label=say("posterior predictive of an observation ± 2 sd"),
         markersize=5,
     )
     labels = [f"{shown(r.target)}{' (held out)' if r.held_out else ''}" for r in rows.itertuples()]
@@ -118,5 +118,6 @@ def predictive_plot(predictive: pd.DataFrame, path: Path | None = None):
     ax.invert_yaxis()
     ax.legend(fontsize=8, loc="best")
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title("posterior predictive checks", fontsize=10)
+    ax.set_title(say("posterior predictive checks"), fontsize=10)
+    ax.set_xlabel(say("the target's value (a share, or a ratio for escalation)"))
     return finish(fig, path)

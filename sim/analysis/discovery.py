@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.analysis.plots import finish, parameter_words, shown, styled, wrapped
+from sim.analysis.plots import finish, parameter_words, say, shown, styled, wrapped
 from sim.scenario.schema import DEFAULT_MIN_DENSITY
 
 PEEL_ALPHA = 0.05
@@ -124,7 +124,7 @@ class Discovery:
             vmax=max(1, int(self.trajectory["res_dim"].max())),
             s=22,
         )
-        fig.colorbar(points, ax=ax, label="restricted parameters")
+        fig.colorbar(points, ax=ax, label=say("restricted parameters"))
         if self.chosen is not None:
             step = self.trajectory.iloc[self.chosen]
             ax.scatter(
@@ -141,9 +141,9 @@ class Discovery:
         ax.axhline(self.min_density, color="grey", linestyle=":", linewidth=1)
         ax.set_xlim(0, 1.05)
         ax.set_ylim(0, 1.05)
-        ax.set_xlabel("coverage (share of all cases in the box)")
-        ax.set_ylabel("density (share of the box that are cases)")
-        ax.set_title(f"PRIM peeling trajectory\n{shown(self.label)}", fontsize=10)
+        ax.set_xlabel(say("coverage (share of all cases in the box)"))
+        ax.set_ylabel(say("density (share of the box that are cases)"))
+        ax.set_title(say("PRIM peeling trajectory\n{label}", label=shown(self.label)), fontsize=10)
         ax.grid(alpha=0.3)
         return finish(fig, path)
 
@@ -163,8 +163,8 @@ class Discovery:
                 ax = axes[row][column]
                 if row == column:
                     bins = np.linspace(limits.at[x, "range_lower"], limits.at[x, "range_upper"], 16)
-                    ax.hist(futures.loc[~cases, x], bins=bins, color="lightgrey", label="other futures")
-                    ax.hist(futures.loc[cases, x], bins=bins, color="crimson", alpha=0.7, label="cases")
+                    ax.hist(futures.loc[~cases, x], bins=bins, color="lightgrey", label=say("other futures"))
+                    ax.hist(futures.loc[cases, x], bins=bins, color="crimson", alpha=0.7, label=say("cases"))
                     if self.chosen is not None:
                         ax.axvspan(limits.at[x, "lower"], limits.at[x, "upper"], color="royalblue", alpha=0.12)
                 else:
@@ -184,11 +184,19 @@ class Discovery:
                 if row == count - 1:
                     ax.set_xlabel(wrapped(parameter_words(x), 24), fontsize=8)
                 if column == 0:
-                    ax.set_ylabel(wrapped(parameter_words(y), 24) if row else "futures", fontsize=8)
+                    ax.set_ylabel(wrapped(parameter_words(y), 24) if row else say("futures"), fontsize=8)
                 ax.tick_params(labelsize=7)
         axes[0][0].legend(fontsize=7, loc="upper right")
-        among = "" if searched.all() else f", among the {int(searched.sum())} futures outside earlier boxes"
-        fig.suptitle(f"Chosen box (blue) and cases (red){among}\n{shown(self.label)}", fontsize=10)
+        title = (
+            say("Chosen box (blue) and cases (red)\n{label}", label=shown(self.label))
+            if searched.all()
+            else say(
+                "Chosen box (blue) and cases (red), among the {count} futures outside earlier boxes\n{label}",
+                count=int(searched.sum()),
+                label=shown(self.label),
+            )
+        )
+        fig.suptitle(title, fontsize=10)
         fig.tight_layout()
         return finish(fig, path)
 

@@ -47,6 +47,11 @@ def words(name: str) -> str:
     return label(name, style.language())
 
 
+def say(text: str, **values) -> str:
+    """A figure's fixed text in the current language, its ``{placeholders}`` filled (:func:`phrase`)."""
+    return phrase(text, style.language(), **values)
+
+
 def shown(name: str) -> str:
     """An identifier (an arm, a parameter path) as words: ``status_quo`` → ``status quo``."""
     return str(name).replace("_", " ")
@@ -103,7 +108,7 @@ def plot_time_series(steps: pd.DataFrame, outputs: list[str], title: str, path: 
         )
     mark_burn_in(ax, burn_in)
     replications = steps["replication"].nunique()
-    ax.set_title(phrase(title, style.language()))
+    ax.set_title(wrapped(say(title), 44))
     ax.set_xlabel(phrase("period", style.language()))
     ax.set_ylabel(mean_label(replications))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -179,12 +184,12 @@ def forest_plot(effects: pd.DataFrame, reference: str | None, path: Path | None 
             ax.plot(row["difference"], position, "o", color=colour)
         ax.axvline(0, color="black", linewidth=0.8)
         direction = rows["direction"].iloc[0]
-        ax.set_title(f"{wrapped(words(outcome), 30)}\n({direction_note(direction)})", fontsize=8)
+        ax.set_title(f"{wrapped(words(outcome), 30)}\n({say(direction_note(direction))})", fontsize=8)
         ax.set_yticks(list(y), names)
         ax.set_ylim(len(arms) - 0.5, -0.5)
         ax.xaxis.set_major_locator(plt.MaxNLocator(4))
         ax.grid(axis="y", visible=False)
-    fig.suptitle(f"Difference from {shown(reference)} (paired, 95% CI)", fontsize=10)
+    fig.suptitle(say("Difference from {reference} (paired, 95% CI)", reference=shown(reference)), fontsize=10)
     return finish(fig, path)
 
 
@@ -213,11 +218,11 @@ def series_by_arm(bands: pd.DataFrame, outputs: list[str], path: Path | None = N
             )
         mark_burn_in(ax, burn_in)
         ax.set_title(wrapped(label(output, style.language(), unit=True), 40), fontsize=9)
-        ax.set_xlabel("period")
+        ax.set_xlabel(say("period"))
     for ax in list(axes.flat)[len(outputs) :]:
         ax.set_visible(False)
     fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="outside lower center", ncols=min(4, len(arms)))
-    fig.suptitle("mean over replications per period, 95% bands", fontsize=10)
+    fig.suptitle(say("mean over replications per period, 95% bands"), fontsize=10)
     return finish(fig, path, dpi=90)  # many panels: a lower resolution keeps the file and the time small
 
 
@@ -238,9 +243,10 @@ def sweep_lines(rows: pd.DataFrame, x: str, outcome: str, path: Path | None = No
         line = (rows[rows["arm"] == arm] if "arm" in rows else rows).sort_values(x)
         ax.plot(line[x], line["mean"], "o-", label=shown(arm) or None)
         ax.fill_between(line[x], line["ci_low"], line["ci_high"], alpha=0.2, linewidth=0)
-    ax.set_xlabel("point" if x == "point" else parameter_words(x))
-    ax.set_ylabel(f"{label(outcome, style.language(), unit=True)}\n(mean, 95% CI)")
-    ax.set_title(f"{words(outcome)} against {'the sweep point' if x == 'point' else parameter_words(x)}")
+    ax.set_xlabel(say("point") if x == "point" else parameter_words(x))
+    ax.set_ylabel(f"{label(outcome, style.language(), unit=True)}\n{say('(mean, 95% CI)')}")
+    against = say("the sweep point") if x == "point" else parameter_words(x)
+    ax.set_title(say("{outcome} against {x}", outcome=words(outcome), x=against))
     ax.xaxis.set_major_locator(plt.MaxNLocator(8))
     if any(arms):
         ax.legend()
@@ -262,7 +268,11 @@ def sweep_heatmap(rows: pd.DataFrame, parameters: list[str], outcome: str, path:
         ax.set_xlabel(parameter_words(parameters[1]))
         ax.set_ylabel(parameter_words(parameters[0]))
         ax.grid(visible=False)
-        ax.set_title(f"{shown(arm)}: {words(outcome)}" if arm else f"{words(outcome)} (mean over replications)")
+        ax.set_title(
+            f"{shown(arm)}: {words(outcome)}"
+            if arm
+            else say("{outcome} (mean over replications)", outcome=words(outcome))
+        )
     fig.colorbar(image, ax=list(axes.flat), label=label(outcome, style.language(), unit=True))
     return finish(fig, path)
 
@@ -287,13 +297,15 @@ def sensitivity_bars(indices: pd.DataFrame, method: str, outcome: str, path: Pat
     fig, ax = plt.subplots(figsize=(7.0, 0.42 * len(indices) + 1.6), layout="constrained")
     height = 0.38
     for offset, (column, conf, name) in zip(
-        (-height / 2, height / 2), [("S1", "S1_conf", "S1 (first order)"), ("ST", "ST_conf", "ST (total)")], strict=True
+        (-height / 2, height / 2),
+        [("S1", "S1_conf", say("S1 (first order)")), ("ST", "ST_conf", say("ST (total)"))],
+        strict=True,
     ):
         positions = [i + offset for i in range(len(indices))]
         ax.barh(positions, indices[column], height=height, xerr=indices[conf], label=name, capsize=2)
     ax.set_yticks(range(len(indices)), [parameter_words(p) for p in indices["parameter"]])
-    ax.set_xlabel("share of the output's variance")
-    ax.set_title(f"{words(outcome)}: Sobol indices (95% CI)")
+    ax.set_xlabel(say("share of the output's variance"))
+    ax.set_title(say("{outcome}: Sobol indices (95% CI)", outcome=words(outcome)))
     ax.grid(axis="y", visible=False)
     ax.legend(loc="lower right")
     return finish(fig, path)
@@ -311,14 +323,15 @@ def _morris_plane(indices: pd.DataFrame, outcome: str, path: Path | None):
         markersize=5,
         elinewidth=0.8,
     )
-    finite = np.concatenate([indices["mu_star"].to_numpy(float), indices["sigma"].to_numpy(float)])
+    reach = (indices["mu_star"] + indices["mu_star_conf"].fillna(0)).to_numpy(float)  # whiskers stay on the axes
+    finite = np.concatenate([reach, indices["sigma"].to_numpy(float)])
     finite = finite[np.isfinite(finite)]
     top = float(max(finite.max(), 1e-12) if len(finite) else 1.0) * 1.1  # an output that never varies: NaN
     ax.plot([0, top], [0, top], color="#999999", linestyle=":", linewidth=1, label="σ = μ*")
     ranked = indices.sort_values("mu_star", ascending=False)
     for rank, row in enumerate(ranked.itertuples()):
         ax.annotate(
-            shown(str(row.parameter).split(".")[-1]),
+            parameter_words(str(row.parameter)),
             (row.mu_star, row.sigma),
             xytext=(4, 4 if rank % 2 else -9),
             textcoords="offset points",
@@ -326,9 +339,9 @@ def _morris_plane(indices: pd.DataFrame, outcome: str, path: Path | None):
         )
     ax.set_xlim(0, top)
     ax.set_ylim(0, top)
-    ax.set_xlabel(f"μ*: mean absolute elementary effect on {words(outcome)} (95% CI)")
-    ax.set_ylabel("σ: spread of the elementary effects")
-    ax.set_title(f"{words(outcome)}: Morris screening")
+    ax.set_xlabel(say("μ*: mean absolute elementary effect on {outcome} (95% CI)", outcome=words(outcome)))
+    ax.set_ylabel(say("σ: spread of the elementary effects"))
+    ax.set_title(say("{outcome}: Morris screening", outcome=words(outcome)))
     ax.legend(loc="upper left")
     return finish(fig, path)
 
@@ -339,13 +352,17 @@ def outcome_ranges(distribution: pd.DataFrame, outcome: str, path: Path | None =
     rows = distribution[distribution["outcome"] == outcome].iloc[::-1]
     fig, ax = plt.subplots(figsize=(6.8, 0.38 * len(rows) + 1.5), layout="constrained")
     y = range(len(rows))
-    ax.hlines(list(y), rows["p10"], rows["p90"], color="#0072B2", linewidth=3, alpha=0.5, label="10th-90th percentile")
-    ax.plot(rows["p50"], list(y), "|", color="#0072B2", markersize=14, markeredgewidth=2, label="median")
-    ax.plot(rows["mean"], list(y), "o", color="black", markersize=4, label="mean")
+    ax.hlines(
+        list(y), rows["p10"], rows["p90"], color="#0072B2", linewidth=3, alpha=0.5, label=say("10th-90th percentile")
+    )
+    ax.plot(rows["p50"], list(y), "|", color="#0072B2", markersize=14, markeredgewidth=2, label=say("median"))
+    ax.plot(rows["mean"], list(y), "o", color="black", markersize=4, label=say("mean"))
     ax.set_yticks(list(y), [wrapped(shown(arm), 24) for arm in rows["arm"]])
     direction = rows["direction"].iloc[0] if len(rows) else "maximize"
     ax.set_xlabel(label(outcome, style.language(), unit=True))
-    ax.set_title(f"{words(outcome)} over the futures ({direction_note(direction)})")
+    ax.set_title(
+        say("{outcome} over the futures ({note})", outcome=words(outcome), note=say(direction_note(direction)))
+    )
     ax.grid(axis="y", visible=False)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return finish(fig, path)
@@ -364,11 +381,11 @@ def regret_boxes(regret: pd.DataFrame, outcome: str, path: Path | None = None):
         range(1, len(arms) + 1),
         "x",
         color="#D55E00",
-        label="maximum",
+        label=say("maximum"),
     )
     ax.set_yticks(range(1, len(arms) + 1), [wrapped(shown(arm), 24) for arm in arms])
-    ax.set_xlabel(f"regret: shortfall from the best arm in the same future\n({words(outcome)})")
-    ax.set_title(f"Regret on {words(outcome)} (box: quartiles; whiskers: 10th-90th percentile)")
+    ax.set_xlabel(say("regret: shortfall from the best arm in the same future\n({outcome})", outcome=words(outcome)))
+    ax.set_title(say("Regret on {outcome} (box: quartiles; whiskers: 10th-90th percentile)", outcome=words(outcome)))
     ax.grid(axis="y", visible=False)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return finish(fig, path)
@@ -424,7 +441,7 @@ def waterfall(parts: pd.DataFrame, title: str, path: Path | None = None, effect:
     ax.axvline(start, color="black", linewidth=0.6)
     ax.grid(axis="y", visible=False)
     unit = "difference in goal attainment" if effect else "goal attainment"
-    ax.set_xlabel(f"{unit} (bars: mean over {int(total['n'])} replications; whiskers: 95% CI)")
+    ax.set_xlabel(say(unit + " (bars: mean over {n} replications; whiskers: 95% CI)", n=int(total["n"])))
     ax.set_title(wrapped(title, 70))
     return finish(fig, path)
 
@@ -439,7 +456,7 @@ def _part_words(name: str, effect: bool) -> str:
         "grassroots": "lost at the grassroots (intact directive)",
         "without mechanisms": "effect with every mechanism off",
     }
-    return phrase(fixed[name], style.language()) if name in fixed else f"relay {name}"
+    return say(fixed[name]) if name in fixed else say("relay {name}", name=name)
 
 
 @styled
@@ -463,7 +480,10 @@ def oversight_lines(curve: pd.DataFrame, path: Path | None = None):
         ticks = [t for t in (0, 0.1, 0.25, 0.5, 1, 2, 4, 8) if t <= rows["inspection_rate"].max() * 1.05]
         ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
         ax.set_title(wrapped(label(outcome, style.language(), unit=True), 32))
-        ax.set_xlabel("inspections per principal per period")
-    axes[0].set_ylabel("mean over replications (95% CI)")
-    fig.suptitle(f"Oversight has an interior optimum (dotted: the best rate for attainment, {best:g})", fontsize=10)
+        ax.set_xlabel(say("inspections per principal per period"))
+    axes[0].set_ylabel(say("mean over replications (95% CI)"))
+    fig.suptitle(
+        say("Oversight has an interior optimum (dotted: the best rate for attainment, {best})", best=f"{best:g}"),
+        fontsize=10,
+    )
     return finish(fig, path)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import io
 import os
 import warnings
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from pathlib import Path
 import matplotlib as mpl
 from matplotlib import font_manager
 
-from sim.atomic import save_figure
+from sim.atomic import save_figure, write_bytes
 from sim.errors import ScenarioError
 
 FORMATS = ("png", "pdf", "svg")
@@ -159,34 +160,117 @@ def recording() -> Iterator[list[Path]]:
         _WRITTEN.reset(token)
 
 
+_STAGED: contextvars.ContextVar[list[tuple[Path, bytes]] | None] = contextvars.ContextVar(
+    "figures_staged", default=None
+)
+
+
+@contextlib.contextmanager
+def staged() -> Iterator[None]:
+    """Keep every figure :func:`save` draws inside in memory until the block ends, then write them all.
+
+    If the block fails, nothing is written at all: ``bureausim plot`` on a folder whose tables
+    fail halfway leaves the folder exactly as it was.
+    """
+    drawn: list[tuple[Path, bytes]] = []
+    token = _STAGED.set(drawn)
+    try:
+        yield
+    finally:
+        _STAGED.reset(token)
+    for target, data in drawn:
+        write_bytes(target, data)
+
+
 def save(fig, path: str | os.PathLike, dpi: int | None = None) -> list[Path]:
-    """Write ``fig`` in every format of the current style: ``path`` with each format's suffix."""
+    """Write ``fig`` in every format of the current style: ``path`` with each format's suffix.
+
+    A ``path`` ending in ``.pdf`` or ``.svg`` is written in that format alone, so that
+    ``result.plot_forest(path="forest.pdf")`` writes what it names; a ``.png`` path (what the
+    commands give) or one without a suffix is written in every format of the style.
+    """
     style = current()
     if style.size is not None:
+        own = tuple(float(x) for x in fig.get_size_inches())
         fig.set_size_inches(*style.size)
+        problems = crowding(fig)
+        if problems:
+            warnings.warn(
+                f"{Path(path).stem}: at {style.size[0]:g}x{style.size[1]:g} inches its labels {problems[0]}"
+                f"{f' (and {len(problems) - 1} more)' if len(problems) > 1 else ''}; its own size is "
+                f"{own[0]:.1f}x{own[1]:.1f} inches: give a larger --size, or none",
+                FigureWarning,
+                stacklevel=2,
+            )
+    named = Path(path).suffix.lower().lstrip(".")
+    formats = (named,) if named in FORMATS and named != "png" else style.formats
     written = []
-    for suffix in style.formats:
+    drawn = _STAGED.get()
+    for suffix in formats:
         target = Path(path).with_suffix(f".{suffix}")
         options = {"dpi": dpi or style.dpi} if suffix == "png" else {}
         with mpl.rc_context({key: RC[key] for key in ("svg.fonttype", "pdf.fonttype")}):
-            save_figure(fig, target, **options)
+            if drawn is None:
+                save_figure(fig, target, **options)
+            else:
+                buffer = io.BytesIO()
+                fig.savefig(buffer, format=suffix, **options)
+                drawn.append((target, buffer.getvalue()))
         written.append(target)
     if (recorded := _WRITTEN.get()) is not None:
         recorded.extend(written)
     return written
 
 
+class FigureWarning(UserWarning):
+    """A figure was written, but not as well as it could be (labels crowded or cut at the size asked for)."""
+
+
+def crowding(fig) -> list[str]:
+    """What is wrong with a figure's labels at its present size: tick labels that overlap, texts cut off.
+
+    Draws the figure once. Checks every visible axis's tick labels against each other, and the
+    titles, axis labels and tick labels against the figure's edges.
+    """
+    from itertools import combinations
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    edge = fig.bbox.padded(1)
+    problems = []
+    for ax in (ax for ax in fig.axes if ax.get_visible()):
+        ticks = []
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            shown = [  # the tick labels drawn: those of ticks inside the axis's limits
+                text
+                for text, where in zip(axis.get_ticklabels(), axis.get_ticklocs(), strict=False)
+                if text.get_visible() and text.get_text() and low <= where <= high
+            ]
+            boxes = [text.get_window_extent(renderer) for text in shown]
+            if any(a.overlaps(b) for a, b in combinations(boxes, 2)):
+                problems.append("overlap on an axis")
+            ticks += shown
+        for text in [ax.title, ax.xaxis.label, ax.yaxis.label, *ticks]:
+            if text.get_visible() and text.get_text():
+                box = text.get_window_extent(renderer)
+                if box.x0 < edge.x0 or box.x1 > edge.x1 or box.y0 < edge.y0 or box.y1 > edge.y1:
+                    problems.append(f"are cut at the edge ({text.get_text()[:30]!r})")
+                    break
+    return list(dict.fromkeys(problems))
+
+
 def parse_formats(text: str) -> tuple[str, ...]:
     """``png,pdf`` → ``("png", "pdf")``; refuses a format not in :data:`FORMATS`."""
-    formats = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown or not formats:
+    parts = [part.strip().lower() for part in text.split(",")]
+    unknown = [part for part in parts if part not in FORMATS]
+    if unknown:
+        named = unknown[0] or "an empty name"
         raise ScenarioError(
-            f"{unknown[0] if unknown else 'nothing'} is not a figure format; give one or more of "
-            f"{', '.join(FORMATS)}, separated by commas",
+            f"{named} is not a figure format; give one or more of {', '.join(FORMATS)}, separated by commas",
             source="--format",
         )
-    return formats
+    return tuple(dict.fromkeys(parts))
 
 
 def parse_size(text: str) -> tuple[float, float]:

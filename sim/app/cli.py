@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -106,8 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument(
         "--permutations",
         type=int,
-        default=8,
-        help="orders of the mechanisms per replication, an even number (default 8)",
+        help="orders of the mechanisms per replication, an even number (default 8; not with --exact)",
     )
     explain.add_argument(
         "--exact", action="store_true", help="every coalition of the mechanisms (2^M runs per replication)"
@@ -216,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     resumes), with the conventional status 128 + the signal's number (143, 129; 130 for Ctrl-C).
     """
     argv = sys.argv[1:] if argv is None else list(argv)
+    warnings.formatwarning = _warning_line
     args = build_parser().parse_args(argv)
     args.argv = argv
     in_main_thread = threading.current_thread() is threading.main_thread()  # only it may set handlers
@@ -226,6 +227,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def _warning_line(message, category, filename, lineno, line=None) -> str:
+    """A warning as the command line says it: one line, no source location."""
+    return f"bureausim: warning: {message}\n"
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -291,8 +297,8 @@ def _figure_style(args: argparse.Namespace):
     formats = getattr(args, "format", None)
     size = getattr(args, "size", None)
     return style.using(
-        formats=style.parse_formats(formats) if formats else ("png",),
-        size=style.parse_size(size) if size else None,
+        formats=style.parse_formats(formats) if formats is not None else ("png",),
+        size=style.parse_size(size) if size is not None else None,
         language=getattr(args, "language", None) or "en",
     )
 

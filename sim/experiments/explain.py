@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Unpack
 import numpy as np
 import pandas as pd
 
-from sim.analysis import shapley
+from sim.analysis import shapley, style
 from sim.analysis.plots import shown, waterfall
 from sim.analysis.statistics import describe
 from sim.atomic import write_table
@@ -126,30 +126,45 @@ class ExplainResult:
 
     def plot_waterfall(self, arm: str | None = None, path: Path | None = None):
         """The waterfall of one arm (default: the first) from the intended 1.0 down to its attainment."""
-        arm = self.shortfall["arm"].iloc[0] if arm is None else arm
-        return waterfall(self.shortfall[self.shortfall["arm"] == arm], _title(arm, "by mechanism"), path)
+        rows, arm = _arm_rows(self.shortfall, arm, "explained")
+        return waterfall(rows, _title(arm, "by mechanism"), path)
 
     def plot_levels(self, arm: str | None = None, path: Path | None = None):
         """The waterfall of one arm by relay and the grassroots."""
-        arm = self.levels["arm"].iloc[0] if arm is None else arm
-        return waterfall(self.levels[self.levels["arm"] == arm], _title(arm, "by level"), path)
+        rows, arm = _arm_rows(self.levels, arm, "explained")
+        return waterfall(rows, _title(arm, "by level"), path)
 
     def plot_reform(self, arm: str, path: Path | None = None):
         """One arm's effect against the reference arm, mechanism by mechanism."""
         reference = self.scenario.reference_arm
-        rows = self.reform[self.reform["arm"] == arm]
-        title = f"Why {shown(arm)} changes goal attainment against {shown(reference)}"
+        rows, arm = _arm_rows(self.reform, arm, f"compared with the reference arm {reference!r}")
+        if style.language() == "zh":
+            title = f"{shown(arm)}相对于{shown(reference)}为何改变目标实际完成度"
+        else:
+            title = f"Why {shown(arm)} changes goal attainment against {shown(reference)}"
         return waterfall(rows, title, path, effect=True)
 
 
+def _arm_rows(table: pd.DataFrame, arm: str | None, what: str) -> tuple[pd.DataFrame, str]:
+    """The rows of ``arm`` (default: the first), or a user error naming the arms the table has."""
+    arms = list(dict.fromkeys(table["arm"]))
+    arm = (arms[0] if arms else "") if arm is None else arm
+    if arm not in arms:
+        named = ", ".join(repr(a) for a in arms) or "none (the scenario has one arm, or none)"
+        raise ScenarioError(f"{arm!r} is not an arm {what} here; the arms are: {named}", field="arm")
+    return table[table["arm"] == arm], arm
+
+
 def _title(arm: str, how: str) -> str:
+    if style.language() == "zh":
+        return f"目标在哪里流失{f'({shown(arm)})' if arm else ''}:{'按机制' if how == 'by mechanism' else '按层级'}"
     return f"Where the goal is lost{f' ({shown(arm)})' if arm else ''}, {how}"
 
 
 def explain(
     scenario: Scenario | str | Path,
     *,
-    permutations: int = 8,
+    permutations: int | None = None,
     exact: bool = False,
     **execution: Unpack[ExecutionKeywords],
 ) -> ExplainResult:
@@ -157,8 +172,10 @@ def explain(
 
     Args:
         scenario: A scenario, or its path.
-        permutations: Orders of the mechanisms sampled per replication (even: antithetic pairs).
-        exact: Run every coalition of the mechanisms (2^M per replication) instead of orders.
+        permutations: Orders of the mechanisms sampled per replication (even: antithetic pairs;
+            default :data:`DEFAULT_PERMUTATIONS`).
+        exact: Run every coalition of the mechanisms (2^M per replication) instead of orders
+            (then ``permutations`` is refused: the two are alternatives).
         **execution: Where and how it runs, as for every experiment: see
             :class:`sim.experiments.template.ExperimentOptions`.
     """
@@ -170,13 +187,19 @@ class ExplainKind(ExperimentKind):
     """``explain``: Shapley values of the mechanisms and the relays for the shortfall of goal attainment.
 
     Attributes:
-        permutations: Orders of the mechanisms sampled per replication (a positive even number).
+        permutations: Orders of the mechanisms sampled per replication (a positive even number;
+            ``None``: :data:`DEFAULT_PERMUTATIONS`).
         exact: Every coalition instead of sampled orders.
     """
 
-    permutations: int = 8
+    permutations: int | None = None
     exact: bool = False
     name: ClassVar[str] = "explain"
+
+    @property
+    def orders(self) -> int:
+        """The orders sampled per replication."""
+        return DEFAULT_PERMUTATIONS if self.permutations is None else self.permutations
 
     @staticmethod
     def applies(scenario: Scenario) -> bool:
@@ -185,10 +208,14 @@ class ExplainKind(ExperimentKind):
 
     def design(self, scenario: Scenario, options: ExperimentOptions) -> ExplainDesign:
         """The coalitions every replication needs, with the values that switch each one's players off."""
-        if self.permutations < 2 or self.permutations % 2:
+        if self.exact and self.permutations is not None:
             raise ScenarioError(
-                f"must be a positive even number (orders come in pairs, an order and its reverse), "
-                f"not {self.permutations}",
+                "cannot be given with --exact, which runs every coalition and samples no orders; give one or the other",
+                source="--permutations",
+            )
+        if self.orders < 2 or self.orders % 2:
+            raise ScenarioError(
+                f"must be a positive even number (orders come in pairs, an order and its reverse), not {self.orders}",
                 source="--permutations",
             )
         arms = tuple(arm.name for arm in scenario.arms) or ("",)
@@ -203,8 +230,7 @@ class ExplainKind(ExperimentKind):
             coalitions = shapley.every_coalition(players)
         else:
             orders = tuple(
-                tuple(shapley.antithetic_orders(players, self.permutations, np.random.default_rng(seed)))
-                for seed in seeds
+                tuple(shapley.antithetic_orders(players, self.orders, np.random.default_rng(seed))) for seed in seeds
             )
             found = set().union(*(shapley.prefixes(o) for o in orders))
             coalitions = [c for c in shapley.every_coalition(players) if c in found]
@@ -218,7 +244,7 @@ class ExplainKind(ExperimentKind):
         design = ExplainDesign(
             scenario=_with_outcome(scenario),
             replications=scenario.replications,
-            identity={"explain": {"permutations": None if self.exact else self.permutations, "exact": self.exact}},
+            identity={"explain": {"permutations": None if self.exact else self.orders, "exact": self.exact}},
             arms=arms,
             players=players,
             relays=relays,
@@ -227,7 +253,7 @@ class ExplainKind(ExperimentKind):
             overrides=overrides,
         )
         runs = len(design.specs(scenario.replications))
-        how = f"2^{len(players)} coalitions" if self.exact else f"{self.permutations} orders of {len(players)}"
+        how = f"2^{len(players)} coalitions" if self.exact else f"{self.orders} orders of {len(players)}"
         check_run_count(
             runs,
             f"{counted(len(arms), 'arm')} x {counted(scenario.replications, 'replication')} x ({how} "
@@ -298,7 +324,7 @@ class ExplainKind(ExperimentKind):
         return {
             "mechanisms": list(design.players),
             "relays": list(design.relays),
-            "permutations": None if self.exact else self.permutations,
+            "permutations": None if self.exact else self.orders,
             "exact": self.exact,
             "reference": design.scenario.reference_arm,
         }
@@ -329,6 +355,9 @@ class ExplainKind(ExperimentKind):
         reform = table("reform.csv") if (folder / "reform.csv").is_file() else _empty()
         return ExplainResult(folder, scenario, table("shortfall.csv"), table("levels.csv"), reform, runs, failures)
 
+
+DEFAULT_PERMUTATIONS = 8
+"""Orders sampled per replication when none is asked for: four orders and their reverses."""
 
 COLUMNS = ["arm", "part", "name", "n", "mean", "ci_low", "ci_high"]
 """The columns of the three tables."""

@@ -18,7 +18,7 @@ from typing import Any
 from sim.analysis import style
 from sim.analysis.plots import write_plots
 from sim.experiments.kinds import KINDS
-from sim.experiments.reopen import load_results, read_manifest
+from sim.experiments.reopen import damaged_tables_refused, load_results, read_manifest
 from sim.storage.locks import output_lock
 
 
@@ -40,9 +40,10 @@ def redraw(
             each figure's own).
         language: ``en`` or ``zh`` (default: the style in force).
 
-    Each figure replaces the file of the same name and format; figures in other formats
-    already there are kept. The folder's lock is held meanwhile: a command writing the folder
-    makes this refuse, and a command started meanwhile refuses.
+    Each figure replaces the file of the same name and format, all at once when every figure
+    is drawn (none if one fails); figures in other formats already there are kept. The
+    folder's lock is held meanwhile: a command writing the folder makes this refuse, and a
+    command started meanwhile refuses.
 
     Raises:
         ScenarioError: a bad option, or a folder that is not a finished results folder or whose
@@ -57,7 +58,11 @@ def redraw(
     with output_lock(folder), style.using(**changes):
         if (folder / "manifest.json").read_bytes() != manifest:  # a command finished there meanwhile
             result = load_results(folder)
-        with style.recording() as written:
+        with (
+            style.recording() as written,
+            style.staged(),
+            damaged_tables_refused(folder, "cannot be drawn: a table is missing or damaged"),
+        ):
             draw(kind, result)
     return written
 

@@ -179,10 +179,79 @@ PHRASES_ZH = {
     "lost with every mechanism off": "所有机制关闭时的损失",
     "lost at the grassroots (intact directive)": "基层损失(指令完整到达)",
     "effect with every mechanism off": "所有机制关闭时的效果",
+    "relay {name}": "{name}的传达",
+    "higher is better": "越高越好",
+    "lower is better": "越低越好",
+    "reported, not judged": "仅报告,不评判",
+    "Difference from {reference} (paired, 95% CI)": "与{reference}之差(配对,95% 置信区间)",
+    "mean over replications per period, 95% bands": "各期重复均值,95% 置信带",
+    "point": "扫描点",
+    "(mean, 95% CI)": "(均值,95% 置信区间)",
+    "{outcome} against {x}": "{outcome}随{x}的变化",
+    "the sweep point": "扫描点",
+    "{outcome} (mean over replications)": "{outcome}(重复均值)",
+    "share of the output's variance": "输出方差的占比",
+    "{outcome}: Sobol indices (95% CI)": "{outcome}:Sobol 指数(95% 置信区间)",
+    "S1 (first order)": "S1(一阶)",
+    "ST (total)": "ST(总效应)",
+    "μ*: mean absolute elementary effect on {outcome} (95% CI)": "μ*:对{outcome}的平均绝对基本效应(95% 置信区间)",
+    "σ: spread of the elementary effects": "σ:基本效应的离散程度",
+    "{outcome}: Morris screening": "{outcome}:Morris 筛选",
+    "10th-90th percentile": "第 10–90 百分位",
+    "median": "中位数",
+    "mean": "均值",
+    "maximum": "最大值",
+    "{outcome} over the futures ({note})": "{outcome}在各情景中的分布({note})",
+    "regret: shortfall from the best arm in the same future\n({outcome})": (
+        "遗憾值:与同一情景中最优方案的差距\n({outcome})"
+    ),
+    "Regret on {outcome} (box: quartiles; whiskers: 10th-90th percentile)": (
+        "{outcome}的遗憾值(箱体:四分位;须:第 10–90 百分位)"
+    ),
+    "goal attainment (bars: mean over {n} replications; whiskers: 95% CI)": (
+        "目标实际完成度(条:{n} 次重复的均值;须:95% 置信区间)"
+    ),
+    "difference in goal attainment (bars: mean over {n} replications; whiskers: 95% CI)": (
+        "目标实际完成度之差(条:{n} 次重复的均值;须:95% 置信区间)"
+    ),
+    "inspections per principal per period": "每位上级每期的检查次数",
+    "mean over replications (95% CI)": "重复均值(95% 置信区间)",
+    "Oversight has an interior optimum (dotted: the best rate for attainment, {best})": (
+        "监督存在内部最优(虚线:完成度最高的检查率,{best})"
+    ),
+    "μ* (target sds over the range)": "μ*(目标标准差,跨取值范围)",
+    "σ (target sds)": "σ(目标标准差)",
+    "screening: Morris elementary effects on each fitted target": "筛选:各拟合目标的 Morris 基本效应",
+    "ruled out by the wave": "本轮排除",
+    "not ruled out after it": "本轮后未排除",
+    "wave": "轮次",
+    "share of the parameter box": "参数空间的占比",
+    "history matching": "历史匹配",
+    "posterior (ABC-SMC, last generation); red: the calibrated point": "后验分布(ABC-SMC,最后一代);红色:校准点",
+    "observed ± 2 sd": "观测值 ± 2 个标准差",
+    "posterior predictive of an observation ± 2 sd": "观测值的后验预测 ± 2 个标准差",
+    "posterior predictive checks": "后验预测检验",
+    "the target's value (a share, or a ratio for escalation)": "目标取值(比例;加码为倍数)",
+    "restricted parameters": "受限参数个数",
+    "coverage (share of all cases in the box)": "覆盖率(方框内案例占全部案例的比例)",
+    "density (share of the box that are cases)": "密度(方框内为案例的比例)",
+    "PRIM peeling trajectory\n{label}": "PRIM 剥离轨迹\n{label}",
+    "other futures": "其他情景",
+    "cases": "案例",
+    "futures": "情景数",
+    "Chosen box (blue) and cases (red)\n{label}": "选定方框(蓝)与案例(红)\n{label}",
+    "Chosen box (blue) and cases (red), among the {count} futures outside earlier boxes\n{label}": (
+        "选定方框(蓝)与案例(红),在先前方框以外的 {count} 个情景中\n{label}"
+    ),
 }
-"""Figure texts in Chinese, by their English."""
+"""Figure texts in Chinese, by their English (``{name}``: a value filled in, see :func:`phrase`)."""
 
 
-def phrase(text: str, language: str = "en") -> str:
-    """A figure's fixed text in ``language`` (English, or its Chinese where :data:`PHRASES_ZH` has it)."""
-    return PHRASES_ZH.get(text, text) if language == "zh" else text
+def phrase(text: str, language: str = "en", **values) -> str:
+    """A figure's text in ``language`` (English, or its Chinese where :data:`PHRASES_ZH` has it).
+
+    ``values`` fill the text's ``{placeholders}``, in either language:
+    ``phrase("relay {name}", "zh", name="county")`` → ``county的传达``.
+    """
+    text = PHRASES_ZH.get(text, text) if language == "zh" else text
+    return text.format(**values) if values else text
