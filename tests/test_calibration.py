@@ -474,3 +474,21 @@ def test_a_calibration_is_read_back_drawn_again_and_reported(recovered, tmp_path
     assert fingerprints(serial) == before
     page = write_report(serial, tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Targets at the calibrated point" in page and "posterior_pairs.png" in page
+
+
+def test_the_calibration_figures_drawn_in_chinese_have_no_english_sentence_left(recovered):
+    from test_figures import english_left
+
+    from sim.analysis import style
+    from sim.analysis.calibration_plots import pair_plot, predictive_plot, screening_plot, waves_plot
+    from sim.analysis.plots import parameter_words, shown
+
+    _, _, result = recovered
+    names = [parameter_words(p) for p in result.summary["parameter"]] + [shown(t) for t in result.predictive["target"]]
+    with style.using(language="zh"):
+        figures = [waves_plot(result.waves), pair_plot(result.posterior, result.summary, result.calibrated)]
+        figures.append(predictive_plot(result.predictive))
+        if not result.screening.empty:
+            figures.append(screening_plot(result.screening))
+        for fig in figures:
+            assert not english_left(fig, names), english_left(fig, names)

@@ -164,7 +164,7 @@ def test_what_is_not_a_finished_results_folder_is_refused(tmp_path):
     empty.mkdir()
     with pytest.raises(ScenarioError, match="not a results folder"):
         redraw(empty)
-    with pytest.raises(ScenarioError, match="not a results folder"):
+    with pytest.raises(ScenarioError, match="missing: does not exist"):
         redraw(tmp_path / "missing")
     assert not (tmp_path / "missing").exists() and not (tmp_path / ".missing.lock").exists()
     unfinished = tmp_path / "unfinished"

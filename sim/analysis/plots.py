@@ -432,7 +432,12 @@ def waterfall(parts: pd.DataFrame, title: str, path: Path | None = None, effect:
     final = sign * total["mean"] if effect else start - total["mean"]
     ax.barh(end, final, color="#0072B2", height=0.6)
     ax.annotate(
-        f"{final:.3f}", (max(final, 0), end), xytext=(4, 0), textcoords="offset points", va="center", fontsize=7
+        f"{final:+.3f}" if effect else f"{final:.3f}",
+        (max(final, 0), end),
+        xytext=(4, 0),
+        textcoords="offset points",
+        va="center",
+        fontsize=7,
     )
     first = phrase("no effect" if effect else "intended (1.0)", style.language())
     last = phrase("the reform's effect" if effect else "realised attainment", style.language())

@@ -70,6 +70,8 @@ def damaged_tables_refused(folder: Path, problem: str) -> Iterator[None]:
 
 def read_manifest(folder: Path) -> tuple[dict, Scenario, str]:
     """A results folder's manifest, its scenario and its kind, each checked (see :mod:`sim.storage.records`)."""
+    if not folder.exists():
+        raise ScenarioError("does not exist", source=str(folder))
     if not (folder / "manifest.json").exists():
         if (folder / "experiment.json").is_file():
             raise ScenarioError(

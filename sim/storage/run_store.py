@@ -146,11 +146,20 @@ class RunStore:
         if identity.exists() and not readonly:
             recorded = read_identity(self.folder)
             if {key: recorded.get(key, {} if key == "design" else None) for key in wanted} != wanted:
+                there = str(recorded.get("kind"))
+                differs = []
+                if recorded.get("kind") != kind:
+                    differs.append(f"its kind ({there} there, {kind} here)")
+                if recorded.get("scenario_hash") != self.hash:
+                    differs.append(f"the scenario (hash {recorded.get('scenario_hash')} there, {self.hash} here)")
+                if recorded.get("design", {}) != wanted["design"]:
+                    differs.append(
+                        f"the design ({recorded.get('design') or 'none'} there, {wanted['design'] or 'none'} here)"
+                    )
+                article = "an" if there[:1] in "aeiou" else "a"
                 raise ScenarioError(
-                    f"holds a {recorded.get('kind')} of another scenario or design (hash "
-                    f"{recorded.get('scenario_hash')}, {recorded.get('design') or 'no design'}; this one is "
-                    f"{self.hash}, {design or 'no design'}), or was written by an earlier bureausim; "
-                    "choose a new --out",
+                    f"holds {article} {there} of another scenario or design: {'; '.join(differs)} "
+                    "(or it was written by an earlier bureausim); choose a new --out",
                     source=str(self.folder),
                 )
             if recorded.get("code") != code:
