@@ -188,6 +188,9 @@ def test_the_explain_page_opens_with_its_waterfalls(folders):
     captions = re.findall(r'<img alt="([^"]*)"', page)
     assert captions[0].startswith("waterfall")
     assert sum(caption.startswith("waterfall") for caption in captions) == len(captions) > 0
+    # arm by arm in the scenario's order, reference first: by mechanism, by level, then the reform's
+    assert captions[:3] == ["waterfall status quo", "waterfall levels status quo", "waterfall fault tolerance"]
+    assert captions[3:5] == ["waterfall levels fault tolerance", "waterfall reform fault tolerance"]
 
 
 def test_svg_figures_are_embedded_and_pdfs_named(folders, tmp_path):

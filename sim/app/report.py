@@ -53,9 +53,10 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
         ScenarioError: when ``folder`` is not a results folder.
     """
     folder = Path(folder)
-    manifest, _, kind = read_manifest(folder)
+    manifest, scenario, kind = read_manifest(folder)
+    arms = [arm.name for arm in scenario.arms]
     with damaged_tables_refused(folder, "cannot be reported: a table or the manifest is missing or damaged"):
-        page = render(folder, manifest, tables_for(kind, folder, manifest), figures_in(folder, kind))
+        page = render(folder, manifest, tables_for(kind, folder, manifest), figures_in(folder, kind, arms))
     out = Path(out) if out is not None else folder / "report.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     write_text(out, page)
@@ -238,14 +239,23 @@ def figure_folder(folder: Path, kind: str) -> Path:
     return folder if kind == "calibrate" else folder / "plots"
 
 
-def figures_in(folder: Path, kind: str = "run") -> list[Path]:
-    """The folder's figures: every PNG or SVG (PNG where both exist), waterfalls first, then by name."""
+def figures_in(folder: Path, kind: str = "run", arms: list[str] | None = None) -> list[Path]:
+    """The folder's figures: every PNG or SVG (PNG where both exist), waterfalls first, then by name.
+
+    The waterfalls come arm by arm in the order of ``arms`` (the scenario's, reference first):
+    by mechanism, by level, then the reform's.
+    """
     plots = figure_folder(folder, kind)
     if not plots.is_dir():
         return []
     found = {path.stem: path for path in plots.iterdir() if path.suffix == ".svg"}
     found |= {path.stem: path for path in plots.iterdir() if path.suffix == ".png"}
-    return sorted(found.values(), key=_figure_order)
+    places = {}
+    for position, arm in enumerate(arms or [""]):
+        suffix = f"_{arm}" if arm else ""
+        for rank, stem in enumerate((f"waterfall{suffix}", f"waterfall_levels{suffix}", f"waterfall_reform{suffix}")):
+            places[stem] = f"{position:05d}-{rank}"
+    return sorted(found.values(), key=lambda path: _figure_order(path, places))
 
 
 def pdfs_in(folder: Path, kind: str = "run") -> list[Path]:
@@ -254,11 +264,17 @@ def pdfs_in(folder: Path, kind: str = "run") -> list[Path]:
     return sorted(plots.glob("*.pdf")) if plots.is_dir() else []
 
 
-def _figure_order(path: Path) -> tuple[bool, str, int]:
-    """Waterfalls first; then name order, with a discovery question's later boxes (``..._box2_...``) after its first."""
+def _figure_order(path: Path, places: dict[str, str]) -> tuple[bool, str, int]:
+    """Where a figure comes on the page.
+
+    Waterfalls first (at their ``places``, else by name); then name order, with a discovery
+    question's later boxes (``..._box2_...``) after its first.
+    """
     first = not path.stem.startswith("waterfall")
+    if path.stem in places:
+        return (False, places[path.stem], 0)
     match = re.match(r"^(.*?)_box(\d+)(_.*)$", path.stem)
-    return (first, match.group(1) + match.group(3), int(match.group(2))) if match else (first, path.stem, 1)
+    return (first, "~" + match.group(1) + match.group(3), int(match.group(2))) if match else (first, "~" + path.stem, 1)
 
 
 # --- the page ------------------------------------------------------------------------------------
