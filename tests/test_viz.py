@@ -104,6 +104,10 @@ def test_charts_start_at_period_one_and_speak_the_language_chosen():
     assert list(line.get_xdata()) == [1, 2, 3]
     assert figure.axes[0].get_title() == "实际与上报完成度"
     assert line.get_label() == "目标实际完成度"
+    twin = VizModel(small(), language="中文", compare_with="onsite_inspection")
+    twin.step()
+    legend = series_figure(twin, ["goal_attainment"], "Goal versus reported attainment").axes[0].get_legend()
+    assert "+ 现场看实物、查实情" in [text.get_text() for text in legend.get_texts()]  # the reform in Chinese too
 
 
 PORTFOLIO = [{"name": "hard", "target": 0.5}, {"name": "soft", "issuer": "bureau", "target": 0.5, "measurability": 0.2}]

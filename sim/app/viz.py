@@ -303,7 +303,8 @@ def series_figure(model: VizModel, outputs: list[str], title: str) -> Figure:
             if twin is not None and output in twin:
                 ax.plot(np.arange(1, len(twin) + 1), twin[output], color=colour, linestyle="--", linewidth=1.2)
         if model.twin is not None:
-            ax.plot([], [], color="#555555", linestyle="--", label=f"+ {model.compared.replace('_', ' ')}")
+            reform = REGISTRY[model.compared].description.split(": ", 1)[0] if model.language == "zh" else None
+            ax.plot([], [], color="#555555", linestyle="--", label=f"+ {reform or model.compared.replace('_', ' ')}")
         ax.set_xlabel(phrase("period", model.language))
         ax.set_title(phrase(title, model.language))
         ax.set_xlim(0.5, max(len(frame), 1) + 0.5)
