@@ -300,3 +300,15 @@ def test_exact_and_a_number_of_orders_are_alternatives(tmp_path):
     with pytest.raises(ScenarioError, match="cannot be given with --exact"):
         explain(parse_scenario(EXPLAINED), permutations=4, exact=True, out=tmp_path / "x", progress=False)
     assert not (tmp_path / "x").exists()
+
+
+def test_a_scenario_without_arms_reads_back_with_its_arm_as_written(tmp_path):
+    """Its arm is ``""``, an empty cell on disk: read back, the tables equal the ones computed."""
+    from sim import load_results
+
+    scenario = parse_scenario("name: x\nsteps: 6\nreplications: 2\nhierarchy: {branching: [2, 2]}\n")
+    result = explain(scenario, permutations=2, out=tmp_path / "e", progress=False)
+    again = load_results(tmp_path / "e")
+    for table in ("shortfall", "levels"):
+        pd.testing.assert_frame_equal(getattr(again, table), getattr(result, table).reset_index(drop=True))
+    assert again.plot_waterfall().axes[0].patches  # the one arm is found again

@@ -350,7 +350,9 @@ class ExplainKind(ExperimentKind):
 
         def table(name: str) -> pd.DataFrame:
             frame = read_table(folder / name)
-            return frame.assign(arm=frame["arm"].astype(object).fillna(""))
+            if not frame["arm"].isna().any():
+                return frame
+            return frame.assign(arm=frame["arm"].astype(object).fillna("").astype(str))
 
         reform = table("reform.csv") if (folder / "reform.csv").is_file() else _empty()
         return ExplainResult(folder, scenario, table("shortfall.csv"), table("levels.csv"), reform, runs, failures)
