@@ -434,3 +434,24 @@ def test_a_size_too_small_for_a_figure_is_written_with_a_warning_and_its_own_siz
         result.plot_forest(tmp_path / "own.png")
         with style.using(size=(12.0, 8.0)):
             result.plot_forest(tmp_path / "large.png")
+
+
+def test_no_two_arms_look_alike_however_many_there_are():
+    from sim.analysis.plots import arm_looks
+
+    arms = [f"arm {k}" for k in range(20)]
+    looks = arm_looks(arms)
+    assert len(set(looks.values())) == len(arms)
+    bands = pd.DataFrame(
+        [
+            {"arm": arm, "output": "goal_attainment", "period": t, "mean": 0.5, "ci_low": 0.4, "ci_high": 0.6}
+            for arm in arms
+            for t in (1, 2, 3)
+        ]
+    )
+    from sim.analysis.plots import series_by_arm
+
+    fig = series_by_arm(bands, ["goal_attainment"])
+    drawn = [(line.get_color(), line.get_linestyle()) for line in fig.axes[0].get_lines()]
+    assert len(set(drawn)) == len(arms)
+    plt.close(fig)

@@ -208,14 +208,14 @@ def series_by_arm(bands: pd.DataFrame, outputs: list[str], path: Path | None = N
     rows = -(-len(outputs) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.1 * rows), squeeze=False, layout="constrained")
     arms = list(dict.fromkeys(bands["arm"]))
-    colours = dict(zip(arms, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 3, strict=False))
+    looks = arm_looks(arms)
+    shade = 0.2 if len(arms) <= 4 else 0.07  # many arms: fainter bands, so the lines stay readable
     for ax, output in zip(axes.flat, outputs, strict=False):
         for arm in arms:
             frame = bands[(bands["arm"] == arm) & (bands["output"] == output)].sort_values("period")
-            ax.plot(frame["period"], frame["mean"], label=shown(arm), linewidth=1.4, color=colours[arm])
-            ax.fill_between(
-                frame["period"], frame["ci_low"], frame["ci_high"], color=colours[arm], alpha=0.2, linewidth=0
-            )
+            colour, dashes = looks[arm]
+            ax.plot(frame["period"], frame["mean"], label=shown(arm), linewidth=1.4, color=colour, linestyle=dashes)
+            ax.fill_between(frame["period"], frame["ci_low"], frame["ci_high"], color=colour, alpha=shade, linewidth=0)
         mark_burn_in(ax, burn_in)
         ax.set_title(wrapped(label(output, style.language(), unit=True), 40), fontsize=9)
         ax.set_xlabel(say("period"))
@@ -224,6 +224,19 @@ def series_by_arm(bands: pd.DataFrame, outputs: list[str], path: Path | None = N
     fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="outside lower center", ncols=min(4, len(arms)))
     fig.suptitle(say("mean over replications per period, 95% bands"), fontsize=10)
     return finish(fig, path, dpi=90)  # many panels: a lower resolution keeps the file and the time small
+
+
+LINE_STYLES = ("-", "--", ":", "-.")
+"""Line styles that tell apart arms sharing a colour: the palette's eight colours, then each again dashed, ..."""
+
+
+def arm_looks(arms: list[str]) -> dict[str, tuple[str, str]]:
+    """Each arm's colour and line style: no two arms look alike (up to 32 arms)."""
+    palette = style.RC["axes.prop_cycle"].by_key()["color"]
+    return {
+        arm: (palette[k % len(palette)], LINE_STYLES[(k // len(palette)) % len(LINE_STYLES)])
+        for k, arm in enumerate(arms)
+    }
 
 
 def finish(fig, path: Path | None, dpi: int | None = None):
@@ -239,10 +252,12 @@ def sweep_lines(rows: pd.DataFrame, x: str, outcome: str, path: Path | None = No
     """An outcome's mean with 95% CI against one swept parameter (or the point number), a line per arm."""
     fig, ax = plt.subplots(figsize=(6.5, 4.0), layout="constrained")
     arms = list(dict.fromkeys(rows["arm"])) if "arm" in rows else [""]
+    looks = arm_looks(arms)
     for arm in arms:
         line = (rows[rows["arm"] == arm] if "arm" in rows else rows).sort_values(x)
-        ax.plot(line[x], line["mean"], "o-", label=shown(arm) or None)
-        ax.fill_between(line[x], line["ci_low"], line["ci_high"], alpha=0.2, linewidth=0)
+        colour, dashes = looks[arm]
+        ax.plot(line[x], line["mean"], marker="o", linestyle=dashes, color=colour, label=shown(arm) or None)
+        ax.fill_between(line[x], line["ci_low"], line["ci_high"], color=colour, alpha=0.2, linewidth=0)
     ax.set_xlabel(say("point") if x == "point" else parameter_words(x))
     ax.set_ylabel(f"{label(outcome, style.language(), unit=True)}\n{say('(mean, 95% CI)')}")
     against = say("the sweep point") if x == "point" else parameter_words(x)
