@@ -219,3 +219,15 @@ def test_a_table_damaged_inside_is_refused_and_no_figure_is_replaced(tmp_path):
         assert "cannot be drawn: a table is missing or damaged" in done.stderr
 
     _nothing_written(out, call)
+
+
+def test_a_size_too_small_is_drawn_and_said_in_one_line_per_figure(tmp_path):
+    out = tmp_path / "run"
+    run(_scenario(""), out=out)
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "plot", str(out), "--size", "2x1.5", "--quiet"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stderr.splitlines() if "give a larger --size" in line]
+    assert said and all(line.startswith("bureausim: warning: ") for line in said)
+    assert "UserWarning" not in done.stderr and "style.py" not in done.stderr

@@ -216,15 +216,16 @@ def main(argv: list[str] | None = None) -> int:
     resumes), with the conventional status 128 + the signal's number (143, 129; 130 for Ctrl-C).
     """
     argv = sys.argv[1:] if argv is None else list(argv)
-    warnings.formatwarning = _warning_line
     args = build_parser().parse_args(argv)
     args.argv = argv
     in_main_thread = threading.current_thread() is threading.main_thread()  # only it may set handlers
     stops = (signal.SIGTERM, signal.SIGHUP) if in_main_thread else ()
     previous = {number: signal.signal(number, _stop) for number in stops}
+    formatting, warnings.formatwarning = warnings.formatwarning, _warning_line  # the command's own, while it runs
     try:
         return _dispatch(args)
     finally:
+        warnings.formatwarning = formatting
         for number, handler in previous.items():
             signal.signal(number, handler)
 
