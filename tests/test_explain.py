@@ -312,3 +312,9 @@ def test_a_scenario_without_arms_reads_back_with_its_arm_as_written(tmp_path):
     for table in ("shortfall", "levels"):
         pd.testing.assert_frame_equal(getattr(again, table), getattr(result, table).reset_index(drop=True))
     assert again.plot_waterfall().axes[0].patches  # the one arm is found again
+
+
+def test_arms_whose_waterfalls_would_share_a_file_are_refused():
+    scenario = parse_scenario(EXPLAINED).with_overrides(["arms=[{name: x}, {name: levels_x}]"])
+    with pytest.raises(ScenarioError, match=r"would both write plots/waterfall_levels_x\.png"):
+        ExplainKind().design(scenario, ExperimentOptions(progress=False))

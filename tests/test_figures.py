@@ -328,7 +328,7 @@ def test_the_validation_figures_are_labelled_and_never_crowd(tmp_path):
 
 ENGLISH = re.compile(
     r"\b(the|of|against|over|mean|per|with|from|and|on|by|replications|period|difference|regret|where|why|lost|relay"
-    r"|median|maximum|futures|share|screening)\b",
+    r"|median|maximum|futures|share|screening|held)\b",
     re.IGNORECASE,
 )
 """Words of the figures' English sentences: none may be left in a figure drawn in Chinese."""
@@ -429,11 +429,31 @@ def test_a_size_too_small_for_a_figure_is_written_with_a_warning_and_its_own_siz
     assert (tmp_path / "small.png").is_file()
     import warnings
 
+    own = tuple(float(x) for x in result.plot_forest().get_size_inches())
+    plt.close("all")
     with warnings.catch_warnings():
         warnings.simplefilter("error", style.FigureWarning)
-        result.plot_forest(tmp_path / "own.png")
-        with style.using(size=(12.0, 8.0)):
+        with style.using(size=own):  # forced, so checked: at its own size nothing is crowded
+            result.plot_forest(tmp_path / "own.png")
+        with style.using(size=(own[0] * 1.5, own[1] * 1.5)):
             result.plot_forest(tmp_path / "large.png")
+
+
+def test_what_a_staged_block_removes_or_draws_happens_only_if_it_ends_well(tmp_path):
+    stale, drawn = tmp_path / "stale.png", tmp_path / "drawn.png"
+    stale.write_bytes(b"old")
+    fig, _ = plt.subplots()
+    with pytest.raises(RuntimeError), style.staged():
+        style.remove(stale)
+        style.save(fig, drawn)
+        raise RuntimeError("a table fails halfway")
+    assert stale.read_bytes() == b"old" and not drawn.exists()
+    with style.staged():
+        style.remove(stale)
+        style.save(fig, drawn)
+        assert stale.exists() and not drawn.exists()  # nothing happens before the block ends
+    assert not stale.exists() and drawn.read_bytes()[:4] == b"\x89PNG"
+    plt.close(fig)
 
 
 def test_no_two_arms_look_alike_however_many_there_are():

@@ -265,10 +265,10 @@ def test_every_state_of_the_page_in_a_real_browser(server, tmp_path):
     assert shown and all(visible for visible, _ in shown), "a slider does not show its value"
     levers = model_params(Scenario(name="default"))
     expected = [levers[keyword]["value"] for keyword in LEVERS if keyword in levers]  # after Controls' two sliders
-    steps = [LEVERS[keyword][3] for keyword in LEVERS if keyword in levers]
+    lever_steps = [LEVERS[keyword][3] for keyword in LEVERS if keyword in levers]
     seen = [float(value) for value in slider_values[-len(expected) :]]
     assert len(slider_values) == len(expected) + 2
-    assert all(abs(a - b) <= step / 2 + 1e-9 for a, b, step in zip(seen, expected, steps, strict=True)), seen
+    assert all(abs(a - b) <= step / 2 + 1e-9 for a, b, step in zip(seen, expected, lever_steps, strict=True)), seen
     for name, (_, text) in states.items():
         assert "Traceback" not in text and "Error" not in text, name
         assert (SCREENSHOTS / f"{name}.png").stat().st_size > 10_000, name

@@ -113,7 +113,7 @@ def predictive_plot(predictive: pd.DataFrame, path: Path | None = None):
         label=say("posterior predictive of an observation ± 2 sd"),
         markersize=5,
     )
-    labels = [f"{shown(r.target)}{' (held out)' if r.held_out else ''}" for r in rows.itertuples()]
+    labels = [f"{shown(r.target)}{say(' (held out)') if r.held_out else ''}" for r in rows.itertuples()]
     ax.set_yticks(y, labels, fontsize=8)
     ax.invert_yaxis()
     ax.legend(fontsize=8, loc="best")

@@ -209,7 +209,7 @@ def series_by_arm(bands: pd.DataFrame, outputs: list[str], path: Path | None = N
     fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.1 * rows), squeeze=False, layout="constrained")
     arms = list(dict.fromkeys(bands["arm"]))
     looks = arm_looks(arms)
-    shade = 0.2 if len(arms) <= 4 else 0.07  # many arms: fainter bands, so the lines stay readable
+    shade = band_shade(len(arms))
     for ax, output in zip(axes.flat, outputs, strict=False):
         for arm in arms:
             frame = bands[(bands["arm"] == arm) & (bands["output"] == output)].sort_values("period")
@@ -239,6 +239,11 @@ def arm_looks(arms: list[str]) -> dict[str, tuple[str, str]]:
     }
 
 
+def band_shade(lines: int) -> float:
+    """The opacity of 95% bands: fainter with more than four lines, so the lines stay readable."""
+    return 0.2 if lines <= 4 else 0.07
+
+
 def finish(fig, path: Path | None, dpi: int | None = None):
     """Return ``fig``; with ``path``, write it in the current style's formats (:func:`style.save`) and close it."""
     if path is not None:
@@ -257,7 +262,9 @@ def sweep_lines(rows: pd.DataFrame, x: str, outcome: str, path: Path | None = No
         line = (rows[rows["arm"] == arm] if "arm" in rows else rows).sort_values(x)
         colour, dashes = looks[arm]
         ax.plot(line[x], line["mean"], marker="o", linestyle=dashes, color=colour, label=shown(arm) or None)
-        ax.fill_between(line[x], line["ci_low"], line["ci_high"], color=colour, alpha=0.2, linewidth=0)
+        ax.fill_between(
+            line[x], line["ci_low"], line["ci_high"], color=colour, alpha=band_shade(len(arms)), linewidth=0
+        )
     ax.set_xlabel(say("point") if x == "point" else parameter_words(x))
     ax.set_ylabel(f"{label(outcome, style.language(), unit=True)}\n{say('(mean, 95% CI)')}")
     against = say("the sweep point") if x == "point" else parameter_words(x)

@@ -68,6 +68,13 @@ RC = {
 """The house style: readable sizes, no top and right spines, a colour-blind-safe palette (Okabe-Ito)."""
 
 
+class FigureWarning(UserWarning):
+    """A figure was written, but not as well as it could be (labels crowded or cut at the size asked for)."""
+
+
+warnings.filterwarnings("always", category=FigureWarning)  # each figure's, every time, not once per code line
+
+
 @dataclass(frozen=True)
 class FigureStyle:
     """Where and how figures are written.
@@ -141,6 +148,7 @@ def cjk_font() -> str | None:
     warnings.warn(
         "no font with Chinese glyphs found, so Chinese labels show as boxes; install one "
         "(Debian: fonts-wqy-microhei or fonts-noto-cjk) and remove matplotlib's font cache",
+        FigureWarning,
         stacklevel=3,
     )
     return None
@@ -160,26 +168,38 @@ def recording() -> Iterator[list[Path]]:
         _WRITTEN.reset(token)
 
 
-_STAGED: contextvars.ContextVar[list[tuple[Path, bytes]] | None] = contextvars.ContextVar(
+_STAGED: contextvars.ContextVar[list[tuple[Path, bytes | None]] | None] = contextvars.ContextVar(
     "figures_staged", default=None
 )
 
 
 @contextlib.contextmanager
 def staged() -> Iterator[None]:
-    """Keep every figure :func:`save` draws inside in memory until the block ends, then write them all.
+    """Keep every figure :func:`save` draws inside (and every :func:`remove`) in memory until the block ends.
 
-    If the block fails, nothing is written at all: ``bureausim plot`` on a folder whose tables
-    fail halfway leaves the folder exactly as it was.
+    Then each file is written (atomically, one after another) or removed. If the block fails,
+    nothing is written or removed: ``bureausim plot`` on a folder whose tables fail halfway
+    leaves the folder as it was.
     """
-    drawn: list[tuple[Path, bytes]] = []
+    drawn: list[tuple[Path, bytes | None]] = []
     token = _STAGED.set(drawn)
     try:
         yield
     finally:
         _STAGED.reset(token)
     for target, data in drawn:
-        write_bytes(target, data)
+        if data is None:
+            target.unlink(missing_ok=True)
+        else:
+            write_bytes(target, data)
+
+
+def remove(path: Path) -> None:
+    """Remove a figure file that is out of date: now, or with the figures of :func:`staged`."""
+    if (drawn := _STAGED.get()) is not None:
+        drawn.append((Path(path), None))
+    else:
+        Path(path).unlink(missing_ok=True)
 
 
 def save(fig, path: str | os.PathLike, dpi: int | None = None) -> list[Path]:
@@ -222,10 +242,6 @@ def save(fig, path: str | os.PathLike, dpi: int | None = None) -> list[Path]:
     return written
 
 
-class FigureWarning(UserWarning):
-    """A figure was written, but not as well as it could be (labels crowded or cut at the size asked for)."""
-
-
 def crowding(fig) -> list[str]:
     """What is wrong with a figure's labels at its present size: tick labels that overlap, texts cut off.
 
@@ -235,9 +251,15 @@ def crowding(fig) -> list[str]:
     from itertools import combinations
 
     fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
+    renderer = fig._get_renderer()
     edge = fig.bbox.padded(1)
     problems = []
+    outside = [fig._suptitle, *fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_visible())]
+    for artist in (a for a in outside if a is not None and a.get_visible()):
+        box = artist.get_window_extent(renderer)
+        if box.x0 < edge.x0 or box.x1 > edge.x1 or box.y0 < edge.y0 or box.y1 > edge.y1:
+            problems.append("are cut at the edge (a title or legend)")
+            break
     for ax in (ax for ax in fig.axes if ax.get_visible()):
         ticks = []
         for axis in (ax.xaxis, ax.yaxis):

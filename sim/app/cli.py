@@ -231,8 +231,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _warning_line(message, category, filename, lineno, line=None) -> str:
-    """A warning as the command line says it: one line, no source location."""
-    return f"bureausim: warning: {message}\n"
+    """Figure warnings as the command line says them (one line, no source); any other as Python does."""
+    from sim.analysis.style import FigureWarning
+
+    if issubclass(category, FigureWarning):
+        return f"bureausim: warning: {message}\n"
+    return _PYTHON_WARNING_FORMAT(message, category, filename, lineno, line)
+
+
+_PYTHON_WARNING_FORMAT = warnings.formatwarning
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ import yaml
 
 from sim.atomic import write_text
 from sim.errors import ScenarioError
+from sim.experiments.explain import figure_stems
 from sim.experiments.reopen import damaged_tables_refused, read_manifest
 from sim.storage.results_folder import read_table
 
@@ -54,7 +55,8 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
     """
     folder = Path(folder)
     manifest, scenario, kind = read_manifest(folder)
-    arms = [arm.name for arm in scenario.arms]
+    reference = scenario.reference_arm
+    arms = [reference, *(arm.name for arm in scenario.arms if arm.name != reference)] if scenario.arms else []
     with damaged_tables_refused(folder, "cannot be reported: a table or the manifest is missing or damaged"):
         page = render(folder, manifest, tables_for(kind, folder, manifest), figures_in(folder, kind, arms))
     out = Path(out) if out is not None else folder / "report.html"
@@ -242,8 +244,8 @@ def figure_folder(folder: Path, kind: str) -> Path:
 def figures_in(folder: Path, kind: str = "run", arms: list[str] | None = None) -> list[Path]:
     """The folder's figures: every PNG or SVG (PNG where both exist), waterfalls first, then by name.
 
-    The waterfalls come arm by arm in the order of ``arms`` (the scenario's, reference first):
-    by mechanism, by level, then the reform's.
+    The waterfalls come arm by arm in the order of ``arms`` (reference first, then the
+    scenario's order): by mechanism, by level, then the reform's.
     """
     plots = figure_folder(folder, kind)
     if not plots.is_dir():
@@ -252,8 +254,7 @@ def figures_in(folder: Path, kind: str = "run", arms: list[str] | None = None) -
     found |= {path.stem: path for path in plots.iterdir() if path.suffix == ".png"}
     places = {}
     for position, arm in enumerate(arms or [""]):
-        suffix = f"_{arm}" if arm else ""
-        for rank, stem in enumerate((f"waterfall{suffix}", f"waterfall_levels{suffix}", f"waterfall_reform{suffix}")):
+        for rank, stem in enumerate(figure_stems(arm, None)):
             places[stem] = f"{position:05d}-{rank}"
     return sorted(found.values(), key=lambda path: _figure_order(path, places))
 

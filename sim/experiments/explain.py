@@ -24,8 +24,8 @@ from typing import Any, ClassVar, Unpack
 import numpy as np
 import pandas as pd
 
-from sim.analysis import shapley, style
-from sim.analysis.plots import shown, waterfall
+from sim.analysis import shapley
+from sim.analysis.plots import say, shown, waterfall
 from sim.analysis.statistics import describe
 from sim.atomic import write_table
 from sim.errors import ScenarioError
@@ -138,11 +138,29 @@ class ExplainResult:
         """One arm's effect against the reference arm, mechanism by mechanism."""
         reference = self.scenario.reference_arm
         rows, arm = _arm_rows(self.reform, arm, f"compared with the reference arm {reference!r}")
-        if style.language() == "zh":
-            title = f"{shown(arm)}相对于{shown(reference)}为何改变目标实际完成度"
-        else:
-            title = f"Why {shown(arm)} changes goal attainment against {shown(reference)}"
+        title = say("Why {arm} changes goal attainment against {reference}", arm=shown(arm), reference=shown(reference))
         return waterfall(rows, title, path, effect=True)
+
+
+def figure_stems(arm: str, reference: str | None) -> list[str]:
+    """The file stems of one arm's waterfalls (``draw`` writes them): by mechanism, by level, the reform's."""
+    suffix = f"_{arm}" if arm else ""
+    reform = [f"waterfall_reform{suffix}"] if arm and arm != reference else []
+    return [f"waterfall{suffix}", f"waterfall_levels{suffix}", *reform]
+
+
+def _check_figure_names(arms: tuple[str, ...], reference: str | None) -> None:
+    """Refuse arms whose waterfalls would share a file (an arm ``levels_x`` beside an arm ``x``)."""
+    seen: dict[str, str] = {}
+    for arm in arms:
+        for stem in figure_stems(arm, reference):
+            if stem in seen:
+                raise ScenarioError(
+                    f"{seen[stem]!r} and {arm!r} would both write plots/{stem}.png; rename one of them "
+                    "(explain names its waterfalls waterfall_ARM, waterfall_levels_ARM and waterfall_reform_ARM)",
+                    field="arms",
+                )
+            seen[stem] = arm
 
 
 def _arm_rows(table: pd.DataFrame, arm: str | None, what: str) -> tuple[pd.DataFrame, str]:
@@ -156,9 +174,10 @@ def _arm_rows(table: pd.DataFrame, arm: str | None, what: str) -> tuple[pd.DataF
 
 
 def _title(arm: str, how: str) -> str:
-    if style.language() == "zh":
-        return f"目标在哪里流失{f'({shown(arm)})' if arm else ''}:{'按机制' if how == 'by mechanism' else '按层级'}"
-    return f"Where the goal is lost{f' ({shown(arm)})' if arm else ''}, {how}"
+    """``how``: ``by mechanism`` or ``by level``."""
+    if arm:
+        return say(f"Where the goal is lost ({{arm}}), {how}", arm=shown(arm))
+    return say(f"Where the goal is lost, {how}")
 
 
 def explain(
@@ -219,6 +238,7 @@ class ExplainKind(ExperimentKind):
                 source="--permutations",
             )
         arms = tuple(arm.name for arm in scenario.arms) or ("",)
+        _check_figure_names(arms, scenario.reference_arm)
         resolved = {arm: scenario.resolved_parameters(arm or None) for arm in arms}
         players = tuple(m.name for m in mechanisms.MECHANISMS if any(m.at_work(p) for p in resolved.values()))
         layout = check_hierarchy_source(scenario)
@@ -336,11 +356,11 @@ class ExplainKind(ExperimentKind):
         plots.mkdir(exist_ok=True)
         scenario = result.scenario
         for arm in tuple(arm.name for arm in scenario.arms) or ("",):
-            suffix = f"_{arm}" if arm else ""
-            result.plot_waterfall(arm, plots / f"waterfall{suffix}.png")
-            result.plot_levels(arm, plots / f"waterfall_levels{suffix}.png")
-            if arm and arm != scenario.reference_arm:
-                result.plot_reform(arm, plots / f"waterfall_reform_{arm}.png")
+            by_mechanism, by_level, *reform = figure_stems(arm, scenario.reference_arm)
+            result.plot_waterfall(arm, plots / f"{by_mechanism}.png")
+            result.plot_levels(arm, plots / f"{by_level}.png")
+            if reform:
+                result.plot_reform(arm, plots / f"{reform[0]}.png")
 
     @classmethod
     def read(

@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Unpack
 import numpy as np
 import pandas as pd
 
-from sim.analysis import discovery
+from sim.analysis import discovery, style
 from sim.analysis.discovery import Discovery
 from sim.analysis.plots import outcome_ranges, regret_boxes
 from sim.analysis.regret import (
@@ -422,7 +422,7 @@ def draw_robustness(result: RobustnessResult) -> None:
     }
     for stale in plots.glob("discovery_*"):  # questions may have changed since the last analysis: any format
         if stale.stem not in figures:
-            stale.unlink()
+            style.remove(stale)
     for name, found in figures.items():
         draw = found.plot_trajectory if name.endswith("_trajectory") else found.plot_pairs
         draw(plots / f"{name}.png")

@@ -180,6 +180,12 @@ PHRASES_ZH = {
     "lost at the grassroots (intact directive)": "基层损失(指令完整到达)",
     "effect with every mechanism off": "所有机制关闭时的效果",
     "relay {name}": "{name}的传达",
+    "Why {arm} changes goal attainment against {reference}": "{arm}相对于{reference}为何改变目标实际完成度",
+    "Where the goal is lost ({arm}), by mechanism": "目标在哪里流失({arm}):按机制",
+    "Where the goal is lost ({arm}), by level": "目标在哪里流失({arm}):按层级",
+    "Where the goal is lost, by mechanism": "目标在哪里流失:按机制",
+    "Where the goal is lost, by level": "目标在哪里流失:按层级",
+    " (held out)": "(留出检验)",
     "higher is better": "越高越好",
     "lower is better": "越低越好",
     "reported, not judged": "仅报告,不评判",
@@ -247,7 +253,7 @@ PHRASES_ZH = {
 """Figure texts in Chinese, by their English (``{name}``: a value filled in, see :func:`phrase`)."""
 
 
-def phrase(text: str, language: str = "en", **values) -> str:
+def phrase(text: str, language: str = "en", /, **values) -> str:
     """A figure's text in ``language`` (English, or its Chinese where :data:`PHRASES_ZH` has it).
 
     ``values`` fill the text's ``{placeholders}``, in either language:

@@ -146,7 +146,7 @@ class RunStore:
         if identity.exists() and not readonly:
             recorded = read_identity(self.folder)
             if {key: recorded.get(key, {} if key == "design" else None) for key in wanted} != wanted:
-                there = str(recorded.get("kind"))
+                there = str(recorded.get("kind") or "experiment")
                 differs = []
                 if recorded.get("kind") != kind:
                     differs.append(f"its kind ({there} there, {kind} here)")
@@ -156,7 +156,7 @@ class RunStore:
                     differs.append(
                         f"the design ({recorded.get('design') or 'none'} there, {wanted['design'] or 'none'} here)"
                     )
-                article = "an" if there[:1] in "aeiou" else "a"
+                article = "an" if there[:1] and there[0] in "aeiou" else "a"
                 raise ScenarioError(
                     f"holds {article} {there} of another scenario or design: {'; '.join(differs)} "
                     "(or it was written by an earlier bureausim); choose a new --out",
