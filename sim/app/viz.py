@@ -202,12 +202,8 @@ def tree_figure(model: VizModel) -> Figure:
     ax.set_yticks(-np.arange(len(model.level_names)), model.level_names, fontsize=8)
     ax.set_xticks([])
     ax.grid(visible=False)
-    title = (
-        f"第 {model.steps} 期:基层单位按策略着色{_on_task(model)};点的大小 = 累计问责"
-        if model.language == "zh"
-        else f"period {model.steps}: grassroots by strategy{_on_task(model)}; size = sanctions so far"
-    )
-    ax.set_title(title, fontsize=9)
+    title = "period {steps}: grassroots by strategy{task}; size = sanctions so far"
+    ax.set_title(phrase(title, model.language, steps=model.steps, task=_on_task(model)), fontsize=9)
     if not (grassroots >= 0).all():
         not_yet(ax, model.language)
     for side in ("top", "right", "bottom"):
@@ -237,17 +233,22 @@ def units_figure(model: VizModel) -> Figure:
     ax.set_xticks([])
     ax.set_ylim(0, 1)
     ax.grid(axis="x", visible=False)
-    unit = None if model.unit is None else f"{model.level_names[1]} {model.unit + 1}"
-    if model.language == "zh":
-        ax.set_xlabel(f"{len(names)} 个{level_name}单位,实质执行最多者在前(共 {len(grassroots):,} 个基层单位)")
-        ax.set_ylabel("下辖基层单位的占比")
-        within = "" if unit is None else f"({unit} 内)"
-        ax.set_title(f"第 {model.steps} 期:各{level_name}的策略构成{within}{_on_task(model)}", fontsize=9)
-    else:
-        ax.set_xlabel(f"{len(names)} {level_name} units, most substantive first ({len(grassroots):,} grassroots units)")
-        ax.set_ylabel("share of the grassroots below")
-        within = "" if unit is None else f" within {unit}"
-        ax.set_title(f"period {model.steps}: strategies by {level_name}{within}{_on_task(model)}", fontsize=9)
+    language = model.language
+    ax.set_xlabel(
+        phrase(
+            "{count} {level} units, most substantive first ({grassroots} grassroots units)",
+            language,
+            count=len(names),
+            level=level_name,
+            grassroots=f"{len(grassroots):,}",
+        )
+    )
+    ax.set_ylabel(phrase("share of the grassroots below", language))
+    unit = "" if model.unit is None else f"{model.level_names[1]} {model.unit + 1}"
+    within = phrase(" within {unit}", language, unit=unit) if unit else ""
+    title = "period {steps}: strategies by {level}{within}{task}"
+    values = {"steps": model.steps, "level": level_name, "within": within, "task": _on_task(model)}
+    ax.set_title(phrase(title, language, **values), fontsize=9)
     if not (codes >= 0).all():
         not_yet(ax, model.language)
     return figure
@@ -277,7 +278,7 @@ def _on_task(model: VizModel) -> str:
     if model.tasks is None or model.shown_task is None:
         return ""
     task = model.task_names[model.shown_task]
-    return f"(任务:{task})" if model.language == "zh" else f" on {task}"
+    return phrase(" on {task}", model.language, task=task)
 
 
 @solara.component

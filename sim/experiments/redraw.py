@@ -10,17 +10,15 @@ style asked for (:mod:`sim.analysis.style`). Tables and the manifest are left as
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from sim.analysis import style
 from sim.analysis.plots import write_plots
-from sim.errors import ScenarioError, UserError
 from sim.experiments.kinds import KINDS
-from sim.experiments.reopen import load_results, read_manifest
+from sim.experiments.reopen import damaged_tables_refused, load_results, read_manifest
 from sim.storage.locks import output_lock
 
 
@@ -61,28 +59,15 @@ def redraw(
     with output_lock(folder), style.using(**changes):
         if (folder / "manifest.json").read_bytes() != manifest:  # a command finished there meanwhile
             result = load_results(folder)
-        with style.recording() as written, style.staged(), _tables_lacking(folder):
+        with (
+            style.recording() as written,
+            style.staged(),
+            damaged_tables_refused(
+                folder, "cannot be drawn: a table is missing or damaged, or lacks what its figures read"
+            ),
+        ):
             draw(kind, result)
     return written
-
-
-@contextlib.contextmanager
-def _tables_lacking(folder: Path) -> Iterator[None]:
-    """A figure that fails on what it reads (a column or value a table lacks) as a user error naming the folder.
-
-    A user error (an arm that is not there, ...) passes as it is; so does anything else.
-    """
-    try:
-        yield
-    except UserError:
-        raise
-    except (KeyError, ValueError, TypeError, IndexError) as error:
-        detail = f"{type(error).__name__}: {error}"[:200]
-        raise ScenarioError(
-            f"cannot be drawn: a table is missing or damaged, or lacks what its figures read ({detail}); if its "
-            "tables were edited, run the command that wrote it again into a new --out",
-            source=str(folder),
-        ) from error
 
 
 def _style_changes(formats, size, language) -> dict[str, Any]:

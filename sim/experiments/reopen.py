@@ -58,10 +58,13 @@ def load_results(
 
 @contextlib.contextmanager
 def damaged_tables_refused(folder: Path, problem: str) -> Iterator[None]:
-    """Turn what reading a removed, cut or edited table raises into one :class:`ScenarioError` naming ``folder``."""
+    """Turn what reading a removed, cut or edited table raises into one :class:`ScenarioError` naming ``folder``.
+
+    A user error raised inside (a table without a row the figures expect) is part of the message.
+    """
     try:
         yield
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
         detail = f"{type(error).__name__}: {error}"[:200]
         raise ScenarioError(
             f"{problem} ({detail}); run the command that wrote it again into a new --out", source=str(folder)

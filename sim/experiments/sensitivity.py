@@ -25,6 +25,7 @@ from sim.experiments.template import (
     Experiment,
     ExperimentKind,
     ExperimentOptions,
+    draw_each_outcome,
     run_experiment,
 )
 from sim.scenario.schema import Scenario, typed_values
@@ -195,10 +196,7 @@ class SensitivityKind(ExperimentKind):
     @classmethod
     def draw(cls, result: SensitivityResult) -> None:
         """``plots/<method>_<outcome>.png``, one per outcome."""
-        plots = result.folder / "plots"
-        plots.mkdir(exist_ok=True)
-        for outcome in result.scenario.outcomes:
-            result.plot(outcome.name, plots / f"{result.method}_{outcome.name}.png")
+        draw_each_outcome(result, result.method)
 
     @classmethod
     def read(

@@ -31,6 +31,7 @@ from sim.experiments.template import (
     Experiment,
     ExperimentKind,
     ExperimentOptions,
+    draw_each_outcome,
     run_experiment,
 )
 from sim.scenario.schema import Scenario
@@ -161,10 +162,7 @@ class SweepKind(ExperimentKind):
     @classmethod
     def draw(cls, result: SweepResult) -> None:
         """``plots/sweep_<outcome>.png``, one per outcome."""
-        plots = result.folder / "plots"
-        plots.mkdir(exist_ok=True)
-        for outcome in result.scenario.outcomes:
-            result.plot(outcome.name, plots / f"sweep_{outcome.name}.png")
+        draw_each_outcome(result, "sweep")
 
     @classmethod
     def read(cls, folder: Path, scenario: Scenario, manifest: dict, runs: pd.DataFrame, failures: dict) -> SweepResult:

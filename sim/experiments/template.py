@@ -138,6 +138,14 @@ def check_design(design: Design) -> None:
     )
 
 
+def draw_each_outcome(result: Any, stem: str) -> None:
+    """``plots/<stem>_<outcome>.png`` for each of the scenario's outcomes, by ``result.plot(outcome, path)``."""
+    plots = result.folder / "plots"
+    plots.mkdir(exist_ok=True)
+    for outcome in result.scenario.outcomes:
+        result.plot(outcome.name, plots / f"{stem}_{outcome.name}.png")
+
+
 @dataclass(frozen=True)
 class AnotherRound:
     """An analysis's answer that the runs so far are not enough: run again with ``replications``."""

@@ -171,6 +171,16 @@ PHRASES_ZH = {
     "Formalism by task": "各任务形式主义比例",
     "period": "期",
     "No period has run yet: press STEP or ▶": "尚未运行任何一期:请按 STEP 或 ▶",
+    "period {steps}: grassroots by strategy{task}; size = sanctions so far": (
+        "第 {steps} 期:基层单位按策略着色{task};点的大小 = 累计问责"
+    ),
+    "{count} {level} units, most substantive first ({grassroots} grassroots units)": (
+        "{count} 个{level}单位,实质执行最多者在前(共 {grassroots} 个基层单位)"
+    ),
+    "share of the grassroots below": "下辖基层单位的占比",
+    " within {unit}": "({unit} 内)",
+    "period {steps}: strategies by {level}{within}{task}": "第 {steps} 期:各{level}的策略构成{within}{task}",
+    " on {task}": "(任务:{task})",
     "burn-in": "预热期",
     "intended (1.0)": "原定目标(1.0)",
     "realised attainment": "实际完成度",
